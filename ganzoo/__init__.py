@@ -1,0 +1,38 @@
+"""ganzoo: a plugin-based GAN zoo for PyTorch.
+
+The public API for plugin authors is what this module exports; plugins import nothing else.
+"""
+
+from ganzoo.components import (
+    Architecture,
+    Callback,
+    Component,
+    Data,
+    DataInfo,
+    Dataset,
+    Loss,
+    LossOutput,
+    Options,
+    StepContext,
+)
+from ganzoo.errors import DatasetError, GanzooError
+from ganzoo.hookspecs import hookimpl
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Architecture",
+    "Callback",
+    "Component",
+    "Data",
+    "DataInfo",
+    "Dataset",
+    "DatasetError",
+    "GanzooError",
+    "Loss",
+    "LossOutput",
+    "Options",
+    "StepContext",
+    "hookimpl",
+]
+

@@ -1,0 +1,200 @@
+"""Base classes for everything a plugin can provide.
+
+A component is a class with a ``name``, a nested pydantic ``Options`` model and a docstring.
+It is usable directly from Python with explicit options (``MLP(latent_dim=64)``); a recipe
+is only one way of supplying those options. Options models forbid unknown keys, so a typo
+fails with the key and the reason instead of being silently ignored.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, ClassVar, Optional
+
+import torch
+from pydantic import BaseModel, ConfigDict
+
+if TYPE_CHECKING:  # pragma: no cover - for type checkers only
+    from ganzoo.trainer import Trainer
+
+
+class Options(BaseModel):
+    """Base for every component's options: unknown keys are errors."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class Component:
+    """A named, documented, option-validated building block."""
+
+    name: ClassVar[str] = ""
+    Options: ClassVar[type[BaseModel]] = Options
+
+    def __init__(self, **options: Any) -> None:
+        self.options = type(self).Options(**options)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.options!r})"
+
+
+# --------------------------------------------------------------------------- data
+
+
+@dataclass(frozen=True)
+class DataInfo:
+    """What a model needs to know about the data to size itself."""
+
+    shape: tuple[int, ...]
+    """Shape of one sample: ``(C, H, W)`` for images, ``(D,)`` for points."""
+    num_classes: Optional[int] = None
+    """Number of label classes, or None for unlabelled data."""
+
+
+@dataclass
+class Data:
+    """A whole dataset held in memory.
+
+    ``samples`` is either ``uint8`` images of shape ``(N, C, H, W)`` in [0, 255], which the
+    trainer scales to [-1, 1] on the device batch by batch, or ``float32`` points of shape
+    ``(N, D)`` used as they are. Keeping images as uint8 costs a quarter of the memory and
+    avoids any per-sample Python work in the training loop.
+    """
+
+    samples: torch.Tensor
+    labels: Optional[torch.Tensor] = None
+    num_classes: Optional[int] = None
+    class_names: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        if self.samples.dtype not in (torch.uint8, torch.float32):
+            raise TypeError(f"samples must be uint8 images or float32 points, got {self.samples.dtype}")
+        if self.labels is not None and len(self.labels) != len(self.samples):
+            raise ValueError(f"{len(self.labels)} labels for {len(self.samples)} samples")
+
+    def __len__(self) -> int:
+        return len(self.samples)
+
+    @property
+    def is_image(self) -> bool:
+        return self.samples.dtype == torch.uint8
+
+    @property
+    def info(self) -> DataInfo:
+        return DataInfo(shape=tuple(self.samples.shape[1:]), num_classes=self.num_classes)
+
+
+class Dataset(Component):
+    """Loads a dataset into memory once, as a :class:`Data`."""
+
+    def load(self) -> Data:
+        raise NotImplementedError
+
+
+# --------------------------------------------------------------------------- models
+
+
+class Architecture(Component):
+    """A generator, a discriminator and the latent distribution that feeds the generator.
+
+    Contract for the networks: ``generator(z, labels=None)`` returns samples shaped like the
+    data (in the model range, [-1, 1] for images); ``discriminator(x, labels=None)`` returns
+    whatever the paired loss expects (a score per sample, or a tuple with auxiliary heads).
+    Unconditional models simply ignore ``labels``.
+    """
+
+    def build_generator(self, data: DataInfo) -> torch.nn.Module:
+        raise NotImplementedError
+
+    def build_discriminator(self, data: DataInfo) -> torch.nn.Module:
+        raise NotImplementedError
+
+    def sample_latent(
+        self, n: int, *, device: torch.device, generator: Optional[torch.Generator] = None
+    ) -> torch.Tensor:
+        """Draw ``n`` latent vectors. ``generator`` is given for fixed-noise sample grids,
+        which must not disturb the training random stream."""
+        raise NotImplementedError
+
+
+# --------------------------------------------------------------------------- losses
+
+
+@dataclass
+class StepContext:
+    """Everything a loss may use for one update.
+
+    ``real`` and ``labels`` are the current batch, already on the device and scaled to the
+    model range. The generator step sees the batch of the last discriminator step.
+    """
+
+    real: torch.Tensor
+    labels: Optional[torch.Tensor]
+    generator: torch.nn.Module
+    discriminator: torch.nn.Module
+    architecture: Architecture
+    step: int
+
+    @property
+    def batch_size(self) -> int:
+        return self.real.shape[0]
+
+    def latent(self, n: Optional[int] = None) -> torch.Tensor:
+        """Fresh latent vectors from the training random stream (one batch by default)."""
+        return self.architecture.sample_latent(n or self.batch_size, device=self.real.device)
+
+
+@dataclass
+class LossOutput:
+    """A scalar to minimise plus detached scalars to log (e.g. ``d_real``, ``d_fake``).
+
+    Log values stay tensors: the trainer averages them on the device and reads them only
+    every ``log_every`` steps, so a loss never forces a host synchronisation.
+    """
+
+    loss: torch.Tensor
+    logs: dict[str, torch.Tensor] = field(default_factory=dict)
+
+
+class Loss(Component, torch.nn.Module):
+    """The two objectives of a GAN.
+
+    A loss is an ``nn.Module`` so that state of its own (BEGAN's ``k``, running statistics)
+    lives in buffers: it moves to the device with the models and is saved with them.
+    """
+
+    def __init__(self, **options: Any) -> None:
+        torch.nn.Module.__init__(self)
+        Component.__init__(self, **options)
+
+    def discriminator_loss(self, ctx: StepContext) -> LossOutput:
+        raise NotImplementedError
+
+    def generator_loss(self, ctx: StepContext) -> LossOutput:
+        raise NotImplementedError
+
+    def after_discriminator_step(self, ctx: StepContext) -> None:
+        """Called after each discriminator update (weight clipping, state updates)."""
+
+    def after_generator_step(self, ctx: StepContext) -> None:
+        """Called after each generator update."""
+
+
+# --------------------------------------------------------------------------- callbacks
+
+
+class Callback(Component):
+    """Observes training. Every method is optional.
+
+    ``on_step_end`` runs every step and must not read tensor values (that would synchronise
+    the device); ``on_log`` receives the averaged scalars every ``log_every`` steps.
+    """
+
+    def on_train_start(self, trainer: "Trainer") -> None: ...
+
+    def on_step_end(self, trainer: "Trainer") -> None: ...
+
+    def on_log(self, trainer: "Trainer", scalars: dict[str, float]) -> None: ...
+
+    def on_epoch_end(self, trainer: "Trainer") -> None: ...
+
+    def on_train_end(self, trainer: "Trainer") -> None: ...

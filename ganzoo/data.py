@@ -1,0 +1,62 @@
+"""The in-memory data path: index slices of one resident tensor, scaled on the device.
+
+The order of samples reproduces ``DataLoader(dataset, batch_size, shuffle=True)`` exactly,
+including the two draws its iterator makes from the global random stream each epoch, so a
+ganzoo run consumes random numbers in the same order as the source article's script and
+trains to the same numbers, without a per-sample transform or a worker in the hot loop.
+"""
+
+from __future__ import annotations
+
+from typing import Iterator, Optional
+
+import torch
+
+from ganzoo.components import Data
+
+
+def epoch_order(n: int) -> torch.Tensor:
+    """The sample indices of one shuffled epoch, drawn from the global random stream the
+    way ``DataLoader(shuffle=True)`` with no generator draws them."""
+    torch.empty((), dtype=torch.int64).random_()  # the iterator's worker base seed
+    seed = int(torch.empty((), dtype=torch.int64).random_().item())  # the sampler's seed
+    generator = torch.Generator()
+    generator.manual_seed(seed)
+    return torch.randperm(n, generator=generator)
+
+
+def to_model_range(samples: torch.Tensor) -> torch.Tensor:
+    """uint8 images to float in [-1, 1], with the same arithmetic as torchvision's
+    ``ToTensor()`` followed by ``Normalize(0.5, 0.5)``; float points pass unchanged."""
+    if samples.dtype == torch.uint8:
+        return samples.to(torch.float32).div(255).sub(0.5).div(0.5)
+    return samples
+
+
+def to_uint8(images: torch.Tensor) -> torch.Tensor:
+    """Model-range images in [-1, 1] back to uint8 pixels."""
+    return images.detach().add(1).mul(127.5).round().clamp(0, 255).to(torch.uint8)
+
+
+class BatchStream:
+    """Batches of a :class:`Data` resident on ``device``, one shuffled epoch at a time."""
+
+    def __init__(self, data: Data, batch_size: int, device: torch.device, drop_last: bool = False) -> None:
+        self.samples = data.samples.to(device)
+        self.labels: Optional[torch.Tensor] = data.labels.to(device) if data.labels is not None else None
+        self.num_classes = data.num_classes
+        self.batch_size = batch_size
+        self.drop_last = drop_last
+        self.device = device
+
+    def __len__(self) -> int:
+        n = len(self.samples)
+        return n // self.batch_size if self.drop_last else -(-n // self.batch_size)
+
+    def epoch(self) -> Iterator[tuple[torch.Tensor, Optional[torch.Tensor]]]:
+        """``(real, labels)`` batches of one epoch, real already in the model range."""
+        order = epoch_order(len(self.samples)).to(self.device)
+        for i in range(len(self)):
+            index = order[i * self.batch_size : (i + 1) * self.batch_size]
+            real = to_model_range(self.samples[index])
+            yield real, (self.labels[index] if self.labels is not None else None)

@@ -1,0 +1,62 @@
+"""Optimisers a recipe can name under ``optim.generator`` and ``optim.discriminator``.
+
+These are torch's own optimisers with validated options; the table is small on purpose
+(Adam for most GANs, RMSprop for WGAN, SGD and AdamW for experiments).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Iterable
+
+import torch
+from pydantic import NonNegativeFloat, PositiveFloat
+
+from ganzoo.components import Options
+
+
+class AdamOptions(Options):
+    """torch.optim.Adam. The vanilla GAN of the article uses lr 2e-4 with default betas."""
+
+    lr: PositiveFloat = 2e-4
+    betas: tuple[float, float] = (0.9, 0.999)
+    eps: PositiveFloat = 1e-8
+    weight_decay: NonNegativeFloat = 0.0
+
+
+class AdamWOptions(AdamOptions):
+    """torch.optim.AdamW (decoupled weight decay)."""
+
+    weight_decay: NonNegativeFloat = 0.01
+
+
+class RMSpropOptions(Options):
+    """torch.optim.RMSprop, as used by WGAN (lr 5e-5)."""
+
+    lr: PositiveFloat = 5e-5
+    alpha: PositiveFloat = 0.99
+    eps: PositiveFloat = 1e-8
+    momentum: NonNegativeFloat = 0.0
+    weight_decay: NonNegativeFloat = 0.0
+
+
+class SGDOptions(Options):
+    """torch.optim.SGD."""
+
+    lr: PositiveFloat = 1e-2
+    momentum: NonNegativeFloat = 0.0
+    nesterov: bool = False
+    weight_decay: NonNegativeFloat = 0.0
+
+
+OPTIMIZERS: dict[str, tuple[type[torch.optim.Optimizer], type[Options]]] = {
+    "adam": (torch.optim.Adam, AdamOptions),
+    "adamw": (torch.optim.AdamW, AdamWOptions),
+    "rmsprop": (torch.optim.RMSprop, RMSpropOptions),
+    "sgd": (torch.optim.SGD, SGDOptions),
+}
+
+
+def build_optimizer(name: str, options: dict[str, Any], params: Iterable[torch.nn.Parameter]) -> torch.optim.Optimizer:
+    """An optimiser from a validated recipe entry (``name`` plus its options)."""
+    optimizer_cls, options_cls = OPTIMIZERS[name]
+    return optimizer_cls(params, **options_cls(**options).model_dump())

@@ -1,0 +1,361 @@
+"""Recipes: YAML files that compose plugins into one training run.
+
+Loading goes in four stages, each adding to one list of problems so that a bad recipe is
+reported whole, one line per problem, instead of one error per attempt:
+
+1. read the file and everything it ``extends`` (safe YAML only; cycles and missing files
+   are problems);
+2. apply dotted command-line overrides (``train.epochs=3``);
+3. validate the sections against :class:`RecipeModel`;
+4. look every component up in the registry and validate its options.
+
+Every key remembers which file (or the command line) set it, so a problem names the file
+where the user has to fix it.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterable, Literal, Optional
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, PositiveInt, ValidationError, field_validator
+
+from ganzoo.components import Options
+from ganzoo.errors import Problem, RecipeError, unknown_name_message
+from ganzoo.optim import OPTIMIZERS
+from ganzoo.registry import Registry
+
+COMMAND_LINE = "command line"
+
+# Recipe section -> registry kind of the component it names.
+COMPONENT_SECTIONS = {"data": "dataset", "model": "architecture", "loss": "loss"}
+
+
+# --------------------------------------------------------------------------- schema
+
+
+class ComponentSpec(BaseModel):
+    """``name`` picks a registered component; every other key is one of its options."""
+
+    model_config = ConfigDict(extra="allow")
+    name: str
+
+    def options(self) -> dict[str, Any]:
+        return dict(self.model_extra or {})
+
+
+class OptimSection(Options):
+    """One optimiser per network (names: adam, adamw, rmsprop, sgd)."""
+
+    generator: ComponentSpec = ComponentSpec(name="adam")
+    discriminator: ComponentSpec = ComponentSpec(name="adam")
+
+
+class TrainSection(Options):
+    """How long and how the alternating updates run."""
+
+    epochs: PositiveInt = Field(300, description="passes over the dataset")
+    max_steps: Optional[PositiveInt] = Field(None, description="stop after this many steps (overrides epochs when reached first)")
+    batch_size: PositiveInt = Field(32, description="samples per discriminator step")
+    d_steps: PositiveInt = Field(1, description="discriminator updates per generator update (k of Algorithm 1)")
+    drop_last: bool = Field(False, description="drop the last incomplete batch of each epoch")
+    log_every: PositiveInt = Field(200, description="steps between logged (averaged) scalars")
+    sample_every: PositiveInt = Field(1875, description="steps between fixed-noise sample grids")
+    num_samples: PositiveInt = Field(64, description="samples in each fixed-noise grid")
+
+
+class RunSection(Options):
+    """Where the run folder goes."""
+
+    dir: str = Field("runs", description="parent folder of run folders")
+    name: Optional[str] = Field(None, description="run folder name (default: recipe name + time)")
+
+
+class WandbSection(Options):
+    """Weights & Biases logging; offline by default so that no account is needed."""
+
+    mode: Literal["offline", "online", "disabled"] = "offline"
+    project: str = "ganzoo"
+    entity: Optional[str] = None
+    group: Optional[str] = None
+    tags: list[str] = []
+
+
+class RecipeModel(Options):
+    """A whole recipe after ``extends`` and overrides are applied."""
+
+    requires: list[str] = Field([], description="plugins that must be installed")
+    seed: int = 0
+    device: str = "auto"
+    data: ComponentSpec
+    model: ComponentSpec
+    loss: ComponentSpec
+    optim: OptimSection = OptimSection()
+    train: TrainSection = TrainSection()
+    run: RunSection = RunSection()
+    wandb: WandbSection = WandbSection()
+    callbacks: list[ComponentSpec] = []
+
+    @field_validator("device")
+    @classmethod
+    def _known_device(cls, value: str) -> str:
+        kind, _, index = value.partition(":")
+        if kind not in ("auto", "cpu", "cuda", "mps") or (index and not (kind == "cuda" and index.isdigit())):
+            raise ValueError(f"expected auto, cpu, cuda, cuda:N or mps, got {value!r}")
+        return value
+
+
+@dataclass
+class Recipe:
+    """A validated recipe: typed sections plus the fully resolved plain dict."""
+
+    path: Path
+    config: RecipeModel
+    resolved: dict[str, Any]
+    """Every section with every option filled in; saved with the run and loadable again."""
+
+    @property
+    def stem(self) -> str:
+        return self.path.stem
+
+    def component(self, section: str) -> tuple[str, dict[str, Any]]:
+        """``(name, options)`` of a component section such as ``"loss"``."""
+        spec = dict(self.resolved[section])
+        return spec.pop("name"), spec
+
+    def to_yaml(self) -> str:
+        return yaml.safe_dump(self.resolved, sort_keys=False)
+
+
+# --------------------------------------------------------------------------- loading
+
+
+class _Sources:
+    """Which file set each dotted key; problems are reported against it."""
+
+    def __init__(self, default: str) -> None:
+        self.default = default
+        self._by_key: dict[str, str] = {}
+
+    def record(self, tree: Any, source: str, prefix: str = "") -> None:
+        if prefix:
+            self._by_key[prefix] = source
+        if isinstance(tree, dict):
+            for key, value in tree.items():
+                self.record(value, source, f"{prefix}.{key}" if prefix else str(key))
+
+    def of(self, key: str) -> str:
+        while key:
+            if key in self._by_key:
+                return self._by_key[key]
+            key = key.rpartition(".")[0]
+        return self.default
+
+
+def _merge(base: dict[str, Any], update: dict[str, Any]) -> dict[str, Any]:
+    """Deep merge; a component section whose ``name`` changes is replaced, not merged,
+    because the old component's options mean nothing to the new one. Lists are replaced."""
+    merged = copy.deepcopy(base)
+    for key, value in update.items():
+        old = merged.get(key)
+        if isinstance(old, dict) and isinstance(value, dict) and not ("name" in value and value.get("name") != old.get("name")):
+            merged[key] = _merge(old, value)
+        else:
+            merged[key] = copy.deepcopy(value)
+    return merged
+
+
+def _display(path: Path) -> str:
+    try:
+        return str(path.relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
+def _read_yaml(path: Path, problems: list[Problem]) -> Optional[dict[str, Any]]:
+    where = _display(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        problems.append(Problem(where, "", "file not found"))
+        return None
+    except (OSError, UnicodeDecodeError) as error:
+        problems.append(Problem(where, "", f"cannot read: {error}"))
+        return None
+    try:
+        tree = yaml.safe_load(text)
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        at = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
+        reason = getattr(error, "problem", None) or str(error)
+        problems.append(Problem(where, "", f"invalid YAML at {at}{reason}"))
+        return None
+    if tree is None:
+        return {}
+    if not isinstance(tree, dict):
+        problems.append(Problem(where, "", f"a recipe must be a mapping of sections, got {type(tree).__name__}"))
+        return None
+    return tree
+
+
+def _read_chain(path: Path, sources: _Sources, problems: list[Problem], chain: tuple[Path, ...] = ()) -> dict[str, Any]:
+    """The file merged over everything it extends, bases first."""
+    path = path.resolve()
+    if path in chain:
+        cycle = " -> ".join(_display(p) for p in (*chain, path))
+        problems.append(Problem(_display(chain[-1]), "extends", f"circular extends: {cycle}"))
+        return {}
+    tree = _read_yaml(path, problems)
+    if tree is None:
+        return {}
+    bases = tree.pop("extends", [])
+    if isinstance(bases, str):
+        bases = [bases]
+    if not isinstance(bases, list) or not all(isinstance(b, str) for b in bases):
+        problems.append(Problem(_display(path), "extends", "expected a file name or a list of file names"))
+        bases = []
+    merged: dict[str, Any] = {}
+    for base in bases:
+        merged = _merge(merged, _read_chain(path.parent / base, sources, problems, (*chain, path)))
+    sources.record(tree, _display(path))
+    return _merge(merged, tree)
+
+
+def parse_overrides(overrides: Iterable[str], problems: list[Problem]) -> list[tuple[list[str], Any]]:
+    """``a.b=value`` pairs; values are YAML scalars or flow collections (``[1, 2]``)."""
+    parsed = []
+    for item in overrides:
+        key, sep, raw = item.partition("=")
+        parts = key.strip().split(".")
+        if not sep or not all(parts):
+            problems.append(Problem(COMMAND_LINE, item, "expected an override of the form section.key=value"))
+            continue
+        try:
+            value = yaml.safe_load(raw) if raw.strip() else None
+        except yaml.YAMLError as error:
+            problems.append(Problem(COMMAND_LINE, key, f"cannot parse value {raw!r}: {getattr(error, 'problem', error)}"))
+            continue
+        parsed.append((parts, value))
+    return parsed
+
+
+def _apply_override(tree: dict[str, Any], parts: list[str], value: Any, problems: list[Problem]) -> None:
+    node = tree
+    for depth, part in enumerate(parts[:-1]):
+        child = node.setdefault(part, {})
+        if not isinstance(child, dict):
+            where = ".".join(parts[: depth + 1])
+            problems.append(Problem(COMMAND_LINE, ".".join(parts), f"{where} is a value ({type(child).__name__}), not a section"))
+            return
+        node = child
+    if parts[-1] == "name" and len(parts) == 2 and parts[0] in COMPONENT_SECTIONS and node.get("name") != value:
+        node.clear()  # a different component: the old one's options do not apply
+    node[parts[-1]] = value
+
+
+# --------------------------------------------------------------------------- validation
+
+
+def _model_at(model: type[BaseModel], loc: tuple[Any, ...]) -> Optional[type[BaseModel]]:
+    """The pydantic model that owns the field at ``loc`` (to list its known keys)."""
+    for part in loc:
+        if isinstance(part, int):
+            continue
+        field = model.model_fields.get(str(part))
+        if field is None:
+            return None
+        annotation = field.annotation
+        args = getattr(annotation, "__args__", ()) or ()
+        candidates = [annotation, *args]
+        model = next((c for c in candidates if isinstance(c, type) and issubclass(c, BaseModel)), None)
+        if model is None:
+            return None
+    return model
+
+
+def _pydantic_problems(error: ValidationError, model: type[BaseModel], prefix: str, sources: _Sources) -> list[Problem]:
+    problems = []
+    for item in error.errors():
+        loc = tuple(item["loc"])
+        key = ".".join(str(p) for p in (prefix, *loc) if p != "")
+        if item["type"] == "extra_forbidden":
+            owner = _model_at(model, loc[:-1])
+            known = list(owner.model_fields) if owner else []
+            message = unknown_name_message("key", loc[-1], known)
+        elif item["type"] == "missing":
+            message = "required but missing"
+        else:
+            message = f"{item['msg']} (got {item.get('input')!r})"
+        problems.append(Problem(sources.of(key), key, message))
+    return problems
+
+
+def _validate_options(options_cls: type[BaseModel], options: dict[str, Any], key: str, sources: _Sources, problems: list[Problem]) -> dict[str, Any]:
+    try:
+        return options_cls(**options).model_dump(mode="json")
+    except ValidationError as error:
+        problems.extend(_pydantic_problems(error, options_cls, key, sources))
+        return options
+
+
+def _resolve_component(spec: ComponentSpec, kind: str, key: str, registry: Registry, sources: _Sources, problems: list[Problem]) -> dict[str, Any]:
+    if spec.name not in registry.names(kind):
+        problems.append(Problem(sources.of(f"{key}.name"), f"{key}.name", unknown_name_message(kind, spec.name, registry.names(kind))))
+        return {"name": spec.name, **spec.options()}
+    options_cls = registry.get(kind, spec.name).Options
+    return {"name": spec.name, **_validate_options(options_cls, spec.options(), key, sources, problems)}
+
+
+def _resolve_optimizer(spec: ComponentSpec, key: str, sources: _Sources, problems: list[Problem]) -> dict[str, Any]:
+    if spec.name not in OPTIMIZERS:
+        problems.append(Problem(sources.of(f"{key}.name"), f"{key}.name", unknown_name_message("optimizer", spec.name, list(OPTIMIZERS))))
+        return {"name": spec.name, **spec.options()}
+    return {"name": spec.name, **_validate_options(OPTIMIZERS[spec.name][1], spec.options(), key, sources, problems)}
+
+
+def load_recipe(path: str | Path, registry: Registry, overrides: Iterable[str] = ()) -> Recipe:
+    """Read, compose, override and validate a recipe; raise :class:`RecipeError` listing
+    every problem found."""
+    path = Path(path)
+    problems: list[Problem] = []
+    sources = _Sources(_display(path))
+    tree = _read_chain(path, sources, problems)
+    for parts, value in parse_overrides(overrides, problems):
+        _apply_override(tree, parts, value, problems)
+        sources.record(value, COMMAND_LINE, ".".join(parts))
+    if problems:  # nothing sensible to validate in a file that could not be read
+        raise RecipeError(problems)
+
+    try:
+        config = RecipeModel.model_validate(tree)
+    except ValidationError as error:
+        problems.extend(_pydantic_problems(error, RecipeModel, "", sources))
+        # Component sections that are themselves fine can still be checked, so that every
+        # problem shows up in one go.
+        for section, kind in COMPONENT_SECTIONS.items():
+            raw = tree.get(section)
+            if isinstance(raw, dict) and isinstance(raw.get("name"), str):
+                _resolve_component(ComponentSpec(**raw), kind, section, registry, sources, problems)
+        raise RecipeError(problems) from None
+
+    resolved = config.model_dump(mode="json", exclude={"data", "model", "loss", "optim", "callbacks"})
+    for plugin in config.requires:
+        if plugin not in registry.plugin_names:
+            problems.append(Problem(sources.of("requires"), "requires", unknown_name_message("plugin", plugin, registry.plugin_names)))
+    for section, kind in COMPONENT_SECTIONS.items():
+        resolved[section] = _resolve_component(getattr(config, section), kind, section, registry, sources, problems)
+    resolved["optim"] = {
+        net: _resolve_optimizer(getattr(config.optim, net), f"optim.{net}", sources, problems)
+        for net in ("generator", "discriminator")
+    }
+    resolved["callbacks"] = [
+        _resolve_component(spec, "callback", f"callbacks.{i}", registry, sources, problems)
+        for i, spec in enumerate(config.callbacks)
+    ]
+    if problems:
+        raise RecipeError(problems)
+    order = ["requires", "seed", "device", "data", "model", "loss", "optim", "train", "callbacks", "run", "wandb"]
+    return Recipe(path=path, config=config, resolved={key: resolved[key] for key in order})

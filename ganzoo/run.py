@@ -1,0 +1,159 @@
+"""From a validated recipe to a finished run folder.
+
+This is the one place that turns recipe sections into objects: it asks the registry for
+component classes, builds them with their options, and hands plain objects to the
+:class:`~ganzoo.trainer.Trainer`.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Optional
+
+import torch
+
+from ganzoo.data import BatchStream, to_model_range
+from ganzoo.errors import GanzooError
+from ganzoo.optim import build_optimizer
+from ganzoo.outputs import FinalWeights, MetricsLog, ProgressBar, SampleGrids, WandbLogger
+from ganzoo.recipe import Recipe
+from ganzoo.registry import Registry
+from ganzoo.trainer import Trainer
+
+
+def select_device(name: str) -> torch.device:
+    """``auto`` picks cuda, then mps, then cpu; an explicit device must exist."""
+    if name == "auto":
+        if torch.cuda.is_available():
+            return torch.device("cuda")
+        if torch.backends.mps.is_available():
+            return torch.device("mps")
+        return torch.device("cpu")
+    device = torch.device(name)
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise GanzooError(f"device {name!r} was asked for, but CUDA is not available here; use device=auto or cpu")
+    if device.type == "cuda" and device.index is not None and device.index >= torch.cuda.device_count():
+        raise GanzooError(f"device {name!r} does not exist: {torch.cuda.device_count()} CUDA device(s) here")
+    if device.type == "mps" and not torch.backends.mps.is_available():
+        raise GanzooError("device 'mps' was asked for, but MPS is not available here; use device=auto or cpu")
+    return device
+
+
+def seed_everything(seed: int) -> None:
+    """Seed every random stream training may touch (python, numpy, torch on all devices)."""
+    random.seed(seed)
+    try:
+        import numpy
+
+        numpy.random.seed(seed % 2**32)
+    except ImportError:  # pragma: no cover - numpy comes with torchvision
+        pass
+    torch.manual_seed(seed)
+
+
+def build_trainer(recipe: Recipe, registry: Registry) -> Trainer:
+    """Every component of ``recipe``, built and wired into a trainer (no run folder yet).
+
+    Construction order matters for reproducibility: after seeding, G is initialised before
+    D, exactly like the reference script, so the same seed gives the same weights.
+    """
+    config = recipe.config
+    seed_everything(config.seed)
+    device = select_device(config.device)
+
+    def build(section: str, kind: str):
+        name, options = recipe.component(section)
+        return registry.get(kind, name)(**options)
+
+    data = build("data", "dataset").load()
+    if len(data) == 0:
+        raise GanzooError("the dataset is empty")
+    architecture = build("model", "architecture")
+    generator = architecture.build_generator(data.info).to(device)
+    discriminator = architecture.build_discriminator(data.info).to(device)
+    loss = build("loss", "loss").to(device)
+    optim = recipe.resolved["optim"]
+    g_optimizer = build_optimizer(optim["generator"]["name"], _options(optim["generator"]), generator.parameters())
+    d_optimizer = build_optimizer(optim["discriminator"]["name"], _options(optim["discriminator"]), discriminator.parameters())
+    train = config.train
+    callbacks = [registry.get("callback", spec["name"])(**_options(spec)) for spec in recipe.resolved["callbacks"]]
+    return Trainer(
+        generator=generator,
+        discriminator=discriminator,
+        architecture=architecture,
+        loss=loss,
+        batches=BatchStream(data, train.batch_size, device, drop_last=train.drop_last),
+        g_optimizer=g_optimizer,
+        d_optimizer=d_optimizer,
+        epochs=train.epochs,
+        max_steps=train.max_steps,
+        d_steps=train.d_steps,
+        log_every=train.log_every,
+        callbacks=callbacks,
+    )
+
+
+def _options(spec: dict) -> dict:
+    return {k: v for k, v in spec.items() if k != "name"}
+
+
+def new_run_folder(parent: Path, name: Optional[str], stem: str) -> Path:
+    """A fresh folder under ``parent``: ``name``, or ``<recipe>-<date>-<time>``; a suffix
+    keeps an existing run from ever being overwritten."""
+    base = name or f"{stem}-{time.strftime('%Y%m%d-%H%M%S')}"
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+        for attempt in range(1, 1000):
+            folder = parent / (base if attempt == 1 else f"{base}-{attempt}")
+            try:
+                folder.mkdir()
+                return folder
+            except FileExistsError:
+                continue
+    except OSError as error:
+        raise GanzooError(f"cannot create the run folder under {parent}: {error}") from None
+    raise GanzooError(f"too many runs named {base!r} under {parent}")
+
+
+@dataclass
+class Run:
+    """A finished (or stopped) run: its folder and the trainer that ran it."""
+
+    folder: Path
+    trainer: Trainer
+    wandb_folder: Optional[str] = None
+
+
+def run_recipe(recipe: Recipe, registry: Registry, *, progress: bool = True) -> Run:
+    """Train ``recipe`` into a new run folder with every built-in output attached.
+
+    The folder holds ``recipe.yaml`` (fully resolved), ``metrics.jsonl``, ``samples/``,
+    ``weights.pt`` (or ``interrupted.pt``) and ``wandb/``.
+    """
+    config = recipe.config
+    trainer = build_trainer(recipe, registry)
+    folder = new_run_folder(Path(config.run.dir), config.run.name, recipe.stem)
+    (folder / "recipe.yaml").write_text(recipe.to_yaml(), encoding="utf-8")
+
+    wandb = None
+    if config.wandb.mode != "disabled":
+        wandb = WandbLogger(config.wandb, folder, folder.name, recipe.resolved)
+    real = None if trainer.batches.samples.dtype == torch.uint8 else to_model_range(trainer.batches.samples[:2000]).cpu()
+    outputs = [
+        ProgressBar(disable=not progress),
+        MetricsLog(folder / "metrics.jsonl"),
+        SampleGrids(folder / "samples", config.train.sample_every, config.train.num_samples, config.seed, real,
+                    on_saved=wandb.log_samples if wandb else None),
+        FinalWeights(folder),
+    ]
+    # wandb goes last so that it sees the final grid and weights before it finishes.
+    trainer.callbacks = outputs + trainer.callbacks + ([wandb] if wandb else [])
+    run = Run(folder, trainer)
+    try:
+        trainer.fit()
+    finally:
+        run.wandb_folder = wandb.run_folder if wandb else None
+    return run

@@ -1,0 +1,44 @@
+"""Pictures of samples: an image grid for images, a scatter plot for 2-D points."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Optional
+
+import torch
+import torchvision
+from PIL import Image
+
+from ganzoo.data import to_uint8
+
+
+def save_samples(samples: torch.Tensor, path: Path, real: Optional[torch.Tensor] = None, title: str = "") -> Path:
+    """Images ``(N, C, H, W)`` in [-1, 1] become a square grid PNG; points ``(N, 2)`` a
+    scatter plot over the real points (grey)."""
+    if samples.dim() == 4:
+        grid = torchvision.utils.make_grid(to_uint8(samples), nrow=int(math.ceil(math.sqrt(len(samples)))), padding=2)
+        Image.fromarray(grid.permute(1, 2, 0).numpy()).save(path)
+    elif samples.dim() == 2 and samples.shape[1] == 2:
+        _scatter(samples, path, real, title)
+    else:
+        raise ValueError(f"cannot draw samples of shape {tuple(samples.shape)}")
+    return path
+
+
+def _scatter(points: torch.Tensor, path: Path, real: Optional[torch.Tensor], title: str) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib import pyplot as plt
+
+    figure, axes = plt.subplots(figsize=(4, 4), dpi=100)
+    if real is not None:
+        axes.scatter(real[:, 0], real[:, 1], s=2, c="0.75", label="data")
+    axes.scatter(points[:, 0], points[:, 1], s=4, c="tab:red", label="generated")
+    axes.set_aspect("equal")
+    axes.set_title(title)
+    axes.legend(loc="upper right", fontsize=7)
+    figure.tight_layout()
+    figure.savefig(path)
+    plt.close(figure)

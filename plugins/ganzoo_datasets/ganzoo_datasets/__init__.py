@@ -1,0 +1,13 @@
+"""ganzoo-datasets: the bundled datasets, registered like any third-party plugin's."""
+
+import ganzoo
+
+from ganzoo_datasets.image_folder import ImageFolder
+from ganzoo_datasets.toy import Grid, Ring
+from ganzoo_datasets.torchvision_sets import FashionMNIST, MNIST
+
+
+@ganzoo.hookimpl
+def register_datasets(register):
+    for dataset in (MNIST, FashionMNIST, ImageFolder, Ring, Grid):
+        register(dataset)

@@ -1,0 +1,77 @@
+"""Shared fixtures. Every test builds its own plugin manager from explicit modules; nothing
+global is patched. wandb is disabled unless a test asks for an offline run."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+import yaml
+
+import ganzoo_datasets
+import ganzoo_vanilla
+from ganzoo.plugins import make_plugin_manager
+from ganzoo.registry import Registry
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED_DATA = REPO.parent / "shared" / "data"
+has_shared_mnist = (SHARED_DATA / "MNIST" / "raw" / "train-images-idx3-ubyte").is_file()
+needs_shared_mnist = pytest.mark.skipif(not has_shared_mnist, reason=f"MNIST not found under {SHARED_DATA}")
+
+
+@pytest.fixture(autouse=True)
+def _quiet_wandb(monkeypatch, tmp_path):
+    monkeypatch.setenv("WANDB_MODE", "disabled")
+    monkeypatch.setenv("WANDB_SILENT", "true")
+    monkeypatch.setenv("WANDB_DIR", str(tmp_path))
+
+
+@pytest.fixture
+def registry() -> Registry:
+    """The bundled plugins, registered explicitly (no entry points)."""
+    return Registry.from_plugin_manager(make_plugin_manager([ganzoo_vanilla, ganzoo_datasets], entry_points=False))
+
+
+def write_recipe(path: Path, recipe: dict | str) -> Path:
+    path.write_text(recipe if isinstance(recipe, str) else yaml.safe_dump(recipe, sort_keys=False), encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def toy_recipe(tmp_path) -> Path:
+    """A ring recipe small enough to train in about a second."""
+    return write_recipe(tmp_path / "toy.yaml", {
+        "extends": str(REPO / "recipes" / "toy_ring.yaml"),
+        "data": {"name": "ring", "size": 1024},
+        "model": {"name": "vanilla_mlp", "hidden_dim": 32, "latent_dim": 8, "output": "linear"},
+        "train": {"epochs": 2, "batch_size": 64, "log_every": 5, "sample_every": 10, "num_samples": 100},
+        "run": {"dir": str(tmp_path / "runs")},
+        "wandb": {"mode": "disabled"},
+    })
+
+
+def run_folder(stdout: str) -> Path:
+    """The folder that `ganzoo run` reports on its `run folder:` line."""
+    for line in stdout.splitlines():
+        if line.startswith("run folder: "):
+            return Path(line.removeprefix("run folder: "))
+    raise AssertionError(f"no run folder in output:\n{stdout}")
+
+
+def write_idx_mnist(root: Path, folder: str = "MNIST", n_train: int = 320, n_test: int = 64, seed: int = 0) -> Path:
+    """Random digits in torchvision's MNIST layout (uncompressed IDX files) under
+    ``root/folder/raw``, so that the real torchvision loader reads them without a download."""
+    import torch
+
+    generator = torch.Generator().manual_seed(seed)
+    raw = root / folder / "raw"
+    raw.mkdir(parents=True, exist_ok=True)
+    for prefix, n in (("train", n_train), ("t10k", n_test)):
+        images = torch.randint(0, 256, (n, 28, 28), dtype=torch.uint8, generator=generator)
+        labels = torch.randint(0, 10, (n,), dtype=torch.uint8, generator=generator)
+        (raw / f"{prefix}-images-idx3-ubyte").write_bytes(
+            (0x803).to_bytes(4, "big") + n.to_bytes(4, "big") + (28).to_bytes(4, "big") * 2 + images.numpy().tobytes())
+        (raw / f"{prefix}-labels-idx1-ubyte").write_bytes(
+            (0x801).to_bytes(4, "big") + n.to_bytes(4, "big") + labels.numpy().tobytes())
+    return root

@@ -1,0 +1,113 @@
+"""The third-party plugin example, tested the way a user meets it.
+
+The package under ``examples/ganzoo-example`` is installed with pip into a folder of its own
+and the real ``ganzoo`` command runs with that folder on ``PYTHONPATH``: the plugin is then
+found through its installed dist-info and entry point, exactly as after ``pip install``,
+and nothing is installed into the environment running the tests.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+REPO = Path(__file__).resolve().parents[1]
+EXAMPLE = REPO / "examples" / "ganzoo-example"
+RECIPE = "examples/ganzoo-example/recipes/spiral.yaml"
+
+
+def ganzoo_command() -> list[str]:
+    """The console script pip made for ganzoo, next to the interpreter running the tests."""
+    script = Path(sys.executable).parent / "ganzoo"
+    if script.exists():
+        return [str(script)]
+    if '__name__ == "__main__"' in (REPO / "ganzoo" / "cli.py").read_text(encoding="utf-8"):
+        return [sys.executable, "-m", "ganzoo.cli"]
+    pytest.fail(f"no ganzoo console script at {script}; is ganzoo installed in this environment?")
+
+
+def ganzoo(*args: str, target: Path | None) -> subprocess.CompletedProcess[str]:
+    """Run ``ganzoo ARGS`` from the repository root, with ``target`` first on the path."""
+    env = dict(os.environ, WANDB_MODE="disabled")
+    # Tiny networks on a shared CPU: extra threads only add overhead.
+    env.setdefault("OMP_NUM_THREADS", "1")
+    paths = [str(target)] if target else []
+    paths += [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
+    if paths:
+        env["PYTHONPATH"] = os.pathsep.join(paths)
+    else:
+        env.pop("PYTHONPATH", None)
+    return subprocess.run(
+        [*ganzoo_command(), *args], cwd=REPO, env=env, capture_output=True, text=True, timeout=300
+    )
+
+
+@pytest.fixture(scope="module")
+def target(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The example, pip-installed (offline, without dependencies) into a folder of its own."""
+    folder = tmp_path_factory.mktemp("ganzoo-example-site")
+    command = [
+        sys.executable, "-m", "pip", "install", "--no-deps", "--no-build-isolation", "--no-index",
+        "--disable-pip-version-check", "--target", str(folder), "examples/ganzoo-example",
+    ]
+    result = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, f"pip install failed:\n{result.stdout}\n{result.stderr}"
+    assert list(folder.glob("ganzoo_example-0.1.0.dist-info")), sorted(p.name for p in folder.iterdir())
+    return folder
+
+
+def test_plugins_lists_the_example_and_its_dataset(target: Path) -> None:
+    result = ganzoo("plugins", "--json", target=target)
+    assert result.returncode == 0, result.stderr
+    listing = json.loads(result.stdout)
+
+    assert {"name": "example", "distribution": "ganzoo-example 0.1.0"} in listing["plugins"]
+    spiral = [c for c in listing["components"] if c["kind"] == "dataset" and c["name"] == "spiral"]
+    assert len(spiral) == 1, listing["components"]
+    spiral = spiral[0]
+    assert spiral["plugin"] == "example"
+    assert spiral["summary"]
+    options = {option["name"]: option for option in spiral["options"]}
+    assert list(options) == ["turns", "noise", "size", "seed"]
+    assert options["turns"]["default"] == 1.5
+    assert options["size"]["default"] == 20000
+    assert options["seed"]["default"] == 0
+    assert all(option["help"] and not option["required"] for option in options.values())
+
+
+def test_spiral_recipe_runs(target: Path, tmp_path: Path) -> None:
+    result = ganzoo(
+        "run", RECIPE, f"run.dir={tmp_path}", "wandb.mode=disabled", "train.epochs=1", "data.size=2000",
+        "--no-progress", target=target,
+    )
+    assert result.returncode == 0, f"{result.stdout}\n{result.stderr}"
+    lines = [line for line in result.stdout.splitlines() if line.startswith("run folder: ")]
+    assert len(lines) == 1, result.stdout
+    folder = Path(lines[0].removeprefix("run folder: "))
+    assert folder.parent == tmp_path
+
+    recipe = yaml.safe_load((folder / "recipe.yaml").read_text(encoding="utf-8"))
+    assert recipe["data"]["name"] == "spiral"
+    assert recipe["data"]["size"] == 2000
+    assert "example" in recipe["requires"]
+    metrics = [json.loads(line) for line in (folder / "metrics.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert metrics and {"d_loss", "g_loss"} <= set(metrics[-1])
+    assert list((folder / "samples").glob("*.png"))
+    assert (folder / "weights.pt").stat().st_size > 0
+
+
+def test_check_without_the_plugin_names_the_requirement() -> None:
+    if any(ep.name == "example" for ep in importlib.metadata.entry_points(group="ganzoo")):
+        pytest.skip("ganzoo-example is installed in this environment itself")
+    result = ganzoo("check", RECIPE, target=None)
+    assert result.returncode == 2, f"{result.stdout}\n{result.stderr}"
+    assert "Traceback" not in result.stderr
+    requires = [line for line in result.stderr.splitlines() if "requires" in line]
+    assert requires and "unknown plugin 'example'" in requires[0], result.stderr

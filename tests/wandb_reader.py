@@ -1,0 +1,69 @@
+"""Reads the records of an offline wandb run (``run-*.wandb``) back, for the tests.
+
+The file is a LevelDB-style log: a 7-byte header (``:W&B``, magic, version), then 32 KiB
+blocks of chunks, each with a 7-byte header (crc32, length, type: 1 full, 2 first,
+3 middle, 4 last). Each reassembled record is a ``wandb_internal_pb2.Record``.
+"""
+
+from __future__ import annotations
+
+import json
+import struct
+from pathlib import Path
+
+from wandb.proto import wandb_internal_pb2
+
+BLOCK = 32 * 1024
+HEADER = 7
+
+
+def read_records(path: Path) -> list[wandb_internal_pb2.Record]:
+    raw = Path(path).read_bytes()
+    assert raw[:4] == b":W&B", f"{path} is not a wandb run file"
+    records, pending, position = [], b"", HEADER
+    while position + HEADER <= len(raw):
+        left_in_block = BLOCK - position % BLOCK
+        if left_in_block < HEADER:  # block trailer padding
+            position += left_in_block
+            continue
+        _crc, length, kind = struct.unpack("<IHB", raw[position : position + HEADER])
+        if length == 0 and kind == 0:
+            break
+        chunk = raw[position + HEADER : position + HEADER + length]
+        position += HEADER + length
+        pending = chunk if kind in (1, 2) else pending + chunk
+        if kind in (1, 4):
+            record = wandb_internal_pb2.Record()
+            record.ParseFromString(pending)
+            records.append(record)
+            pending = b""
+    return records
+
+
+def logged_history(path: Path) -> list[dict]:
+    """Every ``run.log`` call as a dict of key -> decoded JSON value."""
+    rows = []
+    for record in read_records(path):
+        if record.WhichOneof("record_type") == "history":
+            rows.append({(item.key or "/".join(item.nested_key)): json.loads(item.value_json) for item in record.history.item})
+    return rows
+
+
+def logged_config(path: Path) -> dict:
+    """The run's config: set at ``wandb.init`` (run record), updated later (config records)."""
+    config = {}
+    for record in read_records(path):
+        kind = record.WhichOneof("record_type")
+        updates = record.run.config.update if kind == "run" else record.config.update if kind == "config" else []
+        for item in updates:
+            config[item.key] = json.loads(item.value_json)
+    return config
+
+
+def logged_summary(path: Path) -> dict:
+    summary = {}
+    for record in read_records(path):
+        if record.WhichOneof("record_type") == "summary":
+            for item in record.summary.update:
+                summary[item.key or "/".join(item.nested_key)] = json.loads(item.value_json)
+    return summary
