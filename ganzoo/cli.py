@@ -65,13 +65,17 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
 
 
 def _run(args: argparse.Namespace, registry: Registry) -> int:
-    from ganzoo.run import run_recipe  # imports torch-heavy modules only when training
+    from ganzoo.run import RunInterrupted, run_recipe  # imports torch-heavy modules only when training
 
     recipe = load_recipe(args.recipe, registry, args.overrides)
     try:
         run = run_recipe(recipe, registry, progress=not args.no_progress)
+    except RunInterrupted as stop:
+        print(f"\nganzoo: interrupted at step {stop.step}; the weights so far are in {stop.folder / 'interrupted.pt'}",
+              file=sys.stderr)
+        return 130
     except KeyboardInterrupt:
-        print("\nganzoo: interrupted; the weights so far are in interrupted.pt in the run folder", file=sys.stderr)
+        print("\nganzoo: interrupted before training started; nothing was written", file=sys.stderr)
         return 130
     print(f"run folder: {run.folder}")
     if run.wandb_folder:

@@ -42,5 +42,5 @@ def unknown_name_message(what: str, name: object, known: list[str]) -> str:
     close = difflib.get_close_matches(str(name), known, n=1, cutoff=0.6)
     if close:
         message += f"; did you mean {close[0]!r}?"
-    message += f" known: {', '.join(sorted(known)) or '(none installed)'}"
+    message += f"{'' if close else ';'} known: {', '.join(sorted(known)) or '(none installed)'}"
     return message

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any, Iterable
 
 import torch
-from pydantic import NonNegativeFloat, PositiveFloat
+from pydantic import NonNegativeFloat, PositiveFloat, model_validator
 
 from ganzoo.components import Options
 
@@ -46,6 +46,12 @@ class SGDOptions(Options):
     momentum: NonNegativeFloat = 0.0
     nesterov: bool = False
     weight_decay: NonNegativeFloat = 0.0
+
+    @model_validator(mode="after")
+    def _nesterov_needs_momentum(self) -> "SGDOptions":
+        if self.nesterov and self.momentum <= 0:
+            raise ValueError("nesterov: true needs momentum > 0")
+        return self
 
 
 OPTIMIZERS: dict[str, tuple[type[torch.optim.Optimizer], type[Options]]] = {

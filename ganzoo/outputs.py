@@ -117,8 +117,7 @@ class SampleGrids(Callback):
         with torch.no_grad():
             samples = generator(self.noise, self.labels).cpu()
         generator.train(was_training)
-        path = self.folder / f"step_{trainer.step:07d}.png"
-        save_samples(samples, path, real=self.real, title=f"step {trainer.step}")
+        path = save_samples(samples, self.folder / f"step_{trainer.step:07d}", real=self.real, title=f"step {trainer.step}")
         self.last_step = trainer.step
         if self.on_saved:
             self.on_saved(trainer.step, path)
@@ -200,5 +199,6 @@ class WandbLogger(Callback):
         self.run.finish(exit_code=0 if trainer.status == "finished" else 1)
 
     @property
-    def run_folder(self) -> Optional[str]:
-        return getattr(self.run, "dir", None)
+    def run_folder(self) -> Optional[Path]:
+        """The offline run's own folder (what ``wandb sync`` takes), not its ``files/``."""
+        return Path(self.run.dir).parent if self.run is not None else None

@@ -32,6 +32,7 @@ COMMAND_LINE = "command line"
 
 # Recipe section -> registry kind of the component it names.
 COMPONENT_SECTIONS = {"data": "dataset", "model": "architecture", "loss": "loss"}
+COMPONENT_PATHS = {(s,) for s in COMPONENT_SECTIONS} | {("optim", "generator"), ("optim", "discriminator")}
 
 
 # --------------------------------------------------------------------------- schema
@@ -155,14 +156,23 @@ class _Sources:
         return self.default
 
 
-def _merge(base: dict[str, Any], update: dict[str, Any]) -> dict[str, Any]:
+def _is_component(path: tuple[str, ...]) -> bool:
+    """Sections whose ``name`` picks a component (and whose other keys are its options)."""
+    return path in COMPONENT_PATHS
+
+
+def _renames_component(path: tuple[str, ...], old: Any, new: Any) -> bool:
+    return _is_component(path) and isinstance(old, dict) and isinstance(new, dict) and new.get("name", old.get("name")) != old.get("name")
+
+
+def _merge(base: dict[str, Any], update: dict[str, Any], path: tuple[str, ...] = ()) -> dict[str, Any]:
     """Deep merge; a component section whose ``name`` changes is replaced, not merged,
     because the old component's options mean nothing to the new one. Lists are replaced."""
     merged = copy.deepcopy(base)
     for key, value in update.items():
-        old = merged.get(key)
-        if isinstance(old, dict) and isinstance(value, dict) and not ("name" in value and value.get("name") != old.get("name")):
-            merged[key] = _merge(old, value)
+        old, here = merged.get(key), (*path, key)
+        if isinstance(old, dict) and isinstance(value, dict) and not _renames_component(here, old, value):
+            merged[key] = _merge(old, value, here)
         else:
             merged[key] = copy.deepcopy(value)
     return merged
@@ -242,18 +252,21 @@ def parse_overrides(overrides: Iterable[str], problems: list[Problem]) -> list[t
     return parsed
 
 
-def _apply_override(tree: dict[str, Any], parts: list[str], value: Any, problems: list[Problem]) -> None:
+def _apply_override(tree: dict[str, Any], parts: list[str], value: Any, problems: list[Problem]) -> bool:
+    """Set one dotted key; True when it replaced a whole component section."""
     node = tree
     for depth, part in enumerate(parts[:-1]):
         child = node.setdefault(part, {})
         if not isinstance(child, dict):
             where = ".".join(parts[: depth + 1])
             problems.append(Problem(COMMAND_LINE, ".".join(parts), f"{where} is a value ({type(child).__name__}), not a section"))
-            return
+            return False
         node = child
-    if parts[-1] == "name" and len(parts) == 2 and parts[0] in COMPONENT_SECTIONS and node.get("name") != value:
+    replaced = parts[-1] == "name" and _is_component(tuple(parts[:-1])) and node.get("name") != value
+    if replaced:
         node.clear()  # a different component: the old one's options do not apply
     node[parts[-1]] = value
+    return replaced
 
 
 # --------------------------------------------------------------------------- validation
@@ -288,7 +301,7 @@ def _pydantic_problems(error: ValidationError, model: type[BaseModel], prefix: s
         elif item["type"] == "missing":
             message = "required but missing"
         else:
-            message = f"{item['msg']} (got {item.get('input')!r})"
+            message = f"{item['msg'].removeprefix('Value error, ')} (got {item.get('input')!r})"
         problems.append(Problem(sources.of(key), key, message))
     return problems
 
@@ -301,19 +314,47 @@ def _validate_options(options_cls: type[BaseModel], options: dict[str, Any], key
         return options
 
 
-def _resolve_component(spec: ComponentSpec, kind: str, key: str, registry: Registry, sources: _Sources, problems: list[Problem]) -> dict[str, Any]:
-    if spec.name not in registry.names(kind):
-        problems.append(Problem(sources.of(f"{key}.name"), f"{key}.name", unknown_name_message(kind, spec.name, registry.names(kind))))
-        return {"name": spec.name, **spec.options()}
-    options_cls = registry.get(kind, spec.name).Options
-    return {"name": spec.name, **_validate_options(options_cls, spec.options(), key, sources, problems)}
+def _resolve(raw: Any, key: str, what: str, classes: dict[str, type[BaseModel]], sources: _Sources, problems: list[Problem]) -> Optional[dict[str, Any]]:
+    """``{name, **options}`` with every option validated and defaulted, for a section that
+    names a component; None when the section is not even a mapping with a ``name`` (the
+    schema validation reports that)."""
+    if not (isinstance(raw, dict) and isinstance(raw.get("name"), str)):
+        return None
+    name, options = raw["name"], {k: v for k, v in raw.items() if k != "name"}
+    if name not in classes:
+        problems.append(Problem(sources.of(f"{key}.name"), f"{key}.name", unknown_name_message(what, name, list(classes))))
+        return dict(raw)
+    return {"name": name, **_validate_options(classes[name], options, key, sources, problems)}
 
 
-def _resolve_optimizer(spec: ComponentSpec, key: str, sources: _Sources, problems: list[Problem]) -> dict[str, Any]:
-    if spec.name not in OPTIMIZERS:
-        problems.append(Problem(sources.of(f"{key}.name"), f"{key}.name", unknown_name_message("optimizer", spec.name, list(OPTIMIZERS))))
-        return {"name": spec.name, **spec.options()}
-    return {"name": spec.name, **_validate_options(OPTIMIZERS[spec.name][1], spec.options(), key, sources, problems)}
+def _resolve_components(tree: dict[str, Any], registry: Registry, sources: _Sources, problems: list[Problem]) -> dict[str, Any]:
+    """Every component section looked up and its options validated. Works on the raw
+    tree, so that these problems are reported even when other sections are invalid."""
+    def options_of(kind: str) -> dict[str, type[BaseModel]]:
+        return {name: registry.get(kind, name).Options for name in registry.names(kind)}
+
+    resolved: dict[str, Any] = {}
+    requires = tree.get("requires", [])
+    for plugin in requires if isinstance(requires, list) else []:
+        if isinstance(plugin, str) and plugin not in registry.plugin_names:
+            problems.append(Problem(sources.of("requires"), "requires", unknown_name_message("plugin", plugin, registry.plugin_names)))
+    for section, kind in COMPONENT_SECTIONS.items():
+        resolved[section] = _resolve(tree.get(section), section, kind, options_of(kind), sources, problems)
+    optim = tree.get("optim") if isinstance(tree.get("optim"), dict) else {}
+    optimizers = {name: options for name, (_, options) in OPTIMIZERS.items()}
+    resolved["optim"] = {
+        net: _resolve(optim.get(net, {"name": "adam"}), f"optim.{net}", "optimizer", optimizers, sources, problems)
+        for net in ("generator", "discriminator")
+    }
+    callbacks = tree.get("callbacks") if isinstance(tree.get("callbacks"), list) else []
+    resolved["callbacks"] = [
+        _resolve(spec, f"callbacks.{i}", "callback", options_of("callback"), sources, problems)
+        for i, spec in enumerate(callbacks)
+    ]
+    return resolved
+
+
+RESOLVED_ORDER = ["requires", "seed", "device", "data", "model", "loss", "optim", "train", "callbacks", "run", "wandb"]
 
 
 def load_recipe(path: str | Path, registry: Registry, overrides: Iterable[str] = ()) -> Recipe:
@@ -324,38 +365,18 @@ def load_recipe(path: str | Path, registry: Registry, overrides: Iterable[str] =
     sources = _Sources(_display(path))
     tree = _read_chain(path, sources, problems)
     for parts, value in parse_overrides(overrides, problems):
-        _apply_override(tree, parts, value, problems)
-        sources.record(value, COMMAND_LINE, ".".join(parts))
+        key = ".".join(parts[:-1] if _apply_override(tree, parts, value, problems) else parts)
+        sources.record(value, COMMAND_LINE, key)
     if problems:  # nothing sensible to validate in a file that could not be read
         raise RecipeError(problems)
 
+    config = None
     try:
         config = RecipeModel.model_validate(tree)
     except ValidationError as error:
         problems.extend(_pydantic_problems(error, RecipeModel, "", sources))
-        # Component sections that are themselves fine can still be checked, so that every
-        # problem shows up in one go.
-        for section, kind in COMPONENT_SECTIONS.items():
-            raw = tree.get(section)
-            if isinstance(raw, dict) and isinstance(raw.get("name"), str):
-                _resolve_component(ComponentSpec(**raw), kind, section, registry, sources, problems)
-        raise RecipeError(problems) from None
-
-    resolved = config.model_dump(mode="json", exclude={"data", "model", "loss", "optim", "callbacks"})
-    for plugin in config.requires:
-        if plugin not in registry.plugin_names:
-            problems.append(Problem(sources.of("requires"), "requires", unknown_name_message("plugin", plugin, registry.plugin_names)))
-    for section, kind in COMPONENT_SECTIONS.items():
-        resolved[section] = _resolve_component(getattr(config, section), kind, section, registry, sources, problems)
-    resolved["optim"] = {
-        net: _resolve_optimizer(getattr(config.optim, net), f"optim.{net}", sources, problems)
-        for net in ("generator", "discriminator")
-    }
-    resolved["callbacks"] = [
-        _resolve_component(spec, "callback", f"callbacks.{i}", registry, sources, problems)
-        for i, spec in enumerate(config.callbacks)
-    ]
-    if problems:
+    components = _resolve_components(tree, registry, sources, problems)
+    if problems or config is None:
         raise RecipeError(problems)
-    order = ["requires", "seed", "device", "data", "model", "loss", "optim", "train", "callbacks", "run", "wandb"]
-    return Recipe(path=path, config=config, resolved={key: resolved[key] for key in order})
+    resolved = {**config.model_dump(mode="json"), **components}
+    return Recipe(path=path, config=config, resolved={key: resolved[key] for key in RESOLVED_ORDER})

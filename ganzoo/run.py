@@ -118,13 +118,22 @@ def new_run_folder(parent: Path, name: Optional[str], stem: str) -> Path:
     raise GanzooError(f"too many runs named {base!r} under {parent}")
 
 
+class RunInterrupted(KeyboardInterrupt):
+    """Ctrl-C during training, after the weights so far were saved in ``folder``."""
+
+    def __init__(self, folder: Path, step: int) -> None:
+        super().__init__(f"interrupted at step {step}")
+        self.folder = folder
+        self.step = step
+
+
 @dataclass
 class Run:
     """A finished (or stopped) run: its folder and the trainer that ran it."""
 
     folder: Path
     trainer: Trainer
-    wandb_folder: Optional[str] = None
+    wandb_folder: Optional[Path] = None
 
 
 def run_recipe(recipe: Recipe, registry: Registry, *, progress: bool = True) -> Run:
@@ -151,9 +160,8 @@ def run_recipe(recipe: Recipe, registry: Registry, *, progress: bool = True) -> 
     ]
     # wandb goes last so that it sees the final grid and weights before it finishes.
     trainer.callbacks = outputs + trainer.callbacks + ([wandb] if wandb else [])
-    run = Run(folder, trainer)
     try:
         trainer.fit()
-    finally:
-        run.wandb_folder = wandb.run_folder if wandb else None
-    return run
+    except KeyboardInterrupt:
+        raise RunInterrupted(folder, trainer.step) from None
+    return Run(folder, trainer, wandb.run_folder if wandb else None)

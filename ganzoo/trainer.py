@@ -58,6 +58,8 @@ class Trainer:
         self.epoch = 0
         self.status = "created"
         """created, running, finished, interrupted or failed: callbacks read it at the end."""
+        self.should_stop = False
+        """A callback sets this to end training cleanly after the current step."""
         self.last_scalars: dict[str, float] = {}
         self._sums: dict[str, torch.Tensor] = {}
         self._counts: dict[str, int] = {}
@@ -91,7 +93,6 @@ class Trainer:
                 if self._run_epoch():
                     break
                 self._emit("on_epoch_end")
-            self._flush_logs()
             self.status = "finished"
         except KeyboardInterrupt:
             self.status = "interrupted"
@@ -100,6 +101,8 @@ class Trainer:
             self.status = "failed"
             raise
         finally:
+            if self.status != "failed":
+                self._flush_logs()  # the last, partial window is logged too
             self._emit("on_train_end")
         return self
 
@@ -117,7 +120,7 @@ class Trainer:
             self._emit("on_step_end")
             if self.step % self.log_every == 0:
                 self._flush_logs()
-            if self.max_steps and self.step >= self.max_steps:
+            if self.should_stop or (self.max_steps and self.step >= self.max_steps):
                 return True
         return False
 

@@ -1,5 +1,6 @@
 """Shared fixtures. Every test builds its own plugin manager from explicit modules; nothing
-global is patched. wandb is disabled unless a test asks for an offline run."""
+global is patched. Recipes in tests set ``wandb.mode`` themselves (the recipe decides, not
+the environment); wandb's own files go to the test's temporary folder."""
 
 from __future__ import annotations
 
@@ -22,7 +23,7 @@ needs_shared_mnist = pytest.mark.skipif(not has_shared_mnist, reason=f"MNIST not
 
 @pytest.fixture(autouse=True)
 def _quiet_wandb(monkeypatch, tmp_path):
-    monkeypatch.setenv("WANDB_MODE", "disabled")
+    monkeypatch.delenv("WANDB_MODE", raising=False)
     monkeypatch.setenv("WANDB_SILENT", "true")
     monkeypatch.setenv("WANDB_DIR", str(tmp_path))
 

@@ -231,6 +231,56 @@ def test_misspelled_hook_implementation_is_an_error():
         make_plugin_manager([typo], entry_points=False)
 
 
+def test_a_hook_function_without_the_marker_is_an_error():
+    forgot = ModuleType("forgot")
+    forgot.register_losses = lambda register: None  # no @ganzoo.hookimpl
+    with pytest.raises(GanzooError, match="'forgot' defines register_losses without @ganzoo.hookimpl"):
+        make_plugin_manager([forgot], entry_points=False)
+
+
+def test_an_implementation_asking_for_an_unknown_argument_is_an_error():
+    greedy = make_plugin("greedy", register_losses=lambda register, device: None)
+    with pytest.raises(GanzooError, match=r"plugin 'greedy'.*\{'device'\} are declared in the hookimpl"):
+        make_plugin_manager([greedy], entry_points=False)
+
+
+def test_plugins_given_by_name_can_be_required(tmp_path):
+    registry = Registry.from_plugin_manager(
+        make_plugin_manager({"vanilla": ganzoo_vanilla, "datasets": ganzoo_datasets}, entry_points=False))
+    assert registry.plugin_names == ["datasets", "vanilla"]
+    assert registry.entry("loss", "bce").plugin == "vanilla"
+
+
+def test_a_callback_can_stop_training_early(tmp_path, plugin_registry):
+    class StopAtThree(ganzoo.Callback):
+        def on_step_end(self, trainer):
+            trainer.should_stop = trainer.step == 3
+
+    from ganzoo.run import build_trainer
+
+    recipe = load_recipe(write_recipe(tmp_path / "r.yaml", {
+        "data": {"name": "labelled_line"}, "model": {"name": "conditional_linear"}, "loss": {"name": "counting_penalty"},
+        "train": {"epochs": 5, "batch_size": 32}}), plugin_registry)
+    trainer = build_trainer(recipe, plugin_registry)
+    trainer.callbacks.append(StopAtThree())
+    assert trainer.fit().step == 3 and trainer.status == "finished"
+
+
+def test_samples_that_cannot_be_drawn_are_kept_as_tensors(tmp_path, plugin_registry):
+    class Cube(LabelledLine):
+        name = "cube"
+
+        def load(self):
+            data = super().load()
+            return ganzoo.Data(torch.cat([data.samples, data.samples[:, :1]], dim=1), data.labels, 2)
+
+    cube_plugin = make_plugin("cube", register_datasets=lambda register: register(Cube))
+    registry = Registry.from_plugin_manager(make_plugin_manager([test_plugin, cube_plugin], entry_points=False))
+    run = train(tmp_path, registry, {"data": {"name": "cube"}, "train": {"sample_every": 8}})
+    assert sorted(p.name for p in (run.folder / "samples").iterdir()) == ["step_0000008.pt", "step_0000016.pt"]
+    assert torch.load(run.folder / "samples" / "step_0000016.pt").shape == (16, 3)
+
+
 def test_a_name_registered_twice_names_both_plugins():
     class Dup(ganzoo.Loss):
         """Another bce."""

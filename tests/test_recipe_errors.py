@@ -49,6 +49,8 @@ CASES = {
                    [("device", "expected auto, cpu, cuda, cuda:N or mps")]),
     "unknown optimizer": (f"extends: {BASE}\noptim: {{generator: {{name: adan}}}}\n", [],
                           [("optim.generator.name", "did you mean 'adam'?")]),
+    "inconsistent options": (f"extends: {BASE}\noptim: {{generator: {{name: sgd, nesterov: true}}}}\n", [],
+                             [("optim.generator", "nesterov: true needs momentum > 0")]),
     "missing section": ("data: {name: ring}\nmodel: {name: vanilla_mlp}\n", [],
                         [("loss", "required but missing")]),
     "bad override syntax": (f"extends: {BASE}\n", ["train.epochs"], [("train.epochs", "section.key=value")]),
@@ -123,6 +125,10 @@ def test_every_problem_is_reported_at_once(tmp_path, capsys):
     assert status == 2
     keys = {line.split(": ")[1] for line in problem_lines(lines)}
     assert {"seed", "device", "loss.name", "model.latent_dims", "train.epoch", "train.batch_size"} <= keys
+    # component problems are found even when the sections around them are invalid
+    status, lines = check(capsys, recipe, "requires=[nope]", "callbacks=[{name: ema}]", "optim.generator.name=adan")
+    keys = {line.split(": ")[1] for line in problem_lines(lines)}
+    assert {"seed", "requires", "callbacks.0.name", "optim.generator.name"} <= keys
 
 
 def test_problem_in_a_base_recipe_names_the_base_file(tmp_path, capsys):

@@ -14,6 +14,13 @@ from pydantic import Field, PositiveFloat, PositiveInt
 import ganzoo
 
 
+class MixtureOptions(ganzoo.Options):
+    """Options every mixture shares."""
+
+    size: PositiveInt = Field(50_000, description="number of points")
+    seed: int = Field(0, description="seed of the points (independent of the recipe's seed)")
+
+
 class ToyMixture(ganzoo.Dataset):
     """Base: ``size`` points drawn evenly from isotropic Gaussians at ``centers()``."""
 
@@ -33,12 +40,10 @@ class Ring(ToyMixture):
 
     name = "ring"
 
-    class Options(ganzoo.Options):
+    class Options(MixtureOptions):
         modes: PositiveInt = Field(8, description="number of Gaussians on the circle")
         radius: PositiveFloat = Field(2.0, description="radius of the circle")
         std: PositiveFloat = Field(0.02, description="standard deviation of each Gaussian")
-        size: PositiveInt = Field(50_000, description="number of points")
-        seed: int = Field(0, description="seed of the points (independent of the recipe's seed)")
 
     def centers(self) -> torch.Tensor:
         angles = torch.arange(self.options.modes, dtype=torch.float64) * (2 * math.pi / self.options.modes)
@@ -50,12 +55,10 @@ class Grid(ToyMixture):
 
     name = "grid"
 
-    class Options(ganzoo.Options):
+    class Options(MixtureOptions):
         side: PositiveInt = Field(5, description="Gaussians per row and per column")
         spacing: PositiveFloat = Field(2.0, description="distance between neighbouring modes")
         std: PositiveFloat = Field(0.05, description="standard deviation of each Gaussian")
-        size: PositiveInt = Field(50_000, description="number of points")
-        seed: int = Field(0, description="seed of the points (independent of the recipe's seed)")
 
     def centers(self) -> torch.Tensor:
         coords = (torch.arange(self.options.side, dtype=torch.float32) - (self.options.side - 1) / 2) * self.options.spacing
