@@ -6,15 +6,26 @@ These are torch's own optimisers with validated options; the table is small on p
 
 from __future__ import annotations
 
-from typing import Any, Iterable
+from typing import Any, Iterable, Optional
 
 import torch
-from pydantic import NonNegativeFloat, PositiveFloat, model_validator
+from pydantic import Field, NonNegativeFloat, PositiveFloat, model_validator
 
 from ganzoo.components import Options
 
 
-class AdamOptions(Options):
+class ImplementationOptions(Options):
+    """How torch runs the update. None keeps torch's own choice (a for-loop on the CPU,
+    foreach on a GPU), which is what reproduces a plain PyTorch script bit for bit."""
+
+    foreach: Optional[bool] = Field(None, description="update all tensors in one foreach call (None: torch's choice)")
+
+
+class FusedOptions(ImplementationOptions):
+    fused: Optional[bool] = Field(None, description="one fused kernel for the whole update (None: torch's choice)")
+
+
+class AdamOptions(FusedOptions):
     """torch.optim.Adam. The vanilla GAN of the article uses lr 2e-4 with default betas."""
 
     lr: PositiveFloat = 2e-4
@@ -29,7 +40,7 @@ class AdamWOptions(AdamOptions):
     weight_decay: NonNegativeFloat = 0.01
 
 
-class RMSpropOptions(Options):
+class RMSpropOptions(ImplementationOptions):
     """torch.optim.RMSprop, as used by WGAN (lr 5e-5)."""
 
     lr: PositiveFloat = 5e-5
@@ -39,7 +50,7 @@ class RMSpropOptions(Options):
     weight_decay: NonNegativeFloat = 0.0
 
 
-class SGDOptions(Options):
+class SGDOptions(FusedOptions):
     """torch.optim.SGD."""
 
     lr: PositiveFloat = 1e-2
@@ -65,4 +76,4 @@ OPTIMIZERS: dict[str, tuple[type[torch.optim.Optimizer], type[Options]]] = {
 def build_optimizer(name: str, options: dict[str, Any], params: Iterable[torch.nn.Parameter]) -> torch.optim.Optimizer:
     """An optimiser from a validated recipe entry (``name`` plus its options)."""
     optimizer_cls, options_cls = OPTIMIZERS[name]
-    return optimizer_cls(params, **options_cls(**options).model_dump())
+    return optimizer_cls(params, **options_cls(**options).model_dump(exclude_none=True))

@@ -29,7 +29,7 @@ def test_a_component_with_another_name_replaces_the_section(tmp_path, registry):
     recipe = load_recipe(BASE, registry, ["data.name=grid", "optim.generator.name=rmsprop", "optim.generator.lr=1e-4"])
     assert recipe.resolved["data"]["name"] == "grid" and "root" not in recipe.resolved["data"]
     assert recipe.resolved["optim"]["generator"] == {"name": "rmsprop", "lr": 1e-4, "alpha": 0.99, "eps": 1e-8,
-                                                     "momentum": 0.0, "weight_decay": 0.0}
+                                                     "momentum": 0.0, "weight_decay": 0.0, "foreach": None}
 
 
 def test_non_component_sections_with_a_name_key_still_merge(tmp_path, registry):

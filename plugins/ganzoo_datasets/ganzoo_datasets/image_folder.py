@@ -1,9 +1,18 @@
-"""One's own images: every image under a folder, decoded once into a uint8 tensor."""
+"""One's own images: every image under a folder, decoded once into a uint8 tensor.
+
+Decoding is the slow part, so the decoded tensor is cached in ``<root>/.ganzoo-cache/``
+(or ``~/.cache/ganzoo`` when the folder is read-only), keyed by every file's path, size and
+modification time and by the options: a changed, added or removed image decodes afresh.
+"""
 
 from __future__ import annotations
 
+import hashlib
+import json
+import os
+import tempfile
 from pathlib import Path
-from typing import Literal
+from typing import Literal, Optional
 
 import torch
 from PIL import Image, UnidentifiedImageError
@@ -13,6 +22,41 @@ from tqdm import tqdm
 import ganzoo
 
 EXTENSIONS = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff"}
+CACHE_FOLDER = ".ganzoo-cache"
+CACHE_VERSION = 1
+
+
+def cache_folders(root: Path) -> list[Path]:
+    """Where a cache may live, in order of preference."""
+    home = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "ganzoo" / "image_folder"
+    return [root / CACHE_FOLDER, home]
+
+
+def _read_cache(path: Path) -> Optional[ganzoo.Data]:
+    """The cached data, or None when there is none or it is unreadable (then it is rebuilt)."""
+    try:
+        state = torch.load(path, weights_only=True)
+        return ganzoo.Data(state["samples"], state["labels"], state["num_classes"], list(state["class_names"]))
+    except Exception:  # missing, truncated or from another version: decode again
+        return None
+
+
+def _write_cache(path: Path, data: ganzoo.Data) -> bool:
+    """Write atomically (temporary file, then rename); False when the folder is not writable."""
+    state = {"samples": data.samples, "labels": data.labels, "num_classes": data.num_classes,
+             "class_names": data.class_names}
+    temporary = None
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+        with os.fdopen(handle, "wb") as file:
+            torch.save(state, file)
+        os.replace(temporary, path)
+        return True
+    except OSError:
+        if temporary:
+            Path(temporary).unlink(missing_ok=True)
+        return False
 
 
 class ImageFolder(ganzoo.Dataset):
@@ -28,16 +72,37 @@ class ImageFolder(ganzoo.Dataset):
         root: str = Field(description="folder to search for images (recursively)")
         image_size: PositiveInt = Field(64, description="side of the square the images are resized to")
         channels: Literal[1, 3] = Field(3, description="1 for greyscale, 3 for RGB")
+        cache: bool = Field(True, description="keep the decoded images in <root>/.ganzoo-cache/ for the next run")
 
     def load(self) -> ganzoo.Data:
         root = Path(self.options.root).expanduser()
         if not root.is_dir():
             raise ganzoo.DatasetError(f"image_folder: {root} is not a folder")
-        paths = sorted(p for p in root.rglob("*") if p.suffix.lower() in EXTENSIONS and p.is_file())
+        paths = sorted(p for p in root.rglob("*") if p.suffix.lower() in EXTENSIONS and p.is_file()
+                       and CACHE_FOLDER not in p.relative_to(root).parts)
         if not paths:
             raise ganzoo.DatasetError(
                 f"image_folder: no images under {root} (looked for {', '.join(sorted(EXTENSIONS))})"
             )
+        if not self.options.cache:
+            return self._decode_all(root, paths)
+        key = self._cache_key(root, paths)
+        for folder in cache_folders(root):
+            cached = _read_cache(folder / f"{key}.pt")
+            if cached is not None:
+                return cached
+        data = self._decode_all(root, paths)
+        for folder in cache_folders(root):
+            if _write_cache(folder / f"{key}.pt", data):
+                break
+        return data
+
+    def _cache_key(self, root: Path, paths: list[Path]) -> str:
+        listing = [(str(p.relative_to(root)), p.stat().st_size, p.stat().st_mtime_ns) for p in paths]
+        options = self.options.model_dump(exclude={"root", "cache"})
+        return hashlib.sha256(json.dumps([CACHE_VERSION, options, listing]).encode()).hexdigest()[:24]
+
+    def _decode_all(self, root: Path, paths: list[Path]) -> ganzoo.Data:
         images, broken = [], []
         for path in tqdm(paths, desc="decoding images", unit="img", disable=len(paths) < 500):
             try:

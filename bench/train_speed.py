@@ -1,0 +1,296 @@
+"""Training speed of the vanilla GAN: ganzoo against plain PyTorch, side by side.
+
+Three ways to run the same algorithm (the MLP G and D of ``recipes/vanilla_mnist.yaml``,
+BCE, Adam 2e-4, one D step then one G step), each measured in a fresh process:
+
+* ``ganzoo``   ganzoo's trainer, built from the recipe, with its metrics log attached;
+* ``floor``    a minimal hand-written loop on tensors already in memory: what plain
+               PyTorch can do;
+* ``article``  a loop built like the source article's script: torchvision MNIST through a
+               DataLoader with per-sample ToTensor + Normalize, ``.item()`` on four scalars
+               every step.
+
+and ganzoo's opt-in accelerations as further variants (``ganzoo-fused``, ``ganzoo-compile``,
+``ganzoo-bf16``, and ``ganzoo-cudagraphs`` on a GPU). Each variant warms up, then runs
+``--repeats`` timed segments of ``--steps`` steps; the table gives the median steps/s, the
+ratios to the floor and to the article-style loop, and the peak memory of the process (CPU:
+maximum resident set size; GPU: peak allocated by torch).
+
+    python bench/train_speed.py                      # CPU, batch 32 and 128
+    python bench/train_speed.py --device cuda --out bench/results/cuda.md
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import torch
+
+REPO = Path(__file__).resolve().parents[1]
+RECIPE = REPO / "recipes" / "vanilla_mnist.yaml"
+SHARED_DATA = REPO.parent / "shared" / "data"
+BASELINES = ["floor", "article"]
+ACCELERATIONS = {
+    "ganzoo-fused": ["optim.generator.fused=true", "optim.discriminator.fused=true"],
+    "ganzoo-compile": ["train.compile=default"],
+    "ganzoo-bf16": ["train.precision=bf16"],
+    "ganzoo-cudagraphs": ["train.compile=reduce-overhead"],
+}
+
+
+# --------------------------------------------------------------------------- the variants
+
+
+def mlp_pair(device):
+    from torch import nn
+
+    G = nn.Sequential(nn.Linear(64, 256), nn.ReLU(), nn.Linear(256, 256), nn.ReLU(), nn.Linear(256, 784), nn.Tanh())
+    D = nn.Sequential(nn.Linear(784, 256), nn.LeakyReLU(0.2), nn.Linear(256, 256), nn.LeakyReLU(0.2),
+                      nn.Linear(256, 1), nn.Sigmoid())
+    return G.to(device), D.to(device)
+
+
+def floor_loop(root, batch_size, device):
+    """The minimal loop: uint8 data resident on the device, index slices, no logging."""
+    import torch.nn.functional as F
+    import torchvision
+
+    images = torchvision.datasets.MNIST(str(root), train=True, download=False).data.to(device)
+    G, D = mlp_pair(device)
+    g_opt = torch.optim.Adam(G.parameters(), lr=2e-4)
+    d_opt = torch.optim.Adam(D.parameters(), lr=2e-4)
+    n = len(images)
+    order = torch.randperm(n, device=device)
+    position = 0
+
+    def step():
+        nonlocal order, position
+        if position + batch_size > n:
+            order, position = torch.randperm(n, device=device), 0
+        real = images[order[position:position + batch_size]].float().div(255).sub(0.5).div(0.5).view(batch_size, -1)
+        position += batch_size
+        d_real = D(real)
+        d_fake = D(G(torch.randn(batch_size, 64, device=device)).detach())
+        d_loss = F.binary_cross_entropy(d_real, torch.ones_like(d_real)) + F.binary_cross_entropy(d_fake, torch.zeros_like(d_fake))
+        d_opt.zero_grad()
+        d_loss.backward()
+        d_opt.step()
+        d_fake = D(G(torch.randn(batch_size, 64, device=device)))
+        g_loss = F.binary_cross_entropy(d_fake, torch.ones_like(d_fake))
+        g_opt.zero_grad()
+        g_loss.backward()
+        g_opt.step()
+
+    return step
+
+
+def article_loop(root, batch_size, device):
+    """Built like the article's script: PIL images through per-sample transforms and a
+    DataLoader, the fake batch not detached, four ``.item()`` reads every step."""
+    import torchvision
+    from torch import nn
+
+    transform = torchvision.transforms.Compose([
+        torchvision.transforms.ToTensor(), torchvision.transforms.Normalize(mean=(0.5,), std=(0.5,))])
+    mnist = torchvision.datasets.MNIST(str(root), train=True, transform=transform, download=False)
+    loader = torch.utils.data.DataLoader(mnist, batch_size=batch_size, shuffle=True)
+    G, D = mlp_pair(device)
+    criterion = nn.BCELoss()
+    d_optimizer = torch.optim.Adam(D.parameters(), lr=0.0002)
+    g_optimizer = torch.optim.Adam(G.parameters(), lr=0.0002)
+    batches = iter(loader)
+    log = []
+
+    def step():
+        nonlocal batches
+        try:
+            images, _ = next(batches)
+        except StopIteration:
+            batches = iter(loader)
+            images, _ = next(batches)
+        images = images.reshape(images.size(0), -1).to(device)
+        real_labels = torch.ones(images.size(0), 1, device=device)
+        fake_labels = torch.zeros(images.size(0), 1, device=device)
+        outputs = D(images)
+        d_loss_real = criterion(outputs, real_labels)
+        real_score = outputs
+        fake_images = G(torch.randn(images.size(0), 64, device=device))
+        outputs = D(fake_images)
+        d_loss_fake = criterion(outputs, fake_labels)
+        fake_score = outputs
+        d_loss = d_loss_real + d_loss_fake
+        d_optimizer.zero_grad()
+        g_optimizer.zero_grad()
+        d_loss.backward()
+        d_optimizer.step()
+        fake_images = G(torch.randn(images.size(0), 64, device=device))
+        g_loss = criterion(D(fake_images), real_labels)
+        d_optimizer.zero_grad()
+        g_optimizer.zero_grad()
+        g_loss.backward()
+        g_optimizer.step()
+        log.append((d_loss.item(), g_loss.item(), real_score.mean().item(), fake_score.mean().item()))
+
+    return step
+
+
+def ganzoo_trainer(root, batch_size, device, overrides, folder):
+    """ganzoo's trainer exactly as `ganzoo run` builds it, with the metrics log attached
+    (progress bar and sample grids are left out: they are not part of a step)."""
+    from ganzoo.outputs import MetricsLog
+    from ganzoo.plugins import make_plugin_manager
+    from ganzoo.recipe import load_recipe
+    from ganzoo.registry import Registry
+    from ganzoo.run import build_trainer
+
+    registry = Registry.from_plugin_manager(make_plugin_manager())
+    recipe = load_recipe(RECIPE, registry, [f"data.root={root}", f"train.batch_size={batch_size}",
+                                            f"device={device}", "wandb.mode=disabled", *overrides])
+    trainer = build_trainer(recipe, registry)
+    trainer.callbacks.append(MetricsLog(Path(folder) / "metrics.jsonl"))
+    trainer.epochs = 10**6
+
+    def run(steps):
+        trainer.max_steps = trainer.step + steps
+        trainer.fit()
+
+    return run
+
+
+def measure(variant, root, batch_size, device, steps, repeats, warmup):
+    """Median steps/s over ``repeats`` segments, and the process's peak memory."""
+    device = torch.device(device)
+
+    def sync():
+        if device.type == "cuda":
+            torch.cuda.synchronize()
+
+    with tempfile.TemporaryDirectory() as folder:
+        if variant in BASELINES:
+            step = (floor_loop if variant == "floor" else article_loop)(root, batch_size, device)
+
+            def run(n):
+                for _ in range(n):
+                    step()
+        else:
+            run = ganzoo_trainer(root, batch_size, device, ACCELERATIONS.get(variant, []), folder)
+        run(warmup)
+        sync()
+        rates = []
+        for _ in range(repeats):
+            started = time.perf_counter()
+            run(steps)
+            sync()
+            rates.append(steps / (time.perf_counter() - started))
+    if device.type == "cuda":
+        peak_mb = torch.cuda.max_memory_allocated(device) / 2**20
+    else:
+        peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return {"variant": variant, "batch_size": batch_size, "rates": rates,
+            "steps_per_s": statistics.median(rates), "peak_mb": peak_mb}
+
+
+# --------------------------------------------------------------------------- the driver
+
+
+def synthetic_mnist(folder: Path) -> Path:
+    """60,000 random 28x28 digits in torchvision's layout, when MNIST itself is absent
+    (speed does not depend on the pixel values)."""
+    raw = folder / "MNIST" / "raw"
+    raw.mkdir(parents=True)
+    generator = torch.Generator().manual_seed(0)
+    for prefix, n in (("train", 60_000), ("t10k", 10_000)):
+        images = torch.randint(0, 256, (n, 28, 28), dtype=torch.uint8, generator=generator)
+        (raw / f"{prefix}-images-idx3-ubyte").write_bytes(
+            (0x803).to_bytes(4, "big") + n.to_bytes(4, "big") + (28).to_bytes(4, "big") * 2 + images.numpy().tobytes())
+        (raw / f"{prefix}-labels-idx1-ubyte").write_bytes(
+            (0x801).to_bytes(4, "big") + n.to_bytes(4, "big") + bytes(n))
+    return folder
+
+
+def run_worker(args) -> dict:
+    command = [sys.executable, __file__, "--worker", args.variant_to_run, "--device", args.device,
+               "--batch-size", str(args.batch_size_to_run), "--steps", str(args.steps),
+               "--repeats", str(args.repeats), "--warmup", str(args.warmup), "--data-root", str(args.data_root)]
+    result = subprocess.run(command, capture_output=True, text=True)
+    if result.returncode != 0:
+        return {"variant": args.variant_to_run, "batch_size": args.batch_size_to_run,
+                "error": (result.stderr.strip().splitlines() or ["failed"])[-1]}
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def table(results: list[dict], device: str) -> str:
+    lines = ["| batch | variant | steps/s (median) | images/s | vs floor | vs article | peak memory |",
+             "| ---: | --- | ---: | ---: | ---: | ---: | ---: |"]
+    for batch in sorted({r["batch_size"] for r in results}):
+        rows = [r for r in results if r["batch_size"] == batch]
+        base = {r["variant"]: r.get("steps_per_s") for r in rows}
+        for r in rows:
+            if "error" in r:
+                lines.append(f"| {batch} | {r['variant']} | failed: {r['error'][:80]} | | | | |")
+                continue
+            rate = r["steps_per_s"]
+            ratio = lambda other: f"{rate / base[other]:.2f}x" if base.get(other) else "n/a"  # noqa: E731
+            memory = f"{r['peak_mb']:.0f} MB" + (" (GPU)" if device.startswith("cuda") else " (RSS)")
+            lines.append(f"| {batch} | {r['variant']} | {rate:.1f} | {rate * batch:,.0f} | {ratio('floor')} | "
+                         f"{ratio('article')} | {memory} |")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--device", default="cpu", help="cpu, cuda, cuda:N or mps (default: cpu)")
+    parser.add_argument("--batch-sizes", type=int, nargs="+", default=[32, 128])
+    parser.add_argument("--variants", nargs="+", help="default: ganzoo, floor, article and the accelerations that fit the device")
+    parser.add_argument("--steps", type=int, default=500, help="steps per timed segment")
+    parser.add_argument("--repeats", type=int, default=5, help="timed segments; the median is reported")
+    parser.add_argument("--warmup", type=int, default=100, help="untimed steps first (compilation happens here)")
+    parser.add_argument("--data-root", type=Path, help="folder with MNIST/raw/ (default: ../shared/data, else synthetic)")
+    parser.add_argument("--out", type=Path, help="also write the table, with the command and machine, to this file")
+    parser.add_argument("--worker", help=argparse.SUPPRESS)
+    parser.add_argument("--batch-size", type=int, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+
+    if args.worker:
+        print(json.dumps(measure(args.worker, args.data_root, args.batch_size, args.device, args.steps,
+                                 args.repeats, args.warmup)))
+        return
+
+    variants = args.variants or ["ganzoo", *BASELINES, "ganzoo-fused", "ganzoo-compile", "ganzoo-bf16"] + (
+        ["ganzoo-cudagraphs"] if args.device.startswith("cuda") else [])
+    with tempfile.TemporaryDirectory() as scratch:
+        if args.data_root is None:
+            has_mnist = (SHARED_DATA / "MNIST" / "raw" / "train-images-idx3-ubyte").is_file()
+            args.data_root = SHARED_DATA if has_mnist else synthetic_mnist(Path(scratch))
+        results = []
+        from tqdm import tqdm
+
+        jobs = [(b, v) for b in args.batch_sizes for v in variants]
+        for batch, variant in tqdm(jobs, desc="benchmark", unit="variant"):
+            args.batch_size_to_run, args.variant_to_run = batch, variant
+            results.append(run_worker(args))
+
+    header = (f"device {args.device}, torch {torch.__version__}, {torch.get_num_threads()} CPU threads, "
+              f"{platform.processor() or platform.machine()}; {args.repeats} x {args.steps} steps after "
+              f"{args.warmup} warm-up steps, median; data {args.data_root}")
+    report = f"{header}\n\n{table(results, args.device)}\n"
+    print(report)
+    if args.out:
+        command = "python " + " ".join([str(Path(sys.argv[0]).relative_to(REPO)) if Path(sys.argv[0]).is_absolute()
+                                        else sys.argv[0], *sys.argv[1:]])
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(f"# Training speed, {time.strftime('%Y-%m-%d')}\n\nCommand:\n\n    {command}\n\n{report}\n"
+                            f"Raw results (steps/s of every repeat):\n\n```json\n{json.dumps(results, indent=1)}\n```\n")
+
+
+if __name__ == "__main__":
+    main()
