@@ -1,7 +1,8 @@
-"""The ``ganzoo`` command: run, check, plugins.
+"""The ``ganzoo`` command: run, check, report, plugins.
 
-Exit status: 0 success, 1 a run failed with an error the message explains, 2 a bad recipe
-or bad command line, 130 interrupted (weights saved).
+Exit status: 0 success, 1 an error the message explains (a failed run, a folder that is
+not a run), 2 a bad recipe or bad command line, 130 interrupted by Ctrl-C, 143 stopped by
+SIGTERM (both after writing a checkpoint).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import json
 import sys
 import types
 import typing
+from pathlib import Path
 from typing import Optional, Sequence
 
 from ganzoo import __version__
@@ -28,14 +30,21 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     run = commands.add_parser("run", help="train the GAN a recipe describes", epilog=EPILOG)
-    run.add_argument("recipe", help="path to a recipe YAML file")
+    run.add_argument("recipe", nargs="?", help="path to a recipe YAML file (not with --resume)")
     run.add_argument("overrides", nargs="*", metavar="KEY=VALUE", help="dotted overrides, e.g. train.epochs=3")
+    run.add_argument("--resume", metavar="RUN", help="continue the run in this folder from its latest checkpoint")
     run.add_argument("--no-progress", action="store_true", help="hide the progress bar")
 
     check = commands.add_parser("check", help="validate a recipe without training", epilog=EPILOG)
     check.add_argument("recipe", help="path to a recipe YAML file")
     check.add_argument("overrides", nargs="*", metavar="KEY=VALUE", help="dotted overrides, e.g. train.epochs=3")
     check.add_argument("--print", action="store_true", dest="show", help="print the fully resolved recipe")
+
+    report = commands.add_parser("report", help="write one HTML page that shows runs side by side")
+    report.add_argument("runs", nargs="+", metavar="RUN", help="run folders, as `ganzoo run` prints them")
+    report.add_argument("--out", default="report.html", metavar="PATH",
+                        help="where to write the page (default: report.html in the current directory)")
+    report.add_argument("--no-progress", action="store_true", help="hide the progress bar")
 
     plugins = commands.add_parser("plugins", help="list installed plugins, their components and options")
     plugins.add_argument("--json", action="store_true", help="machine-readable output")
@@ -65,21 +74,31 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
 
 
 def _run(args: argparse.Namespace, registry: Registry) -> int:
-    from ganzoo.run import RunInterrupted, run_recipe  # imports torch-heavy modules only when training
+    from ganzoo.run import RunInterrupted, resume_run, run_recipe  # torch-heavy: only when training
 
-    recipe = load_recipe(args.recipe, registry, args.overrides)
+    if args.resume and args.recipe:
+        if "=" not in args.recipe:
+            raise GanzooError("give either a recipe or --resume RUN, not both (the run folder holds its recipe)")
+        args.overrides.insert(0, args.recipe)  # `run --resume RUN train.epochs=5`: an override, not a recipe
+    elif not args.resume and not args.recipe:
+        raise GanzooError("ganzoo run needs a recipe (or --resume RUN)")
     try:
-        run = run_recipe(recipe, registry, progress=not args.no_progress)
+        if args.resume:
+            run = resume_run(Path(args.resume), registry, args.overrides, progress=not args.no_progress)
+        else:
+            run = run_recipe(load_recipe(args.recipe, registry, args.overrides), registry, progress=not args.no_progress)
     except RunInterrupted as stop:
-        print(f"\nganzoo: interrupted at step {stop.step}; the weights so far are in {stop.folder / 'interrupted.pt'}",
-              file=sys.stderr)
-        return 130
+        saved = f"checkpoint {stop.checkpoint}" if stop.checkpoint else "the last checkpoint"
+        print(f"\nganzoo: interrupted at step {stop.step}; {saved} holds the whole state.\n"
+              f"Resume with: ganzoo run --resume {stop.folder}", file=sys.stderr)
+        return stop.exit_status
     except KeyboardInterrupt:
-        print("\nganzoo: interrupted before training started; nothing was written", file=sys.stderr)
+        print("\nganzoo: stopped at once; every file written is whole. Resume from the last checkpoint with "
+              "ganzoo run --resume <run folder>", file=sys.stderr)
         return 130
     print(f"run folder: {run.folder}")
     if run.wandb_folder:
-        print(f"wandb ({recipe.config.wandb.mode}): {run.wandb_folder}")
+        print(f"wandb ({run.wandb_mode}): {run.wandb_folder}")
     return 0
 
 
@@ -88,6 +107,16 @@ def _check(args: argparse.Namespace, registry: Registry) -> int:
     if args.show:
         print(recipe.to_yaml(), end="")
     print(f"{args.recipe}: ok", file=sys.stderr if args.show else sys.stdout)
+    return 0
+
+
+def _report(args: argparse.Namespace, registry: Registry) -> int:
+    from pathlib import Path
+
+    from ganzoo.report import build_report
+
+    out = build_report([Path(run) for run in args.runs], Path(args.out), progress=not args.no_progress)
+    print(f"report: {out}")
     return 0
 
 
@@ -142,7 +171,7 @@ def _plugins(args: argparse.Namespace, registry: Registry) -> int:
     return 0
 
 
-COMMANDS = {"run": _run, "check": _check, "plugins": _plugins}
+COMMANDS = {"run": _run, "check": _check, "report": _report, "plugins": _plugins}
 
 
 def entry_point() -> None:  # pragma: no cover - the console script

@@ -53,10 +53,19 @@ class BatchStream:
         n = len(self.samples)
         return n // self.batch_size if self.drop_last else -(-n // self.batch_size)
 
-    def epoch(self) -> Iterator[tuple[torch.Tensor, Optional[torch.Tensor]]]:
-        """``(real, labels)`` batches of one epoch, real already in the model range."""
-        order = epoch_order(len(self.samples)).to(self.device)
-        for i in range(len(self)):
+    def new_order(self) -> torch.Tensor:
+        """The shuffled order of a new epoch (draws from the global random stream)."""
+        return epoch_order(len(self.samples))
+
+    def batches(self, order: torch.Tensor, start: int = 0) -> Iterator[tuple[torch.Tensor, Optional[torch.Tensor]]]:
+        """``(real, labels)`` batches of an epoch in ``order``, from batch ``start`` on (a
+        resumed run continues mid-epoch); real is already in the model range."""
+        order = order.to(self.device)
+        for i in range(start, len(self)):
             index = order[i * self.batch_size : (i + 1) * self.batch_size]
             real = to_model_range(self.samples[index])
             yield real, (self.labels[index] if self.labels is not None else None)
+
+    def epoch(self) -> Iterator[tuple[torch.Tensor, Optional[torch.Tensor]]]:
+        """The batches of one new epoch."""
+        return self.batches(self.new_order())

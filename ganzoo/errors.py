@@ -23,7 +23,9 @@ class Problem:
 
     def __str__(self) -> str:
         where = f"{self.source}: " if self.source else ""
-        return f"{where}{self.key}: {self.message}" if self.key else f"{where}{self.message}"
+        message = " ".join(self.message.split())  # one line, whatever the underlying error printed
+        key = self.key if self.key.isprintable() else repr(self.key)
+        return f"{where}{key}: {message}" if key else f"{where}{message}"
 
 
 class RecipeError(GanzooError):

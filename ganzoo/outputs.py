@@ -1,14 +1,19 @@
 """What every run leaves behind, written by built-in callbacks.
 
 ``ProgressBar`` shows the run; ``MetricsLog`` appends scalars to ``metrics.jsonl``;
-``SampleGrids`` draws the fixed-noise samples; ``WandbLogger`` mirrors all of it to
-Weights & Biases; ``FinalWeights`` saves the networks, also when a run is interrupted.
+``Curves`` redraws the loss and score plots from them; ``SampleGrids`` draws the
+fixed-noise samples; ``FinalWeights`` saves the networks, also when a run is interrupted;
+``ProgressVideo`` turns the grids into a clip at the end; ``WandbLogger`` mirrors all of it
+to Weights & Biases.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
+import sys
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Optional
 
@@ -16,11 +21,13 @@ import torch
 from tqdm import tqdm
 
 from ganzoo.components import Callback
+from ganzoo.curves import draw_curves
 from ganzoo.errors import GanzooError
+from ganzoo.video import make_video, resolve_format, sample_grids
 from ganzoo.visualize import save_samples
 
 if TYPE_CHECKING:  # pragma: no cover
-    from ganzoo.recipe import WandbSection
+    from ganzoo.recipe import VideoSection, WandbSection
     from ganzoo.trainer import Trainer
 
 # How the progress bar and the console name the standard scalars.
@@ -44,7 +51,7 @@ class ProgressBar(Callback):
         self.bar.update(1)
 
     def on_epoch_end(self, trainer: "Trainer") -> None:
-        self._describe(trainer, finished=1)
+        self._describe(trainer)
 
     def on_log(self, trainer: "Trainer", scalars: dict[str, float]) -> None:
         self.bar.set_postfix(
@@ -54,23 +61,75 @@ class ProgressBar(Callback):
     def on_train_end(self, trainer: "Trainer") -> None:
         self.bar.close()
 
-    def _describe(self, trainer: "Trainer", finished: int = 0) -> None:
-        epoch = min(trainer.epoch + 1 + finished, trainer.epochs)
-        self.bar.set_description(f"epoch {epoch}/{trainer.epochs}", refresh=False)
+    def _describe(self, trainer: "Trainer") -> None:
+        self.bar.set_description(f"epoch {trainer.display_epoch}/{trainer.epochs}", refresh=False)
+
+
+def read_metrics(path: Path, up_to_step: Optional[int] = None) -> list[dict[str, float]]:
+    """The rows of a ``metrics.jsonl`` (those logged at or before ``up_to_step``); a line
+    cut short by a crash is skipped."""
+    rows = []
+    if path.is_file():
+        for line in path.read_text(encoding="utf-8").splitlines():
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError:
+                continue
+            if up_to_step is None or row.get("step", 0) <= up_to_step:
+                rows.append(row)
+    return rows
 
 
 class MetricsLog(Callback):
     """One JSON object per logged step in ``metrics.jsonl``, flushed as it is written so
-    that a crash loses nothing already logged."""
+    that a crash loses nothing already logged. A resumed run first drops the rows logged
+    after its checkpoint: they are logged again, identically, as training replays."""
 
     name = "metrics_log"
 
     def __init__(self, path: Path) -> None:
         self.path = path
 
+    def on_train_start(self, trainer: "Trainer") -> None:
+        if trainer.step and self.path.is_file():
+            kept = "".join(json.dumps(row) + "\n" for row in read_metrics(self.path, trainer.logged_through))
+            temporary = self.path.with_suffix(".tmp")
+            temporary.write_text(kept, encoding="utf-8")
+            os.replace(temporary, self.path)
+
     def on_log(self, trainer: "Trainer", scalars: dict[str, float]) -> None:
         with self.path.open("a", encoding="utf-8") as file:
             file.write(json.dumps(scalars) + "\n")
+
+
+class Curves(Callback):
+    """``losses.png`` and ``scores.png`` in ``folder``, redrawn from the logged scalars as
+    training goes, at most once every ``interval`` seconds, and once more at the end, so
+    that the last plot holds every logged window. A redraw takes about 0.16 s on a 2-core
+    CPU: at every log, it would slow a run on a fast device down noticeably."""
+
+    name = "curves"
+
+    def __init__(self, folder: Path, interval: float, history: Optional[list[dict[str, float]]] = None) -> None:
+        self.folder = folder
+        self.interval = interval
+        self.rows: list[dict[str, float]] = list(history or [])  # what a resumed run logged before
+        self.drawn = 0  # rows in the last drawing
+        self.last_draw = -float("inf")
+
+    def on_log(self, trainer: "Trainer", scalars: dict[str, float]) -> None:
+        self.rows.append(scalars)
+        if time.monotonic() - self.last_draw >= self.interval:
+            self.draw()
+
+    def on_train_end(self, trainer: "Trainer") -> None:
+        if len(self.rows) > self.drawn:
+            self.draw()
+
+    def draw(self) -> None:
+        draw_curves(self.rows, self.folder)
+        self.drawn = len(self.rows)
+        self.last_draw = time.monotonic()
 
 
 class SampleGrids(Callback):
@@ -125,8 +184,8 @@ class SampleGrids(Callback):
 
 
 class FinalWeights(Callback):
-    """Saves G, D and the loss state to ``weights.pt`` at the end of the run, and to
-    ``interrupted.pt`` when the run stops early, so no training is lost."""
+    """Saves G, D and the loss state to ``weights.pt`` when training finishes: the file to
+    sample from. (An interrupted run is resumed from its checkpoints instead.)"""
 
     name = "final_weights"
 
@@ -135,7 +194,9 @@ class FinalWeights(Callback):
         self.on_saved = on_saved
 
     def on_train_end(self, trainer: "Trainer") -> None:
-        name = "weights.pt" if trainer.status == "finished" else "interrupted.pt"
+        if trainer.status != "finished":
+            return
+        name = "weights.pt"
         state = {
             "generator": trainer.generator.state_dict(),
             "discriminator": trainer.discriminator.state_dict(),
@@ -152,8 +213,44 @@ class FinalWeights(Callback):
             self.on_saved(path)
 
 
+class ProgressVideo(Callback):
+    """At the end of a finished run, every sample grid in ``samples/`` as one clip,
+    ``progress.mp4`` (or ``progress.gif``): the run's whole training in ``seconds``.
+
+    The format is settled when the callback is built, before training starts, so that
+    ``video.format=mp4`` without ffmpeg fails at once rather than after hours. A video that
+    cannot be written at the end is a warning, not a failed run: the weights are already
+    saved by then."""
+
+    name = "progress_video"
+
+    def __init__(self, folder: Path, settings: "VideoSection", progress: bool = True,
+                 on_saved: Optional[Callable[[Path], None]] = None) -> None:
+        self.folder = folder
+        self.settings = settings
+        self.progress = progress
+        self.on_saved = on_saved
+        self.format = resolve_format(settings.format)
+
+    def on_train_end(self, trainer: "Trainer") -> None:
+        grids = sample_grids(self.folder / "samples")
+        if trainer.status != "finished" or not grids:
+            return
+        try:
+            path = make_video(grids, self.folder / "progress", seconds=self.settings.seconds, fps=self.settings.fps,
+                              format=self.format, progress=self.progress)
+        except (OSError, RuntimeError, ValueError) as error:
+            tqdm.write(f"ganzoo: warning: no progress video: {error}", file=sys.stderr)
+            return
+        if self.on_saved:
+            self.on_saved(path)
+
+
 class WandbLogger(Callback):
-    """Logs the resolved recipe as config, every scalar with its step, and the sample grids.
+    """Mirrors a run to Weights & Biases, ready for a W&B report: the resolved recipe as
+    config, every scalar at its step (W&B draws the curves), the sample grids as images
+    (``samples``), the progress video as a video (``progress_video``), the weights as an
+    artifact of type ``model``, and the final metrics in the summary.
 
     wandb is imported only when a run actually logs to it (it is slow to import)."""
 
@@ -165,17 +262,24 @@ class WandbLogger(Callback):
         self.run_name = run_name
         self.config = config
         self.run = None
+        self.step = 0  # the last step logged: media logged at the end go there too
+        self.weights: Optional[Path] = None
 
     def on_train_start(self, trainer: "Trainer") -> None:
         import wandb
 
         s = self.settings
+        # One wandb run per ganzoo run: a resumed run continues the same wandb run id.
+        id_file = self.folder / "wandb" / "ganzoo-run-id"
+        run_id = id_file.read_text().strip() if id_file.is_file() else None
         try:
             self.run = wandb.init(
                 mode=s.mode, project=s.project, entity=s.entity, group=s.group, tags=s.tags or None,
-                name=self.run_name, dir=str(self.folder), config=self.config,
-                settings=wandb.Settings(console="off", quiet=True),
+                name=self.run_name, dir=str(self.folder), config=self.config, id=run_id,
+                resume="allow" if run_id else None, settings=wandb.Settings(console="off", quiet=True),
             )
+            id_file.parent.mkdir(parents=True, exist_ok=True)
+            id_file.write_text(self.run.id)
         except Exception as error:  # login, network, or a bad WANDB_* variable
             raise GanzooError(
                 f"wandb could not start a {s.mode} run: {error}. Use wandb.mode=offline (no account "
@@ -183,22 +287,59 @@ class WandbLogger(Callback):
             ) from None
 
     def on_log(self, trainer: "Trainer", scalars: dict[str, float]) -> None:
-        self.run.log({k: v for k, v in scalars.items() if k != "step"}, step=scalars["step"])
+        self._log({k: v for k, v in scalars.items() if k != "step"}, scalars["step"])
 
     def log_samples(self, step: int, path: Path) -> None:
         import wandb
 
-        if self.run is not None:
-            self.run.log({"samples": wandb.Image(str(path), caption=f"step {step}")}, step=step)
+        self._log({"samples": wandb.Image(str(path), caption=f"step {step}")}, step)
+
+    def log_video(self, path: Path) -> None:
+        import wandb
+
+        fmt = path.suffix.lstrip(".")
+        self._log({"progress_video": wandb.Video(str(path), format=fmt, caption=f"{self.run_name}: training")}, self.step)
+
+    def log_weights(self, path: Path) -> None:
+        """Remember ``weights.pt`` (or ``interrupted.pt``); it is logged at the end."""
+        self.weights = path
 
     def on_train_end(self, trainer: "Trainer") -> None:
         if self.run is None:
             return
-        self.run.summary.update({"status": trainer.status, "final_step": trainer.step, **{
-            k: v for k, v in trainer.last_scalars.items() if k not in ("step", "epoch")}})
+        if self.weights is not None:
+            self._log_weights(trainer)
+        self.run.summary.update({
+            "status": trainer.status, "final_step": trainer.step, "final_epoch": trainer.last_scalars.get("epoch", 0),
+            **{k: v for k, v in trainer.last_scalars.items() if k not in ("step", "epoch")},
+        })
         self.run.finish(exit_code=0 if trainer.status == "finished" else 1)
+
+    def _log_weights(self, trainer: "Trainer") -> None:
+        """The weights as a ``model`` artifact. The file is not copied: the artifact points
+        at it in the run folder, and ``wandb sync`` uploads it from there."""
+        import wandb
+
+        artifact = wandb.Artifact(
+            _artifact_name(f"{self.run_name}-weights"), type="model",
+            description=f"G, D and loss state of the ganzoo run {self.run_name} ({trainer.status} at step {trainer.step})",
+            metadata={"step": trainer.step, "status": trainer.status, "file": self.weights.name,
+                      **{key: self.config[key] for key in ("data", "model", "loss") if key in self.config}},
+        )
+        artifact.add_file(str(self.weights.resolve()), name=self.weights.name, policy="immutable")
+        self.run.log_artifact(artifact, aliases=["latest", trainer.status])
+
+    def _log(self, values: dict[str, Any], step: int) -> None:
+        if self.run is not None:
+            self.step = max(self.step, step)
+            self.run.log(values, step=self.step)
 
     @property
     def run_folder(self) -> Optional[Path]:
         """The offline run's own folder (what ``wandb sync`` takes), not its ``files/``."""
         return Path(self.run.dir).parent if self.run is not None else None
+
+
+def _artifact_name(name: str) -> str:
+    """W&B artifact names allow letters, digits, ``-``, ``_`` and ``.`` only."""
+    return re.sub(r"[^\w.-]", "-", name)

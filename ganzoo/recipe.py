@@ -21,7 +21,8 @@ from pathlib import Path
 from typing import Any, Iterable, Literal, Optional
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, PositiveInt, ValidationError, field_validator
+from pydantic import (BaseModel, ConfigDict, Field, NonNegativeFloat, PositiveFloat, PositiveInt, ValidationError,
+                      field_validator)
 
 from ganzoo.components import Options
 from ganzoo.errors import Problem, RecipeError, unknown_name_message
@@ -66,6 +67,9 @@ class TrainSection(Options):
     log_every: PositiveInt = Field(200, description="steps between logged (averaged) scalars")
     sample_every: PositiveInt = Field(1875, description="steps between fixed-noise sample grids")
     num_samples: PositiveInt = Field(64, description="samples in each fixed-noise grid")
+    compile: Literal[False, "default", "reduce-overhead", "max-autotune"] = Field(
+        False, description="torch.compile both networks with this mode (reduce-overhead: CUDA graphs on a GPU)")
+    precision: Literal["fp32", "bf16"] = Field("fp32", description="bf16: forward passes under bfloat16 autocast")
 
 
 class RunSection(Options):
@@ -85,6 +89,27 @@ class WandbSection(Options):
     tags: list[str] = []
 
 
+class VideoSection(Options):
+    """The pictures of training a run leaves: the progress video made from the sample grids
+    at the end (30 s by default, as in the source article), and the curves redrawn while
+    it trains."""
+
+    seconds: PositiveFloat = Field(30.0, description="length of the progress video, in seconds")
+    fps: PositiveInt = Field(10, description="frames per second of the progress video")
+    format: Literal["auto", "mp4", "gif"] = Field("auto", description="auto: mp4 when ffmpeg is there, else gif")
+    curves_interval: NonNegativeFloat = Field(
+        10.0, description="least seconds between two redraws of the curves while training (0: at every log)")
+
+
+class CheckpointSection(Options):
+    """How often the whole training state is saved, so that a run can be resumed."""
+
+    every: Optional[PositiveInt] = Field(None, description="steps between checkpoints (null: at the end of every epoch)")
+    keep_last: PositiveInt = Field(3, description="step checkpoints kept; older ones are deleted")
+    best_metric: Optional[str] = Field(None, description="logged scalar that decides checkpoints/best.pt (null: no best)")
+    best_mode: Literal["min", "max"] = Field("min", description="whether a lower or a higher best_metric is better")
+
+
 class RecipeModel(Options):
     """A whole recipe after ``extends`` and overrides are applied."""
 
@@ -98,6 +123,8 @@ class RecipeModel(Options):
     train: TrainSection = TrainSection()
     run: RunSection = RunSection()
     wandb: WandbSection = WandbSection()
+    video: VideoSection = VideoSection()
+    checkpoint: CheckpointSection = CheckpointSection()
     callbacks: list[ComponentSpec] = []
 
     @field_validator("device")
@@ -354,7 +381,7 @@ def _resolve_components(tree: dict[str, Any], registry: Registry, sources: _Sour
     return resolved
 
 
-RESOLVED_ORDER = ["requires", "seed", "device", "data", "model", "loss", "optim", "train", "callbacks", "run", "wandb"]
+RESOLVED_ORDER = ["requires", "seed", "device", "data", "model", "loss", "optim", "train", "callbacks", "run", "wandb", "video", "checkpoint"]
 
 
 def load_recipe(path: str | Path, registry: Registry, overrides: Iterable[str] = ()) -> Recipe:

@@ -7,19 +7,25 @@ component classes, builds them with their options, and hands plain objects to th
 
 from __future__ import annotations
 
+import contextlib
 import random
+import signal
+import sys
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Optional
+from typing import Iterable, Iterator, Optional
 
 import torch
 
 from ganzoo.data import BatchStream, to_model_range
 from ganzoo.errors import GanzooError
 from ganzoo.optim import build_optimizer
-from ganzoo.outputs import FinalWeights, MetricsLog, ProgressBar, SampleGrids, WandbLogger
-from ganzoo.recipe import Recipe
+from ganzoo.checkpoint import Checkpointer, latest_checkpoint
+from ganzoo.outputs import (Curves, FinalWeights, MetricsLog, ProgressBar, ProgressVideo, SampleGrids, WandbLogger,
+                            read_metrics)
+from ganzoo.recipe import Recipe, load_recipe
 from ganzoo.registry import Registry
 from ganzoo.trainer import Trainer
 
@@ -93,6 +99,8 @@ def build_trainer(recipe: Recipe, registry: Registry) -> Trainer:
         d_steps=train.d_steps,
         log_every=train.log_every,
         callbacks=callbacks,
+        compile=train.compile,
+        precision=train.precision,
     )
 
 
@@ -118,50 +126,110 @@ def new_run_folder(parent: Path, name: Optional[str], stem: str) -> Path:
     raise GanzooError(f"too many runs named {base!r} under {parent}")
 
 
-class RunInterrupted(KeyboardInterrupt):
-    """Ctrl-C during training, after the weights so far were saved in ``folder``."""
+class RunInterrupted(GanzooError):
+    """Training stopped cleanly on a signal, after the current step, with a checkpoint."""
 
-    def __init__(self, folder: Path, step: int) -> None:
+    def __init__(self, folder: Path, step: int, checkpoint: Optional[Path], signal_number: int) -> None:
         super().__init__(f"interrupted at step {step}")
         self.folder = folder
         self.step = step
+        self.checkpoint = checkpoint
+        self.exit_status = 128 + signal_number  # 130 for Ctrl-C, 143 for SIGTERM
 
 
 @dataclass
 class Run:
-    """A finished (or stopped) run: its folder and the trainer that ran it."""
+    """A finished run: its folder and the trainer that ran it."""
 
     folder: Path
     trainer: Trainer
     wandb_folder: Optional[Path] = None
+    wandb_mode: Optional[str] = None
 
 
 def run_recipe(recipe: Recipe, registry: Registry, *, progress: bool = True) -> Run:
     """Train ``recipe`` into a new run folder with every built-in output attached.
 
-    The folder holds ``recipe.yaml`` (fully resolved), ``metrics.jsonl``, ``samples/``,
-    ``weights.pt`` (or ``interrupted.pt``) and ``wandb/``.
+    The folder holds ``recipe.yaml`` (fully resolved), ``metrics.jsonl``, ``curves/``,
+    ``samples/``, ``checkpoints/``, ``weights.pt``, ``progress.mp4`` (or ``.gif``) and
+    ``wandb/``.
     """
     config = recipe.config
     trainer = build_trainer(recipe, registry)
     folder = new_run_folder(Path(config.run.dir), config.run.name, recipe.stem)
     (folder / "recipe.yaml").write_text(recipe.to_yaml(), encoding="utf-8")
+    return _train(recipe, trainer, folder, progress)
 
+
+def resume_run(folder: Path, registry: Registry, overrides: Iterable[str] = (), *, progress: bool = True) -> Run:
+    """Continue the run in ``folder`` from its newest loadable checkpoint, in the same
+    folder. Overrides may change the recipe (``train.epochs=400`` to train longer)."""
+    folder = Path(folder)
+    if not (folder / "recipe.yaml").is_file():
+        raise GanzooError(f"{folder} is not a run folder (it has no recipe.yaml); give the folder `ganzoo run` printed")
+    recipe = load_recipe(folder / "recipe.yaml", registry, overrides)
+    path, state, warnings = latest_checkpoint(folder)
+    for warning in warnings:
+        print(f"ganzoo: warning: {warning}", file=sys.stderr)
+    trainer = build_trainer(recipe, registry)
+    trainer.load_state_dict(state["trainer"])
+    for stale in (folder / "checkpoints").glob(".*.tmp"):  # writes cut short by a kill
+        stale.unlink(missing_ok=True)
+    if overrides:
+        (folder / "recipe.yaml").write_text(recipe.to_yaml(), encoding="utf-8")
+    print(f"ganzoo: resuming {folder} from {path.name} (step {trainer.step})", file=sys.stderr)
+    return _train(recipe, trainer, folder, progress)
+
+
+def _train(recipe: Recipe, trainer: Trainer, folder: Path, progress: bool) -> Run:
+    """Attach the outputs, train, and turn a clean stop on a signal into RunInterrupted."""
+    config = recipe.config
     wandb = None
     if config.wandb.mode != "disabled":
         wandb = WandbLogger(config.wandb, folder, folder.name, recipe.resolved)
     real = None if trainer.batches.samples.dtype == torch.uint8 else to_model_range(trainer.batches.samples[:2000]).cpu()
+    checkpoints = Checkpointer(folder, recipe.resolved, **config.checkpoint.model_dump())
     outputs = [
         ProgressBar(disable=not progress),
         MetricsLog(folder / "metrics.jsonl"),
+        Curves(folder / "curves", config.video.curves_interval, history=read_metrics(folder / "metrics.jsonl", trainer.logged_through)),
         SampleGrids(folder / "samples", config.train.sample_every, config.train.num_samples, config.seed, real,
                     on_saved=wandb.log_samples if wandb else None),
-        FinalWeights(folder),
+        checkpoints,
+        FinalWeights(folder, on_saved=wandb.log_weights if wandb else None),
+        # After the final grid (the video's last frame) and after the weights are safe.
+        ProgressVideo(folder, config.video, progress=progress, on_saved=wandb.log_video if wandb else None),
     ]
-    # wandb goes last so that it sees the final grid and weights before it finishes.
+    # wandb goes last so that it sees the final grid, weights and video before it finishes.
     trainer.callbacks = outputs + trainer.callbacks + ([wandb] if wandb else [])
-    try:
+    with _stop_on_signals(trainer) as received:
         trainer.fit()
-    except KeyboardInterrupt:
-        raise RunInterrupted(folder, trainer.step) from None
-    return Run(folder, trainer, wandb.run_folder if wandb else None)
+    if trainer.status == "interrupted":
+        raise RunInterrupted(folder, trainer.step, checkpoints.last_path, received[0] if received else signal.SIGINT)
+    return Run(folder, trainer, wandb.run_folder if wandb else None, config.wandb.mode if wandb else None)
+
+
+@contextlib.contextmanager
+def _stop_on_signals(trainer: Trainer) -> Iterator[list[int]]:
+    """The first Ctrl-C or SIGTERM asks the trainer to stop after the current step (it then
+    writes a checkpoint); a second one stops at once, as a plain KeyboardInterrupt, which
+    cannot corrupt anything because every file is written atomically."""
+    received: list[int] = []
+
+    def request_stop(number: int, frame: object) -> None:
+        if received:
+            raise KeyboardInterrupt
+        received.append(number)
+        trainer.interrupt_requested = True
+        print("\nganzoo: stopping after this step and saving a checkpoint (press Ctrl-C again to quit at once)",
+              file=sys.stderr)
+
+    if threading.current_thread() is not threading.main_thread():  # signals reach the main thread only
+        yield received
+        return
+    previous = {number: signal.signal(number, request_stop) for number in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield received
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)

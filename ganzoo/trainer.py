@@ -21,6 +21,12 @@ import torch
 
 from ganzoo.components import Architecture, Callback, Loss, StepContext
 from ganzoo.data import BatchStream
+from ganzoo.errors import GanzooError
+from ganzoo.rng import get_rng_state, set_rng_state
+
+
+class DivergenceError(GanzooError):
+    """A loss became NaN or infinite: training stops before any bad state is saved."""
 
 
 class Trainer:
@@ -67,17 +73,38 @@ class Trainer:
         self._d = torch.compile(discriminator, mode=compile) if compile else discriminator
         self.step = 0
         self.epoch = 0
+        """Epochs completed; the one in progress is ``epoch + 1`` (see ``display_epoch``)."""
         self.status = "created"
-        """created, running, finished, interrupted or failed: callbacks read it at the end."""
+        """created, running, finished, interrupted (cleanly, at a step boundary), aborted (a
+        KeyboardInterrupt mid-step) or failed: callbacks read it at the end."""
         self.should_stop = False
         """A callback sets this to end training cleanly after the current step."""
+        self.interrupt_requested = False
+        """Set by a signal handler: stop after the current step, as ``interrupted``."""
         self.last_scalars: dict[str, float] = {}
         self._sums: dict[str, torch.Tensor] = {}
         self._counts: dict[str, int] = {}
+        self._order: Optional[torch.Tensor] = None  # the current epoch's sample order...
+        self._position = 0  # ...and how many of its batches are consumed
+        # First step at which each loss was not finite (-1: never), kept on the device so
+        # that watching for divergence costs no synchronisation.
+        self._first_bad = {name: torch.tensor(-1, device=self.device) for name in ("d_loss", "g_loss")}
+        self._device_step = torch.tensor(0, device=self.device)  # the step in progress, on the device
 
     @property
     def device(self) -> torch.device:
         return self.batches.device
+
+    @property
+    def display_epoch(self) -> int:
+        """The epoch in progress, counted from 1 (the last one once training is over)."""
+        return min(self.epoch + 1, self.epochs)
+
+    @property
+    def logged_through(self) -> int:
+        """The last step whose logged row cannot change: a resumed run logs again, and
+        identically, everything after it (a window still open is logged when it closes)."""
+        return self.step - 1 if self._sums else self.step
 
     @property
     def steps_per_epoch(self) -> int:
@@ -100,39 +127,49 @@ class Trainer:
         self.discriminator.train()
         self._emit("on_train_start")
         try:
-            for self.epoch in range(self.epoch, self.epochs):
+            while self.epoch < self.epochs and not (self.max_steps and self.step >= self.max_steps):
                 if self._run_epoch():
                     break
+                self.epoch += 1
                 self._emit("on_epoch_end")
-            self.status = "finished"
+            self.check_finite()
+            self.status = "interrupted" if self.interrupt_requested else "finished"
+            if self.status == "finished":
+                self._flush_logs()  # the last, partial window (an interrupted one is resumed)
         except KeyboardInterrupt:
-            self.status = "interrupted"
+            self.status = "aborted"  # mid-step: the state is not consistent and is not saved
             raise
-        except BaseException:
+        except DivergenceError:
             self.status = "failed"
             raise
+        except Exception as error:
+            self.status = "failed"
+            self._explain_by_divergence(error)
+            raise
         finally:
-            if self.status != "failed":
-                self._flush_logs()  # the last, partial window is logged too
             self._emit("on_train_end")
         return self
 
     def _run_epoch(self) -> bool:
-        """One pass over the data; True when ``max_steps`` is reached."""
-        updates = 0
-        for real, labels in self.batches.epoch():
+        """The rest of the current epoch; True when training must stop before its end."""
+        if self._order is None:
+            self._order = self.batches.new_order()
+        for real, labels in self.batches.batches(self._order, start=self._position):
             ctx = StepContext(real, labels, self._g, self._d, self.architecture, self.step)
+            if self._position % self.d_steps == 0:
+                self._device_step.fill_(self.step + 1)  # no synchronisation: a device-side fill
             self._discriminator_step(ctx)
-            updates += 1
-            if updates % self.d_steps:
+            self._position += 1
+            if self._position % self.d_steps:
                 continue
             self._generator_step(ctx)
             self.step += 1
-            self._emit("on_step_end")
             if self.step % self.log_every == 0:
                 self._flush_logs()
-            if self.should_stop or (self.max_steps and self.step >= self.max_steps):
+            self._emit("on_step_end")  # after the log, so a checkpoint here holds a closed window
+            if self.should_stop or self.interrupt_requested or (self.max_steps and self.step >= self.max_steps):
                 return True
+        self._order, self._position = None, 0
         return False
 
     def _discriminator_step(self, ctx: StepContext) -> None:
@@ -142,6 +179,7 @@ class Trainer:
         out.loss.backward()
         self.d_optimizer.step()
         self.loss.after_discriminator_step(ctx)
+        self._watch("d_loss", out.loss)
         self._accumulate({"d_loss": out.loss, **out.logs})
 
     def _generator_step(self, ctx: StepContext) -> None:
@@ -157,12 +195,80 @@ class Trainer:
         finally:
             self.discriminator.requires_grad_(True)
         self.loss.after_generator_step(ctx)
+        self._watch("g_loss", out.loss)
         self._accumulate({"g_loss": out.loss, **out.logs})
 
     def _autocast(self) -> contextlib.AbstractContextManager:
         if self.precision == "bf16":
             return torch.autocast(device_type=self.device.type, dtype=torch.bfloat16)
         return contextlib.nullcontext()
+
+    # ------------------------------------------------------------------ divergence
+
+    def _watch(self, name: str, loss: torch.Tensor) -> None:
+        """Remember the first step at which ``loss`` was not finite (on the device)."""
+        first = self._first_bad[name]
+        bad = (first < 0) & ~torch.isfinite(loss.detach())
+        self._first_bad[name] = torch.where(bad, self._device_step, first)
+
+    def _explain_by_divergence(self, error: Exception) -> None:
+        """A NaN usually surfaces as some later error (BCE refuses NaN probabilities, say);
+        report the divergence, with its step, instead."""
+        try:
+            self.check_finite()
+        except DivergenceError as divergence:
+            raise divergence from error
+
+    def check_finite(self) -> None:
+        """Raise :class:`DivergenceError` if a loss or a parameter is NaN or infinite.
+
+        Called with every log and before every checkpoint (one synchronisation), so that a
+        bad state is reported with its step and is never saved."""
+        firsts = torch.stack(list(self._first_bad.values())).tolist()
+        for name, step in zip(self._first_bad, firsts):
+            if step >= 0:
+                raise DivergenceError(
+                    f"{name} became NaN or infinite at step {step} (epoch {self.display_epoch}); training stopped "
+                    f"and no state after the last checkpoint was saved. Lower the learning rate or check the data.")
+        for label, module in (("generator", self.generator), ("discriminator", self.discriminator)):
+            finite = torch.stack([p.detach().isfinite().all() for p in module.parameters()]).all()
+            if not bool(finite):
+                raise DivergenceError(f"a parameter of the {label} became NaN or infinite by step {self.step}; "
+                                      f"training stopped and no state after the last checkpoint was saved.")
+
+    # ------------------------------------------------------------------ state
+
+    def state_dict(self) -> dict:
+        """Everything needed to continue exactly where training stands: networks, loss
+        state, optimisers, counters, the epoch's sample order and position, the logging
+        window in progress, and every random stream. Only tensors and plain Python values,
+        so that it loads with ``torch.load(weights_only=True)``."""
+        return {
+            "generator": self.generator.state_dict(),
+            "discriminator": self.discriminator.state_dict(),
+            "loss": self.loss.state_dict(),
+            "g_optimizer": self.g_optimizer.state_dict(),
+            "d_optimizer": self.d_optimizer.state_dict(),
+            "step": self.step,
+            "epoch": self.epoch,
+            "epoch_order": self._order,
+            "epoch_position": self._position,
+            "log_sums": dict(self._sums),
+            "log_counts": dict(self._counts),
+            "rng": get_rng_state(),
+        }
+
+    def load_state_dict(self, state: dict) -> None:
+        self.generator.load_state_dict(state["generator"])
+        self.discriminator.load_state_dict(state["discriminator"])
+        self.loss.load_state_dict(state["loss"])
+        self.g_optimizer.load_state_dict(state["g_optimizer"])
+        self.d_optimizer.load_state_dict(state["d_optimizer"])
+        self.step, self.epoch = state["step"], state["epoch"]
+        self._order, self._position = state["epoch_order"], state["epoch_position"]
+        self._sums = {k: v.to(self.device) for k, v in state["log_sums"].items()}
+        self._counts = dict(state["log_counts"])
+        set_rng_state(state["rng"])
 
     # ------------------------------------------------------------------ logging
 
@@ -174,13 +280,14 @@ class Trainer:
 
     def _flush_logs(self) -> None:
         """Average the scalars since the last flush; the one host read per ``log_every``."""
+        self.check_finite()
         if not self._sums:
             return
         keys = list(self._sums)
         means = torch.stack([self._sums[k].float() / self._counts[k] for k in keys]).tolist()
         self._sums.clear()
         self._counts.clear()
-        scalars = {"step": self.step, "epoch": self.epoch + 1, **dict(zip(keys, means))}
+        scalars = {"step": self.step, "epoch": self.display_epoch, **dict(zip(keys, means))}
         self.last_scalars = scalars
         self._emit("on_log", scalars)
 

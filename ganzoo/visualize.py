@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Optional
 
 import torch
-import torchvision
 from PIL import Image
 
 from ganzoo.data import to_uint8
@@ -21,6 +20,8 @@ def save_samples(samples: torch.Tensor, stem: Path, real: Optional[torch.Tensor]
     they are in ``stem.pt``, so that a plugin with unusual data still trains."""
     path = stem.with_suffix(".png")
     if samples.dim() == 4 and samples.shape[1] in (1, 3):
+        import torchvision.utils  # imported here: it costs a second and points need none of it
+
         grid = torchvision.utils.make_grid(to_uint8(samples), nrow=int(math.ceil(math.sqrt(len(samples)))), padding=2)
         Image.fromarray(grid.permute(1, 2, 0).numpy()).save(path)
     elif samples.dim() == 2 and samples.shape[1] == 2:

@@ -67,3 +67,25 @@ def logged_summary(path: Path) -> dict:
             for item in record.summary.update:
                 summary[item.key or "/".join(item.nested_key)] = json.loads(item.value_json)
     return summary
+
+
+def logged_files(path: Path) -> list[str]:
+    """The run files wandb was told to save (``media/...``), relative to ``files/``."""
+    return [item.path for record in read_records(path) if record.WhichOneof("record_type") == "files"
+            for item in record.files.files]
+
+
+def logged_artifacts(path: Path) -> list[dict]:
+    """Every ``log_artifact``: name, type, aliases, metadata, and its files (``path``,
+    ``digest``: base64 MD5, ``size``, ``local_path``: where ``wandb sync`` reads it)."""
+    artifacts = []
+    for record in read_records(path):
+        if record.WhichOneof("record_type") == "artifact":
+            artifact = record.artifact
+            artifacts.append({
+                "name": artifact.name, "type": artifact.type, "aliases": list(artifact.aliases),
+                "metadata": json.loads(artifact.metadata or "{}"),
+                "files": [{"path": entry.path, "digest": entry.digest, "size": entry.size, "local_path": entry.local_path}
+                          for entry in artifact.manifest.contents],
+            })
+    return artifacts

@@ -1,0 +1,146 @@
+"""Checkpoints: the whole training state, written so that nothing is ever half-written.
+
+A checkpoint holds the trainer's full state (networks, optimisers, loss state, counters,
+the epoch's sample order and position, the logging window, every random stream) and the
+resolved recipe. It is written to a temporary file in the same folder, flushed, synced and
+renamed over the target: a crash or a kill at any moment leaves either the old file or the
+new one, never a truncated one. Loading uses ``torch.load(weights_only=True)``, so a
+checkpoint from elsewhere cannot run code.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal, Optional
+
+import torch
+
+from ganzoo import __version__
+from ganzoo.components import Callback
+from ganzoo.errors import GanzooError
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ganzoo.trainer import Trainer
+
+FORMAT = 1
+FOLDER = "checkpoints"
+
+
+class CheckpointError(GanzooError):
+    """A checkpoint cannot be written or read; the message says which and why."""
+
+
+def atomic_save(state: Any, path: Path) -> None:
+    """``torch.save`` to ``path`` through a temporary file and a rename."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "wb") as file:
+            torch.save(state, file)
+            file.flush()
+            os.fsync(file.fileno())
+        os.replace(temporary, path)
+    except BaseException as error:
+        Path(temporary).unlink(missing_ok=True)
+        if isinstance(error, OSError):
+            raise CheckpointError(f"cannot write {path}: {error.strerror or error}; the previous checkpoints are "
+                                  f"untouched") from None
+        raise
+
+
+def load_checkpoint(path: Path) -> dict:
+    """A checkpoint's contents, loaded without running any code from the file."""
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except FileNotFoundError:
+        raise CheckpointError(f"{path}: no such checkpoint") from None
+    except Exception as error:  # truncated, corrupt, or a pickle that wants to run code
+        reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise CheckpointError(f"{path} cannot be loaded safely (truncated, corrupt or not a ganzoo checkpoint): "
+                              f"{reason}") from None
+    if not isinstance(state, dict) or state.get("format") != FORMAT or "trainer" not in state:
+        found = state.get("format") if isinstance(state, dict) else type(state).__name__
+        raise CheckpointError(f"{path} is not a ganzoo checkpoint of format {FORMAT} (found {found!r}); it was "
+                              f"written by another version of ganzoo")
+    return state
+
+
+def step_checkpoints(run_folder: Path) -> list[Path]:
+    """The run's step checkpoints, oldest first."""
+    return sorted((run_folder / FOLDER).glob("step_*.pt"))
+
+
+def latest_checkpoint(run_folder: Path) -> tuple[Path, dict, list[str]]:
+    """The newest checkpoint that loads, with warnings about newer ones that did not (a
+    damaged file costs the steps since the one before it, never the run)."""
+    warnings = []
+    for path in reversed(step_checkpoints(run_folder)):
+        try:
+            return path, load_checkpoint(path), warnings
+        except CheckpointError as error:
+            warnings.append(f"skipped {error}")
+    detail = f" ({'; '.join(warnings)})" if warnings else ""
+    raise CheckpointError(f"no loadable checkpoint in {run_folder / FOLDER}{detail}")
+
+
+class Checkpointer(Callback):
+    """Writes ``checkpoints/step_NNNNNNN.pt`` every ``every`` steps (or at the end of every
+    epoch), when training ends or is interrupted cleanly, keeping the last ``keep_last``;
+    and ``checkpoints/best.pt`` whenever the logged ``best_metric`` improves.
+
+    Before any write it checks that no loss or parameter has diverged, so a NaN never
+    overwrites a good checkpoint."""
+
+    name = "checkpointer"
+
+    def __init__(self, run_folder: Path, recipe: dict[str, Any], every: Optional[int] = None, keep_last: int = 3,
+                 best_metric: Optional[str] = None, best_mode: Literal["min", "max"] = "min") -> None:
+        self.folder = run_folder / FOLDER
+        self.recipe = recipe
+        self.every = every
+        self.keep_last = keep_last
+        self.best_metric = best_metric
+        self.best_mode = best_mode
+        self.best: Optional[float] = None
+        self.last_saved_step: Optional[int] = None
+        self.last_path: Optional[Path] = None
+
+    def on_train_start(self, trainer: "Trainer") -> None:
+        self.last_saved_step = trainer.step if trainer.step else None  # a resumed run starts from a saved step
+
+    def on_step_end(self, trainer: "Trainer") -> None:
+        if self.every and trainer.step % self.every == 0:
+            self.save(trainer)
+
+    def on_epoch_end(self, trainer: "Trainer") -> None:
+        if not self.every:
+            self.save(trainer)
+
+    def on_log(self, trainer: "Trainer", scalars: dict[str, float]) -> None:
+        value = scalars.get(self.best_metric) if self.best_metric else None
+        if value is None:
+            return
+        if self.best is None or (value < self.best if self.best_mode == "min" else value > self.best):
+            self.best = value
+            atomic_save(self._state(trainer, best={"metric": self.best_metric, "value": value}), self.folder / "best.pt")
+
+    def on_train_end(self, trainer: "Trainer") -> None:
+        if trainer.status in ("finished", "interrupted"):
+            self.save(trainer)
+
+    def save(self, trainer: "Trainer") -> Optional[Path]:
+        if trainer.step == self.last_saved_step:
+            return self.last_path
+        trainer.check_finite()
+        path = self.folder / f"step_{trainer.step:07d}.pt"
+        atomic_save(self._state(trainer), path)
+        self.last_saved_step, self.last_path = trainer.step, path
+        for old in step_checkpoints(self.folder.parent)[: -self.keep_last]:
+            old.unlink(missing_ok=True)
+        return path
+
+    def _state(self, trainer: "Trainer", best: Optional[dict] = None) -> dict:
+        return {"format": FORMAT, "ganzoo": __version__, "recipe": self.recipe, "trainer": trainer.state_dict(),
+                "best": best}

@@ -1,0 +1,35 @@
+"""Every random stream training may touch, captured and restored as plain tensors and
+Python values (loadable with ``torch.load(weights_only=True)``)."""
+
+from __future__ import annotations
+
+import random
+
+import torch
+
+
+def get_rng_state() -> dict:
+    state = {"python": random.getstate(), "torch": torch.get_rng_state(), "cuda": None, "numpy": None}
+    if torch.cuda.is_available() and torch.cuda.is_initialized():
+        state["cuda"] = torch.cuda.get_rng_state_all()
+    try:
+        import numpy
+
+        kind, keys, position, has_gauss, cached = numpy.random.get_state()
+        state["numpy"] = (kind, torch.from_numpy(keys.astype("int64")), position, has_gauss, cached)
+    except ImportError:  # pragma: no cover - numpy comes with torchvision
+        pass
+    return state
+
+
+def set_rng_state(state: dict) -> None:
+    version, internal, gauss = state["python"]
+    random.setstate((version, tuple(internal), gauss))
+    torch.set_rng_state(state["torch"])
+    if state["cuda"] is not None and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(state["cuda"])
+    if state["numpy"] is not None:
+        import numpy
+
+        kind, keys, position, has_gauss, cached = state["numpy"]
+        numpy.random.set_state((kind, keys.numpy().astype("uint32"), position, has_gauss, cached))
