@@ -2,7 +2,7 @@
 
 ``ProgressBar`` shows the run; ``MetricsLog`` appends scalars to ``metrics.jsonl``;
 ``Curves`` redraws the loss and score plots from them; ``SampleGrids`` draws the
-fixed-noise samples; ``FinalWeights`` saves the networks, also when a run is interrupted;
+fixed-noise samples; ``FinalWeights`` saves the networks when training finishes;
 ``ProgressVideo`` turns the grids into a clip at the end; ``WandbLogger`` mirrors all of it
 to Weights & Biases.
 """
@@ -301,7 +301,7 @@ class WandbLogger(Callback):
         self._log({"progress_video": wandb.Video(str(path), format=fmt, caption=f"{self.run_name}: training")}, self.step)
 
     def log_weights(self, path: Path) -> None:
-        """Remember ``weights.pt`` (or ``interrupted.pt``); it is logged at the end."""
+        """Remember ``weights.pt``; it is logged at the end."""
         self.weights = path
 
     def on_train_end(self, trainer: "Trainer") -> None:

@@ -101,8 +101,10 @@ def _metrics(path: Path) -> list[dict[str, Any]]:
 def _status(folder: Path) -> str:
     if (folder / "weights.pt").is_file():
         return "finished"
-    if (folder / "interrupted.pt").is_file():
-        return "stopped early (interrupted.pt)"
+    checkpoints = sorted((folder / "checkpoints").glob("step_*.pt"))
+    if checkpoints:
+        step = int(checkpoints[-1].stem.split("_")[1])
+        return f"stopped early, checkpoint at step {step} (ganzoo run --resume to continue)"
     return "no weights yet (running, or killed)"
 
 
