@@ -78,10 +78,13 @@ def _run(args: argparse.Namespace, registry: Registry) -> int:
 
     if args.resume and args.recipe:
         if "=" not in args.recipe:
-            raise GanzooError("give either a recipe or --resume RUN, not both (the run folder holds its recipe)")
+            print("ganzoo run: give either a recipe or --resume RUN, not both (the run folder holds its recipe)",
+                  file=sys.stderr)
+            return 2
         args.overrides.insert(0, args.recipe)  # `run --resume RUN train.epochs=5`: an override, not a recipe
     elif not args.resume and not args.recipe:
-        raise GanzooError("ganzoo run needs a recipe (or --resume RUN)")
+        print("ganzoo run: a recipe is needed (or --resume RUN)", file=sys.stderr)
+        return 2
     try:
         if args.resume:
             run = resume_run(Path(args.resume), registry, args.overrides, progress=not args.no_progress)
@@ -93,7 +96,7 @@ def _run(args: argparse.Namespace, registry: Registry) -> int:
               f"Resume with: ganzoo run --resume {stop.folder}", file=sys.stderr)
         return stop.exit_status
     except KeyboardInterrupt:
-        print("\nganzoo: stopped at once; every file written is whole. Resume from the last checkpoint with "
+        print("\nganzoo: stopped at once. Every file written is whole: a run with checkpoints resumes with "
               "ganzoo run --resume <run folder>", file=sys.stderr)
         return 130
     print(f"run folder: {run.folder}")

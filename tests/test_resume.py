@@ -150,3 +150,10 @@ def test_twenty_kills_and_the_run_still_ends_bitwise_identical(long_recipe, tmp_
     kills += 1
     print(f"{kills} kills survived, {torn_writes} of them during a checkpoint write")
     assert_same_run(folder, reference_run)
+
+
+def test_run_needs_exactly_one_of_recipe_and_resume(tmp_path, toy_recipe, capsys):
+    assert main(["run"]) == 2
+    assert "a recipe is needed (or --resume RUN)" in capsys.readouterr().err
+    assert main(["run", str(toy_recipe), "--resume", str(tmp_path)]) == 2
+    assert "either a recipe or --resume RUN, not both" in capsys.readouterr().err
