@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any, Callable, Optional
 import torch
 from tqdm import tqdm
 
+from ganzoo.checkpoint import atomic_save
 from ganzoo.components import Callback
 from ganzoo.curves import draw_curves
 from ganzoo.errors import GanzooError
@@ -206,9 +207,7 @@ class FinalWeights(Callback):
             "status": trainer.status,
         }
         path = self.folder / name
-        temporary = path.with_suffix(".tmp")
-        torch.save(state, temporary)
-        os.replace(temporary, path)  # never a half-written weights file
+        atomic_save(state, path)  # never a half-written weights file
         if self.on_saved:
             self.on_saved(path)
 
