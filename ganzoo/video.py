@@ -13,7 +13,6 @@ writes on its own.
 
 from __future__ import annotations
 
-import math
 import os
 import re
 import shutil

@@ -4,7 +4,6 @@ the environment); wandb's own files go to the test's temporary folder."""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest

@@ -3,7 +3,6 @@ the video load, nothing is fetched from the network, and a screenshot is saved."
 
 from __future__ import annotations
 
-from pathlib import Path
 
 from PIL import Image
 

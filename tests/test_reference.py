@@ -9,7 +9,6 @@ identical weights.
 
 from __future__ import annotations
 
-import pytest
 import torch
 import torchvision
 from torch import nn

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from ganzoo.checkpoint import latest_checkpoint, step_checkpoints
+from ganzoo.checkpoint import latest_checkpoint
 from ganzoo.cli import main
 from ganzoo.recipe import load_recipe
 from conftest import REPO, run_folder, write_recipe

@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import signal
 import subprocess
 import sys
 import time
@@ -19,7 +18,7 @@ import yaml
 from ganzoo.cli import main
 from ganzoo.run import select_device
 from browser import open_page
-from conftest import REPO, SHARED_DATA, needs_shared_mnist, run_folder, write_recipe
+from conftest import REPO, SHARED_DATA, needs_shared_mnist, run_folder
 from wandb_reader import logged_artifacts, logged_config, logged_history, logged_summary
 
 SCALARS = {"d_loss", "g_loss", "d_real", "d_fake"}
