@@ -68,7 +68,7 @@ class ProgressBar(Callback):
 
 def read_metrics(path: Path, up_to_step: Optional[int] = None) -> list[dict[str, float]]:
     """The rows of a ``metrics.jsonl`` (those logged at or before ``up_to_step``); a line
-    cut short by a crash is skipped."""
+    cut short by a crash, or being written right now, is skipped."""
     rows = []
     if path.is_file():
         for line in path.read_text(encoding="utf-8").splitlines():

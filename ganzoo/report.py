@@ -29,6 +29,7 @@ from tqdm import tqdm
 from ganzoo import __version__
 from ganzoo.curves import CURVES, LABELS, draw_curves
 from ganzoo.errors import GanzooError
+from ganzoo.outputs import read_metrics
 from ganzoo.video import sample_grids
 
 VIDEO_NAMES = ("progress.mp4", "progress.gif")
@@ -81,21 +82,8 @@ def load_run(folder: Path) -> RunView:
         raise GanzooError(f"{recipe_path} is not a recipe (not a mapping)")
     video = next((folder / name for name in VIDEO_NAMES if (folder / name).is_file()), None)
     curves = [folder / "curves" / f"{name}.png" for name in CURVES if (folder / "curves" / f"{name}.png").is_file()]
-    return RunView(folder, recipe_text, recipe, _metrics(folder / "metrics.jsonl"), _status(folder),
+    return RunView(folder, recipe_text, recipe, read_metrics(folder / "metrics.jsonl"), _status(folder),
                    sample_grids(folder / "samples"), video, curves)
-
-
-def _metrics(path: Path) -> list[dict[str, Any]]:
-    """The rows of ``metrics.jsonl``; a line being written right now is skipped."""
-    if not path.is_file():
-        return []
-    rows = []
-    for line in path.read_text(encoding="utf-8").splitlines():
-        try:
-            rows.append(json.loads(line))
-        except json.JSONDecodeError:
-            continue
-    return rows
 
 
 def _status(folder: Path) -> str:

@@ -19,10 +19,10 @@ from typing import Iterable, Iterator, Optional
 
 import torch
 
+from ganzoo.checkpoint import Checkpointer, latest_checkpoint
 from ganzoo.data import BatchStream, to_model_range
 from ganzoo.errors import GanzooError
 from ganzoo.optim import build_optimizer
-from ganzoo.checkpoint import Checkpointer, latest_checkpoint
 from ganzoo.outputs import (Curves, FinalWeights, MetricsLog, ProgressBar, ProgressVideo, SampleGrids, WandbLogger,
                             read_metrics)
 from ganzoo.recipe import Recipe, load_recipe
