@@ -17,6 +17,7 @@ from ganzoo.components import (
 )
 from ganzoo.errors import DatasetError, GanzooError
 from ganzoo.hookspecs import hookimpl
+from ganzoo.metrics import EvalData, EvaluationError, FeatureExtractor, Features, Metric, MetricContext
 
 __version__ = "0.1.0"
 
@@ -28,9 +29,15 @@ __all__ = [
     "DataInfo",
     "Dataset",
     "DatasetError",
+    "EvalData",
+    "EvaluationError",
+    "FeatureExtractor",
+    "Features",
     "GanzooError",
     "Loss",
     "LossOutput",
+    "Metric",
+    "MetricContext",
     "Options",
     "StepContext",
     "hookimpl",

@@ -143,4 +143,4 @@ class Checkpointer(Callback):
 
     def _state(self, trainer: "Trainer", best: Optional[dict] = None) -> dict:
         return {"format": FORMAT, "ganzoo": __version__, "recipe": self.recipe, "trainer": trainer.state_dict(),
-                "best": best}
+                "data_info": trainer.data_info, "best": best}

@@ -1,4 +1,4 @@
-"""The ``ganzoo`` command: run, check, report, plugins.
+"""The ``ganzoo`` command: run, check, sample, eval, report, plugins.
 
 Exit status: 0 success, 1 an error the message explains (a failed run, a folder that is
 not a run), 2 a bad recipe or bad command line, 130 interrupted by Ctrl-C, 143 stopped by
@@ -39,6 +39,31 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("recipe", help="path to a recipe YAML file")
     check.add_argument("overrides", nargs="*", metavar="KEY=VALUE", help="dotted overrides, e.g. train.epochs=3")
     check.add_argument("--print", action="store_true", dest="show", help="print the fully resolved recipe")
+
+    sample = commands.add_parser("sample", help="draw samples, a grid or interpolation strips from a trained generator")
+    sample.add_argument("source", metavar="RUN", help="a run folder (its weights.pt, else its newest checkpoint) or a checkpoint file")
+    sample.add_argument("overrides", nargs="*", metavar="KEY=VALUE", help="overrides of the run's recipe, e.g. device=cpu")
+    what = sample.add_mutually_exclusive_group(required=True)
+    what.add_argument("--n", type=_positive, metavar="N", help="N samples to an .npz file (key images: uint8, (N, H, W) or (N, H, W, C))")
+    what.add_argument("--grid", metavar="ROWSxCOLS", help="a PNG grid of samples, e.g. 8x8")
+    what.add_argument("--interpolate", type=_positive, metavar="STEPS", help="a PNG of latent interpolation strips, STEPS images each")
+    sample.add_argument("--out", metavar="PATH", help="output file (default: samples.npz, grid.png or interpolation.png)")
+    sample.add_argument("--seed", type=int, default=0, help="seed of the latents (default 0)")
+    sample.add_argument("--class", type=int, dest="class_index", metavar="K",
+                        help="condition every sample on class K (class-conditional models only)")
+    sample.add_argument("--strips", type=_positive, default=8, help="interpolation strips (default 8)")
+    sample.add_argument("--path", choices=["linear", "spherical"], default="linear",
+                        help="interpolation path between two latents (default linear)")
+
+    evaluate = commands.add_parser("eval", help="measure a trained generator: FID, KID, IS, coverage, modes")
+    evaluate.add_argument("source", metavar="RUN", help="a run folder (its weights.pt, else its newest checkpoint) or a checkpoint file")
+    evaluate.add_argument("overrides", nargs="*", metavar="KEY=VALUE",
+                          help="overrides of the run's recipe, e.g. eval.extractors.inception.weights=PATH")
+    evaluate.add_argument("--metrics", metavar="NAMES", help="comma-separated metrics (default: eval.metrics, else every default one that applies)")
+    evaluate.add_argument("--n", type=_positive, metavar="N", help="generated samples (default: eval.n, 10000)")
+    evaluate.add_argument("--seed", type=int, help="seed of the samples (default: eval.seed, 0)")
+    evaluate.add_argument("--json", action="store_true", help="print the results as JSON")
+    evaluate.add_argument("--no-progress", action="store_true", help="hide progress bars")
 
     report = commands.add_parser("report", help="write one HTML page that shows runs side by side")
     report.add_argument("runs", nargs="+", metavar="RUN", help="run folders, as `ganzoo run` prints them")
@@ -113,6 +138,77 @@ def _check(args: argparse.Namespace, registry: Registry) -> int:
     return 0
 
 
+def _positive(text: str) -> int:
+    value = int(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text}")
+    return value
+
+
+def _sample(args: argparse.Namespace, registry: Registry) -> int:
+    import torch
+
+    from ganzoo.sampling import (class_labels, generate, grid_shape, interpolation_latents, load_trained, save_npz)
+    from ganzoo.visualize import save_samples
+
+    if args.grid:
+        try:
+            rows, columns = grid_shape(args.grid)
+        except ValueError as error:
+            print(f"ganzoo sample: --grid: {error}", file=sys.stderr)
+            return 2
+    default, suffix = ("samples.npz", ".npz") if args.n else ("grid.png", ".png") if args.grid else ("interpolation.png", ".png")
+    out = Path(args.out or default)
+    if out.suffix.lower() != suffix:
+        print(f"ganzoo sample: --out must be a {suffix} file here, got {out}", file=sys.stderr)
+        return 2
+    model = load_trained(Path(args.source), registry, args.overrides)
+    if args.interpolate and len(model.info.shape) != 3:
+        raise GanzooError("interpolation strips are drawn for images only; this model generates points")
+    n = args.n or (rows * columns if args.grid else args.strips * args.interpolate)
+    latents = interpolation_latents(model, args.strips, args.interpolate, seed=args.seed, path=args.path) if args.interpolate else None
+    if args.interpolate and args.class_index is None and model.architecture.conditional and model.info.num_classes:
+        labels = (torch.arange(args.strips) % model.info.num_classes).repeat_interleave(args.interpolate)
+    else:
+        labels = class_labels(model.architecture, model.info, n, seed=args.seed, class_index=args.class_index)
+    samples = generate(model.generator, model.architecture, n, device=model.device, seed=args.seed, labels=labels,
+                       latents=latents)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    if args.n:
+        save_npz(samples, model.info, out, labels)
+    else:
+        columns = columns if args.grid else args.interpolate
+        out = save_samples(samples, out.with_suffix(""), columns=columns)
+    print(f"{out}: {n} samples from {model.source} (step {model.step}, seed {args.seed})")
+    return 0
+
+
+def _eval(args: argparse.Namespace, registry: Registry) -> int:
+    from ganzoo.evaluation import evaluate_model, format_results, scalars
+    from ganzoo.outputs import WandbLogger
+    from ganzoo.sampling import load_trained
+
+    names = [name.strip() for name in args.metrics.split(",") if name.strip()] if args.metrics else None
+    model = load_trained(Path(args.source), registry, args.overrides)
+    results = evaluate_model(model, registry, names=names, n=args.n, seed=args.seed, progress=not args.no_progress)
+    wandb = model.recipe.config.wandb
+    logged = None
+    if wandb.mode != "disabled":
+        logger = WandbLogger(wandb, model.folder, model.folder.name, model.recipe.resolved)
+        logger.start()
+        logger.log_evaluation(model.step, scalars(results), sorted({r.extractor for r in results if r.extractor}))
+        logger.run.finish()
+        logged = logger.run_folder
+    if args.json:
+        print(json.dumps({"run": str(model.folder), "source": str(model.source), "step": model.step,
+                          "results": [vars(r) for r in results]}, indent=2))
+    else:
+        print(f"{model.source} (step {model.step}):")
+        print("\n".join(format_results(results)))
+        print(f"recorded in {model.folder / 'eval.jsonl'}" + (f" and wandb ({wandb.mode}): {logged}" if logged else ""))
+    return 0
+
+
 def _report(args: argparse.Namespace, registry: Registry) -> int:
     from pathlib import Path
 
@@ -174,7 +270,7 @@ def _plugins(args: argparse.Namespace, registry: Registry) -> int:
     return 0
 
 
-COMMANDS = {"run": _run, "check": _check, "report": _report, "plugins": _plugins}
+COMMANDS = {"run": _run, "check": _check, "sample": _sample, "eval": _eval, "report": _report, "plugins": _plugins}
 
 
 def entry_point() -> None:  # pragma: no cover - the console script

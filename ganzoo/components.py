@@ -64,6 +64,10 @@ class Data:
     labels: Optional[torch.Tensor] = None
     num_classes: Optional[int] = None
     class_names: list[str] = field(default_factory=list)
+    modes: Optional[torch.Tensor] = None
+    """For a mixture of Gaussians: the ``(K, D)`` centres, which the ``modes`` metric counts."""
+    mode_std: Optional[float] = None
+    """For a mixture of Gaussians: the standard deviation of each component."""
 
     def __post_init__(self) -> None:
         if self.samples.dtype not in (torch.uint8, torch.float32):
@@ -101,6 +105,10 @@ class Architecture(Component):
     whatever the paired loss expects (a score per sample, or a tuple with auxiliary heads).
     Unconditional models simply ignore ``labels``.
     """
+
+    conditional: ClassVar[bool] = False
+    """True when the generator honours ``labels``: ``ganzoo sample --class`` needs it, and
+    evaluation then draws labels with the data's class frequencies."""
 
     def build_generator(self, data: DataInfo) -> torch.nn.Module:
         raise NotImplementedError

@@ -42,6 +42,8 @@ class BatchStream:
     """Batches of a :class:`Data` resident on ``device``, one shuffled epoch at a time."""
 
     def __init__(self, data: Data, batch_size: int, device: torch.device, drop_last: bool = False) -> None:
+        self.data = data
+        """The dataset as loaded (labels, class names, mixture modes), for evaluation."""
         self.samples = data.samples.to(device)
         self.labels: Optional[torch.Tensor] = data.labels.to(device) if data.labels is not None else None
         self.num_classes = data.num_classes

@@ -47,3 +47,15 @@ def register_datasets(register: Register) -> None:
 def register_callbacks(register: Register) -> None:
     """Register :class:`ganzoo.Callback` classes that a recipe can switch on under
     ``callbacks:`` to observe or extend training (EMA, extra logging, early stops)."""
+
+
+@hookspec
+def register_metrics(register: Register) -> None:
+    """Register :class:`ganzoo.Metric` classes: numbers about generated samples that
+    ``ganzoo eval`` computes, and training computes every ``eval.every`` epochs."""
+
+
+@hookspec
+def register_feature_extractors(register: Register) -> None:
+    """Register :class:`ganzoo.FeatureExtractor` classes: the networks in whose feature
+    space metrics such as FID compare generated and real samples."""

@@ -84,7 +84,9 @@ def read_metrics(path: Path, up_to_step: Optional[int] = None) -> list[dict[str,
 class MetricsLog(Callback):
     """One JSON object per logged step in ``metrics.jsonl``, flushed as it is written so
     that a crash loses nothing already logged. A resumed run first drops the rows logged
-    after its checkpoint: they are logged again, identically, as training replays."""
+    after its checkpoint: they are logged again, identically, as training replays. An
+    evaluation row (it has ``eval_n``) at the checkpoint's own step stays: the evaluation
+    ran before that checkpoint was written and is not repeated."""
 
     name = "metrics_log"
 
@@ -93,7 +95,9 @@ class MetricsLog(Callback):
 
     def on_train_start(self, trainer: "Trainer") -> None:
         if trainer.step and self.path.is_file():
-            kept = "".join(json.dumps(row) + "\n" for row in read_metrics(self.path, trainer.logged_through))
+            rows = read_metrics(self.path, trainer.step)
+            rows = [row for row in rows if row.get("step", 0) <= trainer.logged_through or "eval_n" in row]
+            kept = "".join(json.dumps(row) + "\n" for row in rows)
             temporary = self.path.with_suffix(".tmp")
             temporary.write_text(kept, encoding="utf-8")
             os.replace(temporary, self.path)
@@ -205,6 +209,7 @@ class FinalWeights(Callback):
             "step": trainer.step,
             "epoch": trainer.epoch,
             "status": trainer.status,
+            "data_info": trainer.data_info,
         }
         path = self.folder / name
         atomic_save(state, path)  # never a half-written weights file
@@ -265,6 +270,10 @@ class WandbLogger(Callback):
         self.weights: Optional[Path] = None
 
     def on_train_start(self, trainer: "Trainer") -> None:
+        self.start()
+
+    def start(self) -> None:
+        """Open the run's wandb run: a new one, or the one this run folder already has."""
         import wandb
 
         s = self.settings
@@ -298,6 +307,15 @@ class WandbLogger(Callback):
 
         fmt = path.suffix.lstrip(".")
         self._log({"progress_video": wandb.Video(str(path), format=fmt, caption=f"{self.run_name}: training")}, self.step)
+
+    def log_evaluation(self, step: int, values: dict[str, float], extractors: list[str]) -> None:
+        """``ganzoo eval`` results for the model at ``step``: under ``eval/`` in the history,
+        against their own x-axis ``eval/trained_step`` (the run's own steps may already be
+        past it), and in the summary with the extractors they were computed with."""
+        values = {f"eval/{key}": value for key, value in values.items()}
+        self.run.define_metric("eval/*", step_metric="eval/trained_step")
+        self.run.log({"eval/trained_step": step, **values})
+        self.run.summary.update({**values, "eval/trained_step": step, "eval/extractors": "; ".join(extractors)})
 
     def log_weights(self, path: Path) -> None:
         """Remember ``weights.pt``; it is logged at the end."""

@@ -110,6 +110,19 @@ class CheckpointSection(Options):
     best_mode: Literal["min", "max"] = Field("min", description="whether a lower or a higher best_metric is better")
 
 
+class EvalSection(Options):
+    """How samples are measured: by ``ganzoo eval``, and during training when ``every`` is
+    set (see docs/evaluation.md)."""
+
+    every: Optional[PositiveInt] = Field(None, description="epochs between evaluations while training (null: never)")
+    n: PositiveInt = Field(10_000, description="generated samples per evaluation (and real ones, up to the dataset's size)")
+    seed: int = Field(0, description="seed of the generated and the chosen real samples")
+    batch_size: PositiveInt = Field(500, description="samples per batch when generating and extracting features")
+    metrics: list[ComponentSpec] = Field(
+        [], description="metrics, each {name, options}; empty: every default metric that applies to the data")
+    extractors: dict[str, dict[str, Any]] = Field({}, description="options of feature extractors, by extractor name")
+
+
 class RecipeModel(Options):
     """A whole recipe after ``extends`` and overrides are applied."""
 
@@ -126,6 +139,7 @@ class RecipeModel(Options):
     video: VideoSection = VideoSection()
     checkpoint: CheckpointSection = CheckpointSection()
     callbacks: list[ComponentSpec] = []
+    eval: EvalSection = EvalSection()
 
     @field_validator("device")
     @classmethod
@@ -378,10 +392,32 @@ def _resolve_components(tree: dict[str, Any], registry: Registry, sources: _Sour
         _resolve(spec, f"callbacks.{i}", "callback", options_of("callback"), sources, problems)
         for i, spec in enumerate(callbacks)
     ]
+    resolved["eval"] = _resolve_eval(tree.get("eval"), registry, sources, problems)
     return resolved
 
 
-RESOLVED_ORDER = ["requires", "seed", "device", "data", "model", "loss", "optim", "train", "callbacks", "run", "wandb", "video", "checkpoint"]
+def _resolve_eval(section: Any, registry: Registry, sources: _Sources, problems: list[Problem]) -> Optional[dict[str, Any]]:
+    """The ``eval`` section with its metrics and extractor options validated against the
+    installed plugins (the section's own keys are validated with the schema)."""
+    section = section if isinstance(section, dict) else {}
+    metrics = section.get("metrics") if isinstance(section.get("metrics"), list) else []
+    extractors = section.get("extractors") if isinstance(section.get("extractors"), dict) else {}
+    metric_options = {name: registry.get("metric", name).Options for name in registry.names("metric")}
+    extractor_options = {name: registry.get("feature_extractor", name).Options for name in registry.names("feature_extractor")}
+    resolved_extractors = {}
+    for name, options in extractors.items():
+        spec = {"name": name, **(options if isinstance(options, dict) else {})}
+        done = _resolve(spec, f"eval.extractors.{name}", "feature extractor", extractor_options, sources, problems)
+        resolved_extractors[name] = {k: v for k, v in (done or {}).items() if k != "name"}
+    return {
+        "metrics": [_resolve(spec, f"eval.metrics.{i}", "metric", metric_options, sources, problems)
+                    for i, spec in enumerate(metrics)],
+        "extractors": resolved_extractors,
+    }
+
+
+RESOLVED_ORDER = ["requires", "seed", "device", "data", "model", "loss", "optim", "train", "callbacks", "run", "wandb", "video",
+                  "checkpoint", "eval"]
 
 
 def load_recipe(path: str | Path, registry: Registry, overrides: Iterable[str] = ()) -> Recipe:
@@ -405,5 +441,6 @@ def load_recipe(path: str | Path, registry: Registry, overrides: Iterable[str] =
     components = _resolve_components(tree, registry, sources, problems)
     if problems or config is None:
         raise RecipeError(problems)
-    resolved = {**config.model_dump(mode="json"), **components}
+    sections = config.model_dump(mode="json")
+    resolved = {**sections, **components, "eval": {**sections["eval"], **components["eval"]}}
     return Recipe(path=path, config=config, resolved={key: resolved[key] for key in RESOLVED_ORDER})

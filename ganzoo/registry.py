@@ -13,6 +13,7 @@ from pydantic import BaseModel
 
 from ganzoo.components import Architecture, Callback, Component, Dataset, Loss
 from ganzoo.errors import GanzooError, unknown_name_message
+from ganzoo.metrics import FeatureExtractor, Metric
 
 # kind -> (hook that registers it, base class its components derive from)
 KINDS: dict[str, tuple[str, type[Component]]] = {
@@ -20,6 +21,8 @@ KINDS: dict[str, tuple[str, type[Component]]] = {
     "loss": ("register_losses", Loss),
     "dataset": ("register_datasets", Dataset),
     "callback": ("register_callbacks", Callback),
+    "metric": ("register_metrics", Metric),
+    "feature_extractor": ("register_feature_extractors", FeatureExtractor),
 }
 
 

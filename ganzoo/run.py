@@ -22,6 +22,7 @@ import torch
 from ganzoo.checkpoint import Checkpointer, latest_checkpoint
 from ganzoo.data import BatchStream, to_model_range
 from ganzoo.errors import GanzooError
+from ganzoo.evaluation import EvaluateEvery, Evaluation, select_metrics
 from ganzoo.optim import build_optimizer
 from ganzoo.outputs import (Curves, FinalWeights, MetricsLog, ProgressBar, ProgressVideo, SampleGrids, WandbLogger,
                             read_metrics)
@@ -156,9 +157,10 @@ def run_recipe(recipe: Recipe, registry: Registry, *, progress: bool = True) -> 
     """
     config = recipe.config
     trainer = build_trainer(recipe, registry)
+    evaluation = _evaluation(recipe, registry, trainer, progress)  # a metric that cannot run fails before the folder exists
     folder = new_run_folder(Path(config.run.dir), config.run.name, recipe.stem)
     (folder / "recipe.yaml").write_text(recipe.to_yaml(), encoding="utf-8")
-    return _train(recipe, trainer, folder, progress)
+    return _train(recipe, trainer, folder, progress, evaluation)
 
 
 def resume_run(folder: Path, registry: Registry, overrides: Iterable[str] = (), *, progress: bool = True) -> Run:
@@ -178,10 +180,19 @@ def resume_run(folder: Path, registry: Registry, overrides: Iterable[str] = (), 
     if overrides:
         (folder / "recipe.yaml").write_text(recipe.to_yaml(), encoding="utf-8")
     print(f"ganzoo: resuming {folder} from {path.name} (step {trainer.step})", file=sys.stderr)
-    return _train(recipe, trainer, folder, progress)
+    return _train(recipe, trainer, folder, progress, _evaluation(recipe, registry, trainer, progress))
 
 
-def _train(recipe: Recipe, trainer: Trainer, folder: Path, progress: bool) -> Run:
+def _evaluation(recipe: Recipe, registry: Registry, trainer: Trainer, progress: bool) -> Optional[Evaluation]:
+    """The evaluation session of a recipe with ``eval.every`` set, else None."""
+    if not recipe.config.eval.every:
+        return None
+    data = trainer.batches.data
+    metrics = select_metrics(registry, recipe, data)
+    return Evaluation(registry, recipe, data, metrics, device=trainer.device, progress=progress)
+
+
+def _train(recipe: Recipe, trainer: Trainer, folder: Path, progress: bool, evaluation: Optional[Evaluation] = None) -> Run:
     """Attach the outputs, train, and turn a clean stop on a signal into RunInterrupted."""
     config = recipe.config
     wandb = None
@@ -192,6 +203,8 @@ def _train(recipe: Recipe, trainer: Trainer, folder: Path, progress: bool) -> Ru
     outputs = [
         ProgressBar(disable=not progress),
         MetricsLog(folder / "metrics.jsonl"),
+        # Before the checkpointer: a checkpoint at the end of an epoch follows its evaluation.
+        *([EvaluateEvery(folder, evaluation, config.eval.every)] if evaluation else []),
         Curves(folder / "curves", config.video.curves_interval, history=read_metrics(folder / "metrics.jsonl", trainer.logged_through)),
         SampleGrids(folder / "samples", config.train.sample_every, config.train.num_samples, config.seed, real,
                     on_saved=wandb.log_samples if wandb else None),

@@ -107,6 +107,13 @@ class Trainer:
         return self.step - 1 if self._sums else self.step
 
     @property
+    def data_info(self) -> dict:
+        """The data's shape and class count as plain values: saved with the weights, so that
+        ``ganzoo sample`` can rebuild the generator without loading the dataset."""
+        info = self.batches.data.info
+        return {"shape": list(info.shape), "num_classes": info.num_classes}
+
+    @property
     def steps_per_epoch(self) -> int:
         return len(self.batches) // self.d_steps
 
@@ -290,6 +297,11 @@ class Trainer:
         scalars = {"step": self.step, "epoch": self.display_epoch, **dict(zip(keys, means))}
         self.last_scalars = scalars
         self._emit("on_log", scalars)
+
+    def log(self, scalars: dict[str, float]) -> None:
+        """Report scalars computed outside the loop (evaluation metrics) at the current
+        step: every callback's ``on_log`` receives them as it receives the loop's own."""
+        self._emit("on_log", {"step": self.step, "epoch": self.display_epoch, **scalars})
 
     def _emit(self, event: str, *args: object) -> None:
         for callback in self.callbacks:

@@ -19,6 +19,7 @@ from pydantic import BaseModel
 
 import ganzoo.cli
 import ganzoo_datasets
+import ganzoo_metrics
 import ganzoo_vanilla
 from ganzoo import hookspecs
 from ganzoo.cli import _parser
@@ -244,6 +245,28 @@ def test_every_bundled_component_option_is_documented(kind, name):
         assert_default_documented(key, field, rows[key])
     extra = {key for key in rows if key.startswith(f"{section}.")} - {f"{section}.{o}" for o in options}
     assert not extra, f"{kind} {name!r} has no option(s) {sorted(extra)}, but docs/recipes.md lists them"
+
+
+EVALUATION_KINDS = ("metric", "feature_extractor")
+METRICS_PLUGIN = Registry.from_plugin_manager(make_plugin_manager([ganzoo_metrics], entry_points=False))
+EVALUATION = [(kind, entry.name) for kind in EVALUATION_KINDS for entry in METRICS_PLUGIN.entries(kind)]
+
+
+def test_the_metrics_plugin_provides_metrics_and_extractors():
+    assert {kind for kind, _ in EVALUATION} == set(EVALUATION_KINDS)
+
+
+@pytest.mark.parametrize("kind, name", EVALUATION)
+def test_every_metric_and_extractor_option_is_documented(kind, name):
+    """docs/evaluation.md has a heading naming each bundled metric and extractor, with a
+    `| option | type | default | meaning |` row per option, and no row for a missing one."""
+    body = section_naming(read(DOCS / "evaluation.md"), name)
+    rows = table_rows(body)
+    options = METRICS_PLUGIN.get(kind, name).Options.model_fields
+    for option, field in options.items():
+        assert option in rows, f"{kind} {name!r}: option `{option}` has no row under its heading in docs/evaluation.md"
+        assert_default_documented(f"{name}.{option}", field, rows[option])
+    assert set(rows) <= set(options), f"{kind} {name!r} has no option(s) {set(rows) - set(options)}"
 
 
 # --------------------------------------------------------------------------- CLI

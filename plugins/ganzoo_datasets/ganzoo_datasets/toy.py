@@ -32,7 +32,8 @@ class ToyMixture(ganzoo.Dataset):
         generator = torch.Generator().manual_seed(self.options.seed)
         labels = torch.randint(len(centers), (self.options.size,), generator=generator)
         noise = torch.randn(self.options.size, 2, generator=generator) * self.options.std
-        return ganzoo.Data(centers[labels] + noise, labels, num_classes=len(centers))
+        return ganzoo.Data(centers[labels] + noise, labels, num_classes=len(centers), modes=centers,
+                           mode_std=self.options.std)
 
 
 class Ring(ToyMixture):

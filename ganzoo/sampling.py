@@ -1,0 +1,202 @@
+"""Trained generators loaded back from run folders and checkpoints, and what they draw.
+
+Sampling is seeded and never touches the global random streams: the same seed gives the
+same samples, whether from ``ganzoo sample``, ``ganzoo eval`` or an evaluation during
+training.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable, Literal, Optional
+
+import torch
+
+from ganzoo.checkpoint import CheckpointError, latest_checkpoint
+from ganzoo.components import Architecture, Data, DataInfo
+from ganzoo.data import to_uint8
+from ganzoo.errors import GanzooError
+from ganzoo.recipe import Recipe, load_recipe
+from ganzoo.registry import Registry
+
+
+@dataclass
+class TrainedModel:
+    """A generator in eval mode with everything needed to sample from it."""
+
+    folder: Path
+    """The run folder."""
+    source: Path
+    """The file the weights came from (``weights.pt`` or a checkpoint)."""
+    recipe: Recipe
+    architecture: Architecture
+    generator: torch.nn.Module
+    info: DataInfo
+    step: int
+    device: torch.device
+
+
+def load_dataset(recipe: Recipe, registry: Registry, **overrides: object) -> Data:
+    """The recipe's dataset, loaded (``overrides`` replace some of its options)."""
+    name, options = recipe.component("data")
+    return registry.get("dataset", name)(**{**options, **overrides}).load()
+
+
+def load_trained(path: Path, registry: Registry, overrides: Iterable[str] = (), device: Optional[torch.device] = None) -> TrainedModel:
+    """The generator of a run folder (its ``weights.pt``, else its newest checkpoint) or of
+    one checkpoint file inside a run folder. ``overrides`` change the saved recipe
+    (``data.root=...`` when the data moved)."""
+    from ganzoo.run import select_device  # run imports this module's neighbours; import late
+
+    path = Path(path)
+    if path.is_dir():
+        folder = path
+        if not (folder / "recipe.yaml").is_file():
+            raise GanzooError(f"{folder} is not a run folder (it has no recipe.yaml); give a folder `ganzoo run` printed")
+        source = folder / "weights.pt"
+        if not source.is_file():
+            try:
+                source, _, _ = latest_checkpoint(folder)
+            except CheckpointError:
+                raise GanzooError(f"{folder} has neither weights.pt nor a loadable checkpoint: nothing to sample "
+                                  f"from (an unfinished run? resume it with ganzoo run --resume {folder})") from None
+    elif path.is_file():
+        source = path
+        folder = path.parent.parent if path.parent.name == "checkpoints" else path.parent
+    else:
+        raise GanzooError(f"{path}: no such run folder or checkpoint")
+    if not (folder / "recipe.yaml").is_file():
+        raise GanzooError(f"{folder} is not a run folder (it has no recipe.yaml); give a folder `ganzoo run` printed")
+    recipe = load_recipe(folder / "recipe.yaml", registry, overrides)
+    state = _load_weights(source)
+    weights = state["trainer"] if "trainer" in state else state
+    name, options = recipe.component("model")
+    architecture = registry.get("architecture", name)(**options)
+    saved_info = state.get("data_info")
+    if saved_info:
+        info = DataInfo(shape=tuple(saved_info["shape"]), num_classes=saved_info["num_classes"])
+    else:  # written before weights carried the data's shape: ask the dataset
+        info = load_dataset(recipe, registry).info
+    device = device or select_device(recipe.config.device)
+    generator = architecture.build_generator(info)
+    try:
+        generator.load_state_dict(weights["generator"])
+    except (KeyError, RuntimeError) as error:
+        raise GanzooError(f"{source} does not hold a generator for the recipe's model {name!r}: "
+                          f"{str(error).splitlines()[0]}") from None
+    return TrainedModel(folder, source, recipe, architecture, generator.to(device).eval(), info,
+                        int(weights.get("step", 0)), device)
+
+
+def _load_weights(path: Path) -> dict:
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as error:
+        reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise GanzooError(f"{path} cannot be loaded safely (truncated, corrupt or not ganzoo weights): {reason}") from None
+    if not isinstance(state, dict) or not ("generator" in state or "generator" in state.get("trainer", {})):
+        raise GanzooError(f"{path} holds no generator weights: not a ganzoo weights.pt or checkpoint")
+    return state
+
+
+def class_labels(architecture: Architecture, info: DataInfo, n: int, *, seed: int, class_index: Optional[int] = None,
+                 frequencies: Optional[torch.Tensor] = None) -> Optional[torch.Tensor]:
+    """Labels to condition ``n`` samples on: all ``class_index`` when asked for; for a
+    conditional model otherwise, drawn with the data's class ``frequencies`` (uniform when
+    unknown); None for an unconditional model."""
+    classes = info.num_classes
+    if class_index is not None:
+        if not architecture.conditional:
+            raise GanzooError(f"model {architecture.name!r} is not class-conditional: it cannot be asked "
+                              f"for class {class_index}")
+        if not classes or not 0 <= class_index < classes:
+            raise GanzooError(f"class {class_index} does not exist: the data has {classes or 0} classes")
+        return torch.full((n,), class_index, dtype=torch.int64)
+    if not (architecture.conditional and classes):
+        return None
+    weights = frequencies.double() if frequencies is not None else torch.ones(classes, dtype=torch.float64)
+    return torch.multinomial(weights, n, replacement=True, generator=torch.Generator().manual_seed(seed + 1))
+
+
+def generate(generator: torch.nn.Module, architecture: Architecture, n: int, *, device: torch.device, seed: int,
+             labels: Optional[torch.Tensor] = None, batch_size: int = 500,
+             latents: Optional[torch.Tensor] = None) -> torch.Tensor:
+    """``n`` samples in the model range, on the CPU, from seeded latents (or ``latents``),
+    with ``generator`` in eval mode (its mode is restored afterwards)."""
+    noise = torch.Generator(device=device).manual_seed(seed)
+    was_training = generator.training
+    generator.eval()
+    parts = []
+    try:
+        with torch.no_grad():
+            for start in range(0, n, batch_size):
+                size = min(batch_size, n - start)
+                if latents is not None:
+                    z = latents[start:start + size].to(device)
+                else:
+                    z = architecture.sample_latent(size, device=device, generator=noise)
+                y = labels[start:start + size].to(device) if labels is not None else None
+                parts.append(generator(z, y).float().cpu())
+    finally:
+        generator.train(was_training)
+    return torch.cat(parts)
+
+
+def to_data_format(samples: torch.Tensor, info: DataInfo) -> torch.Tensor:
+    """Generated samples as the data holds them: uint8 images, float points."""
+    return to_uint8(samples) if len(info.shape) == 3 else samples.float()
+
+
+def interpolation_latents(model: TrainedModel, strips: int, steps: int, *, seed: int,
+                          path: Literal["linear", "spherical"] = "linear") -> torch.Tensor:
+    """``strips * steps`` latents: each strip walks from one random latent to another."""
+    generator = torch.Generator(device=model.device).manual_seed(seed)
+    ends = model.architecture.sample_latent(2 * strips, device=model.device, generator=generator)
+    start, end = ends[:strips].flatten(1), ends[strips:].flatten(1)
+    t = torch.linspace(0, 1, steps, device=model.device).view(1, steps, 1)
+    a, b = start.unsqueeze(1), end.unsqueeze(1)
+    if path == "spherical":  # along the great circle: keeps the norm a Gaussian latent expects
+        cos = torch.nn.functional.cosine_similarity(start, end, dim=1).clamp(-1, 1).view(strips, 1, 1)
+        omega = torch.acos(cos)
+        sin = torch.sin(omega).clamp_min(1e-8)
+        walk = torch.where(omega > 1e-4, (torch.sin((1 - t) * omega) * a + torch.sin(t * omega) * b) / sin, (1 - t) * a + t * b)
+    else:
+        walk = (1 - t) * a + t * b
+    return walk.reshape(strips * steps, *ends.shape[1:])
+
+
+def save_npz(samples: torch.Tensor, info: DataInfo, path: Path, labels: Optional[torch.Tensor] = None) -> Path:
+    """``images`` as uint8 ``(N, H, W)`` for one channel, ``(N, H, W, C)`` otherwise (or
+    float ``points``), plus ``labels`` when the samples were conditioned on classes;
+    written through a temporary file, so a failure leaves no half file."""
+    import numpy
+
+    arrays = {}
+    if len(info.shape) == 3:
+        images = to_uint8(samples).permute(0, 2, 3, 1)
+        arrays["images"] = (images[..., 0] if images.shape[-1] == 1 else images).numpy()
+    else:
+        arrays["points"] = samples.float().numpy()
+    if labels is not None:
+        arrays["labels"] = labels.numpy()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "wb") as file:
+            numpy.savez(file, **arrays)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def grid_shape(text: str) -> tuple[int, int]:
+    """``"8x8"`` -> ``(8, 8)`` (rows, columns)."""
+    rows, sep, cols = text.lower().partition("x")
+    if not (sep and rows.isdigit() and cols.isdigit() and int(rows) > 0 and int(cols) > 0):
+        raise ValueError(f"expected ROWSxCOLUMNS such as 8x8, got {text!r}")
+    return int(rows), int(cols)
