@@ -16,14 +16,21 @@ and ganzoo's opt-in accelerations as further variants (``ganzoo-fused``, ``ganzo
 ratios to the floor and to the article-style loop, and the peak memory of the process (CPU:
 maximum resident set size; GPU: peak allocated by torch).
 
+With ``--nproc 1 2`` it measures data-parallel scaling instead: ganzoo's trainer in 1 and
+2 processes under torchrun (gloo on the CPU, NCCL on GPUs), with the recipe's batch as
+the global batch, and reports steps/s, the speed-up over one process and the scaling
+efficiency (speed-up / processes).
+
     python bench/train_speed.py                      # CPU, batch 32 and 128
     python bench/train_speed.py --device cuda --out bench/results/cuda.md
+    python bench/train_speed.py --nproc 1 2 --out bench/results/cpu-nproc.md
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import resource
 import statistics
@@ -150,12 +157,13 @@ def ganzoo_trainer(root, batch_size, device, overrides, folder):
     from ganzoo.plugins import make_plugin_manager
     from ganzoo.recipe import load_recipe
     from ganzoo.registry import Registry
+    from ganzoo.distributed import from_environment
     from ganzoo.run import build_trainer
 
     registry = Registry.from_plugin_manager(make_plugin_manager())
     recipe = load_recipe(RECIPE, registry, [f"data.root={root}", f"train.batch_size={batch_size}",
                                             f"device={device}", "wandb.mode=disabled", *overrides])
-    trainer = build_trainer(recipe, registry)
+    trainer = build_trainer(recipe, registry, from_environment(recipe.config.distributed.timeout))
     trainer.callbacks.append(MetricsLog(Path(folder) / "metrics.jsonl"))
     trainer.epochs = 10**6
 
@@ -217,15 +225,36 @@ def synthetic_mnist(folder: Path) -> Path:
     return folder
 
 
-def run_worker(args) -> dict:
-    command = [sys.executable, __file__, "--worker", args.variant_to_run, "--device", args.device,
+def run_worker(args, nproc: int = 0) -> dict:
+    """One measurement in a fresh process; with ``nproc``, in that many under torchrun
+    (rank 0 reports)."""
+    launcher = ["-m", "torch.distributed.run", "--standalone", f"--nproc-per-node={nproc}"] if nproc else []
+    command = [sys.executable, *launcher, __file__, "--worker", args.variant_to_run, "--device", args.device,
                "--batch-size", str(args.batch_size_to_run), "--steps", str(args.steps),
                "--repeats", str(args.repeats), "--warmup", str(args.warmup), "--data-root", str(args.data_root)]
     result = subprocess.run(command, capture_output=True, text=True)
     if result.returncode != 0:
-        return {"variant": args.variant_to_run, "batch_size": args.batch_size_to_run,
+        return {"variant": args.variant_to_run, "batch_size": args.batch_size_to_run, "nproc": nproc or 1,
                 "error": (result.stderr.strip().splitlines() or ["failed"])[-1]}
-    return json.loads(result.stdout.strip().splitlines()[-1])
+    return {**json.loads(result.stdout.strip().splitlines()[-1]), "nproc": nproc or 1}
+
+
+def scaling_table(results: list[dict], device: str) -> str:
+    lines = ["| batch (global) | processes | steps/s (median) | images/s | speed-up | scaling efficiency | peak memory (rank 0) |",
+             "| ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+    for batch in sorted({r["batch_size"] for r in results}):
+        rows = sorted((r for r in results if r["batch_size"] == batch), key=lambda r: r["nproc"])
+        one = next((r.get("steps_per_s") for r in rows if r["nproc"] == 1), None)
+        for r in rows:
+            if "error" in r:
+                lines.append(f"| {batch} | {r['nproc']} | failed: {r['error'][:80]} | | | | |")
+                continue
+            rate, n = r["steps_per_s"], r["nproc"]
+            speedup = f"{rate / one:.2f}x" if one else "n/a"
+            efficiency = f"{rate / one / n:.0%}" if one else "n/a"
+            memory = f"{r['peak_mb']:.0f} MB" + (" (GPU)" if device.startswith("cuda") else " (RSS)")
+            lines.append(f"| {batch} | {n} | {rate:.1f} | {rate * batch:,.0f} | {speedup} | {efficiency} | {memory} |")
+    return "\n".join(lines)
 
 
 def table(results: list[dict], device: str) -> str:
@@ -255,14 +284,16 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=5, help="timed segments; the median is reported")
     parser.add_argument("--warmup", type=int, default=100, help="untimed steps first (compilation happens here)")
     parser.add_argument("--data-root", type=Path, help="folder with MNIST/raw/ (default: ../shared/data, else synthetic)")
+    parser.add_argument("--nproc", type=int, nargs="+", help="measure data-parallel scaling with these process counts instead")
     parser.add_argument("--out", type=Path, help="also write the table, with the command and machine, to this file")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     parser.add_argument("--batch-size", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
 
     if args.worker:
-        print(json.dumps(measure(args.worker, args.data_root, args.batch_size, args.device, args.steps,
-                                 args.repeats, args.warmup)))
+        result = measure(args.worker, args.data_root, args.batch_size, args.device, args.steps, args.repeats, args.warmup)
+        if os.environ.get("RANK", "0") == "0":
+            print(json.dumps(result))
         return
 
     variants = args.variants or ["ganzoo", *BASELINES, "ganzoo-fused", "ganzoo-compile", "ganzoo-bf16"] + (
@@ -274,15 +305,21 @@ def main() -> None:
         results = []
         from tqdm import tqdm
 
-        jobs = [(b, v) for b in args.batch_sizes for v in variants]
-        for batch, variant in tqdm(jobs, desc="benchmark", unit="variant"):
+        if args.nproc:
+            jobs = [(b, "ganzoo", n) for b in args.batch_sizes for n in args.nproc]
+        else:
+            jobs = [(b, v, 0) for b in args.batch_sizes for v in variants]
+        for batch, variant, nproc in tqdm(jobs, desc="benchmark", unit="run"):
             args.batch_size_to_run, args.variant_to_run = batch, variant
-            results.append(run_worker(args))
+            results.append(run_worker(args, nproc))
 
-    header = (f"device {args.device}, torch {torch.__version__}, {torch.get_num_threads()} CPU threads, "
+    threads = (f"1 process: {torch.get_num_threads()} CPU threads; N > 1 processes: 1 thread each (torchrun's "
+               f"OMP_NUM_THREADS=1)") if args.nproc else f"{torch.get_num_threads()} CPU threads"
+    header = (f"device {args.device}, torch {torch.__version__}, {threads}, {os.cpu_count()} cores, "
               f"{platform.processor() or platform.machine()}; {args.repeats} x {args.steps} steps after "
               f"{args.warmup} warm-up steps, median; data {args.data_root}")
-    report = f"{header}\n\n{table(results, args.device)}\n"
+    body = scaling_table(results, args.device) if args.nproc else table(results, args.device)
+    report = f"{header}\n\n{body}\n"
     print(report)
     if args.out:
         command = "python " + " ".join([str(Path(sys.argv[0]).relative_to(REPO)) if Path(sys.argv[0]).is_absolute()

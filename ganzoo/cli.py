@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import types
 import typing
@@ -34,6 +35,8 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("overrides", nargs="*", metavar="KEY=VALUE", help="dotted overrides, e.g. train.epochs=3")
     run.add_argument("--resume", metavar="RUN", help="continue the run in this folder from its latest checkpoint")
     run.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    run.add_argument("--nproc", type=_positive, metavar="N",
+                     help="train data-parallel in N processes on this machine (torchrun --standalone --nproc-per-node N)")
 
     check = commands.add_parser("check", help="validate a recipe without training", epilog=EPILOG)
     check.add_argument("recipe", help="path to a recipe YAML file")
@@ -77,6 +80,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
     parser = _parser()
     # Overrides may come after options too (`run r.yaml --no-progress train.epochs=3`).
     args, extra = parser.parse_known_args(argv)
@@ -85,16 +89,19 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         parser.error(f"unrecognized arguments: {' '.join(unknown)}")
     if extra:
         args.overrides = [*args.overrides, *extra]
+    args.argv = argv
+    rank = int(os.environ.get("RANK", "0")) if int(os.environ.get("WORLD_SIZE", "1")) > 1 else None
+    prefix = f"ganzoo (rank {rank})" if rank is not None else "ganzoo"
     try:
         registry = Registry.from_plugin_manager(make_plugin_manager())
         return COMMANDS[args.command](args, registry)
     except RecipeError as error:
         for problem in error.problems:
             print(problem, file=sys.stderr)
-        print(f"ganzoo: {len(error.problems)} problem(s) in the recipe; nothing was run", file=sys.stderr)
+        print(f"{prefix}: {len(error.problems)} problem(s) in the recipe; nothing was run", file=sys.stderr)
         return 2
     except GanzooError as error:
-        print(f"ganzoo: error: {error}", file=sys.stderr)
+        print(f"{prefix}: error: {error}", file=sys.stderr)
         return 1
 
 
@@ -110,12 +117,17 @@ def _run(args: argparse.Namespace, registry: Registry) -> int:
     elif not args.resume and not args.recipe:
         print("ganzoo run: a recipe is needed (or --resume RUN)", file=sys.stderr)
         return 2
+    if args.nproc:
+        return _launch(args, registry)
+    main_rank = os.environ.get("RANK", "0") == "0"
     try:
         if args.resume:
             run = resume_run(Path(args.resume), registry, args.overrides, progress=not args.no_progress)
         else:
             run = run_recipe(load_recipe(args.recipe, registry, args.overrides), registry, progress=not args.no_progress)
     except RunInterrupted as stop:
+        if not main_rank:
+            return stop.exit_status
         saved = f"checkpoint {stop.checkpoint}" if stop.checkpoint else "the last checkpoint"
         print(f"\nganzoo: interrupted at step {stop.step}; {saved} holds the whole state.\n"
               f"Resume with: ganzoo run --resume {stop.folder}", file=sys.stderr)
@@ -124,10 +136,41 @@ def _run(args: argparse.Namespace, registry: Registry) -> int:
         print("\nganzoo: stopped at once. Every file written is whole: a run with checkpoints resumes with "
               "ganzoo run --resume <run folder>", file=sys.stderr)
         return 130
-    print(f"run folder: {run.folder}")
+    if run.folder is not None:
+        print(f"run folder: {run.folder}")
     if run.wandb_folder:
         print(f"wandb ({run.wandb_mode}): {run.wandb_folder}")
     return 0
+
+
+def _launch(args: argparse.Namespace, registry: Registry) -> int:
+    """``run --nproc N``: check the recipe once here, then run the same command, without
+    ``--nproc``, in N processes under torchrun."""
+    from ganzoo.distributed import launch
+
+    if int(os.environ.get("WORLD_SIZE", "1")) > 1:
+        print("ganzoo run: --nproc starts torchrun itself; under torchrun, leave it out", file=sys.stderr)
+        return 2
+    if args.resume:
+        if not (Path(args.resume) / "recipe.yaml").is_file():
+            raise GanzooError(f"{args.resume} is not a run folder (it has no recipe.yaml); give the folder `ganzoo run` printed")
+        recipe = load_recipe(Path(args.resume) / "recipe.yaml", registry, args.overrides)
+    else:
+        recipe = load_recipe(args.recipe, registry, args.overrides)
+    batch = recipe.config.train.batch_size
+    if batch % args.nproc:
+        print(f"ganzoo run: train.batch_size {batch} (the global batch) does not split evenly over {args.nproc} "
+              f"processes; choose a multiple of {args.nproc}", file=sys.stderr)
+        return 2
+    argv, skip = [], False
+    for item in args.argv:
+        if skip:
+            skip = False
+        elif item == "--nproc":
+            skip = True
+        elif not item.startswith("--nproc="):
+            argv.append(item)
+    return launch(args.nproc, argv)
 
 
 def _check(args: argparse.Namespace, registry: Registry) -> int:

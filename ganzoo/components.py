@@ -141,14 +141,25 @@ class StepContext:
     discriminator: torch.nn.Module
     architecture: Architecture
     step: int
+    shard: tuple[int, int] = (0, 1)
+    """``(rank, world size)``: in a data-parallel run, ``real`` is this rank's share of the
+    global batch, and ``latent`` returns the matching share of the global latents."""
 
     @property
     def batch_size(self) -> int:
         return self.real.shape[0]
 
     def latent(self, n: Optional[int] = None) -> torch.Tensor:
-        """Fresh latent vectors from the training random stream (one batch by default)."""
-        return self.architecture.sample_latent(n or self.batch_size, device=self.real.device)
+        """Fresh latent vectors from the training random stream (one batch by default).
+
+        In a data-parallel run every rank draws the latents of the whole global batch (the
+        random streams are the same on every rank) and keeps its own share, so that the
+        ranks together compute exactly what one process computes."""
+        n = n or self.batch_size
+        rank, size = self.shard
+        if size == 1:
+            return self.architecture.sample_latent(n, device=self.real.device)
+        return self.architecture.sample_latent(n * size, device=self.real.device)[rank * n:(rank + 1) * n]
 
 
 @dataclass

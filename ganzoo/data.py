@@ -13,6 +13,7 @@ from typing import Iterator, Optional
 import torch
 
 from ganzoo.components import Data
+from ganzoo.errors import GanzooError
 
 
 def epoch_order(n: int) -> torch.Tensor:
@@ -39,9 +40,18 @@ def to_uint8(images: torch.Tensor) -> torch.Tensor:
 
 
 class BatchStream:
-    """Batches of a :class:`Data` resident on ``device``, one shuffled epoch at a time."""
+    """Batches of a :class:`Data` resident on ``device``, one shuffled epoch at a time.
 
-    def __init__(self, data: Data, batch_size: int, device: torch.device, drop_last: bool = False) -> None:
+    In a data-parallel run (``shard=(rank, size)``), every rank draws the same order and
+    keeps its own contiguous share of each global batch of ``batch_size``. A last batch
+    that does not split evenly over the ranks is dropped."""
+
+    def __init__(self, data: Data, batch_size: int, device: torch.device, drop_last: bool = False,
+                 shard: tuple[int, int] = (0, 1)) -> None:
+        if batch_size % shard[1]:
+            raise GanzooError(f"train.batch_size {batch_size} (the global batch) does not split evenly over "
+                              f"{shard[1]} processes; choose a multiple of {shard[1]}")
+        self.shard = shard
         self.data = data
         """The dataset as loaded (labels, class names, mixture modes), for evaluation."""
         self.samples = data.samples.to(device)
@@ -52,8 +62,8 @@ class BatchStream:
         self.device = device
 
     def __len__(self) -> int:
-        n = len(self.samples)
-        return n // self.batch_size if self.drop_last else -(-n // self.batch_size)
+        full, rest = divmod(len(self.samples), self.batch_size)
+        return full + int(bool(rest) and not self.drop_last and rest % self.shard[1] == 0)
 
     def new_order(self) -> torch.Tensor:
         """The shuffled order of a new epoch (draws from the global random stream)."""
@@ -63,8 +73,12 @@ class BatchStream:
         """``(real, labels)`` batches of an epoch in ``order``, from batch ``start`` on (a
         resumed run continues mid-epoch); real is already in the model range."""
         order = order.to(self.device)
+        rank, size = self.shard
         for i in range(start, len(self)):
             index = order[i * self.batch_size : (i + 1) * self.batch_size]
+            if size > 1:
+                share = len(index) // size
+                index = index[rank * share : (rank + 1) * share]
             real = to_model_range(self.samples[index])
             yield real, (self.labels[index] if self.labels is not None else None)
 

@@ -123,6 +123,14 @@ class EvalSection(Options):
     extractors: dict[str, dict[str, Any]] = Field({}, description="options of feature extractors, by extractor name")
 
 
+class DistributedSection(Options):
+    """Settings for data-parallel runs under torchrun (``ganzoo run --nproc N``); a run of
+    one process ignores them."""
+
+    timeout: PositiveFloat = Field(300.0, description="seconds a rank waits for the others before the job fails")
+    sync_batchnorm: bool = Field(False, description="turn batch norm layers into SyncBatchNorm (statistics over the global batch)")
+
+
 class RecipeModel(Options):
     """A whole recipe after ``extends`` and overrides are applied."""
 
@@ -140,6 +148,7 @@ class RecipeModel(Options):
     checkpoint: CheckpointSection = CheckpointSection()
     callbacks: list[ComponentSpec] = []
     eval: EvalSection = EvalSection()
+    distributed: DistributedSection = DistributedSection()
 
     @field_validator("device")
     @classmethod
@@ -417,7 +426,7 @@ def _resolve_eval(section: Any, registry: Registry, sources: _Sources, problems:
 
 
 RESOLVED_ORDER = ["requires", "seed", "device", "data", "model", "loss", "optim", "train", "callbacks", "run", "wandb", "video",
-                  "checkpoint", "eval"]
+                  "checkpoint", "eval", "distributed"]
 
 
 def load_recipe(path: str | Path, registry: Registry, overrides: Iterable[str] = ()) -> Recipe:

@@ -21,6 +21,7 @@ import torch
 
 from ganzoo.checkpoint import Checkpointer, latest_checkpoint
 from ganzoo.data import BatchStream, to_model_range
+from ganzoo.distributed import World, device_for, from_environment, shutdown
 from ganzoo.errors import GanzooError
 from ganzoo.evaluation import EvaluateEvery, Evaluation, select_metrics
 from ganzoo.optim import build_optimizer
@@ -61,15 +62,16 @@ def seed_everything(seed: int) -> None:
     torch.manual_seed(seed)
 
 
-def build_trainer(recipe: Recipe, registry: Registry) -> Trainer:
+def build_trainer(recipe: Recipe, registry: Registry, world: World = World()) -> Trainer:
     """Every component of ``recipe``, built and wired into a trainer (no run folder yet).
 
     Construction order matters for reproducibility: after seeding, G is initialised before
-    D, exactly like the reference script, so the same seed gives the same weights.
+    D, exactly like the reference script, so the same seed gives the same weights. Every
+    rank of a data-parallel run builds the same models from the same seed.
     """
     config = recipe.config
     seed_everything(config.seed)
-    device = select_device(config.device)
+    device = device_for(world, select_device(config.device))
 
     def build(section: str, kind: str):
         name, options = recipe.component(section)
@@ -79,8 +81,11 @@ def build_trainer(recipe: Recipe, registry: Registry) -> Trainer:
     if len(data) == 0:
         raise GanzooError("the dataset is empty")
     architecture = build("model", "architecture")
-    generator = architecture.build_generator(data.info).to(device)
-    discriminator = architecture.build_discriminator(data.info).to(device)
+    generator = architecture.build_generator(data.info)
+    discriminator = architecture.build_discriminator(data.info)
+    if world.distributed and config.distributed.sync_batchnorm:
+        generator, discriminator = (sync_batchnorm(net, device) for net in (generator, discriminator))
+    generator, discriminator = generator.to(device), discriminator.to(device)
     loss = build("loss", "loss").to(device)
     optim = recipe.resolved["optim"]
     g_optimizer = build_optimizer(optim["generator"]["name"], _options(optim["generator"]), generator.parameters())
@@ -92,7 +97,7 @@ def build_trainer(recipe: Recipe, registry: Registry) -> Trainer:
         discriminator=discriminator,
         architecture=architecture,
         loss=loss,
-        batches=BatchStream(data, train.batch_size, device, drop_last=train.drop_last),
+        batches=BatchStream(data, train.batch_size, device, drop_last=train.drop_last, shard=(world.rank, world.size)),
         g_optimizer=g_optimizer,
         d_optimizer=d_optimizer,
         epochs=train.epochs,
@@ -102,7 +107,17 @@ def build_trainer(recipe: Recipe, registry: Registry) -> Trainer:
         callbacks=callbacks,
         compile=train.compile,
         precision=train.precision,
+        world=world,
     )
+
+
+def sync_batchnorm(network: torch.nn.Module, device: torch.device) -> torch.nn.Module:
+    """``distributed.sync_batchnorm``: batch norm statistics over the global batch rather
+    than each rank's share. PyTorch's SyncBatchNorm runs on GPUs only."""
+    if device.type != "cuda":
+        raise GanzooError("distributed.sync_batchnorm needs CUDA devices (PyTorch's SyncBatchNorm does not run on "
+                          f"{device.type}); set it to false")
+    return torch.nn.SyncBatchNorm.convert_sync_batchnorm(network)
 
 
 def _options(spec: dict) -> dict:
@@ -130,7 +145,7 @@ def new_run_folder(parent: Path, name: Optional[str], stem: str) -> Path:
 class RunInterrupted(GanzooError):
     """Training stopped cleanly on a signal, after the current step, with a checkpoint."""
 
-    def __init__(self, folder: Path, step: int, checkpoint: Optional[Path], signal_number: int) -> None:
+    def __init__(self, folder: Optional[Path], step: int, checkpoint: Optional[Path], signal_number: int) -> None:
         super().__init__(f"interrupted at step {step}")
         self.folder = folder
         self.step = step
@@ -140,9 +155,9 @@ class RunInterrupted(GanzooError):
 
 @dataclass
 class Run:
-    """A finished run: its folder and the trainer that ran it."""
+    """A finished run: its folder (None on ranks other than 0) and the trainer that ran it."""
 
-    folder: Path
+    folder: Optional[Path]
     trainer: Trainer
     wandb_folder: Optional[Path] = None
     wandb_mode: Optional[str] = None
@@ -156,11 +171,14 @@ def run_recipe(recipe: Recipe, registry: Registry, *, progress: bool = True) -> 
     ``wandb/``.
     """
     config = recipe.config
-    trainer = build_trainer(recipe, registry)
-    evaluation = _evaluation(recipe, registry, trainer, progress)  # a metric that cannot run fails before the folder exists
-    folder = new_run_folder(Path(config.run.dir), config.run.name, recipe.stem)
-    (folder / "recipe.yaml").write_text(recipe.to_yaml(), encoding="utf-8")
-    return _train(recipe, trainer, folder, progress, evaluation)
+    with _world(recipe) as world:
+        trainer = build_trainer(recipe, registry, world)
+        if not world.is_main:  # rank 0 alone writes the run folder
+            return _train(recipe, trainer, None, False)
+        evaluation = _evaluation(recipe, registry, trainer, progress)  # a metric that cannot run fails before the folder exists
+        folder = new_run_folder(Path(config.run.dir), config.run.name, recipe.stem)
+        (folder / "recipe.yaml").write_text(recipe.to_yaml(), encoding="utf-8")
+        return _train(recipe, trainer, folder, progress, evaluation)
 
 
 def resume_run(folder: Path, registry: Registry, overrides: Iterable[str] = (), *, progress: bool = True) -> Run:
@@ -171,16 +189,30 @@ def resume_run(folder: Path, registry: Registry, overrides: Iterable[str] = (), 
         raise GanzooError(f"{folder} is not a run folder (it has no recipe.yaml); give the folder `ganzoo run` printed")
     recipe = load_recipe(folder / "recipe.yaml", registry, overrides)
     path, state, warnings = latest_checkpoint(folder)
-    for warning in warnings:
-        print(f"ganzoo: warning: {warning}", file=sys.stderr)
-    trainer = build_trainer(recipe, registry)
-    trainer.load_state_dict(state["trainer"])
-    for stale in (folder / "checkpoints").glob(".*.tmp"):  # writes cut short by a kill
-        stale.unlink(missing_ok=True)
-    if overrides:
-        (folder / "recipe.yaml").write_text(recipe.to_yaml(), encoding="utf-8")
-    print(f"ganzoo: resuming {folder} from {path.name} (step {trainer.step})", file=sys.stderr)
-    return _train(recipe, trainer, folder, progress, _evaluation(recipe, registry, trainer, progress))
+    with _world(recipe) as world:
+        trainer = build_trainer(recipe, registry, world)
+        trainer.load_state_dict(state["trainer"])  # every rank continues from the same state
+        if not world.is_main:
+            return _train(recipe, trainer, None, False)
+        for warning in warnings:
+            print(f"ganzoo: warning: {warning}", file=sys.stderr)
+        for stale in (folder / "checkpoints").glob(".*.tmp"):  # writes cut short by a kill
+            stale.unlink(missing_ok=True)
+        if overrides:
+            (folder / "recipe.yaml").write_text(recipe.to_yaml(), encoding="utf-8")
+        print(f"ganzoo: resuming {folder} from {path.name} (step {trainer.step})", file=sys.stderr)
+        return _train(recipe, trainer, folder, progress, _evaluation(recipe, registry, trainer, progress))
+
+
+@contextlib.contextmanager
+def _world(recipe: Recipe) -> Iterator[World]:
+    """The data-parallel world torchrun set up (a world of one without torchrun), torn
+    down at the end whatever happens."""
+    world = from_environment(recipe.config.distributed.timeout)
+    try:
+        yield world
+    finally:
+        shutdown(world)
 
 
 def _evaluation(recipe: Recipe, registry: Registry, trainer: Trainer, progress: bool) -> Optional[Evaluation]:
@@ -192,9 +224,18 @@ def _evaluation(recipe: Recipe, registry: Registry, trainer: Trainer, progress: 
     return Evaluation(registry, recipe, data, metrics, device=trainer.device, progress=progress)
 
 
-def _train(recipe: Recipe, trainer: Trainer, folder: Path, progress: bool, evaluation: Optional[Evaluation] = None) -> Run:
-    """Attach the outputs, train, and turn a clean stop on a signal into RunInterrupted."""
+def _train(recipe: Recipe, trainer: Trainer, folder: Optional[Path], progress: bool,
+           evaluation: Optional[Evaluation] = None) -> Run:
+    """Attach the outputs, train, and turn a clean stop on a signal into RunInterrupted.
+    Without a ``folder`` (ranks other than 0), nothing is written: only the recipe's
+    own callbacks run."""
     config = recipe.config
+    if folder is None:
+        with _stop_on_signals(trainer) as received:
+            trainer.fit()
+        if trainer.status == "interrupted":
+            raise RunInterrupted(None, trainer.step, None, received[0] if received else signal.SIGINT)
+        return Run(None, trainer)
     wandb = None
     if config.wandb.mode != "disabled":
         wandb = WandbLogger(config.wandb, folder, folder.name, recipe.resolved)

@@ -7,6 +7,10 @@ type: it calls the loss for the two objectives and tells the callbacks what happ
 Logged scalars are summed on the device and read back once every ``log_every`` steps: no
 host synchronisation per step.
 
+In a data-parallel run (``world`` of several ranks, see :mod:`ganzoo.distributed`), each
+rank trains on its share of every batch, the network being updated runs under
+DistributedDataParallel, and the ranks agree every step on whether to stop.
+
 Two opt-in accelerations leave the default path untouched: ``compile`` wraps both networks
 in ``torch.compile`` (``reduce-overhead`` uses CUDA graphs on a GPU), and ``precision="bf16"``
 runs the forward passes under bfloat16 autocast.
@@ -15,12 +19,14 @@ runs the forward passes under bfloat16 autocast.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 from typing import Iterable, Literal, Optional
 
 import torch
 
 from ganzoo.components import Architecture, Callback, Loss, StepContext
 from ganzoo.data import BatchStream
+from ganzoo.distributed import World
 from ganzoo.errors import GanzooError
 from ganzoo.rng import get_rng_state, set_rng_state
 
@@ -54,6 +60,7 @@ class Trainer:
         callbacks: Iterable[Callback] = (),
         compile: Literal[False, "default", "reduce-overhead", "max-autotune"] = False,
         precision: Literal["fp32", "bf16"] = "fp32",
+        world: World = World(),
     ) -> None:
         self.generator = generator
         self.discriminator = discriminator
@@ -68,9 +75,20 @@ class Trainer:
         self.log_every = log_every
         self.callbacks = list(callbacks)
         self.precision = precision
+        self.world = world
         # The loss calls these; the plain modules above stay the ones that are saved.
         self._g = torch.compile(generator, mode=compile) if compile else generator
         self._d = torch.compile(discriminator, mode=compile) if compile else discriminator
+        # In a data-parallel run, the network being updated runs under DDP (which averages its
+        # gradients over the ranks); the other one runs plain: its gradients are not needed,
+        # and DDP would wait for them forever.
+        self._g_update, self._d_update = self._g, self._d
+        if world.distributed:
+            from torch.nn.parallel import DistributedDataParallel
+
+            ids = [self.device.index] if self.device.type == "cuda" else None
+            self._g_update = DistributedDataParallel(self._g, device_ids=ids)
+            self._d_update = DistributedDataParallel(self._d, device_ids=ids)
         self.step = 0
         self.epoch = 0
         """Epochs completed; the one in progress is ``epoch + 1`` (see ``display_epoch``)."""
@@ -161,8 +179,9 @@ class Trainer:
         """The rest of the current epoch; True when training must stop before its end."""
         if self._order is None:
             self._order = self.batches.new_order()
+        shard = (self.world.rank, self.world.size)
         for real, labels in self.batches.batches(self._order, start=self._position):
-            ctx = StepContext(real, labels, self._g, self._d, self.architecture, self.step)
+            ctx = StepContext(real, labels, self._g, self._d, self.architecture, self.step, shard)
             if self._position % self.d_steps == 0:
                 self._device_step.fill_(self.step + 1)  # no synchronisation: a device-side fill
             self._discriminator_step(ctx)
@@ -174,12 +193,21 @@ class Trainer:
             if self.step % self.log_every == 0:
                 self._flush_logs()
             self._emit("on_step_end")  # after the log, so a checkpoint here holds a closed window
-            if self.should_stop or self.interrupt_requested or (self.max_steps and self.step >= self.max_steps):
+            if self._stop_now() or (self.max_steps and self.step >= self.max_steps):
                 return True
         self._order, self._position = None, 0
         return False
 
+    def _stop_now(self) -> bool:
+        """Whether to stop after this step; in a data-parallel run every rank stops at the
+        same step when any one of them is asked to (a signal reaches them at different times)."""
+        self.should_stop, self.interrupt_requested = self.world.any_of(
+            [self.should_stop, self.interrupt_requested], f"agreeing whether to stop at step {self.step}")
+        return self.should_stop or self.interrupt_requested
+
     def _discriminator_step(self, ctx: StepContext) -> None:
+        if self.world.distributed:
+            ctx = dataclasses.replace(ctx, discriminator=self._d_update)
         self.d_optimizer.zero_grad(set_to_none=True)
         with self._autocast():
             out = self.loss.discriminator_loss(ctx)
@@ -192,6 +220,8 @@ class Trainer:
     def _generator_step(self, ctx: StepContext) -> None:
         # The discriminator's gradients from this backward pass would be thrown away
         # (its optimiser does not step here), so they are not computed at all.
+        if self.world.distributed:
+            ctx = dataclasses.replace(ctx, generator=self._g_update)
         self.discriminator.requires_grad_(False)
         try:
             self.g_optimizer.zero_grad(set_to_none=True)
@@ -280,6 +310,13 @@ class Trainer:
     # ------------------------------------------------------------------ logging
 
     def _accumulate(self, values: dict[str, torch.Tensor]) -> None:
+        if self.world.distributed:
+            # Averaged over the ranks at once (no host synchronisation: a small collective in
+            # the stream), so that the open window a checkpoint saves holds the global numbers.
+            keys = list(values)
+            means = self.world.mean(torch.stack([values[k].detach().float() for k in keys]),
+                                    f"averaging the logged scalars at step {self.step + 1}")
+            values = dict(zip(keys, means.unbind()))
         for key, value in values.items():
             value = value.detach()
             self._sums[key] = self._sums[key] + value if key in self._sums else value.clone()
