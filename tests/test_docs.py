@@ -18,6 +18,7 @@ import yaml
 from pydantic import BaseModel
 
 import ganzoo.cli
+import ganzoo_classic
 import ganzoo_datasets
 import ganzoo_metrics
 import ganzoo_vanilla
@@ -208,7 +209,8 @@ def test_every_optimizer_option_is_documented(optimizer):
 
 
 def bundled_registry() -> Registry:
-    return Registry.from_plugin_manager(make_plugin_manager([ganzoo_vanilla, ganzoo_datasets], entry_points=False))
+    return Registry.from_plugin_manager(make_plugin_manager([ganzoo_vanilla, ganzoo_datasets, ganzoo_classic],
+                                                            entry_points=False))
 
 
 BUNDLED = [

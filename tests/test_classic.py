@@ -1,0 +1,197 @@
+"""The classic variants plugin (`plugins/ganzoo_classic`): every loss against values
+computed by hand on tiny tensors, the DCGAN networks, and every recipe trained a few steps
+through the CLI."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import pytest
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+import ganzoo
+from ganzoo.cli import main
+from ganzoo_classic.dcgan import DCGAN
+from ganzoo_classic.losses import DRAGANLoss, HingeLoss, LSGANLoss, WGANGPLoss, WGANLoss
+from conftest import REPO, write_idx_mnist
+
+REAL = torch.tensor([[1.0, 2.0], [3.0, -1.0]])
+FAKE = torch.tensor([[0.0, 1.0], [-2.0, 0.0]])
+
+
+class Linear(nn.Module):
+    """D(x) = x . w: D(REAL) = [-1.5, 2.5], D(FAKE) = [-1, -1] for w = [0.5, -1]."""
+
+    def __init__(self):
+        super().__init__()
+        self.w = nn.Parameter(torch.tensor([0.5, -1.0]))
+
+    def forward(self, x, labels=None):
+        return (x * self.w).sum(1, keepdim=True)
+
+
+class Quadratic(nn.Module):
+    """D(x) = a |x|^2 / 2, whose gradient a x has a norm that differs from point to point."""
+
+    def __init__(self, a=0.3):
+        super().__init__()
+        self.a = nn.Parameter(torch.tensor(a))
+
+    def forward(self, x, labels=None):
+        return 0.5 * self.a * (x ** 2).sum(1, keepdim=True)
+
+
+class Constant(nn.Module):
+    """G(z) = FAKE, whatever z."""
+
+    def __init__(self):
+        super().__init__()
+        self.points = nn.Parameter(FAKE.clone())
+
+    def forward(self, z, labels=None):
+        return self.points[: len(z)]
+
+
+class NoNoise(ganzoo.Architecture):
+    """Latents that draw nothing from the random stream, so tests know every draw a loss makes."""
+
+    name = "no_noise"
+
+    def sample_latent(self, n, *, device, generator=None):
+        return torch.zeros(n, 1, device=device)
+
+
+def context(discriminator) -> ganzoo.StepContext:
+    return ganzoo.StepContext(REAL, None, Constant(), discriminator, NoNoise(), 0)
+
+
+def test_lsgan_by_hand():
+    d = LSGANLoss().discriminator_loss(context(Linear()))
+    # 1/2 mean((-1.5 - 1)^2, (2.5 - 1)^2) + 1/2 mean((-1)^2, (-1)^2) = 1/2 * 4.25 + 1/2
+    assert d.loss.item() == pytest.approx(2.625)
+    assert d.logs["d_real"].item() == pytest.approx(0.5) and d.logs["d_fake"].item() == pytest.approx(-1.0)
+    assert LSGANLoss().generator_loss(context(Linear())).loss.item() == pytest.approx(2.0)  # 1/2 (-1 - 1)^2
+
+
+def test_wgan_by_hand_and_its_weights_are_clipped_after_each_critic_update():
+    loss = WGANLoss(clip=0.01)
+    ctx = context(Linear())
+    d = loss.discriminator_loss(ctx)
+    assert d.loss.item() == pytest.approx(-1.5)  # mean D(G(z)) - mean D(x) = -1 - 0.5
+    assert d.logs["wasserstein"].item() == pytest.approx(1.5)
+    assert loss.generator_loss(ctx).loss.item() == pytest.approx(1.0)
+    loss.after_discriminator_step(ctx)
+    assert ctx.discriminator.w.tolist() == pytest.approx([0.01, -0.01])
+
+
+def test_hinge_by_hand():
+    # mean(relu(1 + 1.5), relu(1 - 2.5)) + mean(relu(1 - 1), relu(1 - 1)) = 1.25 + 0
+    assert HingeLoss().discriminator_loss(context(Linear())).loss.item() == pytest.approx(1.25)
+    assert HingeLoss().generator_loss(context(Linear())).loss.item() == pytest.approx(1.0)
+
+
+def penalty_by_hand(points: torch.Tensor, a: float) -> float:
+    """mean over points of (|grad D| - 1)^2 for D(x) = a |x|^2 / 2, whose gradient is a x."""
+    return sum((a * math.hypot(*p) - 1) ** 2 for p in points.tolist()) / len(points)
+
+
+def test_wgan_gp_by_hand_with_one_interpolation_coefficient_per_sample():
+    torch.manual_seed(7)
+    out = WGANGPLoss(weight=10.0).discriminator_loss(context(Quadratic(0.3)))
+    torch.manual_seed(7)
+    epsilon = torch.rand(2, 1)  # the only draw the loss makes (NoNoise's latents draw nothing)
+    assert epsilon[0] != epsilon[1]
+    mixed = epsilon * REAL + (1 - epsilon) * FAKE
+    d_real = [0.15 * 5, 0.15 * 10]  # a |x|^2 / 2 for |x|^2 = 5, 10
+    d_fake = [0.15 * 1, 0.15 * 4]
+    penalty = penalty_by_hand(mixed, 0.3)
+    assert out.logs["penalty"].item() == pytest.approx(penalty, rel=1e-5)
+    assert out.loss.item() == pytest.approx(sum(d_fake) / 2 - sum(d_real) / 2 + 10 * penalty, rel=1e-5)
+    # One coefficient for the whole batch would give another penalty: the test can tell them apart.
+    shared = epsilon[0] * REAL + (1 - epsilon[0]) * FAKE
+    assert penalty_by_hand(shared, 0.3) != pytest.approx(penalty, rel=1e-3)
+    # The penalty is differentiable: it moves the critic.
+    out.loss.backward()
+
+
+def test_dragan_by_hand():
+    torch.manual_seed(3)
+    out = DRAGANLoss(weight=10.0, spread=0.5).discriminator_loss(context(Linear()))
+    torch.manual_seed(3)
+    uniform, alpha = torch.rand(2, 2), torch.rand(2, 1)  # the loss's two draws, in order
+    # D is linear, so its gradient is w everywhere: the penalty is (|w| - 1)^2 wherever the points are.
+    penalty = (math.hypot(0.5, -1.0) - 1) ** 2
+    gan = (F.binary_cross_entropy_with_logits(torch.tensor([-1.5, 2.5]), torch.ones(2))
+           + F.binary_cross_entropy_with_logits(torch.tensor([-1.0, -1.0]), torch.zeros(2))).item()
+    assert out.logs["penalty"].item() == pytest.approx(penalty, rel=1e-5)
+    assert out.loss.item() == pytest.approx(gan + 10 * penalty, rel=1e-5)
+    # With a curved D the perturbed points matter: x + alpha * 0.5 * std(x) * u.
+    torch.manual_seed(3)
+    curved = DRAGANLoss(weight=1.0).discriminator_loss(context(Quadratic(0.3)))
+    points = REAL + alpha * 0.5 * REAL.std() * uniform
+    assert curved.logs["penalty"].item() == pytest.approx(penalty_by_hand(points, 0.3), rel=1e-5)
+    expected_g = F.binary_cross_entropy_with_logits(torch.tensor([-1.0, -1.0]), torch.ones(2)).item()
+    assert DRAGANLoss().generator_loss(context(Linear())).loss.item() == pytest.approx(expected_g)
+
+
+@pytest.mark.parametrize("shape, side_counts", [((1, 28, 28), (2, 7)), ((3, 32, 32), (3, 4)), ((3, 64, 64), (4, 4))])
+@pytest.mark.parametrize("d_norm", ["batch", "none", "spectral"])
+def test_dcgan_networks_fit_the_data(shape, side_counts, d_norm):
+    architecture = DCGAN(width=8, d_norm=d_norm)
+    info = ganzoo.DataInfo(shape=shape)
+    g, d = architecture.build_generator(info), architecture.build_discriminator(info)
+    z = architecture.sample_latent(4, device=torch.device("cpu"))
+    images = g(z)
+    assert images.shape == (4, *shape) and images.abs().max() <= 1
+    assert d(images).shape == (4, 1)
+    transposed = [m for m in g.modules() if isinstance(m, nn.ConvTranspose2d)]
+    assert len(transposed) == side_counts[0] and g.shape[1] == side_counts[1]
+    batch_norms = [m for m in d.modules() if isinstance(m, nn.BatchNorm2d)]
+    assert bool(batch_norms) == (d_norm == "batch")
+    spectral = [m for m in d.modules() if hasattr(m, "parametrizations")]
+    assert bool(spectral) == (d_norm == "spectral")
+    weights = torch.cat([m.weight.detach().flatten() for m in g.modules() if isinstance(m, nn.ConvTranspose2d)])
+    assert weights.std().item() == pytest.approx(0.02, rel=0.25)  # the paper's N(0, 0.02)
+
+
+def test_dcgan_refuses_data_that_is_not_square_images():
+    with pytest.raises(ganzoo.GanzooError, match="square images"):
+        DCGAN().build_generator(ganzoo.DataInfo(shape=(2,)))
+
+
+# --------------------------------------------------------------------------- through the CLI
+
+VARIANTS = ["dcgan", "lsgan", "wgan", "wgan_gp", "dragan", "sngan"]
+
+
+@pytest.fixture(scope="module")
+def digits(tmp_path_factory) -> Path:
+    return write_idx_mnist(tmp_path_factory.mktemp("digits"), n_train=96)
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_every_recipe_trains_a_few_steps(variant, digits, tmp_path, capsys):
+    assert main(["check", f"recipes/{variant}_fashion.yaml"]) == 0
+    assert main(["run", str(REPO / "recipes" / f"{variant}_mnist.yaml"), f"data.root={digits}", "train.max_steps=2",
+                 "train.batch_size=16", "model.width=8", f"run.dir={tmp_path}", "wandb.mode=disabled",
+                 "video.format=gif", "--no-progress"]) == 0
+    folder = next(tmp_path.iterdir())
+    weights = torch.load(folder / "weights.pt", weights_only=True)
+    assert weights["step"] == 2
+    rows = [json.loads(line) for line in (folder / "metrics.jsonl").read_text().splitlines()]
+    assert all(math.isfinite(v) for row in rows for v in row.values())
+    if variant == "wgan":  # the trainer applied the clipping after every critic update
+        names = dict(DCGAN(width=8).build_discriminator(ganzoo.DataInfo(shape=(1, 28, 28))).named_parameters())
+        clipped = [weights["discriminator"][name].abs().max().item() for name in names]
+        assert max(clipped) <= 0.01
+
+
+def test_plugins_lists_the_variants(capsys):
+    assert main(["plugins", "--json"]) == 0
+    listing = json.loads(capsys.readouterr().out)
+    names = {(c["kind"], c["name"]) for c in listing["components"] if c["plugin"] == "classic"}
+    assert names == {("architecture", "dcgan"), *(("loss", n) for n in ["lsgan", "wgan", "wgan_gp", "dragan", "hinge"])}
