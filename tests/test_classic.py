@@ -16,6 +16,7 @@ from torch import nn
 import ganzoo
 from ganzoo.cli import main
 from ganzoo_classic.dcgan import DCGAN
+from ganzoo_classic.energy import BEGANLoss, EBGANLoss
 from ganzoo_classic.losses import DRAGANLoss, HingeLoss, LSGANLoss, WGANGPLoss, WGANLoss
 from conftest import REPO, write_idx_mnist
 
@@ -138,6 +139,37 @@ def test_dragan_by_hand():
     assert DRAGANLoss().generator_loss(context(Linear())).loss.item() == pytest.approx(expected_g)
 
 
+class HalfAutoencoder(nn.Module):
+    """An autoencoder D that reconstructs x as x / 2."""
+
+    def forward(self, x, labels=None):
+        return 0.5 * x
+
+
+def test_ebgan_by_hand():
+    # Energy = mean over pixels of (x/2 - x)^2 = x^2 / 4: REAL [0.625, 1.25], FAKE [0.125, 0.5].
+    out = EBGANLoss(margin=1.0).discriminator_loss(context(HalfAutoencoder()))
+    assert out.loss.item() == pytest.approx(0.9375 + (0.875 + 0.5) / 2)  # mean E(x) + mean relu(1 - E(G(z)))
+    assert out.logs["energy_fake"].item() == pytest.approx(0.3125)
+    assert EBGANLoss().generator_loss(context(HalfAutoencoder())).loss.item() == pytest.approx(0.3125)
+
+
+def test_began_by_hand_and_k_follows_the_equilibrium():
+    loss = BEGANLoss(gamma=0.5, lambda_k=0.001)
+    ctx = context(HalfAutoencoder())
+    # L = mean |x/2 - x| = mean |x| / 2: L(x) = mean(0.75, 1.0) = 0.875, L(G(z)) = mean(0.25, 0.5) = 0.375.
+    first = loss.discriminator_loss(ctx)
+    assert first.loss.item() == pytest.approx(0.875)  # k starts at 0
+    assert first.logs["convergence"].item() == pytest.approx(0.875 + abs(0.5 * 0.875 - 0.375))
+    assert loss.generator_loss(ctx).loss.item() == pytest.approx(0.375)
+    loss.after_generator_step(ctx)
+    assert loss.k.item() == pytest.approx(0.001 * (0.5 * 0.875 - 0.375))
+    second = loss.discriminator_loss(ctx)
+    assert second.loss.item() == pytest.approx(0.875 - loss.k.item() * 0.375)
+    assert second.logs["k"].item() == pytest.approx(6.25e-5)
+    assert set(loss.state_dict()) == {"k", "balance"}  # saved with the weights and checkpoints
+
+
 @pytest.mark.parametrize("shape, side_counts", [((1, 28, 28), (2, 7)), ((3, 32, 32), (3, 4)), ((3, 64, 64), (4, 4))])
 @pytest.mark.parametrize("d_norm", ["batch", "none", "spectral"])
 def test_dcgan_networks_fit_the_data(shape, side_counts, d_norm):
@@ -165,7 +197,7 @@ def test_dcgan_refuses_data_that_is_not_square_images():
 
 # --------------------------------------------------------------------------- through the CLI
 
-VARIANTS = ["dcgan", "lsgan", "wgan", "wgan_gp", "dragan", "sngan"]
+VARIANTS = ["dcgan", "lsgan", "wgan", "wgan_gp", "dragan", "sngan", "ebgan", "began"]
 
 
 @pytest.fixture(scope="module")
@@ -194,4 +226,13 @@ def test_plugins_lists_the_variants(capsys):
     assert main(["plugins", "--json"]) == 0
     listing = json.loads(capsys.readouterr().out)
     names = {(c["kind"], c["name"]) for c in listing["components"] if c["plugin"] == "classic"}
-    assert names == {("architecture", "dcgan"), *(("loss", n) for n in ["lsgan", "wgan", "wgan_gp", "dragan", "hinge"])}
+    assert names == {("architecture", "dcgan"), ("architecture", "autoencoder"), ("callback", "time_budget"),
+                     *(("loss", n) for n in ["lsgan", "wgan", "wgan_gp", "dragan", "hinge", "ebgan", "began"])}
+
+
+def test_time_budget_ends_a_run_cleanly(toy_recipe, tmp_path, capsys):
+    assert main(["run", str(toy_recipe), "train.epochs=50", "callbacks=[{name: time_budget, seconds: 0.001}]",
+                 "--no-progress"]) == 0
+    folder = next((tmp_path / "runs").iterdir())
+    weights = torch.load(folder / "weights.pt", weights_only=True)
+    assert weights["status"] == "finished" and weights["step"] == 1  # stopped after the first step, with its weights

@@ -19,6 +19,7 @@ from pydantic import BaseModel
 
 import ganzoo.cli
 import ganzoo_classic
+import ganzoo_conditional
 import ganzoo_datasets
 import ganzoo_metrics
 import ganzoo_vanilla
@@ -209,7 +210,7 @@ def test_every_optimizer_option_is_documented(optimizer):
 
 
 def bundled_registry() -> Registry:
-    return Registry.from_plugin_manager(make_plugin_manager([ganzoo_vanilla, ganzoo_datasets, ganzoo_classic],
+    return Registry.from_plugin_manager(make_plugin_manager([ganzoo_vanilla, ganzoo_datasets, ganzoo_classic, ganzoo_conditional],
                                                             entry_points=False))
 
 
@@ -224,8 +225,7 @@ def test_bundled_plugins_provide_components():
 
 def test_every_bundled_callback_is_documented():
     """Recipes switch callbacks on under `callbacks:`; a bundled one needs a heading naming
-    it in docs/recipes.md, with each option in inline code. (The bundled plugins register
-    none today.)"""
+    it in docs/recipes.md, with each option in inline code."""
     text = read(DOCS / "recipes.md")
     for entry in bundled_registry().entries("callback"):
         body = section_naming(text, entry.name)

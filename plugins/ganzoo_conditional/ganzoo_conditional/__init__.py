@@ -1,0 +1,23 @@
+"""ganzoo-conditional: class-conditional GANs, as a plugin.
+
+CGAN (Mirza and Osindero, 2014): G and D both receive the label; trained with the ``bce``
+loss of the vanilla plugin, which already passes the batch's labels to both networks.
+ACGAN (Odena et al., 2017): G receives the label, D predicts it with a second head.
+Both architectures declare ``conditional = True``, so ``ganzoo sample --class 7`` works.
+"""
+
+import ganzoo
+
+from ganzoo_conditional.models import ACGAN, CGAN
+from ganzoo_conditional.losses import ACGANLoss
+
+
+@ganzoo.hookimpl
+def register_architectures(register):
+    register(CGAN)
+    register(ACGAN)
+
+
+@ganzoo.hookimpl
+def register_losses(register):
+    register(ACGANLoss)
