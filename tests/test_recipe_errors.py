@@ -32,7 +32,7 @@ CASES = {
     "unknown plugin": (f"extends: {BASE}\nrequires: [ganzoo_dcgan]\n", [],
                        [("requires", "unknown plugin 'ganzoo_dcgan'")]),
     "unknown component": (f"extends: {BASE}\nloss: {{name: bec}}\n", [],
-                          [("loss.name", "unknown loss 'bec'; did you mean 'bce'? known: bce")]),
+                          [("loss.name", "unknown loss 'bec'; did you mean 'bce'? known: ")]),
     "unknown section key": (f"extends: {BASE}\ntrian: {{epochs: 3}}\n", [],
                             [("trian", "unknown key 'trian'; did you mean 'train'?")]),
     "unknown nested key": (f"extends: {BASE}\ntrain: {{epoch: 3}}\n", [],
