@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 import tempfile
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, Optional
+from typing import TYPE_CHECKING, Any, BinaryIO, Callable, Literal, Optional
 
 import torch
 
@@ -32,22 +32,30 @@ class CheckpointError(GanzooError):
     """A checkpoint cannot be written or read; the message says which and why."""
 
 
-def atomic_save(state: Any, path: Path) -> None:
-    """``torch.save`` to ``path`` through a temporary file and a rename."""
+def atomic_write(path: Path, write: Callable[[BinaryIO], None]) -> None:
+    """Call ``write`` on a temporary file beside ``path``, sync it and rename it over
+    ``path``: readers see the old file or the new one, never half of one. On any failure
+    the temporary file is removed and the error propagates."""
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(handle, "wb") as file:
-            torch.save(state, file)
+            write(file)
             file.flush()
             os.fsync(file.fileno())
         os.replace(temporary, path)
-    except BaseException as error:
+    except BaseException:
         Path(temporary).unlink(missing_ok=True)
-        if isinstance(error, OSError):
-            raise CheckpointError(f"cannot write {path}: {error.strerror or error}; the previous checkpoints are "
-                                  f"untouched") from None
         raise
+
+
+def atomic_save(state: Any, path: Path) -> None:
+    """``torch.save`` to ``path`` through :func:`atomic_write`."""
+    try:
+        atomic_write(path, lambda file: torch.save(state, file))
+    except OSError as error:
+        raise CheckpointError(f"cannot write {path}: {error.strerror or error}; the previous checkpoints are "
+                              f"untouched") from None
 
 
 def load_checkpoint(path: Path) -> dict:

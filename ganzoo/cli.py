@@ -19,7 +19,7 @@ from typing import Optional, Sequence
 from ganzoo import __version__
 from ganzoo.errors import GanzooError, RecipeError
 from ganzoo.plugins import make_plugin_manager
-from ganzoo.recipe import load_recipe
+from ganzoo.recipe import load_recipe, saved_recipe
 from ganzoo.registry import KINDS, Registry
 
 EPILOG = "Overrides are dotted keys: ganzoo run recipes/vanilla_mnist.yaml train.epochs=3 data.root=../shared/data"
@@ -152,9 +152,7 @@ def _launch(args: argparse.Namespace, registry: Registry) -> int:
         print("ganzoo run: --nproc starts torchrun itself; under torchrun, leave it out", file=sys.stderr)
         return 2
     if args.resume:
-        if not (Path(args.resume) / "recipe.yaml").is_file():
-            raise GanzooError(f"{args.resume} is not a run folder (it has no recipe.yaml); give the folder `ganzoo run` printed")
-        recipe = load_recipe(Path(args.resume) / "recipe.yaml", registry, args.overrides)
+        recipe = load_recipe(saved_recipe(Path(args.resume)), registry, args.overrides)
     else:
         recipe = load_recipe(args.recipe, registry, args.overrides)
     batch = recipe.config.train.batch_size

@@ -11,8 +11,6 @@ Results are appended to the run folder's ``eval.jsonl`` and logged like training
 
 from __future__ import annotations
 
-import json
-import os
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -23,6 +21,7 @@ import torch
 from ganzoo.components import Architecture, Callback, Data
 from ganzoo.errors import GanzooError, Problem, RecipeError, unknown_name_message
 from ganzoo.metrics import EvalData, EvaluationError, FeatureExtractor, Metric, MetricContext
+from ganzoo.outputs import append_row, keep_rows
 from ganzoo.recipe import Recipe
 from ganzoo.registry import Registry
 from ganzoo.sampling import TrainedModel, class_labels, generate, load_dataset, to_data_format
@@ -114,9 +113,7 @@ class Evaluation:
 
     def extractor(self, name: str) -> FeatureExtractor:
         """The named extractor, built with the recipe's options and prepared once."""
-        if name not in self._extractors:
-            if name not in self.registry.names("feature_extractor"):
-                raise EvaluationError(unknown_name_message("feature extractor", name, self.registry.names("feature_extractor")))
+        if name not in self._extractors:  # an unknown name: the registry's error, with "did you mean"
             extractor = self.registry.get("feature_extractor", name)(**self.extractor_options.get(name, {}))
             extractor.prepare(self.data)
             self._extractors[name] = extractor
@@ -151,10 +148,8 @@ def scalars(results: list[Result]) -> dict[str, float]:
 def record(folder: Path, results: list[Result], *, step: int, source: str, seed: int) -> Path:
     """Append one evaluation to ``eval.jsonl`` in the run folder."""
     path = folder / RECORD_FILE
-    entry = {"time": time.strftime("%Y-%m-%dT%H:%M:%S"), "step": step, "source": source, "seed": seed,
-             "results": [asdict(r) for r in results]}
-    with path.open("a", encoding="utf-8") as file:
-        file.write(json.dumps(entry) + "\n")
+    append_row(path, {"time": time.strftime("%Y-%m-%dT%H:%M:%S"), "step": step, "source": source, "seed": seed,
+                      "results": [asdict(r) for r in results]})
     return path
 
 
@@ -194,12 +189,7 @@ class EvaluateEvery(Callback):
         again, identically, as training replays."""
         path = self.folder / RECORD_FILE
         if trainer.step and path.is_file():
-            lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
-            kept = [line for line in lines if not _replayed(line, trainer.step)]
-            if len(kept) != len(lines):
-                temporary = path.with_suffix(".tmp")
-                temporary.write_text("".join(kept), encoding="utf-8")
-                os.replace(temporary, path)
+            keep_rows(path, lambda entry: entry.get("source") != "training" or entry.get("step", 0) <= trainer.step)
 
     def on_epoch_end(self, trainer: "Trainer") -> None:
         if trainer.epoch % self.every == 0:
@@ -215,14 +205,6 @@ class EvaluateEvery(Callback):
         self.last_step = trainer.step
         record(self.folder, results, step=trainer.step, source="training", seed=self.evaluation.seed)
         trainer.log(scalars(results))
-
-
-def _replayed(line: str, step: int) -> bool:
-    try:
-        entry = json.loads(line)
-    except json.JSONDecodeError:
-        return True  # a line cut short by a crash
-    return entry.get("source") == "training" and entry.get("step", 0) > step
 
 
 def evaluate_model(model: TrainedModel, registry: Registry, *, names: Optional[Sequence[str]] = None,

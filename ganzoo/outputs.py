@@ -10,7 +10,6 @@ to Weights & Biases.
 from __future__ import annotations
 
 import json
-import os
 import re
 import sys
 import time
@@ -20,7 +19,7 @@ from typing import TYPE_CHECKING, Any, Callable, Optional
 import torch
 from tqdm import tqdm
 
-from ganzoo.checkpoint import atomic_save
+from ganzoo.checkpoint import atomic_save, atomic_write
 from ganzoo.components import Callback
 from ganzoo.curves import draw_curves
 from ganzoo.errors import GanzooError
@@ -81,6 +80,19 @@ def read_metrics(path: Path, up_to_step: Optional[int] = None) -> list[dict[str,
     return rows
 
 
+def append_row(path: Path, row: dict[str, Any]) -> None:
+    """Append one JSON line, written (and flushed) at once."""
+    with path.open("a", encoding="utf-8") as file:
+        file.write(json.dumps(row) + "\n")
+
+
+def keep_rows(path: Path, keep: Callable[[dict[str, Any]], bool]) -> None:
+    """Rewrite a JSON-lines file with only the rows ``keep`` accepts (a line cut short by a
+    crash is dropped), atomically."""
+    rows = [row for row in read_metrics(path) if keep(row)]
+    atomic_write(path, lambda file: file.write("".join(json.dumps(row) + "\n" for row in rows).encode("utf-8")))
+
+
 class MetricsLog(Callback):
     """One JSON object per logged step in ``metrics.jsonl``, flushed as it is written so
     that a crash loses nothing already logged. A resumed run first drops the rows logged
@@ -95,16 +107,11 @@ class MetricsLog(Callback):
 
     def on_train_start(self, trainer: "Trainer") -> None:
         if trainer.step and self.path.is_file():
-            rows = read_metrics(self.path, trainer.step)
-            rows = [row for row in rows if row.get("step", 0) <= trainer.logged_through or "eval_n" in row]
-            kept = "".join(json.dumps(row) + "\n" for row in rows)
-            temporary = self.path.with_suffix(".tmp")
-            temporary.write_text(kept, encoding="utf-8")
-            os.replace(temporary, self.path)
+            keep_rows(self.path, lambda row: row.get("step", 0) <= trainer.logged_through
+                      or ("eval_n" in row and row["step"] <= trainer.step))
 
     def on_log(self, trainer: "Trainer", scalars: dict[str, float]) -> None:
-        with self.path.open("a", encoding="utf-8") as file:
-            file.write(json.dumps(scalars) + "\n")
+        append_row(self.path, scalars)
 
 
 class Curves(Callback):

@@ -25,7 +25,7 @@ from pydantic import (BaseModel, ConfigDict, Field, NonNegativeFloat, PositiveFl
                       field_validator)
 
 from ganzoo.components import Options
-from ganzoo.errors import Problem, RecipeError, unknown_name_message
+from ganzoo.errors import GanzooError, Problem, RecipeError, unknown_name_message
 from ganzoo.optim import OPTIMIZERS
 from ganzoo.registry import Registry
 
@@ -427,6 +427,14 @@ def _resolve_eval(section: Any, registry: Registry, sources: _Sources, problems:
 
 RESOLVED_ORDER = ["requires", "seed", "device", "data", "model", "loss", "optim", "train", "callbacks", "run", "wandb", "video",
                   "checkpoint", "eval", "distributed"]
+
+
+def saved_recipe(folder: Path) -> Path:
+    """The resolved recipe a run folder keeps; an error when ``folder`` is not a run folder."""
+    path = Path(folder) / "recipe.yaml"
+    if not path.is_file():
+        raise GanzooError(f"{folder} is not a run folder (it has no recipe.yaml); give a folder `ganzoo run` printed")
+    return path
 
 
 def load_recipe(path: str | Path, registry: Registry, overrides: Iterable[str] = ()) -> Recipe:

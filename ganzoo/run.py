@@ -27,7 +27,7 @@ from ganzoo.evaluation import EvaluateEvery, Evaluation, select_metrics
 from ganzoo.optim import build_optimizer
 from ganzoo.outputs import (Curves, FinalWeights, MetricsLog, ProgressBar, ProgressVideo, SampleGrids, WandbLogger,
                             read_metrics)
-from ganzoo.recipe import Recipe, load_recipe
+from ganzoo.recipe import Recipe, load_recipe, saved_recipe
 from ganzoo.registry import Registry
 from ganzoo.trainer import Trainer
 
@@ -185,9 +185,7 @@ def resume_run(folder: Path, registry: Registry, overrides: Iterable[str] = (), 
     """Continue the run in ``folder`` from its newest loadable checkpoint, in the same
     folder. Overrides may change the recipe (``train.epochs=400`` to train longer)."""
     folder = Path(folder)
-    if not (folder / "recipe.yaml").is_file():
-        raise GanzooError(f"{folder} is not a run folder (it has no recipe.yaml); give the folder `ganzoo run` printed")
-    recipe = load_recipe(folder / "recipe.yaml", registry, overrides)
+    recipe = load_recipe(saved_recipe(folder), registry, overrides)
     path, state, warnings = latest_checkpoint(folder)
     with _world(recipe) as world:
         trainer = build_trainer(recipe, registry, world)

@@ -7,19 +7,17 @@ training.
 
 from __future__ import annotations
 
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Literal, Optional
 
 import torch
 
-from ganzoo.checkpoint import CheckpointError, latest_checkpoint
+from ganzoo.checkpoint import CheckpointError, atomic_write, latest_checkpoint
 from ganzoo.components import Architecture, Data, DataInfo
 from ganzoo.data import to_uint8
 from ganzoo.errors import GanzooError
-from ganzoo.recipe import Recipe, load_recipe
+from ganzoo.recipe import Recipe, load_recipe, saved_recipe
 from ganzoo.registry import Registry
 
 
@@ -54,8 +52,7 @@ def load_trained(path: Path, registry: Registry, overrides: Iterable[str] = (), 
     path = Path(path)
     if path.is_dir():
         folder = path
-        if not (folder / "recipe.yaml").is_file():
-            raise GanzooError(f"{folder} is not a run folder (it has no recipe.yaml); give a folder `ganzoo run` printed")
+        saved_recipe(folder)
         source = folder / "weights.pt"
         if not source.is_file():
             try:
@@ -68,9 +65,7 @@ def load_trained(path: Path, registry: Registry, overrides: Iterable[str] = (), 
         folder = path.parent.parent if path.parent.name == "checkpoints" else path.parent
     else:
         raise GanzooError(f"{path}: no such run folder or checkpoint")
-    if not (folder / "recipe.yaml").is_file():
-        raise GanzooError(f"{folder} is not a run folder (it has no recipe.yaml); give a folder `ganzoo run` printed")
-    recipe = load_recipe(folder / "recipe.yaml", registry, overrides)
+    recipe = load_recipe(saved_recipe(folder), registry, overrides)
     state = _load_weights(source)
     weights = state["trainer"] if "trainer" in state else state
     name, options = recipe.component("model")
@@ -182,15 +177,7 @@ def save_npz(samples: torch.Tensor, info: DataInfo, path: Path, labels: Optional
         arrays["points"] = samples.float().numpy()
     if labels is not None:
         arrays["labels"] = labels.numpy()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "wb") as file:
-            numpy.savez(file, **arrays)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    atomic_write(path, lambda file: numpy.savez(file, **arrays))
     return path
 
 

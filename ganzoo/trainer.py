@@ -201,8 +201,9 @@ class Trainer:
     def _stop_now(self) -> bool:
         """Whether to stop after this step; in a data-parallel run every rank stops at the
         same step when any one of them is asked to (a signal reaches them at different times)."""
-        self.should_stop, self.interrupt_requested = self.world.any_of(
-            [self.should_stop, self.interrupt_requested], f"agreeing whether to stop at step {self.step}")
+        if self.world.distributed:  # one process decides alone, at no cost
+            self.should_stop, self.interrupt_requested = self.world.any_of(
+                [self.should_stop, self.interrupt_requested], f"agreeing whether to stop at step {self.step}")
         return self.should_stop or self.interrupt_requested
 
     def _discriminator_step(self, ctx: StepContext) -> None:

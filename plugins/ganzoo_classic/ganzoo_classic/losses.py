@@ -39,6 +39,13 @@ def per_sample(batch: torch.Tensor) -> torch.Tensor:
     return torch.rand(batch.shape[0], *[1] * (batch.dim() - 1), device=batch.device)
 
 
+class CriticLoss(ganzoo.Loss):
+    """Base of the losses whose G minimises -D(G(z')) (WGAN, WGAN-GP, hinge)."""
+
+    def generator_loss(self, ctx):
+        return ganzoo.LossOutput(-_fake_score(ctx).mean())
+
+
 class LSGANLoss(ganzoo.Loss):
     """Least squares GAN (Mao et al., 2017) with a-b-c = 0-1-1: D: ½(D(x)-1)² + ½D(G(z))²; G: ½(D(G(z))-1)²."""
 
@@ -53,7 +60,7 @@ class LSGANLoss(ganzoo.Loss):
         return ganzoo.LossOutput(0.5 * ((_fake_score(ctx) - 1) ** 2).mean())
 
 
-class WGANLoss(ganzoo.Loss):
+class WGANLoss(CriticLoss):
     """Wasserstein GAN (Arjovsky et al., 2017): critic D(G(z)) - D(x), weights clipped to ±clip after every critic update; G: -D(G(z))."""
 
     name = "wgan"
@@ -71,11 +78,9 @@ class WGANLoss(ganzoo.Loss):
             for parameter in ctx.discriminator.parameters():
                 parameter.clamp_(-self.options.clip, self.options.clip)
 
-    def generator_loss(self, ctx):
-        return ganzoo.LossOutput(-_fake_score(ctx).mean())
 
 
-class WGANGPLoss(ganzoo.Loss):
+class WGANGPLoss(CriticLoss):
     """WGAN-GP (Gulrajani et al., 2017): critic D(G(z)) - D(x) + λ(||∇D(x̂)|| - 1)², x̂ = εx + (1-ε)G(z), one ε per sample."""
 
     name = "wgan_gp"
@@ -91,8 +96,6 @@ class WGANGPLoss(ganzoo.Loss):
         return ganzoo.LossOutput(-distance + self.options.weight * penalty,
                                  _logs(d_real, d_fake, wasserstein=distance, penalty=penalty))
 
-    def generator_loss(self, ctx):
-        return ganzoo.LossOutput(-_fake_score(ctx).mean())
 
 
 class DRAGANLoss(ganzoo.Loss):
@@ -118,7 +121,7 @@ class DRAGANLoss(ganzoo.Loss):
         return ganzoo.LossOutput(F.binary_cross_entropy_with_logits(d_fake, torch.ones_like(d_fake)))
 
 
-class HingeLoss(ganzoo.Loss):
+class HingeLoss(CriticLoss):
     """Hinge loss (Lim & Ye, 2017; SNGAN, Miyato et al., 2018): D: relu(1 - D(x)) + relu(1 + D(G(z))); G: -D(G(z))."""
 
     name = "hinge"
@@ -128,5 +131,3 @@ class HingeLoss(ganzoo.Loss):
         loss = F.relu(1 - d_real).mean() + F.relu(1 + d_fake).mean()
         return ganzoo.LossOutput(loss, _logs(d_real, d_fake))
 
-    def generator_loss(self, ctx):
-        return ganzoo.LossOutput(-_fake_score(ctx).mean())
