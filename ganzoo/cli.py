@@ -57,6 +57,7 @@ def _parser() -> argparse.ArgumentParser:
     sample.add_argument("--strips", type=_positive, default=8, help="interpolation strips (default 8)")
     sample.add_argument("--path", choices=["linear", "spherical"], default="linear",
                         help="interpolation path between two latents (default linear)")
+    sample.add_argument("--trained", action="store_true", help=TRAINED_HELP)
 
     evaluate = commands.add_parser("eval", help="measure a trained generator: FID, KID, IS, coverage, modes")
     evaluate.add_argument("source", metavar="RUN", help="a run folder (its weights.pt, else its newest checkpoint) or a checkpoint file")
@@ -66,6 +67,7 @@ def _parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--n", type=_positive, metavar="N", help="generated samples (default: eval.n, 10000)")
     evaluate.add_argument("--seed", type=int, help="seed of the samples (default: eval.seed, 0)")
     evaluate.add_argument("--json", action="store_true", help="print the results as JSON")
+    evaluate.add_argument("--trained", action="store_true", help=TRAINED_HELP)
     evaluate.add_argument("--no-progress", action="store_true", help="hide progress bars")
 
     report = commands.add_parser("report", help="write one HTML page that shows runs side by side")
@@ -186,6 +188,10 @@ def _positive(text: str) -> int:
     return value
 
 
+TRAINED_HELP = ("use the trained generator even when the run keeps other weights to sample from "
+                "(the ema callback's average), which are used by default")
+
+
 def _sample(args: argparse.Namespace, registry: Registry) -> int:
     import torch
 
@@ -203,7 +209,7 @@ def _sample(args: argparse.Namespace, registry: Registry) -> int:
     if out.suffix.lower() != suffix:
         print(f"ganzoo sample: --out must be a {suffix} file here, got {out}", file=sys.stderr)
         return 2
-    model = load_trained(Path(args.source), registry, args.overrides)
+    model = load_trained(Path(args.source), registry, args.overrides, trained=args.trained)
     if args.interpolate and len(model.info.shape) != 3:
         raise GanzooError("interpolation strips are drawn for images only; this model generates points")
     n = args.n or (rows * columns if args.grid else args.strips * args.interpolate)
@@ -220,7 +226,7 @@ def _sample(args: argparse.Namespace, registry: Registry) -> int:
     else:
         columns = columns if args.grid else args.interpolate
         out = save_samples(samples, out.with_suffix(""), columns=columns)
-    print(f"{out}: {n} samples from {model.source} (step {model.step}, seed {args.seed})")
+    print(f"{out}: {n} samples from {model.source} (step {model.step}, {model.weights} weights, seed {args.seed})")
     return 0
 
 
@@ -230,7 +236,7 @@ def _eval(args: argparse.Namespace, registry: Registry) -> int:
     from ganzoo.sampling import load_trained
 
     names = [name.strip() for name in args.metrics.split(",") if name.strip()] if args.metrics else None
-    model = load_trained(Path(args.source), registry, args.overrides)
+    model = load_trained(Path(args.source), registry, args.overrides, trained=args.trained)
     results = evaluate_model(model, registry, names=names, n=args.n, seed=args.seed, progress=not args.no_progress)
     wandb = model.recipe.config.wandb
     logged = None
@@ -241,10 +247,10 @@ def _eval(args: argparse.Namespace, registry: Registry) -> int:
         logger.run.finish()
         logged = logger.run_folder
     if args.json:
-        print(json.dumps({"run": str(model.folder), "source": str(model.source), "step": model.step,
+        print(json.dumps({"run": str(model.folder), "source": str(model.source), "step": model.step, "weights": model.weights,
                           "results": [vars(r) for r in results]}, indent=2))
     else:
-        print(f"{model.source} (step {model.step}):")
+        print(f"{model.source} (step {model.step}, {model.weights} weights):")
         print("\n".join(format_results(results)))
         print(f"recorded in {model.folder / 'eval.jsonl'}" + (f" and wandb ({wandb.mode}): {logged}" if logged else ""))
     return 0

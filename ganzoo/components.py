@@ -206,7 +206,25 @@ class Callback(Component):
 
     ``on_step_end`` runs every step and must not read tensor values (that would synchronise
     the device); ``on_log`` receives the averaged scalars every ``log_every`` steps.
+
+    A callback with state that training depends on (an average of G's weights, a schedule)
+    returns it from ``state_dict``: it is saved in every checkpoint under the callback's
+    name and handed back to ``load_state_dict`` on resume, before ``on_train_start``. A
+    callback that keeps better weights to sample from (an EMA of G) returns them from
+    ``sampling_generator``: sample grids, evaluations during training, ``weights.pt`` and
+    ``ganzoo sample``/``ganzoo eval`` then use them.
     """
+
+    def state_dict(self) -> dict:
+        """Tensors and plain values to save in checkpoints; empty when there is nothing."""
+        return {}
+
+    def load_state_dict(self, state: dict) -> None:
+        """Restore what ``state_dict`` returned (called on resume, before training starts)."""
+
+    def sampling_generator(self, trainer: "Trainer") -> Optional[torch.nn.Module]:
+        """A generator to draw samples from instead of the trained one, or None."""
+        return None
 
     def on_train_start(self, trainer: "Trainer") -> None: ...
 

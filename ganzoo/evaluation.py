@@ -201,7 +201,7 @@ class EvaluateEvery(Callback):
 
     def run(self, trainer: "Trainer") -> None:
         trainer.check_finite()  # a diverged generator is reported as such, not measured
-        results = self.evaluation.evaluate(trainer.generator, trainer.architecture, trainer.batches.data.info)
+        results = self.evaluation.evaluate(trainer.sampling_generator, trainer.architecture, trainer.batches.data.info)
         self.last_step = trainer.step
         record(self.folder, results, step=trainer.step, source="training", seed=self.evaluation.seed)
         trainer.log(scalars(results))
@@ -214,5 +214,6 @@ def evaluate_model(model: TrainedModel, registry: Registry, *, names: Optional[S
     metrics = select_metrics(registry, model.recipe, data, names)
     evaluation = Evaluation(registry, model.recipe, data, metrics, device=model.device, n=n, seed=seed, progress=progress)
     results = evaluation.evaluate(model.generator, model.architecture, model.info)
-    record(model.folder, results, step=model.step, source=str(model.source.relative_to(model.folder)), seed=evaluation.seed)
+    source = str(model.source.relative_to(model.folder)) + ("" if model.weights == "trained" else f" ({model.weights} weights)")
+    record(model.folder, results, step=model.step, source=source, seed=evaluation.seed)
     return results

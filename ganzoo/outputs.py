@@ -182,7 +182,7 @@ class SampleGrids(Callback):
             self.save(trainer)
 
     def save(self, trainer: "Trainer") -> Path:
-        generator = trainer.generator
+        generator = trainer.sampling_generator
         was_training = generator.training
         generator.eval()
         with torch.no_grad():
@@ -197,7 +197,11 @@ class SampleGrids(Callback):
 
 class FinalWeights(Callback):
     """Saves G, D and the loss state to ``weights.pt`` when training finishes: the file to
-    sample from. (An interrupted run is resumed from its checkpoints instead.)"""
+    sample from. (An interrupted run is resumed from its checkpoints instead.)
+
+    ``generator`` holds the weights to sample from, ``generator_source`` says which they
+    are (``trained``, or the callback that keeps them, such as ``ema``), and in the latter
+    case ``trained_generator`` holds the trained weights as well."""
 
     name = "final_weights"
 
@@ -209,8 +213,11 @@ class FinalWeights(Callback):
         if trainer.status != "finished":
             return
         name = "weights.pt"
+        source, sampler = trainer.sampling
         state = {
-            "generator": trainer.generator.state_dict(),
+            "generator": sampler.state_dict(),
+            "generator_source": source,
+            **({"trained_generator": trainer.generator.state_dict()} if sampler is not trainer.generator else {}),
             "discriminator": trainer.discriminator.state_dict(),
             "loss": trainer.loss.state_dict(),
             "step": trainer.step,

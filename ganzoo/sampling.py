@@ -35,6 +35,9 @@ class TrainedModel:
     info: DataInfo
     step: int
     device: torch.device
+    weights: str = "trained"
+    """Which weights the generator holds: ``trained``, or the callback that kept the
+    weights to sample from (``ema``)."""
 
 
 def load_dataset(recipe: Recipe, registry: Registry, **overrides: object) -> Data:
@@ -43,10 +46,14 @@ def load_dataset(recipe: Recipe, registry: Registry, **overrides: object) -> Dat
     return registry.get("dataset", name)(**{**options, **overrides}).load()
 
 
-def load_trained(path: Path, registry: Registry, overrides: Iterable[str] = (), device: Optional[torch.device] = None) -> TrainedModel:
+def load_trained(path: Path, registry: Registry, overrides: Iterable[str] = (), device: Optional[torch.device] = None,
+                 *, trained: bool = False) -> TrainedModel:
     """The generator of a run folder (its ``weights.pt``, else its newest checkpoint) or of
     one checkpoint file inside a run folder. ``overrides`` change the saved recipe
-    (``data.root=...`` when the data moved)."""
+    (``data.root=...`` when the data moved).
+
+    When the run kept other weights to sample from (an EMA of G), those are loaded, unless
+    ``trained`` asks for the trained weights."""
     from ganzoo.run import select_device  # run imports this module's neighbours; import late
 
     path = Path(path)
@@ -77,13 +84,26 @@ def load_trained(path: Path, registry: Registry, overrides: Iterable[str] = (), 
         info = load_dataset(recipe, registry).info
     device = device or select_device(recipe.config.device)
     generator = architecture.build_generator(info)
+    kind, generator_weights = _generator_weights(weights, trained)
     try:
-        generator.load_state_dict(weights["generator"])
+        generator.load_state_dict(generator_weights)
     except (KeyError, RuntimeError) as error:
         raise GanzooError(f"{source} does not hold a generator for the recipe's model {name!r}: "
                           f"{str(error).splitlines()[0]}") from None
     return TrainedModel(folder, source, recipe, architecture, generator.to(device).eval(), info,
-                        int(weights.get("step", 0)), device)
+                        int(weights.get("step", 0)), device, kind)
+
+
+def _generator_weights(weights: dict, trained: bool) -> tuple[str, dict]:
+    """``(kind, state dict)`` of the generator to load from ``weights.pt`` or a checkpoint's
+    trainer state: the weights to sample from unless ``trained`` asks otherwise."""
+    if "generator_source" in weights:  # weights.pt
+        if trained and "trained_generator" in weights:
+            return "trained", weights["trained_generator"]
+        return weights["generator_source"], weights["generator"]
+    if "sampling_generator" in weights and not trained:  # a checkpoint of a run that keeps an EMA
+        return weights["sampling_source"], weights["sampling_generator"]
+    return "trained", weights["generator"]
 
 
 def _load_weights(path: Path) -> dict:

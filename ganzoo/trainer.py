@@ -132,6 +132,20 @@ class Trainer:
         return {"shape": list(info.shape), "num_classes": info.num_classes}
 
     @property
+    def sampling(self) -> tuple[str, torch.nn.Module]:
+        """``(source, generator)``: the generator that samples are drawn from, and where it
+        comes from: the first callback that offers one (``ema``), else ``trained``."""
+        for callback in self.callbacks:  # getattr: a duck-typed callback need not have every method
+            module = getattr(callback, "sampling_generator", lambda trainer: None)(self)
+            if module is not None:
+                return callback.name, module
+        return "trained", self.generator
+
+    @property
+    def sampling_generator(self) -> torch.nn.Module:
+        return self.sampling[1]
+
+    @property
     def steps_per_epoch(self) -> int:
         return len(self.batches) // self.d_steps
 
@@ -294,7 +308,29 @@ class Trainer:
             "log_sums": dict(self._sums),
             "log_counts": dict(self._counts),
             "rng": get_rng_state(),
+            "callbacks": self._callback_states(),
+            **self._sampling_state(),
         }
+
+    def _callback_states(self) -> dict[str, dict]:
+        states: dict[str, dict] = {}
+        for callback in self.callbacks:
+            state = getattr(callback, "state_dict", dict)()
+            if not state:
+                continue
+            if callback.name in states:
+                raise GanzooError(f"two callbacks named {callback.name!r} keep state: a checkpoint cannot tell them "
+                                  f"apart; list it once under callbacks")
+            states[callback.name] = state
+        return states
+
+    def _sampling_state(self) -> dict:
+        """The weights to sample from, when a callback keeps other weights than the
+        trained ones: readers of a checkpoint (``ganzoo sample``) need no callback."""
+        source, module = self.sampling
+        if module is self.generator:
+            return {}
+        return {"sampling_generator": module.state_dict(), "sampling_source": source}
 
     def load_state_dict(self, state: dict) -> None:
         self.generator.load_state_dict(state["generator"])
@@ -307,6 +343,14 @@ class Trainer:
         self._sums = {k: v.to(self.device) for k, v in state["log_sums"].items()}
         self._counts = dict(state["log_counts"])
         set_rng_state(state["rng"])
+        saved = state.get("callbacks", {})  # absent from checkpoints of older versions
+        missing = sorted(set(saved) - {getattr(callback, "name", None) for callback in self.callbacks})
+        if missing:
+            raise GanzooError(f"the checkpoint holds the state of callback(s) {', '.join(missing)}, which the recipe no "
+                              f"longer lists: resuming without them would not continue the same training")
+        for callback in self.callbacks:
+            if getattr(callback, "name", None) in saved:
+                callback.load_state_dict(saved[callback.name])
 
     # ------------------------------------------------------------------ logging
 
