@@ -252,8 +252,10 @@ def _train(recipe: Recipe, trainer: Trainer, folder: Optional[Path], progress: b
         # After the final grid (the video's last frame) and after the weights are safe.
         ProgressVideo(folder, config.video, progress=progress, on_saved=wandb.log_video if wandb else None),
     ]
-    # wandb goes last so that it sees the final grid, weights and video before it finishes.
-    trainer.callbacks = outputs + trainer.callbacks + ([wandb] if wandb else [])
+    # The recipe's callbacks go first, so that what they change at a step (an EMA of G) is
+    # in that step's grid, evaluation and checkpoint; wandb goes last so that it sees the
+    # final grid, weights and video before it finishes.
+    trainer.callbacks = trainer.callbacks + outputs + ([wandb] if wandb else [])
     with _stop_on_signals(trainer) as received:
         trainer.fit()
     if trainer.status == "interrupted":
