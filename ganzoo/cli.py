@@ -50,11 +50,15 @@ def _parser() -> argparse.ArgumentParser:
     what.add_argument("--n", type=_positive, metavar="N", help="N samples to an .npz file (key images: uint8, (N, H, W) or (N, H, W, C))")
     what.add_argument("--grid", metavar="ROWSxCOLS", help="a PNG grid of samples, e.g. 8x8")
     what.add_argument("--interpolate", type=_positive, metavar="STEPS", help="a PNG of latent interpolation strips, STEPS images each")
-    sample.add_argument("--out", metavar="PATH", help="output file (default: samples.npz, grid.png or interpolation.png)")
+    what.add_argument("--vary", metavar="CODE", help="a PNG whose rows walk along one latent code (infoGAN's c1, c2, ...), "
+                                                     "the rest of the latent fixed per row")
+    sample.add_argument("--out", metavar="PATH", help="output file (default: samples.npz, grid.png, interpolation.png or vary.png)")
     sample.add_argument("--seed", type=int, default=0, help="seed of the latents (default 0)")
     sample.add_argument("--class", type=int, dest="class_index", metavar="K",
                         help="condition every sample on class K (class-conditional models only)")
-    sample.add_argument("--strips", type=_positive, default=8, help="interpolation strips (default 8)")
+    sample.add_argument("--strips", type=_positive, default=8, help="interpolation strips or --vary rows (default 8)")
+    sample.add_argument("--steps", type=_positive, default=10,
+                        help="values of a continuous code per --vary row (default 10; a categorical code takes all its values)")
     sample.add_argument("--path", choices=["linear", "spherical"], default="linear",
                         help="interpolation path between two latents (default linear)")
     sample.add_argument("--trained", action="store_true", help=TRAINED_HELP)
@@ -195,7 +199,8 @@ TRAINED_HELP = ("use the trained generator even when the run keeps other weights
 def _sample(args: argparse.Namespace, registry: Registry) -> int:
     import torch
 
-    from ganzoo.sampling import (class_labels, generate, grid_shape, interpolation_latents, load_trained, save_npz)
+    from ganzoo.sampling import (class_labels, code_traversal_latents, generate, grid_shape, interpolation_latents,
+                                 load_trained, save_npz)
     from ganzoo.visualize import save_samples
 
     if args.grid:
@@ -204,18 +209,24 @@ def _sample(args: argparse.Namespace, registry: Registry) -> int:
         except ValueError as error:
             print(f"ganzoo sample: --grid: {error}", file=sys.stderr)
             return 2
-    default, suffix = ("samples.npz", ".npz") if args.n else ("grid.png", ".png") if args.grid else ("interpolation.png", ".png")
+    default, suffix = (("samples.npz", ".npz") if args.n else ("grid.png", ".png") if args.grid
+                       else ("vary.png", ".png") if args.vary else ("interpolation.png", ".png"))
     out = Path(args.out or default)
     if out.suffix.lower() != suffix:
         print(f"ganzoo sample: --out must be a {suffix} file here, got {out}", file=sys.stderr)
         return 2
     model = load_trained(Path(args.source), registry, args.overrides, trained=args.trained)
-    if args.interpolate and len(model.info.shape) != 3:
-        raise GanzooError("interpolation strips are drawn for images only; this model generates points")
-    n = args.n or (rows * columns if args.grid else args.strips * args.interpolate)
-    latents = interpolation_latents(model, args.strips, args.interpolate, seed=args.seed, path=args.path) if args.interpolate else None
-    if args.interpolate and args.class_index is None and model.architecture.conditional and model.info.num_classes:
-        labels = (torch.arange(args.strips) % model.info.num_classes).repeat_interleave(args.interpolate)
+    if (args.interpolate or args.vary) and len(model.info.shape) != 3:
+        raise GanzooError("interpolation strips and code walks are drawn for images only; this model generates points")
+    latents = None
+    if args.interpolate:
+        columns = args.interpolate
+        latents = interpolation_latents(model, args.strips, columns, seed=args.seed, path=args.path)
+    elif args.vary:
+        latents, columns = code_traversal_latents(model, args.vary, args.strips, args.steps, seed=args.seed)
+    n = args.n or (rows * columns if args.grid else args.strips * columns)
+    if latents is not None and args.class_index is None and model.architecture.conditional and model.info.num_classes:
+        labels = (torch.arange(args.strips) % model.info.num_classes).repeat_interleave(columns)
     else:
         labels = class_labels(model.architecture, model.info, n, seed=args.seed, class_index=args.class_index)
     samples = generate(model.generator, model.architecture, n, device=model.device, seed=args.seed, labels=labels,
@@ -224,7 +235,6 @@ def _sample(args: argparse.Namespace, registry: Registry) -> int:
     if args.n:
         save_npz(samples, model.info, out, labels)
     else:
-        columns = columns if args.grid else args.interpolate
         out = save_samples(samples, out.with_suffix(""), columns=columns)
     print(f"{out}: {n} samples from {model.source} (step {model.step}, {model.weights} weights, seed {args.seed})")
     return 0

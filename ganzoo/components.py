@@ -123,6 +123,17 @@ class Architecture(Component):
         which must not disturb the training random stream."""
         raise NotImplementedError
 
+    def latent_codes(self) -> dict[str, str]:
+        """Named parts of the latent that control one factor each (infoGAN's codes), as
+        ``{name: description}``; ``ganzoo sample --vary NAME`` walks along one of them."""
+        return {}
+
+    def vary_code(self, latents: torch.Tensor, code: str, steps: int) -> torch.Tensor:
+        """For each of ``latents``, copies with code ``code`` set to successive values, in
+        order: ``(len(latents) * K, ...)``. A categorical code takes each of its K values
+        (``steps`` is ignored); a continuous one takes K = ``steps`` values over its range."""
+        raise NotImplementedError
+
 
 # --------------------------------------------------------------------------- losses
 

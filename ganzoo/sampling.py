@@ -183,6 +183,22 @@ def interpolation_latents(model: TrainedModel, strips: int, steps: int, *, seed:
     return walk.reshape(strips * steps, *ends.shape[1:])
 
 
+def code_traversal_latents(model: TrainedModel, code: str, strips: int, steps: int, *, seed: int) -> tuple[torch.Tensor, int]:
+    """``(latents, columns)``: ``strips`` random latents, each followed along code ``code``
+    (``columns`` values: a categorical code's categories, or ``steps`` continuous values),
+    the rest of the latent held fixed."""
+    codes = model.architecture.latent_codes()
+    if not codes:
+        raise GanzooError(f"model {model.architecture.name!r} has no latent codes to vary")
+    if code not in codes:
+        known = ", ".join(f"{name} ({description})" for name, description in codes.items())
+        raise GanzooError(f"model {model.architecture.name!r} has no latent code {code!r}; its codes: {known}")
+    generator = torch.Generator(device=model.device).manual_seed(seed)
+    base = model.architecture.sample_latent(strips, device=model.device, generator=generator)
+    latents = model.architecture.vary_code(base, code, steps)
+    return latents, len(latents) // strips
+
+
 def save_npz(samples: torch.Tensor, info: DataInfo, path: Path, labels: Optional[torch.Tensor] = None) -> Path:
     """``images`` as uint8 ``(N, H, W)`` for one channel, ``(N, H, W, C)`` otherwise (or
     float ``points``), plus ``labels`` when the samples were conditioned on classes;

@@ -120,6 +120,7 @@ def test_rgb_samples_are_height_width_channels(tmp_path, capsys):
     (["--n", "4", "--out", "x.png"], 2, "must be a .npz file"),
     (["--grid", "8by8"], 2, "expected ROWSxCOLUMNS"),
     (["--n", "0"], 2, "positive integer"),
+    (["--vary", "c1"], 1, "model 'vanilla_mlp' has no latent codes to vary"),
     ([], 2, "one of the arguments"),
 ])
 def test_sample_rejects_what_it_cannot_draw(mnist_run, tmp_path, capsys, monkeypatch, args, status, message):
@@ -145,3 +146,35 @@ def _registry():
     from ganzoo.registry import Registry
 
     return Registry.from_plugin_manager(make_plugin_manager())
+
+
+def test_code_traversal_holds_the_rest_of_each_latent_fixed(mnist_run, tmp_path):
+    """`--vary` asks the architecture for the walk; the core supplies one seeded latent per row."""
+    import ganzoo
+    from ganzoo.plugins import make_plugin_manager
+    from ganzoo.registry import Registry
+    from ganzoo.sampling import code_traversal_latents
+
+    class Coded(ganzoo.Architecture):  # latent = [noise (3), category (1 value of 4)]
+        name = "coded"
+
+        def sample_latent(self, n, *, device, generator=None):
+            return torch.cat([torch.randn(n, 3, generator=generator), torch.zeros(n, 1)], 1)
+
+        def latent_codes(self):
+            return {"c1": "categorical, 4 values"}
+
+        def vary_code(self, latents, code, steps):
+            walked = latents.repeat_interleave(4, 0)
+            walked[:, 3] = torch.arange(4.0).repeat(len(latents))
+            return walked
+
+    model = load_trained(mnist_run, Registry.from_plugin_manager(make_plugin_manager()))
+    model.architecture = Coded()
+    latents, columns = code_traversal_latents(model, "c1", 3, 10, seed=4)
+    assert columns == 4 and latents.shape == (12, 4)
+    assert latents[:, 3].tolist() == [0.0, 1.0, 2.0, 3.0] * 3
+    rows = latents[:, :3].view(3, 4, 3)
+    assert torch.equal(rows, rows[:, :1].expand(-1, 4, -1))  # the noise is fixed along each row
+    with pytest.raises(Exception, match=r"no latent code 'c9'; its codes: c1 \(categorical, 4 values\)"):
+        code_traversal_latents(model, "c9", 3, 10, seed=4)
