@@ -20,6 +20,7 @@ from pydantic import BaseModel
 import ganzoo.cli
 import ganzoo_classic
 import ganzoo_conditional
+import ganzoo_stabilizers
 import ganzoo_datasets
 import ganzoo_metrics
 import ganzoo_vanilla
@@ -210,7 +211,7 @@ def test_every_optimizer_option_is_documented(optimizer):
 
 
 def bundled_registry() -> Registry:
-    return Registry.from_plugin_manager(make_plugin_manager([ganzoo_vanilla, ganzoo_datasets, ganzoo_classic, ganzoo_conditional],
+    return Registry.from_plugin_manager(make_plugin_manager([ganzoo_vanilla, ganzoo_datasets, ganzoo_classic, ganzoo_conditional, ganzoo_stabilizers],
                                                             entry_points=False))
 
 

@@ -1,0 +1,64 @@
+"""An exponential moving average of the generator's weights."""
+
+from __future__ import annotations
+
+import copy
+from typing import Optional
+
+import torch
+from pydantic import Field, NonNegativeInt
+
+import ganzoo
+
+
+class EMA(ganzoo.Callback):
+    """Exponential moving average of G's weights (Yazıcı et al., 2019), sampled from by default: grids, evaluations, weights.pt, `ganzoo sample` and `ganzoo eval` use it (`--trained` for the raw G).
+
+    After each step t > ``start_step``: avg <- decay * avg + (1 - decay) * G; until then the
+    average is a copy of G. Buffers (batch norm statistics) are copied from G. The average
+    is saved in every checkpoint, so a resumed run continues it exactly."""
+
+    name = "ema"
+
+    class Options(ganzoo.Options):
+        decay: float = Field(0.999, gt=0, lt=1, description="weight of the old average at each step")
+        start_step: NonNegativeInt = Field(0, description="the average copies G up to this step, then starts averaging")
+
+    def __init__(self, **options) -> None:
+        super().__init__(**options)
+        self.average: Optional[torch.nn.Module] = None
+        self._saved: Optional[dict] = None  # from a checkpoint, applied once G exists
+
+    def _ensure(self, trainer) -> torch.nn.Module:
+        if self.average is None:
+            self.average = copy.deepcopy(trainer.generator).requires_grad_(False)
+            if self._saved is not None:
+                self.average.load_state_dict(self._saved)
+        return self.average
+
+    def on_train_start(self, trainer) -> None:
+        self._ensure(trainer)
+
+    def on_step_end(self, trainer) -> None:
+        average = self._ensure(trainer)
+        with torch.no_grad():
+            pairs = zip(average.parameters(), trainer.generator.parameters())
+            if trainer.step <= self.options.start_step:
+                for mine, theirs in pairs:
+                    mine.copy_(theirs)
+            else:
+                for mine, theirs in pairs:
+                    mine.lerp_(theirs, 1.0 - self.options.decay)
+            for mine, theirs in zip(average.buffers(), trainer.generator.buffers()):
+                mine.copy_(theirs)
+
+    def state_dict(self) -> dict:
+        return {"average": self.average.state_dict()} if self.average is not None else {}
+
+    def load_state_dict(self, state: dict) -> None:
+        self._saved = state["average"]
+        if self.average is not None:
+            self.average.load_state_dict(self._saved)
+
+    def sampling_generator(self, trainer) -> torch.nn.Module:
+        return self._ensure(trainer)
