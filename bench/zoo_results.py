@@ -21,7 +21,8 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-VARIANTS = ["vanilla", "dcgan", "lsgan", "wgan", "wgan_gp", "dragan", "sngan", "ebgan", "began", "cgan", "acgan"]
+VARIANTS = ["vanilla", "dcgan", "lsgan", "wgan", "wgan_gp", "dragan", "sngan", "ebgan", "began", "cgan", "acgan",
+            "infogan", "dcgan_stabilized"]
 KEYS = ["fid/classifier", "kid/classifier", "is/classifier", "class_coverage", "class_kl"]
 
 
@@ -32,6 +33,19 @@ def ganzoo(*args: str) -> subprocess.CompletedProcess[str]:
     if result.returncode != 0:
         raise SystemExit(f"failed ({result.returncode}):\n{result.stderr[-3000:]}")
     return result
+
+
+def callbacks_with_budget(recipe: str, seconds: float) -> str:
+    """The recipe's own callbacks (``ema``, ``instance_noise``...) plus the time budget, as
+    one ``callbacks=[...]`` override (an override replaces the whole list)."""
+    from ganzoo.plugins import make_plugin_manager
+    from ganzoo.recipe import load_recipe
+    from ganzoo.registry import Registry
+
+    registry = Registry.from_plugin_manager(make_plugin_manager())
+    callbacks = load_recipe(REPO / recipe, registry).resolved["callbacks"]
+    entries = [json.dumps(spec) for spec in callbacks] + [json.dumps({"name": "time_budget", "seconds": seconds})]
+    return f"callbacks=[{', '.join(entries)}]"
 
 
 def main() -> None:
@@ -50,7 +64,7 @@ def main() -> None:
     for variant in args.variants:
         recipe = f"recipes/{variant}_mnist.yaml"
         train = ["run", recipe, f"data.root={args.data_root}", "train.epochs=1000",
-                 f"callbacks=[{{name: time_budget, seconds: {args.seconds:g}}}]", f"run.dir={args.runs}",
+                 callbacks_with_budget(recipe, args.seconds), f"run.dir={args.runs}",
                  f"run.name={variant}-{time.strftime('%Y%m%d-%H%M%S')}", "wandb.mode=disabled", "--no-progress"]
         folder = Path(ganzoo(*train).stdout.split("run folder: ", 1)[1].split("\n", 1)[0])
         folder = folder if folder.is_absolute() else REPO / folder
