@@ -1,0 +1,60 @@
+"""How much of the digit infoGAN's categorical code c1 controls, measured with the dataset
+classifier (the extractor of docs/evaluation.md).
+
+For ``--rows`` random latents, c1 is set to each of its values (``vary_code``, as
+``ganzoo sample --vary c1`` does) and every image is classified. For each value of c1 it
+reports the classifier's most frequent digit and that digit's share of the value's images
+(its purity); the overall purity is the mean, and ``digits`` counts the distinct digits the
+values map to (10 when c1 separates every digit, as in the paper's figure 2).
+
+    python bench/infogan_codes.py runs/<an infogan run> --rows 500
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import torch
+
+
+def main() -> None:
+    from ganzoo.evaluation import Evaluation, select_metrics
+    from ganzoo.plugins import make_plugin_manager
+    from ganzoo.registry import Registry
+    from ganzoo.sampling import generate, load_dataset, load_trained, to_data_format
+
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("run", type=Path, help="an infogan run folder")
+    parser.add_argument("--rows", type=int, default=500, help="random latents, each walked through every value of c1")
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args()
+
+    registry = Registry.from_plugin_manager(make_plugin_manager())
+    model = load_trained(args.run, registry)
+    data = load_dataset(model.recipe, registry)
+    evaluation = Evaluation(registry, model.recipe, data, select_metrics(registry, model.recipe, data, ["class_coverage"]),
+                            device=model.device, progress=False)
+    classifier = evaluation.extractor("classifier")
+    base = model.architecture.sample_latent(args.rows, device=model.device,
+                                            generator=torch.Generator(device=model.device).manual_seed(args.seed))
+    latents = model.architecture.vary_code(base, "c1", 0)
+    values = len(latents) // args.rows
+    images = to_data_format(generate(model.generator, model.architecture, len(latents), device=model.device,
+                                     seed=args.seed, latents=latents), model.info)
+    with torch.no_grad():
+        digits = torch.cat([classifier.extract(images[i:i + 1000].to(model.device)).logits.argmax(1).cpu()
+                            for i in range(0, len(images), 1000)]).view(args.rows, values)
+    print(f"{args.run} (step {model.step}): c1 over {args.rows} latents; {classifier.describe()}")
+    print("| c1 | most frequent digit | purity |\n| ---: | ---: | ---: |")
+    purities, modes = [], []
+    for value in range(values):
+        counts = torch.bincount(digits[:, value], minlength=10)
+        modes.append(int(counts.argmax()))
+        purities.append(counts.max().item() / args.rows)
+        print(f"| {value} | {modes[-1]} | {purities[-1]:.1%} |")
+    print(f"mean purity {sum(purities) / values:.1%}; the {values} values map to {len(set(modes))} distinct digits")
+
+
+if __name__ == "__main__":
+    main()
