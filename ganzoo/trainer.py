@@ -99,6 +99,7 @@ class Trainer:
         """A callback sets this to end training cleanly after the current step."""
         self.interrupt_requested = False
         """Set by a signal handler: stop after the current step, as ``interrupted``."""
+        self._agreed: tuple[bool, ...] = (False, False)  # (stop, interrupt) as the ranks last agreed
         self.last_scalars: dict[str, float] = {}
         self._sums: dict[str, torch.Tensor] = {}
         self._counts: dict[str, int] = {}
@@ -172,7 +173,7 @@ class Trainer:
                 self.epoch += 1
                 self._emit("on_epoch_end")
             self.check_finite()
-            self.status = "interrupted" if self.interrupt_requested else "finished"
+            self.status = "interrupted" if self._interrupted else "finished"
             if self.status == "finished":
                 self._flush_logs()  # the last, partial window (an interrupted one is resumed)
         except KeyboardInterrupt:
@@ -214,11 +215,21 @@ class Trainer:
 
     def _stop_now(self) -> bool:
         """Whether to stop after this step; in a data-parallel run every rank stops at the
-        same step when any one of them is asked to (a signal reaches them at different times)."""
+        same step when any one of them is asked to (a signal reaches them at different times).
+
+        The agreed answer is kept apart from the flags: a signal handled while the ranks
+        agree sets its flag after the values were sent, and writing the answer back into the
+        flags would erase it. Left alone, the flag is sent at the next step's agreement."""
         if self.world.distributed:  # one process decides alone, at no cost
-            self.should_stop, self.interrupt_requested = self.world.any_of(
-                [self.should_stop, self.interrupt_requested], f"agreeing whether to stop at step {self.step}")
+            self._agreed = tuple(self.world.any_of(
+                [self.should_stop, self.interrupt_requested], f"agreeing whether to stop at step {self.step}"))
+            return any(self._agreed)
         return self.should_stop or self.interrupt_requested
+
+    @property
+    def _interrupted(self) -> bool:
+        """Whether training stopped for a signal: as the ranks agreed, in a data-parallel run."""
+        return self._agreed[1] if self.world.distributed else self.interrupt_requested
 
     def _discriminator_step(self, ctx: StepContext) -> None:
         if self.world.distributed:

@@ -18,6 +18,8 @@ import torch
 from ganzoo.components import StepContext
 from ganzoo.data import BatchStream
 from ganzoo.distributed import World
+from ganzoo.recipe import load_recipe
+from ganzoo.run import build_trainer
 from ganzoo_datasets.toy import Ring
 from ganzoo_vanilla.models import VanillaMLP
 from conftest import REPO, run_folder, write_recipe
@@ -106,8 +108,8 @@ def test_a_sigterm_stops_both_ranks_at_one_step_and_torchrun_resumes_bitwise(tmp
     while not list((folder / "checkpoints").glob("step_*.pt")) and time.monotonic() < deadline:
         time.sleep(0.05)
     launcher.send_signal(signal.SIGTERM)
-    _, stderr = launcher.communicate(timeout=120)
-    assert launcher.returncode == 143 and "interrupted at step" in stderr, stderr
+    stdout, stderr = launcher.communicate(timeout=120)
+    assert launcher.returncode == 143 and "interrupted at step" in stderr, f"{stderr}\nstdout:\n{stdout}"
     assert not (folder / "weights.pt").exists()
 
     torchrun = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node=2",
@@ -204,3 +206,32 @@ def test_a_world_of_one_needs_no_process_group():
     assert not world.distributed and world.is_main and world.shard(10) == slice(0, 10)
     assert world.any_of([False, True], "nothing") == [False, True]
     assert torch.equal(world.mean(torch.ones(3), "nothing"), torch.ones(3))
+
+
+class SignalDuringAgreement(World):
+    """One rank's view of a job in which SIGTERM is handled while the ranks agree whether to
+    stop at step 5: the flags were already sent, so this agreement says no."""
+
+    @property
+    def distributed(self) -> bool:
+        return True
+
+    def any_of(self, flags, what):
+        agreed = list(flags)
+        if self.trainer.step == 5:
+            self.trainer.interrupt_requested = True  # what the signal handler does
+        return agreed
+
+    def mean(self, values, what):
+        return values
+
+
+def test_a_signal_handled_during_the_stop_agreement_stops_at_the_next_step(toy_recipe, registry):
+    """The answer of an agreement must not overwrite a flag set while it ran: the signal
+    then counts at the next step's agreement, on every rank alike."""
+    trainer = build_trainer(load_recipe(toy_recipe, registry, ["device=cpu"]), registry)
+    world = SignalDuringAgreement()
+    object.__setattr__(world, "trainer", trainer)
+    trainer.world = world
+    trainer.fit()
+    assert trainer.step == 6 and trainer.status == "interrupted"
