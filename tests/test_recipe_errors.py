@@ -126,7 +126,7 @@ def test_every_problem_is_reported_at_once(tmp_path, capsys):
     keys = {line.split(": ")[1] for line in problem_lines(lines)}
     assert {"seed", "device", "loss.name", "model.latent_dims", "train.epoch", "train.batch_size"} <= keys
     # component problems are found even when the sections around them are invalid
-    status, lines = check(capsys, recipe, "requires=[nope]", "callbacks=[{name: ema}]", "optim.generator.name=adan")
+    status, lines = check(capsys, recipe, "requires=[nope]", "callbacks=[{name: no_such_callback}]", "optim.generator.name=adan")
     keys = {line.split(": ")[1] for line in problem_lines(lines)}
     assert {"seed", "requires", "callbacks.0.name", "optim.generator.name"} <= keys
 
