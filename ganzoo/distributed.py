@@ -13,6 +13,7 @@ torchrun itself handles several nodes (its own rendezvous options).
 
 from __future__ import annotations
 
+import gc
 import os
 import signal
 import subprocess
@@ -111,7 +112,11 @@ def device_for(world: World, device: torch.device) -> torch.device:
 
 
 def shutdown(world: World) -> None:
+    """Destroy the process groups now, while Python runs, rather than at interpreter exit.
+    The DDP wrappers that held them were released (``Trainer.release_world``); collecting
+    their reference cycles first lets the groups be freed here."""
     if world.distributed and torch.distributed.is_initialized():
+        gc.collect()
         torch.distributed.destroy_process_group()
 
 

@@ -171,8 +171,7 @@ def run_recipe(recipe: Recipe, registry: Registry, *, progress: bool = True) -> 
     ``wandb/``.
     """
     config = recipe.config
-    with _world(recipe) as world:
-        trainer = build_trainer(recipe, registry, world)
+    with _world(recipe) as world, _trainer(recipe, registry, world) as trainer:
         if not world.is_main:  # rank 0 alone writes the run folder
             return _train(recipe, trainer, None, False)
         evaluation = _evaluation(recipe, registry, trainer, progress)  # a metric that cannot run fails before the folder exists
@@ -187,8 +186,7 @@ def resume_run(folder: Path, registry: Registry, overrides: Iterable[str] = (), 
     folder = Path(folder)
     recipe = load_recipe(saved_recipe(folder), registry, overrides)
     path, state, warnings = latest_checkpoint(folder)
-    with _world(recipe) as world:
-        trainer = build_trainer(recipe, registry, world)
+    with _world(recipe) as world, _trainer(recipe, registry, world) as trainer:
         trainer.load_state_dict(state["trainer"])  # every rank continues from the same state
         if not world.is_main:
             return _train(recipe, trainer, None, False)
@@ -211,6 +209,17 @@ def _world(recipe: Recipe) -> Iterator[World]:
         yield world
     finally:
         shutdown(world)
+
+
+@contextlib.contextmanager
+def _trainer(recipe: Recipe, registry: Registry, world: World) -> Iterator[Trainer]:
+    """The recipe's trainer, whose hold on the process group is let go before the world
+    is torn down (a gloo group freed only at interpreter exit can abort the process)."""
+    trainer = build_trainer(recipe, registry, world)
+    try:
+        yield trainer
+    finally:
+        trainer.release_world()
 
 
 def _evaluation(recipe: Recipe, registry: Registry, trainer: Trainer, progress: bool) -> Optional[Evaluation]:
