@@ -19,9 +19,7 @@ from ganzoo_classic.dcgan import DCGAN
 from ganzoo_classic.energy import BEGANLoss, EBGANLoss
 from ganzoo_classic.losses import DRAGANLoss, HingeLoss, LSGANLoss, WGANGPLoss, WGANLoss
 from conftest import REPO, write_idx_mnist
-
-REAL = torch.tensor([[1.0, 2.0], [3.0, -1.0]])
-FAKE = torch.tensor([[0.0, 1.0], [-2.0, 0.0]])
+from loss_doubles import FAKE, REAL, context
 
 
 class Linear(nn.Module):
@@ -44,30 +42,6 @@ class Quadratic(nn.Module):
 
     def forward(self, x, labels=None):
         return 0.5 * self.a * (x ** 2).sum(1, keepdim=True)
-
-
-class Constant(nn.Module):
-    """G(z) = FAKE, whatever z."""
-
-    def __init__(self):
-        super().__init__()
-        self.points = nn.Parameter(FAKE.clone())
-
-    def forward(self, z, labels=None):
-        return self.points[: len(z)]
-
-
-class NoNoise(ganzoo.Architecture):
-    """Latents that draw nothing from the random stream, so tests know every draw a loss makes."""
-
-    name = "no_noise"
-
-    def sample_latent(self, n, *, device, generator=None):
-        return torch.zeros(n, 1, device=device)
-
-
-def context(discriminator) -> ganzoo.StepContext:
-    return ganzoo.StepContext(REAL, None, Constant(), discriminator, NoNoise(), 0)
 
 
 def test_lsgan_by_hand():

@@ -13,23 +13,11 @@ import pytest
 import torch
 from torch import nn
 
-import ganzoo
 from ganzoo.cli import main
 from ganzoo_stabilizers import EMA, InstanceNoise
 from ganzoo_vanilla.losses import BCELoss
 from conftest import REPO, run_folder, write_idx_mnist, write_recipe
-
-REAL = torch.tensor([[1.0, 2.0], [3.0, -1.0]])
-FAKE = torch.tensor([[0.0, 1.0], [-2.0, 0.0]])
-
-
-class Constant(nn.Module):
-    def __init__(self):
-        super().__init__()
-        self.points = nn.Parameter(FAKE.clone())
-
-    def forward(self, z, labels=None):
-        return self.points[: len(z)]
+from loss_doubles import context
 
 
 class SigmoidOf(nn.Module):
@@ -50,17 +38,6 @@ def linear(x, a):  # logit = x . [a, -1]: its gradient is [a, -1] everywhere
 
 def quadratic(x, a):  # logit = a |x|^2 / 2: its gradient is a x
     return 0.5 * a * (x ** 2).sum(1, keepdim=True)
-
-
-class NoNoise(ganzoo.Architecture):
-    name = "no_noise"
-
-    def sample_latent(self, n, *, device, generator=None):
-        return torch.zeros(n, 1, device=device)
-
-
-def context(discriminator) -> ganzoo.StepContext:
-    return ganzoo.StepContext(REAL, None, Constant(), discriminator, NoNoise(), 0)
 
 
 def bce_by_hand(logits: list[float], target: float) -> float:

@@ -79,7 +79,6 @@ class WGANLoss(CriticLoss):
                 parameter.clamp_(-self.options.clip, self.options.clip)
 
 
-
 class WGANGPLoss(CriticLoss):
     """WGAN-GP (Gulrajani et al., 2017): critic D(G(z)) - D(x) + λ(||∇D(x̂)|| - 1)², x̂ = εx + (1-ε)G(z), one ε per sample."""
 
