@@ -19,7 +19,7 @@ import torch
 
 
 def main() -> None:
-    from ganzoo.evaluation import Evaluation, select_metrics
+    from ganzoo.evaluation import Evaluation
     from ganzoo.plugins import make_plugin_manager
     from ganzoo.registry import Registry
     from ganzoo.sampling import generate, load_dataset, load_trained, to_data_format
@@ -33,8 +33,7 @@ def main() -> None:
     registry = Registry.from_plugin_manager(make_plugin_manager())
     model = load_trained(args.run, registry)
     data = load_dataset(model.recipe, registry)
-    evaluation = Evaluation(registry, model.recipe, data, select_metrics(registry, model.recipe, data, ["class_coverage"]),
-                            device=model.device, progress=False)
+    evaluation = Evaluation(registry, model.recipe, data, [], device=model.device, progress=False)  # for its extractor
     classifier = evaluation.extractor("classifier")
     base = model.architecture.sample_latent(args.rows, device=model.device,
                                             generator=torch.Generator(device=model.device).manual_seed(args.seed))

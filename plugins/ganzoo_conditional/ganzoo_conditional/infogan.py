@@ -122,23 +122,25 @@ class InfoGAN(ganzoo.Architecture):
             start += values
         return Codes(noise, categorical, latent[:, start:])
 
-    def _code_slices(self) -> dict[str, tuple[int, int, str]]:
-        """``{name: (start, size, description)}``: c1, c2, ... in latent order."""
+    def _code_slices(self) -> dict[str, tuple[int, int, bool]]:
+        """``{name: (start, size, categorical)}``: c1, c2, ... in latent order."""
         slices, start = {}, self.options.noise_dim
         for values in self.options.categorical:
-            slices[f"c{len(slices) + 1}"] = (start, values, f"categorical, {values} values")
+            slices[f"c{len(slices) + 1}"] = (start, values, True)
             start += values
         for _ in range(self.options.continuous):
-            slices[f"c{len(slices) + 1}"] = (start, 1, f"continuous, U(-1, 1), walked over {CONTINUOUS_WALK}")
+            slices[f"c{len(slices) + 1}"] = (start, 1, False)
             start += 1
         return slices
 
     def latent_codes(self) -> dict[str, str]:
-        return {name: description for name, (_, _, description) in self._code_slices().items()}
+        return {name: f"categorical, {size} values" if categorical else
+                f"continuous, U(-1, 1), walked over {CONTINUOUS_WALK}"
+                for name, (_, size, categorical) in self._code_slices().items()}
 
     def vary_code(self, latents: torch.Tensor, code: str, steps: int) -> torch.Tensor:
-        start, size, description = self._code_slices()[code]
-        if description.startswith("categorical"):
+        start, size, categorical = self._code_slices()[code]
+        if categorical:
             values = torch.eye(size, device=latents.device, dtype=latents.dtype)  # one row per category
         else:
             values = torch.linspace(*CONTINUOUS_WALK, steps, device=latents.device, dtype=latents.dtype).unsqueeze(1)
@@ -187,8 +189,8 @@ class InfoGANLoss(ganzoo.Loss):
             raise ganzoo.GanzooError("the infogan loss needs the infogan architecture (model: {name: infogan})")
         return ctx.architecture
 
-    def _information(self, ctx, q, codes):
-        return information_loss(self._architecture(ctx), q, codes, self.options.categorical_weight,
+    def _information(self, architecture: InfoGAN, q: torch.Tensor, z: torch.Tensor):
+        return information_loss(architecture, q, architecture.split(z), self.options.categorical_weight,
                                 self.options.continuous_weight)
 
     def discriminator_loss(self, ctx):
@@ -196,7 +198,7 @@ class InfoGANLoss(ganzoo.Loss):
         src_real, _ = ctx.discriminator(ctx.real, ctx.labels)
         z = ctx.latent()
         src_fake, q = ctx.discriminator(ctx.generator(z, None).detach(), None)
-        info, accuracy = self._information(ctx, q, architecture.split(z))
+        info, accuracy = self._information(architecture, q, z)
         loss = (F.binary_cross_entropy_with_logits(src_real, torch.ones_like(src_real))
                 + F.binary_cross_entropy_with_logits(src_fake, torch.zeros_like(src_fake)) + info)
         return ganzoo.LossOutput(loss, {"d_real": torch.sigmoid(src_real.detach()).mean(),
@@ -207,5 +209,5 @@ class InfoGANLoss(ganzoo.Loss):
         architecture = self._architecture(ctx)
         z = ctx.latent()
         src, q = ctx.discriminator(ctx.generator(z, None), None)
-        info, _ = self._information(ctx, q, architecture.split(z))
+        info, _ = self._information(architecture, q, z)
         return ganzoo.LossOutput(F.binary_cross_entropy_with_logits(src, torch.ones_like(src)) + info)
