@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import struct
+import time
 from pathlib import Path
 
 from wandb.proto import wandb_internal_pb2
@@ -17,7 +18,22 @@ BLOCK = 32 * 1024
 HEADER = 7
 
 
-def read_records(path: Path) -> list[wandb_internal_pb2.Record]:
+def read_records(path: Path, timeout: float = 30.0) -> list[wandb_internal_pb2.Record]:
+    """Every record of a finished run. wandb's service process may still be writing the
+    file for a moment after the run's ``finish()`` returned, so this waits (up to
+    ``timeout`` seconds) for the run's last record, ``exit``."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            records = _parse(path)
+        except Exception:  # a record cut in the middle of being written
+            records = []
+        if any(r.WhichOneof("record_type") == "exit" for r in records) or time.monotonic() > deadline:
+            return records if records else _parse(path)
+        time.sleep(0.1)
+
+
+def _parse(path: Path) -> list[wandb_internal_pb2.Record]:
     raw = Path(path).read_bytes()
     assert raw[:4] == b":W&B", f"{path} is not a wandb run file"
     records, pending, position = [], b"", HEADER
