@@ -18,6 +18,7 @@ from ganzoo.components import (
 from ganzoo.errors import DatasetError, GanzooError
 from ganzoo.hookspecs import hookimpl
 from ganzoo.metrics import EvalData, EvaluationError, FeatureExtractor, Features, Metric, MetricContext
+from ganzoo.training_run import LatentSource, TrainingRun
 
 __version__ = "0.1.0"
 
@@ -34,12 +35,14 @@ __all__ = [
     "FeatureExtractor",
     "Features",
     "GanzooError",
+    "LatentSource",
     "Loss",
     "LossOutput",
     "Metric",
     "MetricContext",
     "Options",
     "StepContext",
+    "TrainingRun",
     "hookimpl",
 ]
 

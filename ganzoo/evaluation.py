@@ -20,8 +20,8 @@ import torch
 
 from ganzoo.components import Architecture, Callback, Data
 from ganzoo.errors import GanzooError, Problem, RecipeError, unknown_name_message
+from ganzoo.jsonl import append_row, keep_rows
 from ganzoo.metrics import EvalData, EvaluationError, FeatureExtractor, Metric, MetricContext
-from ganzoo.outputs import append_row, keep_rows
 from ganzoo.recipe import Recipe
 from ganzoo.registry import Registry
 from ganzoo.sampling import TrainedModel, class_labels, generate, load_dataset, to_data_format

@@ -9,7 +9,6 @@ to Weights & Biases.
 
 from __future__ import annotations
 
-import json
 import re
 import sys
 import time
@@ -19,10 +18,11 @@ from typing import TYPE_CHECKING, Any, Callable, Optional
 import torch
 from tqdm import tqdm
 
-from ganzoo.checkpoint import atomic_save, atomic_write
+from ganzoo.checkpoint import atomic_save
 from ganzoo.components import Callback
 from ganzoo.curves import draw_curves
 from ganzoo.errors import GanzooError
+from ganzoo.jsonl import append_row, keep_rows, read_metrics  # noqa: F401 - read_metrics: importable from here
 from ganzoo.video import make_video, resolve_format, sample_grids
 from ganzoo.visualize import save_samples
 
@@ -63,34 +63,6 @@ class ProgressBar(Callback):
 
     def _describe(self, trainer: "Trainer") -> None:
         self.bar.set_description(f"epoch {trainer.display_epoch}/{trainer.epochs}", refresh=False)
-
-
-def read_metrics(path: Path, up_to_step: Optional[int] = None) -> list[dict[str, float]]:
-    """The rows of a ``metrics.jsonl`` (those logged at or before ``up_to_step``); a line
-    cut short by a crash, or being written right now, is skipped."""
-    rows = []
-    if path.is_file():
-        for line in path.read_text(encoding="utf-8").splitlines():
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError:
-                continue
-            if up_to_step is None or row.get("step", 0) <= up_to_step:
-                rows.append(row)
-    return rows
-
-
-def append_row(path: Path, row: dict[str, Any]) -> None:
-    """Append one JSON line, written (and flushed) at once."""
-    with path.open("a", encoding="utf-8") as file:
-        file.write(json.dumps(row) + "\n")
-
-
-def keep_rows(path: Path, keep: Callable[[dict[str, Any]], bool]) -> None:
-    """Rewrite a JSON-lines file with only the rows ``keep`` accepts (a line cut short by a
-    crash is dropped), atomically."""
-    rows = [row for row in read_metrics(path) if keep(row)]
-    atomic_write(path, lambda file: file.write("".join(json.dumps(row) + "\n" for row in rows).encode("utf-8")))
 
 
 class MetricsLog(Callback):

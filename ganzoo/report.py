@@ -29,7 +29,7 @@ from tqdm import tqdm
 from ganzoo import __version__
 from ganzoo.curves import CURVES, LABELS, draw_curves
 from ganzoo.errors import GanzooError
-from ganzoo.outputs import read_metrics
+from ganzoo.jsonl import read_metrics
 from ganzoo.video import sample_grids
 
 VIDEO_NAMES = ("progress.mp4", "progress.gif")

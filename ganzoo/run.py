@@ -21,33 +21,16 @@ import torch
 
 from ganzoo.checkpoint import Checkpointer, latest_checkpoint
 from ganzoo.data import BatchStream, to_model_range
+from ganzoo.devices import select_device
 from ganzoo.distributed import World, device_for, from_environment, shutdown
 from ganzoo.errors import GanzooError
 from ganzoo.evaluation import EvaluateEvery, Evaluation, select_metrics
+from ganzoo.jsonl import read_metrics
 from ganzoo.optim import build_optimizer
-from ganzoo.outputs import (Curves, FinalWeights, MetricsLog, ProgressBar, ProgressVideo, SampleGrids, WandbLogger,
-                            read_metrics)
+from ganzoo.outputs import Curves, FinalWeights, MetricsLog, ProgressBar, ProgressVideo, SampleGrids, WandbLogger
 from ganzoo.recipe import Recipe, load_recipe, saved_recipe
 from ganzoo.registry import Registry
 from ganzoo.trainer import Trainer
-
-
-def select_device(name: str) -> torch.device:
-    """``auto`` picks cuda, then mps, then cpu; an explicit device must exist."""
-    if name == "auto":
-        if torch.cuda.is_available():
-            return torch.device("cuda")
-        if torch.backends.mps.is_available():
-            return torch.device("mps")
-        return torch.device("cpu")
-    device = torch.device(name)
-    if device.type == "cuda" and not torch.cuda.is_available():
-        raise GanzooError(f"device {name!r} was asked for, but CUDA is not available here; use device=auto or cpu")
-    if device.type == "cuda" and device.index is not None and device.index >= torch.cuda.device_count():
-        raise GanzooError(f"device {name!r} does not exist: {torch.cuda.device_count()} CUDA device(s) here")
-    if device.type == "mps" and not torch.backends.mps.is_available():
-        raise GanzooError("device 'mps' was asked for, but MPS is not available here; use device=auto or cpu")
-    return device
 
 
 def seed_everything(seed: int) -> None:

@@ -16,6 +16,7 @@ import torch
 from ganzoo.checkpoint import CheckpointError, atomic_write, latest_checkpoint
 from ganzoo.components import Architecture, Data, DataInfo
 from ganzoo.data import to_uint8
+from ganzoo.devices import select_device
 from ganzoo.errors import GanzooError
 from ganzoo.recipe import Recipe, load_recipe, saved_recipe
 from ganzoo.registry import Registry
@@ -54,8 +55,6 @@ def load_trained(path: Path, registry: Registry, overrides: Iterable[str] = (), 
 
     When the run kept other weights to sample from (an EMA of G), those are loaded, unless
     ``trained`` asks for the trained weights."""
-    from ganzoo.run import select_device  # run imports this module's neighbours; import late
-
     path = Path(path)
     if path.is_dir():
         folder = path
