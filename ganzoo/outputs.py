@@ -18,13 +18,13 @@ from typing import TYPE_CHECKING, Any, Callable, Optional
 import torch
 from tqdm import tqdm
 
-from ganzoo.checkpoint import atomic_save
 from ganzoo.components import Callback
 from ganzoo.curves import draw_curves
 from ganzoo.errors import GanzooError
 from ganzoo.jsonl import append_row, keep_rows, read_metrics  # noqa: F401 - read_metrics: importable from here
 from ganzoo.video import make_video, resolve_format, sample_grids
 from ganzoo.visualize import save_samples
+from ganzoo.weights import save_weights
 
 if TYPE_CHECKING:  # pragma: no cover
     from ganzoo.recipe import VideoSection, WandbSection
@@ -169,11 +169,8 @@ class SampleGrids(Callback):
 
 class FinalWeights(Callback):
     """Saves G, D and the loss state to ``weights.pt`` when training finishes: the file to
-    sample from. (An interrupted run is resumed from its checkpoints instead.)
-
-    ``generator`` holds the weights to sample from, ``generator_source`` says which they
-    are (``trained``, or the callback that keeps them, such as ``ema``), and in the latter
-    case ``trained_generator`` holds the trained weights as well."""
+    sample from. (An interrupted run is resumed from its checkpoints instead.) Its layout
+    is :mod:`ganzoo.weights`'s."""
 
     name = "final_weights"
 
@@ -184,21 +181,7 @@ class FinalWeights(Callback):
     def on_train_end(self, trainer: "Trainer") -> None:
         if trainer.status != "finished":
             return
-        name = "weights.pt"
-        source, sampler = trainer.sampling
-        state = {
-            "generator": sampler.state_dict(),
-            "generator_source": source,
-            **({"trained_generator": trainer.generator.state_dict()} if sampler is not trainer.generator else {}),
-            "discriminator": trainer.discriminator.state_dict(),
-            "loss": trainer.loss.state_dict(),
-            "step": trainer.step,
-            "epoch": trainer.epoch,
-            "status": trainer.status,
-            "data_info": trainer.data_info,
-        }
-        path = self.folder / name
-        atomic_save(state, path)  # never a half-written weights file
+        path = save_weights(trainer, self.folder)
         if self.on_saved:
             self.on_saved(path)
 

@@ -20,6 +20,7 @@ from ganzoo.devices import select_device
 from ganzoo.errors import GanzooError
 from ganzoo.recipe import Recipe, load_recipe, saved_recipe
 from ganzoo.registry import Registry
+from ganzoo.weights import FILE as WEIGHTS_FILE, generator_weights, load_weights
 
 
 @dataclass
@@ -59,7 +60,7 @@ def load_trained(path: Path, registry: Registry, overrides: Iterable[str] = (), 
     if path.is_dir():
         folder = path
         saved_recipe(folder)
-        source = folder / "weights.pt"
+        source = folder / WEIGHTS_FILE
         if not source.is_file():
             try:
                 source, _, _ = latest_checkpoint(folder)
@@ -72,7 +73,7 @@ def load_trained(path: Path, registry: Registry, overrides: Iterable[str] = (), 
     else:
         raise GanzooError(f"{path}: no such run folder or checkpoint")
     recipe = load_recipe(saved_recipe(folder), registry, overrides)
-    state = _load_weights(source)
+    state = load_weights(source)
     weights = state["trainer"] if "trainer" in state else state
     name, options = recipe.component("model")
     architecture = registry.get("architecture", name)(**options)
@@ -83,37 +84,14 @@ def load_trained(path: Path, registry: Registry, overrides: Iterable[str] = (), 
         info = load_dataset(recipe, registry).info
     device = device or select_device(recipe.config.device)
     generator = architecture.build_generator(info)
-    kind, generator_weights = _generator_weights(weights, trained)
+    kind, generator_state = generator_weights(weights, trained)
     try:
-        generator.load_state_dict(generator_weights)
+        generator.load_state_dict(generator_state)
     except (KeyError, RuntimeError) as error:
         raise GanzooError(f"{source} does not hold a generator for the recipe's model {name!r}: "
                           f"{str(error).splitlines()[0]}") from None
     return TrainedModel(folder, source, recipe, architecture, generator.to(device).eval(), info,
                         int(weights.get("step", 0)), device, kind)
-
-
-def _generator_weights(weights: dict, trained: bool) -> tuple[str, dict]:
-    """``(kind, state dict)`` of the generator to load from ``weights.pt`` or a checkpoint's
-    trainer state: the weights to sample from unless ``trained`` asks otherwise."""
-    if "generator_source" in weights:  # weights.pt
-        if trained and "trained_generator" in weights:
-            return "trained", weights["trained_generator"]
-        return weights["generator_source"], weights["generator"]
-    if "sampling_generator" in weights and not trained:  # a checkpoint of a run that keeps an EMA
-        return weights["sampling_source"], weights["sampling_generator"]
-    return "trained", weights["generator"]
-
-
-def _load_weights(path: Path) -> dict:
-    try:
-        state = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as error:
-        reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-        raise GanzooError(f"{path} cannot be loaded safely (truncated, corrupt or not ganzoo weights): {reason}") from None
-    if not isinstance(state, dict) or not ("generator" in state or "generator" in state.get("trainer", {})):
-        raise GanzooError(f"{path} holds no generator weights: not a ganzoo weights.pt or checkpoint")
-    return state
 
 
 def class_labels(architecture: Architecture, info: DataInfo, n: int, *, seed: int, class_index: Optional[int] = None,

@@ -29,6 +29,7 @@ from ganzoo.data import BatchStream
 from ganzoo.distributed import World
 from ganzoo.errors import GanzooError
 from ganzoo.rng import get_rng_state, set_rng_state
+from ganzoo.weights import sampling_state
 
 
 class DivergenceError(GanzooError):
@@ -328,7 +329,7 @@ class Trainer:
             "log_counts": dict(self._counts),
             "rng": get_rng_state(),
             "callbacks": self._callback_states(),
-            **self._sampling_state(),
+            **sampling_state(self),
         }
 
     def _callback_states(self) -> dict[str, dict]:
@@ -342,14 +343,6 @@ class Trainer:
                                   f"apart; list it once under callbacks")
             states[callback.name] = state
         return states
-
-    def _sampling_state(self) -> dict:
-        """The weights to sample from, when a callback keeps other weights than the
-        trained ones: readers of a checkpoint (``ganzoo sample``) need no callback."""
-        source, module = self.sampling
-        if module is self.generator:
-            return {}
-        return {"sampling_generator": module.state_dict(), "sampling_source": source}
 
     def load_state_dict(self, state: dict) -> None:
         self.generator.load_state_dict(state["generator"])
