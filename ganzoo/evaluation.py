@@ -23,7 +23,7 @@ from ganzoo.errors import GanzooError, Problem, RecipeError, unknown_name_messag
 from ganzoo.jsonl import append_row, keep_rows
 from ganzoo.metrics import EvalData, EvaluationError, FeatureExtractor, Metric, MetricContext
 from ganzoo.recipe import Recipe
-from ganzoo.registry import Registry
+from ganzoo.registry import Registry, split_name
 from ganzoo.sampling import TrainedModel, class_labels, generate, load_dataset, to_data_format
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -64,7 +64,8 @@ def select_metrics(registry: Registry, recipe: Recipe, data: Data, names: Option
         explicit = False
     metrics = []
     for spec in specs:
-        metric = registry.get("metric", spec["name"])(**{k: v for k, v in spec.items() if k != "name"})
+        name, options = split_name(spec)
+        metric = registry.get("metric", name)(**options)
         reason = metric.unsupported(data)
         if reason is None:
             metrics.append(metric)

@@ -27,7 +27,7 @@ from pydantic import (BaseModel, ConfigDict, Field, NonNegativeFloat, PositiveFl
 from ganzoo.components import Options
 from ganzoo.errors import GanzooError, Problem, RecipeError, unknown_name_message
 from ganzoo.optim import OPTIMIZERS
-from ganzoo.registry import Registry
+from ganzoo.registry import Registry, split_name
 
 COMMAND_LINE = "command line"
 
@@ -174,8 +174,7 @@ class Recipe:
 
     def component(self, section: str) -> tuple[str, dict[str, Any]]:
         """``(name, options)`` of a component section such as ``"loss"``."""
-        spec = dict(self.resolved[section])
-        return spec.pop("name"), spec
+        return split_name(self.resolved[section])
 
     def to_yaml(self) -> str:
         return yaml.safe_dump(self.resolved, sort_keys=False)
@@ -370,7 +369,7 @@ def _resolve(raw: Any, key: str, what: str, classes: dict[str, type[BaseModel]],
     schema validation reports that)."""
     if not (isinstance(raw, dict) and isinstance(raw.get("name"), str)):
         return None
-    name, options = raw["name"], {k: v for k, v in raw.items() if k != "name"}
+    name, options = split_name(raw)
     if name not in classes:
         problems.append(Problem(sources.of(f"{key}.name"), f"{key}.name", unknown_name_message(what, name, list(classes))))
         return dict(raw)
@@ -417,7 +416,7 @@ def _resolve_eval(section: Any, registry: Registry, sources: _Sources, problems:
     for name, options in extractors.items():
         spec = {"name": name, **(options if isinstance(options, dict) else {})}
         done = _resolve(spec, f"eval.extractors.{name}", "feature extractor", extractor_options, sources, problems)
-        resolved_extractors[name] = {k: v for k, v in (done or {}).items() if k != "name"}
+        resolved_extractors[name] = split_name(done)[1] if done else {}
     return {
         "metrics": [_resolve(spec, f"eval.metrics.{i}", "metric", metric_options, sources, problems)
                     for i, spec in enumerate(metrics)],

@@ -29,7 +29,7 @@ from ganzoo.jsonl import read_metrics
 from ganzoo.optim import build_optimizer
 from ganzoo.outputs import Curves, FinalWeights, MetricsLog, ProgressBar, ProgressVideo, SampleGrids, WandbLogger
 from ganzoo.recipe import Recipe, load_recipe, saved_recipe
-from ganzoo.registry import Registry
+from ganzoo.registry import Registry, split_name
 from ganzoo.trainer import Trainer
 
 
@@ -71,10 +71,10 @@ def build_trainer(recipe: Recipe, registry: Registry, world: World = World()) ->
     generator, discriminator = generator.to(device), discriminator.to(device)
     loss = build("loss", "loss").to(device)
     optim = recipe.resolved["optim"]
-    g_optimizer = build_optimizer(optim["generator"]["name"], _options(optim["generator"]), generator.parameters())
-    d_optimizer = build_optimizer(optim["discriminator"]["name"], _options(optim["discriminator"]), discriminator.parameters())
+    g_optimizer = build_optimizer(*split_name(optim["generator"]), generator.parameters())
+    d_optimizer = build_optimizer(*split_name(optim["discriminator"]), discriminator.parameters())
     train = config.train
-    callbacks = [registry.get("callback", spec["name"])(**_options(spec)) for spec in recipe.resolved["callbacks"]]
+    callbacks = [registry.get("callback", name)(**options) for name, options in map(split_name, recipe.resolved["callbacks"])]
     return Trainer(
         generator=generator,
         discriminator=discriminator,
@@ -101,10 +101,6 @@ def sync_batchnorm(network: torch.nn.Module, device: torch.device) -> torch.nn.M
         raise GanzooError("distributed.sync_batchnorm needs CUDA devices (PyTorch's SyncBatchNorm does not run on "
                           f"{device.type}); set it to false")
     return torch.nn.SyncBatchNorm.convert_sync_batchnorm(network)
-
-
-def _options(spec: dict) -> dict:
-    return {k: v for k, v in spec.items() if k != "name"}
 
 
 def new_run_folder(parent: Path, name: Optional[str], stem: str) -> Path:

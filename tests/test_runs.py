@@ -16,6 +16,7 @@ import torch
 import yaml
 
 from ganzoo.cli import main
+from ganzoo.registry import split_name
 from ganzoo.run import select_device
 from browser import open_page
 from conftest import REPO, SHARED_DATA, needs_shared_mnist, run_folder
@@ -133,8 +134,8 @@ def test_toy_ring_recipe_covers_every_mode(tmp_path):
     elapsed = time.monotonic() - started
     folder = run_folder(result.stdout)
     recipe = yaml.safe_load((folder / "recipe.yaml").read_text())
-    arch = VanillaMLP(**{k: v for k, v in recipe["model"].items() if k != "name"})
-    ring = Ring(**{k: v for k, v in recipe["data"].items() if k != "name"})
+    arch = VanillaMLP(**split_name(recipe["model"])[1])
+    ring = Ring(**split_name(recipe["data"])[1])
     generator = arch.build_generator(ring.load().info)
     generator.load_state_dict(torch.load(folder / "weights.pt", weights_only=True)["generator"])
     with torch.no_grad():
