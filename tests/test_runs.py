@@ -3,11 +3,7 @@ wandb run, reproducibility, progress output and interruption."""
 
 from __future__ import annotations
 
-import json
-import os
 import re
-import subprocess
-import sys
 import time
 
 import imageio_ffmpeg
@@ -19,21 +15,10 @@ from ganzoo.cli import main
 from ganzoo.registry import split_name
 from ganzoo.run import select_device
 from browser import open_page
-from conftest import REPO, SHARED_DATA, needs_shared_mnist, run_folder
+from conftest import SHARED_DATA, ganzoo, metrics, needs_shared_mnist, run_folder
 from wandb_reader import logged_artifacts, logged_config, logged_history, logged_summary
 
 SCALARS = {"d_loss", "g_loss", "d_real", "d_fake"}
-
-
-def ganzoo(*args, timeout=600, **kwargs):
-    """The installed command, as a user runs it."""
-    env = {**os.environ, "WANDB_SILENT": "true"}
-    return subprocess.run([sys.executable, "-m", "ganzoo", *args], capture_output=True, text=True,
-                          timeout=timeout, cwd=kwargs.pop("cwd", REPO), env=env, **kwargs)
-
-
-def metrics(folder):
-    return [json.loads(line) for line in (folder / "metrics.jsonl").read_text().splitlines()]
 
 
 def test_a_run_leaves_its_folder_and_an_offline_wandb_run(tmp_path, toy_recipe, capsys):
