@@ -369,7 +369,7 @@ def test_every_relative_link_exists(page):
 
 def test_readme_links_every_doc():
     linked = {(README.parent / link.split("#")[0]).resolve() for link in links(README)}
-    docs = set(p.resolve() for p in DOCS.glob("*.md"))
+    docs = {p.resolve() for p in DOCS.glob("*.md")}
     assert docs, "docs/ has no pages"
     assert docs <= linked, f"README.md does not link {sorted(p.name for p in docs - linked)}"
 

@@ -14,7 +14,7 @@ from ganzoo.weights import save_weights
 
 if TYPE_CHECKING:  # pragma: no cover
     from ganzoo.recipe import VideoSection
-    from ganzoo.trainer import Trainer
+    from ganzoo.training_run import TrainingRun
 
 
 class FinalWeights(Callback):
@@ -28,7 +28,7 @@ class FinalWeights(Callback):
         self.folder = folder
         self.on_saved = on_saved
 
-    def on_train_end(self, trainer: "Trainer") -> None:
+    def on_train_end(self, trainer: "TrainingRun") -> None:
         if trainer.status != "finished":
             return
         path = save_weights(trainer, self.folder)
@@ -55,7 +55,7 @@ class ProgressVideo(Callback):
         self.on_saved = on_saved
         self.format = resolve_format(settings.format)
 
-    def on_train_end(self, trainer: "Trainer") -> None:
+    def on_train_end(self, trainer: "TrainingRun") -> None:
         grids = sample_grids(self.folder / "samples")
         if trainer.status != "finished" or not grids:
             return

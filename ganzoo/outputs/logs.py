@@ -11,7 +11,7 @@ from ganzoo.curves import draw_curves
 from ganzoo.jsonl import append_row, keep_rows
 
 if TYPE_CHECKING:  # pragma: no cover
-    from ganzoo.trainer import Trainer
+    from ganzoo.training_run import TrainingRun
 
 
 class MetricsLog(Callback):
@@ -26,12 +26,12 @@ class MetricsLog(Callback):
     def __init__(self, path: Path) -> None:
         self.path = path
 
-    def on_train_start(self, trainer: "Trainer") -> None:
+    def on_train_start(self, trainer: "TrainingRun") -> None:
         if trainer.step and self.path.is_file():
             keep_rows(self.path, lambda row: row.get("step", 0) <= trainer.logged_through
                       or ("eval_n" in row and row["step"] <= trainer.step))
 
-    def on_log(self, trainer: "Trainer", scalars: dict[str, float]) -> None:
+    def on_log(self, trainer: "TrainingRun", scalars: dict[str, float]) -> None:
         append_row(self.path, scalars)
 
 
@@ -50,12 +50,12 @@ class Curves(Callback):
         self.drawn = 0  # rows in the last drawing
         self.last_draw = -float("inf")
 
-    def on_log(self, trainer: "Trainer", scalars: dict[str, float]) -> None:
+    def on_log(self, trainer: "TrainingRun", scalars: dict[str, float]) -> None:
         self.rows.append(scalars)
         if time.monotonic() - self.last_draw >= self.interval:
             self.draw()
 
-    def on_train_end(self, trainer: "Trainer") -> None:
+    def on_train_end(self, trainer: "TrainingRun") -> None:
         if len(self.rows) > self.drawn:
             self.draw()
 

@@ -9,7 +9,7 @@ from tqdm import tqdm
 from ganzoo.components import Callback
 
 if TYPE_CHECKING:  # pragma: no cover
-    from ganzoo.trainer import Trainer
+    from ganzoo.training_run import TrainingRun
 
 
 # How the progress bar and the console name the standard scalars.
@@ -25,23 +25,23 @@ class ProgressBar(Callback):
         self.disable = disable
         self.bar: Optional[tqdm] = None
 
-    def on_train_start(self, trainer: "Trainer") -> None:
+    def on_train_start(self, trainer: "TrainingRun") -> None:
         self.bar = tqdm(total=trainer.total_steps, initial=trainer.step, unit="step", dynamic_ncols=True, mininterval=0.5, disable=self.disable)
         self._describe(trainer)
 
-    def on_step_end(self, trainer: "Trainer") -> None:
+    def on_step_end(self, trainer: "TrainingRun") -> None:
         self.bar.update(1)
 
-    def on_epoch_end(self, trainer: "Trainer") -> None:
+    def on_epoch_end(self, trainer: "TrainingRun") -> None:
         self._describe(trainer)
 
-    def on_log(self, trainer: "Trainer", scalars: dict[str, float]) -> None:
+    def on_log(self, trainer: "TrainingRun", scalars: dict[str, float]) -> None:
         self.bar.set_postfix(
             {DISPLAY_NAMES[k]: f"{v:.3f}" for k, v in scalars.items() if k in DISPLAY_NAMES}, refresh=False
         )
 
-    def on_train_end(self, trainer: "Trainer") -> None:
+    def on_train_end(self, trainer: "TrainingRun") -> None:
         self.bar.close()
 
-    def _describe(self, trainer: "Trainer") -> None:
+    def _describe(self, trainer: "TrainingRun") -> None:
         self.bar.set_description(f"epoch {trainer.display_epoch}/{trainer.epochs}", refresh=False)

@@ -13,7 +13,7 @@ from ganzoo.errors import GanzooError
 
 if TYPE_CHECKING:  # pragma: no cover
     from ganzoo.recipe import WandbSection
-    from ganzoo.trainer import Trainer
+    from ganzoo.training_run import TrainingRun
 
 
 class WandbLogger(Callback):
@@ -35,7 +35,7 @@ class WandbLogger(Callback):
         self.step = 0  # the last step logged: media logged at the end go there too
         self.weights: Optional[Path] = None
 
-    def on_train_start(self, trainer: "Trainer") -> None:
+    def on_train_start(self, trainer: "TrainingRun") -> None:
         self.start()
 
     def start(self) -> None:
@@ -60,7 +60,7 @@ class WandbLogger(Callback):
                 f"needed) or wandb.mode=disabled, and check the WANDB_* environment variables."
             ) from None
 
-    def on_log(self, trainer: "Trainer", scalars: dict[str, float]) -> None:
+    def on_log(self, trainer: "TrainingRun", scalars: dict[str, float]) -> None:
         self._log({k: v for k, v in scalars.items() if k != "step"}, scalars["step"])
 
     def log_samples(self, step: int, path: Path) -> None:
@@ -87,7 +87,7 @@ class WandbLogger(Callback):
         """Remember ``weights.pt``; it is logged at the end."""
         self.weights = path
 
-    def on_train_end(self, trainer: "Trainer") -> None:
+    def on_train_end(self, trainer: "TrainingRun") -> None:
         if self.run is None:
             return
         if self.weights is not None:
@@ -98,7 +98,7 @@ class WandbLogger(Callback):
         })
         self.run.finish(exit_code=0 if trainer.status == "finished" else 1)
 
-    def _log_weights(self, trainer: "Trainer") -> None:
+    def _log_weights(self, trainer: "TrainingRun") -> None:
         """The weights as a ``model`` artifact. The file is not copied: the artifact points
         at it in the run folder, and ``wandb sync`` uploads it from there."""
         import wandb
