@@ -87,36 +87,41 @@ class Data:
     ``(N, D)`` used as they are. Keeping images as uint8 costs a quarter of the memory and
     avoids any per-sample Python work in the training loop.
 
-    ``condition`` is the optional per-sample condition, one entry per sample, in one of two
-    cases: class labels, an integer tensor ``(N,)`` with ``num_classes`` (given as
-    ``labels=``, the older name, or as ``condition=``), or images ``(N, C, H, W)`` stored
-    like the samples (``uint8``, scaled to the model range batch by batch; or ``float32``,
-    used as they are), the inputs of paired image-to-image data. The batch stream slices it
-    with the samples and the networks receive it as their second argument.
+    ``labels`` are the samples' classes (an integer tensor ``(N,)`` with ``num_classes``),
+    which metrics read. ``condition`` is what G and D are conditioned on, one entry per
+    sample, in one of two cases: class labels (by default the ``labels`` themselves: a
+    CGAN), or images ``(N, C, H, W)`` stored like the samples (``uint8``, scaled to the
+    model range batch by batch; or ``float32``, used as they are), the inputs of paired
+    image-to-image data. The batch stream slices the condition with the samples and the
+    networks receive it as their second argument.
     """
 
     samples: torch.Tensor
-    condition: Optional[torch.Tensor]
+    labels: Optional[torch.Tensor]
     num_classes: Optional[int]
     class_names: list[str]
     modes: Optional[torch.Tensor]
     """For a mixture of Gaussians: the ``(K, D)`` centres, which the ``modes`` metric counts."""
     mode_std: Optional[float]
     """For a mixture of Gaussians: the standard deviation of each component."""
+    condition: Optional[torch.Tensor]
 
     def __init__(self, samples: torch.Tensor, labels: Optional[torch.Tensor] = None, num_classes: Optional[int] = None,
                  class_names: Optional[list[str]] = None, modes: Optional[torch.Tensor] = None,
                  mode_std: Optional[float] = None, *, condition: Optional[torch.Tensor] = None) -> None:
-        if labels is not None and condition is not None:
-            raise ValueError("give the condition once: labels= (class labels) or condition=, not both")
+        if labels is None and condition is not None and condition.dim() == 1:
+            labels = condition  # a label condition is the samples' labels
         self.samples = samples
-        self.condition = labels if labels is not None else condition
+        self.labels = labels
         self.num_classes = num_classes
         self.class_names = list(class_names or [])
         self.modes = modes
         self.mode_std = mode_std
+        self.condition = condition if condition is not None else labels
         if self.samples.dtype not in (torch.uint8, torch.float32):
             raise TypeError(f"samples must be uint8 images or float32 points, got {self.samples.dtype}")
+        if self.labels is not None and len(self.labels) != len(self.samples):
+            raise ValueError(f"{len(self.labels)} labels for {len(self.samples)} samples")
         if self.condition is None:
             return
         if self.condition.dim() not in (1, 4):
@@ -125,8 +130,7 @@ class Data:
         if self.condition.dim() == 4 and self.condition.dtype not in (torch.uint8, torch.float32):
             raise TypeError(f"image conditions must be uint8 or float32, got {self.condition.dtype}")
         if len(self.condition) != len(self.samples):
-            what = "labels" if self.condition.dim() == 1 else "conditions"
-            raise ValueError(f"{len(self.condition)} {what} for {len(self.samples)} samples")
+            raise ValueError(f"{len(self.condition)} conditions for {len(self.samples)} samples")
 
     def __len__(self) -> int:
         return len(self.samples)
@@ -137,11 +141,6 @@ class Data:
         if self.condition is None:
             return None
         return "labels" if self.condition.dim() == 1 else "images"
-
-    @property
-    def labels(self) -> Optional[torch.Tensor]:
-        """The condition when it is class labels (what label-reading metrics need), else None."""
-        return self.condition if self.condition_kind == "labels" else None
 
     @property
     def is_image(self) -> bool:

@@ -65,7 +65,7 @@ class BatchStream:
 
     @property
     def labels(self) -> Optional[torch.Tensor]:
-        """The condition when it is class labels, else None."""
+        """The condition when it is class labels (the grids cycle through them), else None."""
         return self.condition if self.data.condition_kind == "labels" else None
 
     def __len__(self) -> int:

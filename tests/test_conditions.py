@@ -15,6 +15,9 @@ def test_image_conditions_are_sliced_with_the_samples_and_scaled_like_them():
     data = ganzoo.Data(targets, condition=inputs)
     assert data.condition_kind == "images" and data.labels is None
     assert data.info == ganzoo.DataInfo(shape=(3, 4, 4), condition_shape=(1, 4, 4))
+    # Paired data may still say which class each target is (for metrics); the networks get the images.
+    labelled = ganzoo.Data(targets, torch.arange(12) % 2, 2, condition=inputs)
+    assert labelled.condition is inputs and labelled.info.condition_kind == "images"
     stream = BatchStream(data, batch_size=5, device=CPU)
     assert stream.labels is None
     for real, condition in stream.epoch():
@@ -41,7 +44,7 @@ def test_data_info_round_trips_through_plain_values():
 
 
 @pytest.mark.parametrize("kwargs, message", [
-    ({"labels": torch.zeros(3, dtype=torch.int64), "condition": torch.zeros(3, dtype=torch.int64)}, "not both"),
+    ({"condition": torch.zeros(3, dtype=torch.int64)}, "3 labels for 4 samples"),
     ({"condition": torch.zeros(3, 2)}, "class labels"),
     ({"condition": torch.zeros(3, 1, 2, 2, dtype=torch.int64)}, "uint8 or float32"),
     ({"condition": torch.zeros(2, 1, 2, 2)}, "2 conditions for 4 samples"),
