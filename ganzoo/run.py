@@ -30,6 +30,7 @@ from ganzoo.optim import build_optimizer
 from ganzoo.outputs import Curves, FinalWeights, MetricsLog, ProgressBar, ProgressVideo, SampleGrids, WandbLogger
 from ganzoo.recipe import Recipe, load_recipe, saved_recipe
 from ganzoo.registry import Registry, split_name
+from ganzoo.sampling import preview_pairs
 from ganzoo.trainer import Trainer
 
 
@@ -156,7 +157,7 @@ def run_recipe(recipe: Recipe, registry: Registry, *, progress: bool = True) -> 
         evaluation = _evaluation(recipe, registry, trainer, progress)  # a metric that cannot run fails before the folder exists
         folder = new_run_folder(Path(config.run.dir), config.run.name, recipe.stem)
         (folder / "recipe.yaml").write_text(recipe.to_yaml(), encoding="utf-8")
-        return _train(recipe, trainer, folder, progress, evaluation)
+        return _train(recipe, trainer, folder, progress, evaluation, preview_pairs(recipe, registry, trainer.batches.data))
 
 
 def resume_run(folder: Path, registry: Registry, overrides: Iterable[str] = (), *, progress: bool = True) -> Run:
@@ -176,7 +177,8 @@ def resume_run(folder: Path, registry: Registry, overrides: Iterable[str] = (), 
         if overrides:
             (folder / "recipe.yaml").write_text(recipe.to_yaml(), encoding="utf-8")
         print(f"ganzoo: resuming {folder} from {path.name} (step {trainer.step})", file=sys.stderr)
-        return _train(recipe, trainer, folder, progress, _evaluation(recipe, registry, trainer, progress))
+        return _train(recipe, trainer, folder, progress, _evaluation(recipe, registry, trainer, progress),
+                      preview_pairs(recipe, registry, trainer.batches.data))
 
 
 @contextlib.contextmanager
@@ -211,7 +213,7 @@ def _evaluation(recipe: Recipe, registry: Registry, trainer: Trainer, progress: 
 
 
 def _train(recipe: Recipe, trainer: Trainer, folder: Optional[Path], progress: bool,
-           evaluation: Optional[Evaluation] = None) -> Run:
+           evaluation: Optional[Evaluation] = None, pairs: Optional[tuple[torch.Tensor, torch.Tensor]] = None) -> Run:
     """Attach the outputs, train, and turn a clean stop on a signal into RunInterrupted.
     Without a ``folder`` (ranks other than 0), nothing is written: only the recipe's
     own callbacks run."""
@@ -234,7 +236,7 @@ def _train(recipe: Recipe, trainer: Trainer, folder: Optional[Path], progress: b
         *([EvaluateEvery(folder, evaluation, config.eval.every)] if evaluation else []),
         Curves(folder / "curves", config.video.curves_interval, history=read_metrics(folder / "metrics.jsonl", trainer.logged_through)),
         SampleGrids(folder / "samples", config.train.sample_every, config.train.num_samples, config.seed, real,
-                    on_saved=wandb.log_samples if wandb else None),
+                    on_saved=wandb.log_samples if wandb else None, pairs=pairs),
         checkpoints,
         FinalWeights(folder, on_saved=wandb.log_weights if wandb else None),
         # After the final grid (the video's last frame) and after the weights are safe.

@@ -15,7 +15,7 @@ import torch
 
 from ganzoo.checkpoint import CheckpointError, atomic_write, latest_checkpoint
 from ganzoo.components import Architecture, Data, DataInfo
-from ganzoo.data import to_uint8
+from ganzoo.data import to_model_range, to_uint8
 from ganzoo.devices import select_device
 from ganzoo.errors import GanzooError
 from ganzoo.recipe import Recipe, load_recipe, saved_recipe
@@ -46,6 +46,34 @@ def load_dataset(recipe: Recipe, registry: Registry, **overrides: object) -> Dat
     """The recipe's dataset, loaded (``overrides`` replace some of its options)."""
     name, options = recipe.component("data")
     return registry.get("dataset", name)(**{**options, **overrides}).load()
+
+
+def load_split(recipe: Recipe, registry: Registry, split: str) -> Optional[Data]:
+    """The recipe's dataset with ``split`` (``"test"``) in place of its own, or None when
+    the dataset has no ``split`` option or that split cannot be loaded."""
+    name, _ = recipe.component("data")
+    if "split" not in registry.get("dataset", name).Options.model_fields:
+        return None
+    try:
+        return load_dataset(recipe, registry, split=split)
+    except (GanzooError, ValueError):
+        return None
+
+
+PREVIEW_PAIRS = 8
+"""How many (condition, output, target) rows a sample grid of paired data shows."""
+
+
+def preview_pairs(recipe: Recipe, registry: Registry, data: Data,
+                  n: int = PREVIEW_PAIRS) -> Optional[tuple[torch.Tensor, torch.Tensor]]:
+    """For paired data (image conditions): the first ``n`` ``(conditions, targets)`` of the
+    held-out split (the training data when there is none), in the model range on the
+    CPU, for the sample grids. None for any other data."""
+    if data.condition_kind != "images":
+        return None
+    held_out = load_split(recipe, registry, "test") if recipe.component("data")[1].get("split") != "test" else None
+    source = held_out if held_out is not None and held_out.condition is not None else data
+    return to_model_range(torch.as_tensor(source.condition)[:n]), to_model_range(source.samples[:n])
 
 
 def load_trained(path: Path, registry: Registry, overrides: Iterable[str] = (), device: Optional[torch.device] = None,
@@ -79,7 +107,7 @@ def load_trained(path: Path, registry: Registry, overrides: Iterable[str] = (), 
     architecture = registry.get("architecture", name)(**options)
     saved_info = state.get("data_info")
     if saved_info:
-        info = DataInfo(shape=tuple(saved_info["shape"]), num_classes=saved_info["num_classes"])
+        info = DataInfo.from_dict(saved_info)
     else:  # written before weights carried the data's shape: ask the dataset
         info = load_dataset(recipe, registry).info
     device = device or select_device(recipe.config.device)

@@ -125,10 +125,9 @@ class Trainer:
 
     @property
     def data_info(self) -> dict:
-        """The data's shape and class count as plain values: saved with the weights, so that
+        """The data's shape and condition as plain values: saved with the weights, so that
         ``ganzoo sample`` can rebuild the generator without loading the dataset."""
-        info = self.batches.data.info
-        return {"shape": list(info.shape), "num_classes": info.num_classes}
+        return self.batches.data.info.as_dict()
 
     @property
     def sampling(self) -> tuple[str, torch.nn.Module]:
@@ -189,8 +188,8 @@ class Trainer:
         if self._order is None:
             self._order = self.batches.new_order()
         shard = (self.world.rank, self.world.size)
-        for real, labels in self.batches.batches(self._order, start=self._position):
-            ctx = StepContext(real, labels, self._g, self._d, self.architecture, self.step, shard)
+        for real, condition in self.batches.batches(self._order, start=self._position):
+            ctx = StepContext(real, condition, self._g, self._d, self.architecture, self.step, shard)
             if self._position % self.d_steps == 0:
                 self._device_step.fill_(self.step + 1)  # no synchronisation: a device-side fill
             self._discriminator_step(ctx)
