@@ -74,11 +74,22 @@ def _parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--trained", action="store_true", help=TRAINED_HELP)
     evaluate.add_argument("--no-progress", action="store_true", help="hide progress bars")
 
-    report = commands.add_parser("report", help="write one HTML page that shows runs side by side")
-    report.add_argument("runs", nargs="+", metavar="RUN", help="run folders, as `ganzoo run` prints them")
+    report = commands.add_parser("report", help="write one HTML page that shows runs side by side (and a W&B Report)")
+    report.add_argument("runs", nargs="*", metavar="RUN", help="run folders, as `ganzoo run` prints them")
     report.add_argument("--out", default="report.html", metavar="PATH",
                         help="where to write the page (default: report.html in the current directory)")
     report.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    report.add_argument("--wandb", metavar="ENTITY/PROJECT", type=_wandb_target,
+                        help="also build a W&B Report in this project: its specification goes next to the page "
+                             "(report.wandb.json), then it is saved and its URL printed")
+    report.add_argument("--group", help="with --wandb: the runs of this wandb group (of the RUNs given, those in it)")
+    report.add_argument("--tag", action="append", default=[], dest="tags", metavar="TAG",
+                        help="with --wandb: the runs with this wandb tag (repeat for several: runs with all of them)")
+    report.add_argument("--dry-run", action="store_true", help="with --wandb: write the specification, do not save")
+    report.add_argument("--from-spec", metavar="FILE", help="with --wandb: save the report a specification file describes")
+    report.add_argument("--timeout", type=float, default=30.0, metavar="SECONDS",
+                        help="with --wandb: give up saving after this long (default 30)")
+    report.set_defaults(usage_error=report.error)
 
     plugins = commands.add_parser("plugins", help="list installed plugins, their components and options")
     plugins.add_argument("--json", action="store_true", help="machine-readable output")
@@ -185,6 +196,12 @@ def _check(args: argparse.Namespace, registry: Registry) -> int:
     return 0
 
 
+def _wandb_target(text: str) -> str:
+    from ganzoo.wandb_report import wandb_target  # the report's module: only when the option is used
+
+    return wandb_target(text)
+
+
 def _positive(text: str) -> int:
     value = int(text)
     if value <= 0:
@@ -267,12 +284,53 @@ def _eval(args: argparse.Namespace, registry: Registry) -> int:
 
 
 def _report(args: argparse.Namespace, registry: Registry) -> int:
-    from pathlib import Path
-
     from ganzoo.report import build_report
 
+    wandb_only = ("--group", args.group), ("--tag", args.tags), ("--dry-run", args.dry_run), ("--from-spec", args.from_spec)
+    if not args.wandb and any(value for _, value in wandb_only):
+        args.usage_error(f"{next(flag for flag, value in wandb_only if value)} needs --wandb ENTITY/PROJECT")
+    if not args.runs and not (args.wandb and (args.group or args.tags or args.from_spec)):
+        args.usage_error("the following arguments are required: RUN (or, with --wandb, --group, --tag or --from-spec)")
+    if args.wandb:
+        return _wandb_report(args)
     out = build_report([Path(run) for run in args.runs], Path(args.out), progress=not args.no_progress)
     print(f"report: {out}")
+    return 0
+
+
+def _wandb_report(args: argparse.Namespace) -> int:
+    """``report --wandb``: the HTML page and the W&B Report's specification, then the save.
+    A run the report cannot use is exit 2; a failed save exit 1, with the spec kept."""
+    from ganzoo.report import build_report
+    from ganzoo.wandb_report import (ReportUsageError, build_spec, load_wandb_run, parse_target, publish, read_spec,
+                                     save_later_command, select_runs, spec_path, write_spec)
+
+    try:
+        entity, project = parse_target(args.wandb)
+        if args.from_spec:
+            if args.runs or args.group or args.tags:
+                raise ReportUsageError("--from-spec saves the specification as it is: give no RUN, --group or --tag")
+            spec, written = read_spec(Path(args.from_spec), entity, project), Path(args.from_spec)
+        else:
+            runs = [load_wandb_run(Path(run)) for run in args.runs]
+            chosen = select_runs(runs, args.group, args.tags)
+            if runs and not chosen:
+                raise ReportUsageError(f"unknown run: none of the {len(runs)} run(s) given is in "
+                                       f"{'group ' + repr(args.group) if args.group else ''}"
+                                       f"{' and ' if args.group and args.tags else ''}"
+                                       f"{'tagged ' + ', '.join(args.tags) if args.tags else ''}")
+            spec = build_spec(chosen, entity, project, group=args.group, tags=args.tags)
+            if chosen:
+                print(f"report: {build_report([run.folder for run in chosen], Path(args.out), progress=not args.no_progress)}")
+            written = write_spec(spec, spec_path(Path(args.out)))
+            print(f"W&B report specification: {written}")
+    except ReportUsageError as error:
+        print(f"ganzoo report: {error}", file=sys.stderr)
+        return 2
+    if args.dry_run:
+        print(f"dry run: not saved. To save it: {save_later_command(spec, written)}")
+        return 0
+    print(f"W&B report: {publish(spec, written, timeout=args.timeout)}")
     return 0
 
 
