@@ -59,8 +59,9 @@ def main() -> None:
     parser.add_argument("--grids", type=Path, default=REPO / "docs" / "zoo", help="where the 8x8 grids go")
     parser.add_argument("--variants", nargs="+", default=VARIANTS)
     parser.add_argument("--out", type=Path, help="also write the table, commands and raw results here")
-    parser.add_argument("--wandb", type=wandb_target, metavar="ENTITY/PROJECT", help="log the runs offline to this W&B project and build "
-                        "the zoo's W&B Report (its spec and HTML page go to --runs; see docs/report.md)")
+    parser.add_argument("--wandb", type=wandb_target, metavar="ENTITY/PROJECT",
+                        help="log the runs offline to this W&B project and build the zoo's W&B Report "
+                             "(its spec and HTML page go to --runs; see docs/report.md)")
     args = parser.parse_args()
 
     rows, commands, zoo_runs = [], [], []

@@ -286,7 +286,8 @@ def _eval(args: argparse.Namespace, registry: Registry) -> int:
 def _report(args: argparse.Namespace, registry: Registry) -> int:
     from ganzoo.report import build_report
 
-    wandb_only = ("--group", args.group), ("--tag", args.tags), ("--dry-run", args.dry_run), ("--from-spec", args.from_spec)
+    wandb_only = (("--group", args.group), ("--tag", args.tags), ("--dry-run", args.dry_run),
+                  ("--from-spec", args.from_spec))
     if not args.wandb and any(value for _, value in wandb_only):
         args.usage_error(f"{next(flag for flag, value in wandb_only if value)} needs --wandb ENTITY/PROJECT")
     if not args.runs and not (args.wandb and (args.group or args.tags or args.from_spec)):
@@ -299,39 +300,11 @@ def _report(args: argparse.Namespace, registry: Registry) -> int:
 
 
 def _wandb_report(args: argparse.Namespace) -> int:
-    """``report --wandb``: the HTML page and the W&B Report's specification, then the save.
-    A run the report cannot use is exit 2; a failed save exit 1, with the spec kept."""
-    from ganzoo.report import build_report
-    from ganzoo.wandb_report import (ReportUsageError, build_spec, load_wandb_run, parse_target, publish, read_spec,
-                                     save_later_command, select_runs, spec_path, write_spec)
+    from ganzoo.wandb_report import report_command
 
-    try:
-        entity, project = parse_target(args.wandb)
-        if args.from_spec:
-            if args.runs or args.group or args.tags:
-                raise ReportUsageError("--from-spec saves the specification as it is: give no RUN, --group or --tag")
-            spec, written = read_spec(Path(args.from_spec), entity, project), Path(args.from_spec)
-        else:
-            runs = [load_wandb_run(Path(run)) for run in args.runs]
-            chosen = select_runs(runs, args.group, args.tags)
-            if runs and not chosen:
-                raise ReportUsageError(f"unknown run: none of the {len(runs)} run(s) given is in "
-                                       f"{'group ' + repr(args.group) if args.group else ''}"
-                                       f"{' and ' if args.group and args.tags else ''}"
-                                       f"{'tagged ' + ', '.join(args.tags) if args.tags else ''}")
-            spec = build_spec(chosen, entity, project, group=args.group, tags=args.tags)
-            if chosen:
-                print(f"report: {build_report([run.folder for run in chosen], Path(args.out), progress=not args.no_progress)}")
-            written = write_spec(spec, spec_path(Path(args.out)))
-            print(f"W&B report specification: {written}")
-    except ReportUsageError as error:
-        print(f"ganzoo report: {error}", file=sys.stderr)
-        return 2
-    if args.dry_run:
-        print(f"dry run: not saved. To save it: {save_later_command(spec, written)}")
-        return 0
-    print(f"W&B report: {publish(spec, written, timeout=args.timeout)}")
-    return 0
+    return report_command([Path(run) for run in args.runs], target=args.wandb, out=Path(args.out), group=args.group,
+                          tags=args.tags, dry_run=args.dry_run, from_spec=args.from_spec, timeout=args.timeout,
+                          progress=not args.no_progress)
 
 
 def type_name(annotation: object) -> str:

@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 import os
 import socket
+import sys
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,7 +30,7 @@ from ganzoo.curves import CURVES, LABELS
 from ganzoo.errors import GanzooError
 from ganzoo.evaluation import RECORD_FILE
 from ganzoo.outputs import read_metrics
-from ganzoo.report import differing_keys, flatten, load_run
+from ganzoo.report import build_report, differing_keys, flatten, load_run
 
 SPEC_FORMAT = "ganzoo-wandb-report"
 SPEC_VERSION = 1
@@ -126,7 +127,8 @@ def select_runs(runs: Sequence[WandbRun], group: Optional[str], tags: Sequence[s
 # --------------------------------------------------------------------------- the specification
 
 
-def runset(name: str, *, ids: Sequence[str] = (), group: Optional[str] = None, tags: Sequence[str] = ()) -> dict[str, Any]:
+def runset(name: str, *, ids: Sequence[str] = (), group: Optional[str] = None,
+           tags: Sequence[str] = ()) -> dict[str, Any]:
     """The runs a panel grid shows: by wandb run id, group and tags (all that are given)."""
     return {"name": name, "ids": list(ids), "group": group, "tags": list(tags)}
 
@@ -189,14 +191,15 @@ def comparison_panels(keys: Sequence[str], summary: Sequence[str]) -> list[dict[
     differ, then the final losses and evaluation values."""
     columns = [{"config": key} for key in keys] + [{"summary": key} for key in ("d_loss", "g_loss", *summary)]
     return [{"type": "run_comparer", "diff_only": True},
-            {"type": "parallel_coordinates", "title": "recipe keys that differ, and the final values", "columns": columns}]
+            {"type": "parallel_coordinates", "title": "recipe keys that differ, and the final values",
+             "columns": columns}]
 
 
 def describe(runs: Sequence[WandbRun], keys: Sequence[str]) -> tuple[str, str]:
     """A title and a short description, from the runs' recipes and what differs between them."""
     flats = [flatten(run.recipe) for run in runs]
-    setups = dict.fromkeys(
-        f"{flat.get('model.name', '?')} + {flat.get('loss.name', '?')} on {flat.get('data.name', '?')}" for flat in flats)
+    setups = dict.fromkeys(f"{f.get('model.name', '?')} + {f.get('loss.name', '?')} on {f.get('data.name', '?')}"
+                           for f in flats)
     title = " / ".join(setups)
     if keys:
         title += f": {', '.join(keys)}"
@@ -204,7 +207,8 @@ def describe(runs: Sequence[WandbRun], keys: Sequence[str]) -> tuple[str, str]:
         title = title[: TITLE_LIMIT - 3] + "..."
     text = f"{len(runs)} ganzoo run(s): {', '.join(run.name for run in runs)}."
     if keys:
-        values = "; ".join(f"{key} = " + " / ".join(json.dumps(flat.get(key), default=str) for flat in flats) for key in keys)
+        values = "; ".join(f"{key} = " + " / ".join(json.dumps(flat.get(key), default=str) for flat in flats)
+                           for key in keys)
         text += f" They differ in {values}."
     elif len(runs) > 1:
         text += " Their recipes are identical (apart from where the runs are written)."
@@ -260,7 +264,8 @@ def build_zoo_spec(variants: Sequence[tuple[str, WandbRun]], entity: str, projec
         {"type": "heading", "text": "Final values"},
         {"type": "markdown", "text": final_values_table(variants, summary)},
         {"type": "heading", "text": "All variants"},
-        {"type": "panels", "runset": everyone, "panels": [*evaluations, *comparison_panels(report_keys(runs), summary)]},
+        {"type": "panels", "runset": everyone,
+         "panels": [*evaluations, *comparison_panels(report_keys(runs), summary)]},
     ]
     for variant, members in by_variant.items():
         own_evaluations, own_summary = evaluation_panels(members)
@@ -321,7 +326,8 @@ def read_spec(path: Path, entity: Optional[str] = None, project: Optional[str] =
     if not isinstance(spec, dict) or spec.get("format") != SPEC_FORMAT:
         raise GanzooError(f"{path} is not a ganzoo report specification (no \"format\": \"{SPEC_FORMAT}\")")
     if spec.get("version") != SPEC_VERSION:
-        raise GanzooError(f"{path}: specification version {spec.get('version')!r}; this ganzoo reads version {SPEC_VERSION}")
+        raise GanzooError(f"{path}: specification version {spec.get('version')!r}; "
+                          f"this ganzoo reads version {SPEC_VERSION}")
     if entity and project:
         spec = {**spec, "entity": entity, "project": project}
     return spec
@@ -378,10 +384,17 @@ def to_wandb_report(spec: dict[str, Any]) -> Any:
 
 
 def wandb_host() -> str:
-    """The W&B server's API URL: ``WANDB_BASE_URL``, else wandb's setting."""
-    import wandb
+    """The W&B server's API URL, found as ``wandb.Api`` finds it: ``WANDB_BASE_URL``, else
+    wandb's settings (``wandb login --host`` writes them), else wandb's default."""
+    try:
+        from wandb import env
+        from wandb.sdk import wandb_setup
 
-    return os.environ.get("WANDB_BASE_URL") or str(wandb.Settings().base_url)
+        return str(env.get_base_url(wandb_setup.singleton().settings.base_url)).rstrip("/")
+    except (ImportError, AttributeError):  # another wandb
+        import wandb
+
+        return (os.environ.get("WANDB_BASE_URL") or str(wandb.Settings().base_url)).rstrip("/")
 
 
 def check_login(host: str) -> None:
@@ -407,7 +420,8 @@ def check_network(host: str, timeout: float) -> None:
     try:
         socket.create_connection((url.hostname or host, port), timeout=timeout).close()
     except OSError as error:
-        raise SaveError(f"no network: cannot reach W&B at {host} ({_one_line(error) or type(error).__name__})") from None
+        reason = _one_line(error) or type(error).__name__
+        raise SaveError(f"no network: cannot reach W&B at {host} ({reason})") from None
 
 
 def save_report(spec: dict[str, Any], *, timeout: float = 30.0) -> str:
@@ -451,6 +465,46 @@ def publish(spec: dict[str, Any], written: Path, *, timeout: float = 30.0) -> st
                         f"{save_later_command(spec, written)}") from None
 
 
+# --------------------------------------------------------------------------- the command
+
+
+def report_command(folders: Sequence[Path], *, target: str, out: Path, group: Optional[str] = None,
+                   tags: Sequence[str] = (), dry_run: bool = False, from_spec: Optional[str] = None,
+                   timeout: float = 30.0, progress: bool = True) -> int:
+    """``ganzoo report --wandb``: the HTML page and the specification next to it, then the
+    save (or, with ``from_spec``, the save of a specification written before). Returns the
+    exit status: 2 for a run or an argument the report cannot use, printed as one line; a
+    failed save raises :class:`SaveError` (exit 1), the specification kept."""
+    try:
+        entity, project = parse_target(target)
+        if timeout <= 0:
+            raise ReportUsageError(f"--timeout must be a positive number of seconds, got {timeout:g}")
+        if from_spec:
+            if folders or group or tags:
+                raise ReportUsageError("--from-spec saves the specification as it is: give no RUN, --group or --tag")
+            spec, written = read_spec(Path(from_spec), entity, project), Path(from_spec)
+        else:
+            runs = [load_wandb_run(folder) for folder in folders]
+            chosen = select_runs(runs, group, tags)
+            if runs and not chosen:
+                wanted = " and ".join([f"in group {group!r}"] * bool(group)
+                                      + [f"tagged {', '.join(tags)}"] * bool(tags))
+                raise ReportUsageError(f"unknown run: none of the {len(runs)} run(s) given is {wanted}")
+            spec = build_spec(chosen, entity, project, group=group, tags=tags)
+            if chosen:
+                print(f"report: {build_report([run.folder for run in chosen], out, progress=progress)}")
+            written = write_spec(spec, spec_path(out))
+            print(f"W&B report specification: {written}")
+    except ReportUsageError as error:
+        print(f"ganzoo report: {error}", file=sys.stderr)
+        return 2
+    if dry_run:
+        print(f"dry run: not saved. To save it: {save_later_command(spec, written)}")
+        return 0
+    print(f"W&B report: {publish(spec, written, timeout=timeout)}")
+    return 0
+
+
 # --------------------------------------------------------------------------- the zoo
 
 
@@ -468,10 +522,6 @@ def report_zoo(target: str, variants: Sequence[tuple[str, Path]], html: Path, *,
     """``bench/zoo_results.py --wandb``: the zoo's HTML page, its W&B Report's specification
     next to it, and the save. Prints what it wrote; a failed save is one line on standard
     error and exit status 1 (the bench's table is written by then)."""
-    import sys
-
-    from ganzoo.report import build_report
-
     entity, project = parse_target(target)
     runs = [(variant, load_wandb_run(folder)) for variant, folder in variants]
     spec = build_zoo_spec(runs, entity, project)

@@ -166,9 +166,10 @@ def test_group_and_tag_select_runs(runs, tmp_path, capsys):
 
 
 def test_group_tags_and_notes_from_the_command_line_reach_the_wandb_run(runs):
-    for folder, tag, name in zip(runs, "ab", ("first", "second")):
+    for folder, tag, name in zip(runs, "ab", ("first", "second"), strict=True):
         (record,) = [r.run for r in read_records(wandb_file(folder)) if r.WhichOneof("record_type") == "run"]
-        assert record.run_group == "compare" and list(record.tags) == [tag, "both"] and record.notes == f"the {name} run"
+        assert record.run_group == "compare" and list(record.tags) == [tag, "both"]
+        assert record.notes == f"the {name} run"
 
 
 def one_line_failure(capsys, args: list[str], status: int) -> str:
@@ -182,7 +183,8 @@ def one_line_failure(capsys, args: list[str], status: int) -> str:
 
 def test_without_a_login_the_spec_is_kept_and_the_error_is_one_line(runs, tmp_path, capsys, offline):
     out = tmp_path / "r.html"
-    err = one_line_failure(capsys, ["report", *map(str, runs), "--wandb", TARGET, "--out", str(out), "--no-progress"], 1)
+    args = ["report", *map(str, runs), "--wandb", TARGET, "--out", str(out), "--no-progress"]
+    err = one_line_failure(capsys, args, 1)
     spec = tmp_path / "r.wandb.json"
     assert "not logged in to W&B" in err and f"--from-spec {spec}" in err
     assert out.is_file() and json.loads(spec.read_text())["runs"]
@@ -233,7 +235,7 @@ def test_the_zoo_report_has_a_section_per_variant_and_a_table(runs, tmp_path, ca
     assert spec == build_zoo_spec([(v, load_wandb_run(f)) for v, f in variants], *TARGET.split("/"))
     sections = [(index, block["variant"]) for index, block in enumerate(spec["blocks"]) if "variant" in block]
     assert [variant for _, variant in sections] == [variant for variant, _ in variants]
-    for (index, variant), folder in zip(sections, runs):
+    for (index, _), folder in zip(sections, runs, strict=True):
         grid = spec["blocks"][index + 1]
         assert grid["type"] == "panels" and grid["runset"]["ids"] == [offline_run_id(folder)]
     (table,) = [block["text"] for block in spec["blocks"] if block["type"] == "markdown"]
