@@ -136,8 +136,9 @@ def test_the_spec_of_two_runs_that_differ_in_one_key(runs, tmp_path, capsys):
     assert all(panel["axis"] == "step" for panel in browsers)
 
 
-def test_the_spec_becomes_a_wandb_workspaces_report_without_network(runs, tmp_path, capsys):
+def test_the_spec_becomes_a_wandb_workspaces_report_without_network(runs, tmp_path, capsys, monkeypatch):
     import wandb_workspaces.reports.v2 as wr
+    import wandb_workspaces.reports.v2.interface as interface
 
     spec = dry_run(capsys, *map(str, runs), "--out", str(tmp_path / "r.html"))
     report = to_wandb_report(spec)
@@ -148,6 +149,17 @@ def test_the_spec_becomes_a_wandb_workspaces_report_without_network(runs, tmp_pa
     assert {wr.LinePlot, wr.MediaBrowser, wr.RunComparer, wr.ParallelCoordinatesPlot} <= kinds
     (runset,) = grids[0].runsets
     assert (runset.entity, runset.project) == (report.entity, report.project) and runset.filters
+
+    # What save() would send: the project's id is the one thing looked up on W&B.
+    monkeypatch.setattr(interface, "_get_api", lambda: None)
+    monkeypatch.setattr(interface, "execute_graphql", lambda api, query, variables: {"project": {"internalId": "p1"}})
+    sent = json.loads(report._to_model().spec.model_dump_json(by_alias=True, exclude_none=True))
+    grid = next(block for block in sent["blocks"] if block["type"] == "panel-grid")
+    (selection,) = grid["metadata"]["runSets"][0]["filters"]["filters"]
+    assert selection["op"] == "IN" and selection["value"] == [run["id"] for run in spec["runs"]]
+    sent_panels = grid["metadata"]["panelBankSectionConfig"]["panels"]
+    assert len(sent_panels) == len(next(block for block in spec["blocks"] if block["type"] == "panels")["panels"])
+    assert len({(p["layout"]["x"], p["layout"]["y"]) for p in sent_panels}) == len(sent_panels)  # none on another
 
 
 def test_group_and_tag_select_runs(runs, tmp_path, capsys):
