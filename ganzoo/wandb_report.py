@@ -177,7 +177,7 @@ def training_panels(runs: Sequence[WandbRun], evaluated: Iterable[str]) -> list[
     panels = [line("d_loss and g_loss", ["d_loss", "g_loss"])]
     for group in CURVES.values():
         keys = [key for key in group if key in own]
-        if keys and set(keys) != {"d_loss", "g_loss"}:
+        if keys:
             panels.append(line(" and ".join(scalar_label(key) for key in keys), keys))
     grouped = {key for group in CURVES.values() for key in group}
     panels += [line(scalar_label(key), [key]) for key in own if key not in grouped]
@@ -235,7 +235,6 @@ def build_spec(runs: Sequence[WandbRun], entity: str, project: str, *, group: Op
         description = "Every ganzoo run of the project" + title.removeprefix("ganzoo runs") + "."
     selected = runset(title[:60], ids=[] if group or tags else [run.id for run in runs], group=group, tags=tags)
     blocks: list[dict[str, Any]] = [
-        {"type": "text", "text": description},
         {"type": "heading", "text": "Training"},
         {"type": "panels", "runset": selected, "panels": training_panels(runs, summary)},
     ]
@@ -260,7 +259,6 @@ def build_zoo_spec(variants: Sequence[tuple[str, WandbRun]], entity: str, projec
                    "trained and evaluated by bench/zoo_results.py.")
     everyone = runset("the zoo", ids=[run.id for run in runs])
     blocks: list[dict[str, Any]] = [
-        {"type": "text", "text": description},
         {"type": "heading", "text": "Final values"},
         {"type": "markdown", "text": final_values_table(variants, summary)},
         {"type": "heading", "text": "All variants"},
