@@ -22,7 +22,7 @@ from conftest import REPO, run_folder, write_recipe
 from ganzoo.cli import main
 from ganzoo.report import flatten
 from ganzoo.wandb_report import build_zoo_spec, load_wandb_run, report_zoo, to_wandb_report
-from wandb_reader import logged_history, read_records
+from wandb_reader import logged_config, logged_history, read_records
 
 TARGET = "my-team/ganzoo-tests"
 
@@ -99,7 +99,7 @@ def test_the_spec_of_two_runs_that_differ_in_one_key(runs, tmp_path, capsys):
     assert [run["id"] for run in spec["runs"]] == [offline_run_id(folder) for folder in runs]
 
     # The one recipe key that differs, as the runs' own recipes say, is the one compared.
-    recipes = [flatten(json.loads(json.dumps(load_wandb_run(folder).recipe))) for folder in runs]
+    recipes = [flatten(load_wandb_run(folder).recipe) for folder in runs]
     differing = [key for key in recipes[0] if recipes[0][key] != recipes[1].get(key)
                  and not key.startswith(("run.", "wandb."))]
     assert len(differing) == 1
@@ -177,11 +177,24 @@ def test_group_and_tag_select_runs(runs, tmp_path, capsys):
     assert capsys.readouterr().err.count("\n") == 1
 
 
-def test_group_tags_and_notes_from_the_command_line_reach_the_wandb_run(runs):
+def test_the_wandb_run_holds_what_the_report_selects_and_compares_by(runs, tmp_path, capsys):
+    """Group, tags and notes from the command line are in the offline run (``wandb sync``
+    uploads that record as it is), and every config key the report compares is in its
+    config at the dotted path the report names it by."""
+    spec = dry_run(capsys, *map(str, runs), "--out", str(tmp_path / "r.html"))
+    compared = [column["config"] for panel, _ in panels(spec) if panel["type"] == "parallel_coordinates"
+                for column in panel["columns"] if "config" in column]
+    assert compared
     for folder, tag, name in zip(runs, "ab", ("first", "second"), strict=True):
         (record,) = [r.run for r in read_records(wandb_file(folder)) if r.WhichOneof("record_type") == "run"]
         assert record.run_group == "compare" and list(record.tags) == [tag, "both"]
         assert record.notes == f"the {name} run"
+        config, recipe = logged_config(wandb_file(folder)), flatten(load_wandb_run(folder).recipe)
+        for key in compared:
+            value = config
+            for part in key.split("."):
+                value = value[part]
+            assert value == recipe[key]
 
 
 def one_line_failure(capsys, args: list[str], status: int) -> str:
