@@ -48,7 +48,7 @@ class WandbLogger(Callback):
         run_id = id_file.read_text().strip() if id_file.is_file() else None
         try:
             self.run = wandb.init(
-                mode=s.mode, project=s.project, entity=s.entity, group=s.group, tags=s.tags or None,
+                mode=s.mode, project=s.project, entity=s.entity, group=s.group, tags=s.tags or None, notes=s.notes,
                 name=self.run_name, dir=str(self.folder), config=self.config, id=run_id,
                 resume="allow" if run_id else None, settings=wandb.Settings(console="off", quiet=True),
             )

@@ -69,6 +69,7 @@ class WandbSection(Options):
     entity: Optional[str] = None
     group: Optional[str] = None
     tags: list[str] = []
+    notes: Optional[str] = None
 
 
 class VideoSection(Options):
