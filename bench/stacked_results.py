@@ -58,7 +58,7 @@ def main() -> None:
                  f"run.name={recipe}-s{args.seed}-{time.strftime('%Y%m%d-%H%M%S')}", "wandb.mode=disabled"]
         folder = Path(ganzoo(*train, "--no-progress").stdout.split("run folder: ", 1)[1].split("\n", 1)[0])
         folder = folder if folder.is_absolute() else REPO / folder
-        sources = sorted((folder / "checkpoints").glob("step_*.pt")) + [folder]
+        sources = sorted((folder / "checkpoints").glob("step_*.pt")) or [folder]  # the last is written at the end
         for source in sources:
             evaluation = json.loads(ganzoo("eval", relative(source), "--n", str(args.n), "--json", "--no-progress").stdout)
             values = {r["key"]: r["value"] for r in evaluation["results"]}

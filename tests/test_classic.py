@@ -16,7 +16,7 @@ from torch import nn
 import ganzoo
 from ganzoo.cli import main
 from ganzoo_classic.dcgan import DCGAN
-from ganzoo_classic.energy import BEGANLoss, EBGANLoss
+from ganzoo_classic.energy import Autoencoder, BEGANLoss, EBGANLoss, pull_away
 from ganzoo_classic.losses import DRAGANLoss, HingeLoss, LSGANLoss, WGANGPLoss, WGANLoss
 from conftest import REPO, write_idx_mnist
 from loss_doubles import FAKE, REAL, context
@@ -126,6 +126,36 @@ def test_ebgan_by_hand():
     assert out.loss.item() == pytest.approx(0.9375 + (0.875 + 0.5) / 2)  # mean E(x) + mean relu(1 - E(G(z)))
     assert out.logs["energy_fake"].item() == pytest.approx(0.3125)
     assert EBGANLoss().generator_loss(context(HalfAutoencoder())).loss.item() == pytest.approx(0.3125)
+
+
+def test_the_pull_away_term_by_hand():
+    assert pull_away(torch.eye(3)).item() == pytest.approx(0.0)  # orthogonal codes
+    assert pull_away(torch.tensor([[1.0, 2.0]] * 4)).item() == pytest.approx(1.0)  # all alike
+    assert pull_away(torch.tensor([[1.0, 0.0], [1.0, 1.0]])).item() == pytest.approx(0.5)  # cos^2 = 1/2 both ways
+
+
+class CodedHalfAutoencoder(HalfAutoencoder):
+    """HalfAutoencoder that also gives a code: the input plus one."""
+
+    def forward(self, x, labels=None, code=False):
+        return (0.5 * x, x + 1) if code else 0.5 * x
+
+
+def test_ebgan_pt_adds_the_weighted_pull_away_term_to_g_only():
+    out = EBGANLoss(margin=1.0, pt_weight=0.1).generator_loss(context(CodedHalfAutoencoder()))
+    # codes FAKE + 1 = [1, 2] and [-1, 1]: cos^2 = 1 / (5 * 2) = 0.1, both ways
+    assert out.logs["pull_away"].item() == pytest.approx(0.1)
+    assert out.loss.item() == pytest.approx(0.3125 + 0.1 * 0.1)
+    same = EBGANLoss(margin=1.0, pt_weight=0.1).discriminator_loss(context(CodedHalfAutoencoder()))
+    assert same.loss.item() == pytest.approx(0.9375 + (0.875 + 0.5) / 2)  # D's loss has no PT
+
+
+def test_the_autoencoder_gives_its_code_for_the_pull_away_term():
+    d = Autoencoder(width=8, code_dim=16).build_discriminator(ganzoo.DataInfo(shape=(1, 28, 28)))
+    d.eval()
+    x = torch.zeros(4, 1, 28, 28)
+    reconstruction, code = d(x, code=True)
+    assert reconstruction.shape == x.shape and code.shape == (4, 16) and torch.equal(reconstruction, d(x))
 
 
 def test_began_by_hand_and_k_follows_the_equilibrium():

@@ -23,8 +23,11 @@ class AutoencoderD(nn.Module):
         self.encoder = encoder
         self.decoder = Generator(code_dim, width, shape)
 
-    def forward(self, x, labels=None):
-        return self.decoder(self.encoder(x))
+    def forward(self, x, labels=None, code: bool = False):
+        """The reconstruction of ``x``; with ``code``, ``(reconstruction, code)`` (EBGAN's
+        pull-away term works on the codes)."""
+        h = self.encoder(x)
+        return (self.decoder(h), h) if code else self.decoder(h)
 
 
 def energy(discriminator: nn.Module, x: torch.Tensor, labels, p: int) -> torch.Tensor:
@@ -58,13 +61,28 @@ class Autoencoder(ganzoo.Architecture):
         return torch.randn((n, self.options.latent_dim), device=device, generator=generator)
 
 
+def pull_away(codes: torch.Tensor) -> torch.Tensor:
+    """EBGAN's pulling-away term: the mean over ordered pairs i != j of the squared cosine
+    similarity of the codes, 1/(N(N-1)) sum (S_i.S_j / |S_i||S_j|)^2; 0 for orthogonal codes,
+    1 when all point the same way."""
+    unit = F.normalize(codes.flatten(1), dim=1)
+    n = len(unit)
+    similarity = (unit @ unit.T) ** 2
+    return (similarity.sum() - similarity.diagonal().sum()) / (n * (n - 1))
+
+
 class EBGANLoss(ganzoo.Loss):
-    """EBGAN (Zhao et al., 2017): energy = mean squared reconstruction error; D: E(x) + max(0, m - E(G(z))); G: E(G(z))."""
+    """EBGAN (Zhao et al., 2017): energy = mean squared reconstruction error; D: E(x) + max(0, m - E(G(z))); G: E(G(z)) + pt_weight PT.
+
+    PT is the paper's pulling-away term on D's codes of the generated batch (EBGAN-PT, whose
+    experiments weigh it 0.1); it needs D to give its code (the ``autoencoder`` architecture
+    does), and is off at ``pt_weight: 0``."""
 
     name = "ebgan"
 
     class Options(ganzoo.Options):
         margin: PositiveFloat = Field(1.0, description="m: D pushes the energy of fakes up to this margin")
+        pt_weight: NonNegativeFloat = Field(0.0, description="weight of the pulling-away term in G's loss (EBGAN-PT: 0.1)")
 
     def discriminator_loss(self, ctx):
         fake = ctx.generator(ctx.latent(), ctx.labels).detach()
@@ -74,7 +92,12 @@ class EBGANLoss(ganzoo.Loss):
 
     def generator_loss(self, ctx):
         fake = ctx.generator(ctx.latent(), ctx.labels)
-        return ganzoo.LossOutput(energy(ctx.discriminator, fake, ctx.labels, 2).mean())
+        if not self.options.pt_weight:
+            return ganzoo.LossOutput(energy(ctx.discriminator, fake, ctx.labels, 2).mean())
+        reconstruction, codes = ctx.discriminator(fake, ctx.labels, code=True)
+        e_fake = (reconstruction - fake).pow(2).flatten(1).mean(1).mean()
+        pt = pull_away(codes)
+        return ganzoo.LossOutput(e_fake + self.options.pt_weight * pt, {"pull_away": pt.detach()})
 
 
 class BEGANLoss(ganzoo.Loss):

@@ -42,8 +42,9 @@ class PackedDiscriminator(torch.nn.Module):
         self.inner = inner
         self.m = m
 
-    def forward(self, x: torch.Tensor, labels: torch.Tensor | None = None) -> Any:
-        return self.inner(pack(x, self.m))
+    def forward(self, x: torch.Tensor, labels: torch.Tensor | None = None, **more: Any) -> Any:
+        """The inner D on the packs of ``x``; further keywords (``code`` of an autoencoder D) pass through."""
+        return self.inner(pack(x, self.m), **more)
 
 
 def installed_architectures() -> dict[str, type]:
