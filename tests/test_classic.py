@@ -16,7 +16,7 @@ from torch import nn
 import ganzoo
 from ganzoo.cli import main
 from ganzoo_classic.dcgan import DCGAN
-from ganzoo_classic.energy import Autoencoder, BEGANLoss, EBGANLoss, pull_away
+from ganzoo_classic.energy import Autoencoder, BEGANLoss, EBGANLoss, ELUAutoencoder, pull_away
 from ganzoo_classic.losses import DRAGANLoss, HingeLoss, LSGANLoss, WGANGPLoss, WGANLoss
 from conftest import REPO, write_idx_mnist
 from loss_doubles import FAKE, REAL, context
@@ -156,6 +156,22 @@ def test_the_autoencoder_gives_its_code_for_the_pull_away_term():
     x = torch.zeros(4, 1, 28, 28)
     reconstruction, code = d(x, code=True)
     assert reconstruction.shape == x.shape and code.shape == (4, 16) and torch.equal(reconstruction, d(x))
+
+
+def test_began_networks_are_elu_autoencoders_without_batch_norm():
+    architecture = ELUAutoencoder(width=8, code_dim=16, latent_dim=12)
+    info = ganzoo.DataInfo(shape=(1, 28, 28))
+    g, d = architecture.build_generator(info), architecture.build_discriminator(info)
+    z = architecture.sample_latent(5, device=torch.device("cpu"))
+    assert z.shape == (5, 12) and z.abs().max() <= 1  # U(-1, 1)
+    images = g(z)
+    reconstruction, code = d(images, code=True)
+    assert images.shape == reconstruction.shape == (5, 1, 28, 28) and code.shape == (5, 16)
+    for network in (g, d):
+        kinds = {type(m) for m in network.modules()}
+        assert nn.ELU in kinds and not kinds & {nn.BatchNorm1d, nn.BatchNorm2d, nn.ReLU, nn.Tanh}
+    upsampled = [m for m in g.modules() if isinstance(m, nn.Upsample)]
+    assert len(upsampled) == 2 and all(m.mode == "nearest" for m in upsampled)  # 7 -> 14 -> 28
 
 
 def test_began_by_hand_and_k_follows_the_equilibrium():
