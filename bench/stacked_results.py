@@ -15,27 +15,17 @@ import argparse
 import json
 import os
 import shlex
-import subprocess
 import sys
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
+from zoo_results import (  # the same runner and paths as the zoo table
+    REPO,
+    ganzoo,
+    relative,
+)
+
 RECIPES = ["dcgan_stacked", "pacdcgan2_stacked"]
-
-
-def relative(path: Path | str) -> str:
-    """``path`` relative to the repository when it lies inside it (result files are read elsewhere)."""
-    path = Path(path).resolve()
-    return os.path.relpath(path, REPO) if path.is_relative_to(REPO) else str(path)
-
-
-def ganzoo(*args: str) -> subprocess.CompletedProcess[str]:
-    print("$ ganzoo " + " ".join(shlex.quote(a) for a in args), file=sys.stderr, flush=True)
-    result = subprocess.run([sys.executable, "-m", "ganzoo", *args], check=False, cwd=REPO, capture_output=True, text=True)
-    if result.returncode != 0:
-        raise SystemExit(f"failed ({result.returncode}):\n{result.stderr[-3000:]}")
-    return result
 
 
 def main() -> None:

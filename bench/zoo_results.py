@@ -36,7 +36,7 @@ REAL = "real data (test split)"
 def relative(path: Path | str) -> str:
     """``path`` relative to the repository (where every command runs), so result files
     carry no machine's absolute paths."""
-    return os.path.relpath(Path(path).resolve(), REPO)
+    return os.path.relpath(os.path.abspath(path), REPO)
 
 
 def ganzoo(*args: str) -> subprocess.CompletedProcess[str]:
