@@ -140,7 +140,7 @@ def main() -> None:
     parser.add_argument("--grids", type=Path, default=REPO / "docs" / "zoo", help="where the 8x8 grids go (seed 0's)")
     parser.add_argument("--all-grids", action="store_true", help="also draw the grids of seeds 1 to N-1")
     parser.add_argument("--no-real", action="store_true", help="leave out the real-data row")
-    parser.add_argument("--variants", nargs="+", default=VARIANTS)
+    parser.add_argument("--variants", nargs="*", default=VARIANTS, help="variants to train (none: the real-data row only)")
     parser.add_argument("--out", type=Path, help="also write the table, commands and raw results here")
     args = parser.parse_args()
 

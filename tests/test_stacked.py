@@ -213,6 +213,15 @@ def test_a_packed_d_sees_real_packs_and_fake_packs_only():
     assert bool((recording.seen[0] == 1).all()) and bool((recording.seen[1] == -1).all())
 
 
+def test_a_packed_autoencoder_reconstructs_each_sample_of_its_packs():
+    architecture = Pac(m=2, base={"name": "autoencoder", "width": 8, "code_dim": 16})
+    discriminator = architecture.build_discriminator(ganzoo.DataInfo(shape=(1, 28, 28)))
+    x = torch.zeros(6, 1, 28, 28)
+    reconstruction, code = discriminator(x, code=True)
+    assert reconstruction.shape == x.shape and code.shape == (3, 16)  # a code per pack
+    assert discriminator(x).shape == x.shape
+
+
 def test_a_bad_base_is_a_recipe_error_and_conditional_bases_are_refused():
     with pytest.raises(ValueError, match="unknown architecture 'dcgn'"):
         Pac(base={"name": "dcgn"})

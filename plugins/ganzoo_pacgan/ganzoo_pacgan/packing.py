@@ -43,8 +43,18 @@ class PackedDiscriminator(torch.nn.Module):
         self.m = m
 
     def forward(self, x: torch.Tensor, labels: torch.Tensor | None = None, **more: Any) -> Any:
-        """The inner D on the packs of ``x``; further keywords (``code`` of an autoencoder D) pass through."""
-        return self.inner(pack(x, self.m), **more)
+        """The inner D on the packs of ``x``; further keywords (``code`` of an autoencoder D)
+        pass through. An output shaped like the packs (an autoencoder D's reconstruction) is
+        unpacked back into samples, so that losses compare it with ``x`` sample by sample."""
+        packed = pack(x, self.m)
+        out = self.inner(packed, **more)
+        if isinstance(out, tuple):
+            return tuple(self._unpack(part, packed, x) for part in out)
+        return self._unpack(out, packed, x)
+
+    @staticmethod
+    def _unpack(out: Any, packed: torch.Tensor, x: torch.Tensor) -> Any:
+        return out.reshape(x.shape) if isinstance(out, torch.Tensor) and out.shape == packed.shape else out
 
 
 def installed_architectures() -> dict[str, type]:
