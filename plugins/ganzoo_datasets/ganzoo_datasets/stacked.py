@@ -39,7 +39,7 @@ class StackedMNIST(ganzoo.Dataset):
         splits = ("train", "test") if self.options.digits == "all" else (self.options.digits,)
         parts = [MNIST(root=self.options.root, download=self.options.download, split=split).load() for split in splits]
         images = torch.cat([part.samples[:, 0] for part in parts])  # (N, 28, 28) uint8
-        labels = torch.cat([part.labels for part in parts]).to(torch.int64)
+        labels = torch.cat([part.labels for part in parts if part.labels is not None]).to(torch.int64)  # MNIST has them all
         return stack_digits(images, labels, self.options.size, self.options.seed)
 
 
