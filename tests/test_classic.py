@@ -246,7 +246,8 @@ def test_plugins_lists_the_variants(capsys):
     assert main(["plugins", "--json"]) == 0
     listing = json.loads(capsys.readouterr().out)
     names = {(c["kind"], c["name"]) for c in listing["components"] if c["plugin"] == "classic"}
-    assert names == {("architecture", "dcgan"), ("architecture", "autoencoder"), ("callback", "time_budget"),
+    assert names == {("architecture", "dcgan"), ("architecture", "autoencoder"), ("architecture", "elu_autoencoder"),
+                     ("callback", "time_budget"),
                      *(("loss", n) for n in ["lsgan", "wgan", "wgan_gp", "dragan", "hinge", "ebgan", "began"])}
 
 
