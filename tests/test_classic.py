@@ -15,7 +15,7 @@ from torch import nn
 import ganzoo
 from ganzoo.cli import main
 from ganzoo_classic.dcgan import DCGAN
-from ganzoo_classic.energy import BEGANLoss, EBGANLoss
+from ganzoo_classic.energy import Autoencoder, BEGANLoss, EBGANLoss, ELUAutoencoder, pull_away
 from ganzoo_classic.losses import DRAGANLoss, HingeLoss, LSGANLoss, WGANGPLoss, WGANLoss
 from conftest import REPO
 from loss_doubles import FAKE, REAL, context
@@ -127,6 +127,52 @@ def test_ebgan_by_hand():
     assert EBGANLoss().generator_loss(context(HalfAutoencoder())).loss.item() == pytest.approx(0.3125)
 
 
+def test_the_pull_away_term_by_hand():
+    assert pull_away(torch.eye(3)).item() == pytest.approx(0.0)  # orthogonal codes
+    assert pull_away(torch.tensor([[1.0, 2.0]] * 4)).item() == pytest.approx(1.0)  # all alike
+    assert pull_away(torch.tensor([[1.0, 0.0], [1.0, 1.0]])).item() == pytest.approx(0.5)  # cos^2 = 1/2 both ways
+
+
+class CodedHalfAutoencoder(HalfAutoencoder):
+    """HalfAutoencoder that also gives a code: the input plus one."""
+
+    def forward(self, x, labels=None, code=False):
+        return (0.5 * x, x + 1) if code else 0.5 * x
+
+
+def test_ebgan_pt_adds_the_weighted_pull_away_term_to_g_only():
+    out = EBGANLoss(margin=1.0, pt_weight=0.1).generator_loss(context(CodedHalfAutoencoder()))
+    # codes FAKE + 1 = [1, 2] and [-1, 1]: cos^2 = 1 / (5 * 2) = 0.1, both ways
+    assert out.logs["pull_away"].item() == pytest.approx(0.1)
+    assert out.loss.item() == pytest.approx(0.3125 + 0.1 * 0.1)
+    same = EBGANLoss(margin=1.0, pt_weight=0.1).discriminator_loss(context(CodedHalfAutoencoder()))
+    assert same.loss.item() == pytest.approx(0.9375 + (0.875 + 0.5) / 2)  # D's loss has no PT
+
+
+def test_the_autoencoder_gives_its_code_for_the_pull_away_term():
+    d = Autoencoder(width=8, code_dim=16).build_discriminator(ganzoo.DataInfo(shape=(1, 28, 28)))
+    d.eval()
+    x = torch.zeros(4, 1, 28, 28)
+    reconstruction, code = d(x, code=True)
+    assert reconstruction.shape == x.shape and code.shape == (4, 16) and torch.equal(reconstruction, d(x))
+
+
+def test_began_networks_are_elu_autoencoders_without_batch_norm():
+    architecture = ELUAutoencoder(width=8, code_dim=16, latent_dim=12)
+    info = ganzoo.DataInfo(shape=(1, 28, 28))
+    g, d = architecture.build_generator(info), architecture.build_discriminator(info)
+    z = architecture.sample_latent(5, device=torch.device("cpu"))
+    assert z.shape == (5, 12) and z.abs().max() <= 1  # U(-1, 1)
+    images = g(z)
+    reconstruction, code = d(images, code=True)
+    assert images.shape == reconstruction.shape == (5, 1, 28, 28) and code.shape == (5, 16)
+    for network in (g, d):
+        kinds = {type(m) for m in network.modules()}
+        assert nn.ELU in kinds and not kinds & {nn.BatchNorm1d, nn.BatchNorm2d, nn.ReLU, nn.Tanh}
+    upsampled = [m for m in g.modules() if isinstance(m, nn.Upsample)]
+    assert len(upsampled) == 2 and all(m.mode == "nearest" for m in upsampled)  # 7 -> 14 -> 28
+
+
 def test_began_by_hand_and_k_follows_the_equilibrium():
     loss = BEGANLoss(gamma=0.5, lambda_k=0.001)
     ctx = context(HalfAutoencoder())
@@ -194,7 +240,8 @@ def test_plugins_lists_the_variants(capsys):
     assert main(["plugins", "--json"]) == 0
     listing = json.loads(capsys.readouterr().out)
     names = {(c["kind"], c["name"]) for c in listing["components"] if c["plugin"] == "classic"}
-    assert names == {("architecture", "dcgan"), ("architecture", "autoencoder"), ("callback", "time_budget"),
+    assert names == {("architecture", "dcgan"), ("architecture", "autoencoder"), ("architecture", "elu_autoencoder"),
+                     ("callback", "time_budget"),
                      *(("loss", n) for n in ["lsgan", "wgan", "wgan_gp", "dragan", "hinge", "ebgan", "began"])}
 
 

@@ -23,6 +23,7 @@ import ganzoo_conditional
 import ganzoo_stabilizers
 import ganzoo_datasets
 import ganzoo_metrics
+import ganzoo_pacgan
 import ganzoo_vanilla
 from ganzoo import hookspecs
 from ganzoo.cli import _parser
@@ -211,7 +212,7 @@ def test_every_optimizer_option_is_documented(optimizer):
 
 
 def bundled_registry() -> Registry:
-    return Registry.from_plugin_manager(make_plugin_manager([ganzoo_vanilla, ganzoo_datasets, ganzoo_classic, ganzoo_conditional, ganzoo_stabilizers],
+    return Registry.from_plugin_manager(make_plugin_manager([ganzoo_vanilla, ganzoo_datasets, ganzoo_classic, ganzoo_conditional, ganzoo_stabilizers, ganzoo_pacgan],
                                                             entry_points=False))
 
 

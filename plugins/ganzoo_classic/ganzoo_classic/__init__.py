@@ -11,7 +11,7 @@ import ganzoo
 
 from ganzoo_classic.budget import TimeBudget
 from ganzoo_classic.dcgan import DCGAN
-from ganzoo_classic.energy import Autoencoder, BEGANLoss, EBGANLoss
+from ganzoo_classic.energy import Autoencoder, BEGANLoss, EBGANLoss, ELUAutoencoder
 from ganzoo_classic.losses import DRAGANLoss, HingeLoss, LSGANLoss, WGANGPLoss, WGANLoss
 
 
@@ -19,6 +19,7 @@ from ganzoo_classic.losses import DRAGANLoss, HingeLoss, LSGANLoss, WGANGPLoss, 
 def register_architectures(register):
     register(DCGAN)
     register(Autoencoder)
+    register(ELUAutoencoder)
 
 
 @ganzoo.hookimpl

@@ -3,11 +3,12 @@
 import ganzoo
 
 from ganzoo_datasets.image_folder import ImageFolder
+from ganzoo_datasets.stacked import StackedMNIST
 from ganzoo_datasets.toy import Grid, Ring
 from ganzoo_datasets.torchvision_sets import FashionMNIST, MNIST
 
 
 @ganzoo.hookimpl
 def register_datasets(register):
-    for dataset in (MNIST, FashionMNIST, ImageFolder, Ring, Grid):
+    for dataset in (MNIST, FashionMNIST, StackedMNIST, ImageFolder, Ring, Grid):
         register(dataset)

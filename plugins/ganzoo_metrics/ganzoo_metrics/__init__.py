@@ -10,11 +10,12 @@ import ganzoo
 
 from ganzoo_metrics.extractors import DatasetClassifier, InceptionV3
 from ganzoo_metrics.metrics import FID, KID, ClassCoverage, InceptionScore, ModeCoverage, PrecisionRecall
+from ganzoo_metrics.stacked import MnistChannels, StackedModes
 
 
 @ganzoo.hookimpl
 def register_metrics(register):
-    for metric in (FID, KID, InceptionScore, PrecisionRecall, ClassCoverage, ModeCoverage):
+    for metric in (FID, KID, InceptionScore, PrecisionRecall, ClassCoverage, ModeCoverage, StackedModes):
         register(metric)
 
 
@@ -22,3 +23,4 @@ def register_metrics(register):
 def register_feature_extractors(register):
     register(DatasetClassifier)
     register(InceptionV3)
+    register(MnistChannels)

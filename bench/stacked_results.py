@@ -1,0 +1,77 @@
+"""Stacked-MNIST modes and KL against training time: DCGAN beside PacDCGAN2 (docs/stacked-mnist.md).
+
+Each recipe trains for ``--seconds`` of wall-clock time (the ``time_budget`` callback),
+keeping a checkpoint every ``--every`` steps; ``ganzoo eval`` then counts the modes of every
+checkpoint on ``--n`` samples (26,000, as VEEGAN and PacGAN), so one run gives the trend.
+Every command is printed and written to the result file with paths relative to the
+repository, so each row can be reproduced alone.
+
+    python bench/stacked_results.py --seconds 300 --out bench/results/stacked-cpu.md
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shlex
+import sys
+import time
+from pathlib import Path
+
+from zoo_results import (  # the same runner and paths as the zoo table
+    REPO,
+    ganzoo,
+    relative,
+)
+
+RECIPES = ["dcgan_stacked", "pacdcgan2_stacked"]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--seconds", type=float, default=300.0, help="training budget per recipe (wall clock)")
+    parser.add_argument("--every", type=int, default=500, help="steps between the checkpoints that are measured")
+    parser.add_argument("--n", type=int, default=26_000, help="generated samples per count (the papers' 26,000)")
+    parser.add_argument("--seed", type=int, default=0, help="the recipes' seed")
+    parser.add_argument("--data-root", default="../shared/data", help="folder with MNIST/raw/, from the repository")
+    parser.add_argument("--runs", type=Path, default=REPO / "runs" / "stacked", help="where the run folders go")
+    parser.add_argument("--recipes", nargs="+", default=RECIPES)
+    parser.add_argument("--out", type=Path, help="also write the table, commands and raw results here")
+    args = parser.parse_args()
+
+    rows, commands = [], []
+    for recipe in args.recipes:
+        train = ["run", f"recipes/{recipe}.yaml", f"data.root={args.data_root}", f"seed={args.seed}",
+                 f"callbacks=[{{name: time_budget, seconds: {args.seconds:g}}}]", f"checkpoint.every={args.every}",
+                 "checkpoint.keep_last=1000", f"run.dir={relative(args.runs)}",
+                 f"run.name={recipe}-s{args.seed}-{time.strftime('%Y%m%d-%H%M%S')}", "wandb.mode=disabled"]
+        folder = Path(ganzoo(*train, "--no-progress").stdout.split("run folder: ", 1)[1].split("\n", 1)[0])
+        folder = folder if folder.is_absolute() else REPO / folder
+        sources = sorted((folder / "checkpoints").glob("step_*.pt")) or [folder]  # the last is written at the end
+        for source in sources:
+            evaluation = json.loads(ganzoo("eval", relative(source), "--n", str(args.n), "--json", "--no-progress").stdout)
+            values = {r["key"]: r["value"] for r in evaluation["results"]}
+            rows.append({"recipe": recipe, "step": evaluation["step"], "modes": values["stacked_modes"],
+                         "kl": values["stacked_kl"], "source": relative(source),
+                         "extractor": evaluation["results"][0]["extractor"]})
+        commands.append((recipe, " ".join(shlex.quote(a) for a in ["ganzoo", *train]),
+                         f"ganzoo eval <run or checkpoint> --n {args.n}"))
+
+    lines = ["| recipe | steps | modes (of 1000) | KL |", "| --- | ---: | ---: | ---: |"]
+    lines += [f"| {r['recipe']} | {r['step']:,} | {r['modes']:.0f} | {r['kl']:.3f} |" for r in rows]
+    table = "\n".join(lines)
+    print(table)
+    if args.out:
+        listing = "\n".join(f"    # {recipe}\n    {train}\n    {evaluate}" for recipe, train, evaluate in commands)
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(
+            f"# Stacked-MNIST against training time, {time.strftime('%Y-%m-%d')}\n\nCommand (from the repository):\n\n"
+            f"    python bench/stacked_results.py {' '.join(shlex.quote(a) for a in sys.argv[1:])}\n\n"
+            f"{args.seconds:g} s of training per recipe, {os.cpu_count()} CPU cores, n = {args.n} generated samples, "
+            f"a checkpoint measured every {args.every} steps.\n\n{table}\n\nEach run:\n\n{listing}\n\n"
+            f"Raw results:\n\n```json\n{json.dumps(rows, indent=1)}\n```\n")
+
+
+if __name__ == "__main__":
+    main()
