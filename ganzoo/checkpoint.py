@@ -32,15 +32,44 @@ class CheckpointError(GanzooError):
     """A checkpoint cannot be written or read; the message says which and why."""
 
 
+class _RecordingWriter:
+    """A binary file that remembers the first ``OSError`` of a write.
+
+    torch's zip writer turns a failed write (a full disk) into ``RuntimeError: [enforce fail
+    at inline_container.cc] unexpected pos``; the recorded error lets :func:`atomic_write`
+    report the real cause (``No space left on device``) instead."""
+
+    def __init__(self, file: BinaryIO) -> None:
+        self.file = file
+        self.error: Optional[OSError] = None
+
+    def write(self, data: bytes) -> int:
+        try:
+            return self.file.write(data)
+        except OSError as error:
+            self.error = self.error or error
+            raise
+
+    def __getattr__(self, name: str) -> Any:  # seek, tell, flush...: the file's own
+        return getattr(self.file, name)
+
+
 def atomic_write(path: Path, write: Callable[[BinaryIO], None]) -> None:
     """Call ``write`` on a temporary file beside ``path``, sync it and rename it over
     ``path``: readers see the old file or the new one, never half of one. On any failure
-    the temporary file is removed and the error propagates."""
+    the temporary file is removed and the error propagates; a failed write of the file
+    propagates as its ``OSError``, whatever the writer made of it."""
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(handle, "wb") as file:
-            write(file)
+            recorder = _RecordingWriter(file)
+            try:
+                write(recorder)  # type: ignore[arg-type]  # it behaves as the file it wraps
+            except Exception as error:
+                if recorder.error is not None and recorder.error is not error:
+                    raise recorder.error from None
+                raise
             file.flush()
             os.fsync(file.fileno())
         os.replace(temporary, path)
