@@ -14,6 +14,7 @@ from typing import ClassVar, Literal
 from pydantic import Field
 
 import ganzoo
+from ganzoo_datasets.idx import check_split
 
 
 class TorchvisionDigits(ganzoo.Dataset):
@@ -46,6 +47,7 @@ class TorchvisionDigits(ganzoo.Dataset):
         missing = [f for f in self.needed_files() if not (self.raw_folder / f).is_file()]
         if missing and self.options.download:
             self._download(root)
+        check_split(self.raw_folder, "train" if self.options.split == "train" else "t10k", 10)
         try:
             dataset = self.source(str(root), train=self.options.split == "train", download=False)
         except RuntimeError as error:
