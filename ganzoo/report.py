@@ -13,6 +13,7 @@ still going, or that stopped early, is shown with what it has so far.
 from __future__ import annotations
 
 import base64
+import contextlib
 import html
 import json
 import mimetypes
@@ -28,6 +29,7 @@ from tqdm import tqdm
 
 from ganzoo import __version__
 from ganzoo.curves import CURVES, LABELS, draw_curves
+from ganzoo.destinations import output_problem, write_target
 from ganzoo.errors import GanzooError
 from ganzoo.outputs import read_metrics
 from ganzoo.video import sample_grids
@@ -97,8 +99,11 @@ def _status(folder: Path) -> str:
 
 
 def build_report(folders: Sequence[Path], out: Path, *, progress: bool = True) -> Path:
-    """Write the report on ``folders`` to ``out`` and return its path. Every folder is
-    checked before anything is written."""
+    """Write the report on ``folders`` to ``out`` and return its path. Every folder and
+    ``out`` are checked before anything is written; a symlink ``out`` is written through."""
+    problem = output_problem(Path(out))
+    if problem:
+        raise GanzooError(problem)
     runs = [load_run(Path(folder)) for folder in folders]
     with tempfile.TemporaryDirectory(prefix="ganzoo-report-") as scratch, \
             tqdm(total=len(runs), desc="report", unit="run", disable=not progress, dynamic_ncols=True) as bar:
@@ -109,10 +114,16 @@ def build_report(folders: Sequence[Path], out: Path, *, progress: bool = True) -
             run.html = _run_cells(run)  # embeds the files: the slow part
             bar.update(1)
         page = _page(runs)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    partial = out.with_name(f".{out.name}.partial")
-    partial.write_text(page, encoding="utf-8")
-    os.replace(partial, out)
+    target = write_target(out)
+    partial = target.with_name(f".{target.name}.partial")
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        partial.write_text(page, encoding="utf-8")
+        os.replace(partial, target)
+    except OSError as error:
+        with contextlib.suppress(OSError):
+            partial.unlink()
+        raise GanzooError(f"cannot write {out}: {error.strerror or error}") from None
     return out
 
 
