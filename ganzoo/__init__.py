@@ -18,6 +18,7 @@ from ganzoo.components import (
 from ganzoo.errors import DatasetError, GanzooError
 from ganzoo.hookspecs import hookimpl
 from ganzoo.metrics import EvalData, EvaluationError, FeatureExtractor, Features, Metric, MetricContext
+from ganzoo.network import network_timeout
 
 __version__ = "0.1.0"
 
@@ -41,5 +42,6 @@ __all__ = [
     "Options",
     "StepContext",
     "hookimpl",
+    "network_timeout",
 ]
 

@@ -10,6 +10,7 @@ to Weights & Biases.
 from __future__ import annotations
 
 import json
+import os
 import re
 import sys
 import time
@@ -23,6 +24,7 @@ from ganzoo.checkpoint import atomic_save, atomic_write
 from ganzoo.components import Callback
 from ganzoo.curves import draw_curves
 from ganzoo.errors import GanzooError
+from ganzoo.network import unreachable
 from ganzoo.video import make_video, resolve_format, sample_grids
 from ganzoo.visualize import save_samples
 
@@ -294,6 +296,11 @@ class WandbLogger(Callback):
         # One wandb run per ganzoo run: a resumed run continues the same wandb run id.
         id_file = self.folder / "wandb" / "ganzoo-run-id"
         run_id = id_file.read_text().strip() if id_file.is_file() else None
+        if s.mode == "online":  # wandb itself waits 90 s for a server that cannot answer
+            problem = unreachable(os.environ.get("WANDB_BASE_URL") or "https://api.wandb.ai")
+            if problem:
+                raise GanzooError(f"wandb.mode=online: {problem}. Use wandb.mode=offline and upload the run "
+                                  f"later with `wandb sync`, or wandb.mode=disabled")
         try:
             self.run = wandb.init(
                 mode=s.mode, project=s.project, entity=s.entity, group=s.group, tags=s.tags or None,
