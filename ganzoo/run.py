@@ -8,6 +8,7 @@ component classes, builds them with their options, and hands plain objects to th
 from __future__ import annotations
 
 import contextlib
+import os
 import random
 import signal
 import sys
@@ -29,6 +30,7 @@ from ganzoo.outputs import (Curves, FinalWeights, MetricsLog, ProgressBar, Progr
                             read_metrics)
 from ganzoo.recipe import Recipe, load_recipe, saved_recipe
 from ganzoo.registry import Registry
+from ganzoo.runlock import run_lock
 from ganzoo.trainer import Trainer
 
 
@@ -176,28 +178,34 @@ def run_recipe(recipe: Recipe, registry: Registry, *, progress: bool = True) -> 
             return _train(recipe, trainer, None, False)
         evaluation = _evaluation(recipe, registry, trainer, progress)  # a metric that cannot run fails before the folder exists
         folder = new_run_folder(Path(config.run.dir), config.run.name, recipe.stem)
-        (folder / "recipe.yaml").write_text(recipe.to_yaml(), encoding="utf-8")
-        return _train(recipe, trainer, folder, progress, evaluation)
+        with run_lock(folder):
+            (folder / "recipe.yaml").write_text(recipe.to_yaml(), encoding="utf-8")
+            return _train(recipe, trainer, folder, progress, evaluation)
 
 
 def resume_run(folder: Path, registry: Registry, overrides: Iterable[str] = (), *, progress: bool = True) -> Run:
     """Continue the run in ``folder`` from its newest loadable checkpoint, in the same
-    folder. Overrides may change the recipe (``train.epochs=400`` to train longer)."""
+    folder. Overrides may change the recipe (``train.epochs=400`` to train longer).
+
+    The folder is locked first (by rank 0, which alone writes it): a run that another
+    process is training is refused before anything is built or read."""
     folder = Path(folder)
     recipe = load_recipe(saved_recipe(folder), registry, overrides)
-    path, state, warnings = latest_checkpoint(folder)
-    with _world(recipe) as world, _trainer(recipe, registry, world) as trainer:
-        trainer.load_state_dict(state["trainer"])  # every rank continues from the same state
-        if not world.is_main:
-            return _train(recipe, trainer, None, False)
-        for warning in warnings:
-            print(f"ganzoo: warning: {warning}", file=sys.stderr)
-        for stale in (folder / "checkpoints").glob(".*.tmp"):  # writes cut short by a kill
-            stale.unlink(missing_ok=True)
-        if overrides:
-            (folder / "recipe.yaml").write_text(recipe.to_yaml(), encoding="utf-8")
-        print(f"ganzoo: resuming {folder} from {path.name} (step {trainer.step})", file=sys.stderr)
-        return _train(recipe, trainer, folder, progress, _evaluation(recipe, registry, trainer, progress))
+    main_rank = int(os.environ.get("RANK", "0")) == 0
+    with run_lock(folder) if main_rank else contextlib.nullcontext():
+        path, state, warnings = latest_checkpoint(folder)
+        with _world(recipe) as world, _trainer(recipe, registry, world) as trainer:
+            trainer.load_state_dict(state["trainer"])  # every rank continues from the same state
+            if not world.is_main:
+                return _train(recipe, trainer, None, False)
+            for warning in warnings:
+                print(f"ganzoo: warning: {warning}", file=sys.stderr)
+            for stale in (folder / "checkpoints").glob(".*.tmp"):  # writes cut short by a kill
+                stale.unlink(missing_ok=True)
+            if overrides:
+                (folder / "recipe.yaml").write_text(recipe.to_yaml(), encoding="utf-8")
+            print(f"ganzoo: resuming {folder} from {path.name} (step {trainer.step})", file=sys.stderr)
+            return _train(recipe, trainer, folder, progress, _evaluation(recipe, registry, trainer, progress))
 
 
 @contextlib.contextmanager
