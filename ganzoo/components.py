@@ -8,20 +8,42 @@ fails with the key and the reason instead of being silently ignored.
 
 from __future__ import annotations
 
+import types
+import typing
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar, Optional
 
 import torch
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, ValidationInfo, field_validator
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers only
     from ganzoo.trainer import Trainer
 
 
 class Options(BaseModel):
-    """Base for every component's options: unknown keys are errors."""
+    """Base for every component's options: unknown keys are errors, and so is ``true`` or
+    ``false`` given for a number (pydantic would read ``epochs: true`` as 1)."""
 
     model_config = ConfigDict(extra="forbid")
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_bool_for_a_number(cls, value: Any, info: ValidationInfo) -> Any:
+        if isinstance(value, bool) and info.field_name and _takes_numbers_not_bools(
+                cls.model_fields[info.field_name].annotation):
+            raise ValueError("expected a number, not true or false")
+        return value
+
+
+def _takes_numbers_not_bools(annotation: Any) -> bool:
+    """Whether a field of this type takes an int or a float and no bool (``Optional[int]``
+    does; ``bool``, ``Literal[False, "x"]`` and ``Any`` do not)."""
+    args = typing.get_args(annotation)
+    if typing.get_origin(annotation) is typing.Annotated:
+        return _takes_numbers_not_bools(args[0])
+    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
+        return any(_takes_numbers_not_bools(a) for a in args) and not any(a is bool for a in args)
+    return annotation in (int, float)
 
 
 class Component:

@@ -1,0 +1,36 @@
+"""Issue 17's reproducers, through the CLI: every bad input is answered in one line that
+names the key, file or limit, with exit status 2 (usage, recipe) or 1 (data, state), and
+never a traceback, a hang or a runaway use of memory."""
+
+from __future__ import annotations
+
+import pytest
+
+from ganzoo.cli import main
+from conftest import REPO
+
+TOY = str(REPO / "recipes" / "toy_ring.yaml")
+
+
+def problems(capsys, status: int) -> list[str]:
+    """The problem lines of a refused recipe (exit status 2), after the checks every refusal passes."""
+    err = capsys.readouterr().err
+    assert status == 2 and "Traceback" not in err, err
+    *lines, summary = err.strip().splitlines()
+    assert summary.endswith("problem(s) in the recipe; nothing was run") and lines
+    return lines
+
+
+@pytest.mark.parametrize("override, line", [
+    ("optim.generator.betas=[2, -1]", "command line: optim.generator.betas.0: Input should be less than 1 (got 2)"),
+    ("optim.generator.betas=[0.5, .nan]", "command line: optim.generator.betas.1: Input should be a finite number"),
+    ("optim.discriminator.lr=.inf", "command line: optim.discriminator.lr: Input should be a finite number"),
+    ("data.modes=100000000000", "command line: data.modes: Input should be less than or equal to 10000"),
+    ("data.size=100000000000", "command line: data.size: Input should be less than or equal to 10000000"),
+    ("data.seed=99999999999999999999999", "command line: data.seed: Input should be less than 9223372036854775808"),
+    ("train.epochs=true", "command line: train.epochs: expected a number, not true or false (got True)"),
+    ("checkpoint.keep_last=false", "command line: checkpoint.keep_last: expected a number, not true or false"),
+])
+def test_check_refuses_what_run_could_not_do(capsys, override, line):
+    lines = problems(capsys, main(["check", TOY, override]))
+    assert lines[0].startswith(line) and len(lines) <= 2  # [2, -1]: one line for each beta
