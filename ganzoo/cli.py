@@ -109,6 +109,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     except GanzooError as error:
         print(f"{prefix}: error: {error}", file=sys.stderr)
         return 1
+    except KeyboardInterrupt:  # Ctrl-C while plugins, a recipe, data or weights load (training has its own)
+        print(f"\n{prefix}: interrupted by Ctrl-C before any work was saved", file=sys.stderr)
+        return 130
 
 
 def _run(args: argparse.Namespace, registry: Registry) -> int:

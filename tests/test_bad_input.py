@@ -34,3 +34,16 @@ def problems(capsys, status: int) -> list[str]:
 def test_check_refuses_what_run_could_not_do(capsys, override, line):
     lines = problems(capsys, main(["check", TOY, override]))
     assert lines[0].startswith(line) and len(lines) <= 2  # [2, -1]: one line for each beta
+
+
+@pytest.mark.parametrize("command", [["check", TOY], ["plugins"], ["run", TOY, "wandb.mode=disabled"]])
+def test_ctrl_c_during_start_up_is_one_line_and_status_130(capsys, monkeypatch, command):
+    import ganzoo.cli
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt  # what Ctrl-C does while the plugins load
+
+    monkeypatch.setattr(ganzoo.cli, "make_plugin_manager", interrupted)
+    assert main(command) == 130
+    err = capsys.readouterr().err
+    assert err.strip() == "ganzoo: interrupted by Ctrl-C before any work was saved" and "Traceback" not in err
