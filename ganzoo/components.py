@@ -22,28 +22,34 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers only
 
 class Options(BaseModel):
     """Base for every component's options: unknown keys are errors, and so is ``true`` or
-    ``false`` given for a number (pydantic would read ``epochs: true`` as 1)."""
+    ``false`` given for a number, or a float for a whole number (pydantic would read
+    ``epochs: true`` as 1 and ``batch_size: 1.0e8`` as 100000000)."""
 
     model_config = ConfigDict(extra="forbid")
 
     @field_validator("*", mode="before")
     @classmethod
     def _no_bool_for_a_number(cls, value: Any, info: ValidationInfo) -> Any:
-        if isinstance(value, bool) and info.field_name and _takes_numbers_not_bools(
-                cls.model_fields[info.field_name].annotation):
-            raise ValueError("expected a number, not true or false")
+        if isinstance(value, (bool, float)) and info.field_name:
+            takes = _numbers_taken(cls.model_fields[info.field_name].annotation)
+            if isinstance(value, bool) and takes:
+                raise ValueError("expected a number, not true or false")
+            if isinstance(value, float) and takes == {int}:
+                raise ValueError("expected a whole number written without a decimal point or exponent")
         return value
 
 
-def _takes_numbers_not_bools(annotation: Any) -> bool:
-    """Whether a field of this type takes an int or a float and no bool (``Optional[int]``
-    does; ``bool``, ``Literal[False, "x"]`` and ``Any`` do not)."""
+def _numbers_taken(annotation: Any) -> set[type]:
+    """Which of int and float a field of this type takes, when it takes no bool: ``{int}``
+    for ``Optional[PositiveInt]``; empty for ``bool``, ``Literal[False, "x"]`` or ``Any``."""
     args = typing.get_args(annotation)
     if typing.get_origin(annotation) is typing.Annotated:
-        return _takes_numbers_not_bools(args[0])
+        return _numbers_taken(args[0])
     if typing.get_origin(annotation) in (typing.Union, types.UnionType):
-        return any(_takes_numbers_not_bools(a) for a in args) and not any(a is bool for a in args)
-    return annotation in (int, float)
+        if any(a is bool for a in args):
+            return set()
+        return set().union(*(_numbers_taken(a) for a in args))
+    return {annotation} if annotation in (int, float) else set()
 
 
 class Component:

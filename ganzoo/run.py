@@ -23,7 +23,7 @@ import torch
 from ganzoo.checkpoint import Checkpointer, latest_checkpoint
 from ganzoo.data import BatchStream, to_model_range
 from ganzoo.distributed import World, device_for, from_environment, shutdown
-from ganzoo.errors import GanzooError
+from ganzoo.errors import GanzooError, Problem, RecipeError
 from ganzoo.evaluation import EvaluateEvery, Evaluation, select_metrics
 from ganzoo.optim import build_optimizer
 from ganzoo.outputs import (Curves, FinalWeights, MetricsLog, ProgressBar, ProgressVideo, SampleGrids, WandbLogger,
@@ -94,12 +94,14 @@ def build_trainer(recipe: Recipe, registry: Registry, world: World = World()) ->
     d_optimizer = build_optimizer(optim["discriminator"]["name"], _options(optim["discriminator"]), discriminator.parameters())
     train = config.train
     callbacks = [registry.get("callback", spec["name"])(**_options(spec)) for spec in recipe.resolved["callbacks"]]
+    batches = BatchStream(data, train.batch_size, device, drop_last=train.drop_last, shard=(world.rank, world.size))
+    _check_batches(recipe, len(data), len(batches))
     return Trainer(
         generator=generator,
         discriminator=discriminator,
         architecture=architecture,
         loss=loss,
-        batches=BatchStream(data, train.batch_size, device, drop_last=train.drop_last, shard=(world.rank, world.size)),
+        batches=batches,
         g_optimizer=g_optimizer,
         d_optimizer=d_optimizer,
         epochs=train.epochs,
@@ -111,6 +113,19 @@ def build_trainer(recipe: Recipe, registry: Registry, world: World = World()) ->
         precision=train.precision,
         world=world,
     )
+
+
+def _check_batches(recipe: Recipe, samples: int, batches: int) -> None:
+    """Refuse (as a recipe problem) a recipe whose epoch holds no step: fewer batches than
+    ``train.d_steps`` takes per step. Only the loaded data tells, so ``check`` cannot."""
+    train = recipe.config.train
+    if batches >= train.d_steps:
+        return
+    have = f"an epoch of {samples} samples in batches of {train.batch_size} has {batches}"
+    key = "train.d_steps" if batches else "train.batch_size"
+    message = (f"{train.d_steps} discriminator updates per step need {train.d_steps} batches, but {have}"
+               if batches else f"{have} (train.drop_last drops the incomplete one)")
+    raise RecipeError([Problem("", key, f"{message}; lower train.d_steps or train.batch_size")])
 
 
 def sync_batchnorm(network: torch.nn.Module, device: torch.device) -> torch.nn.Module:

@@ -30,6 +30,7 @@ def problems(capsys, status: int) -> list[str]:
     ("data.seed=99999999999999999999999", "command line: data.seed: Input should be less than 9223372036854775808"),
     ("train.epochs=true", "command line: train.epochs: expected a number, not true or false (got True)"),
     ("checkpoint.keep_last=false", "command line: checkpoint.keep_last: expected a number, not true or false"),
+    ("train.batch_size=1.0e+8", "command line: train.batch_size: expected a whole number written without a decimal"),
 ])
 def test_check_refuses_what_run_could_not_do(capsys, override, line):
     lines = problems(capsys, main(["check", TOY, override]))
@@ -47,3 +48,16 @@ def test_ctrl_c_during_start_up_is_one_line_and_status_130(capsys, monkeypatch, 
     assert main(command) == 130
     err = capsys.readouterr().err
     assert err.strip() == "ganzoo: interrupted by Ctrl-C before any work was saved" and "Traceback" not in err
+
+
+@pytest.mark.parametrize("overrides, line", [
+    (["train.d_steps=10"], "train.d_steps: 10 discriminator updates per step need 10 batches, but an epoch of 256 "
+                           "samples in batches of 64 has 4; lower train.d_steps or train.batch_size"),
+    (["train.batch_size=1000", "train.drop_last=true"], "train.batch_size: an epoch of 256 samples in batches of 1000 "
+                                                         "has 0 (train.drop_last drops the incomplete one)"),
+])
+def test_an_epoch_without_a_step_is_refused_before_the_run_folder(tmp_path, capsys, overrides, line):
+    status = main(["run", TOY, "data.size=256", "train.batch_size=64", *overrides, f"run.dir={tmp_path / 'runs'}",
+                   "wandb.mode=disabled", "--no-progress"])
+    assert problems(capsys, status)[0].startswith(line)
+    assert not (tmp_path / "runs").exists()
