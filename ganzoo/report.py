@@ -27,7 +27,7 @@ from typing import Any, Optional, Sequence
 import yaml
 from tqdm import tqdm
 
-from ganzoo import __version__
+from ganzoo import __version__, bounded_yaml
 from ganzoo.curves import CURVES, LABELS, draw_curves
 from ganzoo.destinations import output_problem, write_target
 from ganzoo.errors import GanzooError
@@ -76,10 +76,13 @@ def load_run(folder: Path) -> RunView:
                               f"e.g. ganzoo report {folder / inside[0]}")
         raise GanzooError(f"{folder} is not a run folder: it has no recipe.yaml (give the folder `ganzoo run` printed)")
     try:
-        recipe_text = recipe_path.read_text(encoding="utf-8")
-        recipe = yaml.safe_load(recipe_text) or {}
+        recipe_text = bounded_yaml.read_text(recipe_path)
+        recipe = bounded_yaml.load(recipe_text) or {}
+    except bounded_yaml.BoundError as error:
+        where = f" at {error.key}" if error.key else ""
+        raise GanzooError(f"{recipe_path} cannot be read{where}: {error}") from None
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as error:
-        raise GanzooError(f"{recipe_path} cannot be read: {error}") from None
+        raise GanzooError(f"{recipe_path} cannot be read: {' '.join(str(error).split())}") from None
     if not isinstance(recipe, dict):
         raise GanzooError(f"{recipe_path} is not a recipe (not a mapping)")
     video = next((folder / name for name in VIDEO_NAMES if (folder / name).is_file()), None)
