@@ -268,7 +268,7 @@ def table(results: list[dict], device: str) -> str:
                 lines.append(f"| {batch} | {r['variant']} | failed: {r['error'][:80]} | | | | |")
                 continue
             rate = r["steps_per_s"]
-            ratio = lambda other: f"{rate / base[other]:.2f}x" if base.get(other) else "n/a"  # noqa: E731
+            ratio = lambda other, rate=rate, base=base: f"{rate / base[other]:.2f}x" if base.get(other) else "n/a"  # noqa: E731
             memory = f"{r['peak_mb']:.0f} MB" + (" (GPU)" if device.startswith("cuda") else " (RSS)")
             lines.append(f"| {batch} | {r['variant']} | {rate:.1f} | {rate * batch:,.0f} | {ratio('floor')} | "
                          f"{ratio('article')} | {memory} |")

@@ -20,6 +20,8 @@ import sys
 import time
 from pathlib import Path
 
+from ganzoo.wandb_report import report_zoo, wandb_target, zoo_wandb_override
+
 REPO = Path(__file__).resolve().parents[1]
 VARIANTS = ["vanilla", "dcgan", "lsgan", "wgan", "wgan_gp", "dragan", "sngan", "ebgan", "began", "cgan", "acgan",
             "infogan", "dcgan_stabilized"]
@@ -57,17 +59,23 @@ def main() -> None:
     parser.add_argument("--grids", type=Path, default=REPO / "docs" / "zoo", help="where the 8x8 grids go")
     parser.add_argument("--variants", nargs="+", default=VARIANTS)
     parser.add_argument("--out", type=Path, help="also write the table, commands and raw results here")
+    parser.add_argument("--wandb", type=wandb_target, metavar="ENTITY/PROJECT",
+                        help="log the runs offline to this W&B project and build the zoo's W&B Report "
+                             "(its spec and HTML page go to --runs; see docs/report.md)")
     args = parser.parse_args()
 
-    rows, commands = [], []
+    rows, commands, zoo_runs = [], [], []
+    group = f"zoo-{time.strftime('%Y%m%d-%H%M%S')}"
     args.grids.mkdir(parents=True, exist_ok=True)
     for variant in args.variants:
         recipe = f"recipes/{variant}_mnist.yaml"
         train = ["run", recipe, f"data.root={args.data_root}", "train.epochs=1000",
                  callbacks_with_budget(recipe, args.seconds), f"run.dir={args.runs}",
-                 f"run.name={variant}-{time.strftime('%Y%m%d-%H%M%S')}", "wandb.mode=disabled", "--no-progress"]
+                 f"run.name={variant}-{time.strftime('%Y%m%d-%H%M%S')}", zoo_wandb_override(args.wandb, group),
+                 "--no-progress"]
         folder = Path(ganzoo(*train).stdout.split("run folder: ", 1)[1].split("\n", 1)[0])
         folder = folder if folder.is_absolute() else REPO / folder
+        zoo_runs.append((variant, folder))
         evaluation = json.loads(ganzoo("eval", str(folder), "--n", str(args.n), "--json", "--no-progress").stdout)
         grid = args.grids / f"{variant}.png"
         ganzoo("sample", str(folder), "--grid", "8x8", "--out", str(grid))
@@ -95,6 +103,8 @@ def main() -> None:
             f"{' '.join(sys.argv[1:])}\n\n{args.seconds:g} s of training each, {os.cpu_count()} CPU cores, "
             f"n = {args.n} generated samples, dataset classifier features.\n\n{table}\n\nEach row:\n\n{listing}\n\n"
             f"Raw results:\n\n```json\n{json.dumps(rows, indent=1)}\n```\n")
+    if args.wandb:
+        raise SystemExit(report_zoo(args.wandb, zoo_runs, args.runs / "zoo-report.html"))
 
 
 if __name__ == "__main__":

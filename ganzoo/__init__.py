@@ -19,6 +19,7 @@ from ganzoo.errors import DatasetError, GanzooError
 from ganzoo.hookspecs import hookimpl
 from ganzoo.metrics import EvalData, EvaluationError, FeatureExtractor, Features, Metric, MetricContext
 from ganzoo.network import network_timeout
+from ganzoo.training_run import LatentSource, TrainingRun
 
 __version__ = "0.1.0"
 
@@ -35,12 +36,14 @@ __all__ = [
     "FeatureExtractor",
     "Features",
     "GanzooError",
+    "LatentSource",
     "Loss",
     "LossOutput",
     "Metric",
     "MetricContext",
     "Options",
     "StepContext",
+    "TrainingRun",
     "hookimpl",
     "network_timeout",
 ]

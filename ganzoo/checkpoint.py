@@ -87,16 +87,25 @@ def atomic_save(state: Any, path: Path) -> None:
                               f"untouched") from None
 
 
+def load_safely(path: Path, what: str, error_type: type[GanzooError] = GanzooError) -> Any:
+    """``torch.load(weights_only=True)``: a file from elsewhere cannot run code. A file that
+    cannot be loaded so (truncated, corrupt, or a pickle that wants to run code) raises
+    ``error_type`` with the one refusal message; a missing file raises FileNotFoundError."""
+    try:
+        return torch.load(path, map_location="cpu", weights_only=True)
+    except FileNotFoundError:
+        raise
+    except Exception as error:
+        reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise error_type(f"{path} cannot be loaded safely (truncated, corrupt or not {what}): {reason}") from None
+
+
 def load_checkpoint(path: Path) -> dict:
     """A checkpoint's contents, loaded without running any code from the file."""
     try:
-        state = torch.load(path, map_location="cpu", weights_only=True)
+        state = load_safely(path, "a ganzoo checkpoint", CheckpointError)
     except FileNotFoundError:
         raise CheckpointError(f"{path}: no such checkpoint") from None
-    except Exception as error:  # truncated, corrupt, or a pickle that wants to run code
-        reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-        raise CheckpointError(f"{path} cannot be loaded safely (truncated, corrupt or not a ganzoo checkpoint): "
-                              f"{reason}") from None
     if not isinstance(state, dict) or state.get("format") != FORMAT or "trainer" not in state:
         found = state.get("format") if isinstance(state, dict) else type(state).__name__
         raise CheckpointError(f"{path} is not a ganzoo checkpoint of format {FORMAT} (found {found!r}); it was "

@@ -74,11 +74,22 @@ def _parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--trained", action="store_true", help=TRAINED_HELP)
     evaluate.add_argument("--no-progress", action="store_true", help="hide progress bars")
 
-    report = commands.add_parser("report", help="write one HTML page that shows runs side by side")
-    report.add_argument("runs", nargs="+", metavar="RUN", help="run folders, as `ganzoo run` prints them")
+    report = commands.add_parser("report", help="write one HTML page that shows runs side by side (and a W&B Report)")
+    report.add_argument("runs", nargs="*", metavar="RUN", help="run folders, as `ganzoo run` prints them")
     report.add_argument("--out", default="report.html", metavar="PATH",
                         help="where to write the page (default: report.html in the current directory)")
     report.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    report.add_argument("--wandb", metavar="ENTITY/PROJECT", type=_wandb_target,
+                        help="also build a W&B Report in this project: its specification goes next to the page "
+                             "(report.wandb.json), then it is saved and its URL printed")
+    report.add_argument("--group", help="with --wandb: the runs of this wandb group (of the RUNs given, those in it)")
+    report.add_argument("--tag", action="append", default=[], dest="tags", metavar="TAG",
+                        help="with --wandb: the runs with this wandb tag (repeat for several: runs with all of them)")
+    report.add_argument("--dry-run", action="store_true", help="with --wandb: write the specification, do not save")
+    report.add_argument("--from-spec", metavar="FILE", help="with --wandb: save the report a specification file describes")
+    report.add_argument("--timeout", type=float, default=30.0, metavar="SECONDS",
+                        help="with --wandb: give up saving after this long (default 30)")
+    report.set_defaults(usage_error=report.error)
 
     plugins = commands.add_parser("plugins", help="list installed plugins, their components and options")
     plugins.add_argument("--json", action="store_true", help="machine-readable output")
@@ -188,6 +199,12 @@ def _check(args: argparse.Namespace, registry: Registry) -> int:
     return 0
 
 
+def _wandb_target(text: str) -> str:
+    from ganzoo.wandb_report import wandb_target  # the report's module: only when the option is used
+
+    return wandb_target(text)
+
+
 def _positive(text: str) -> int:
     value = int(text)
     if value <= 0:
@@ -290,11 +307,17 @@ def _eval(args: argparse.Namespace, registry: Registry) -> int:
 
 
 def _report(args: argparse.Namespace, registry: Registry) -> int:
-    from pathlib import Path
-
     from ganzoo.destinations import output_problem
     from ganzoo.report import build_report
 
+    wandb_only = (("--group", args.group), ("--tag", args.tags), ("--dry-run", args.dry_run),
+                  ("--from-spec", args.from_spec))
+    if not args.wandb and any(value for _, value in wandb_only):
+        args.usage_error(f"{next(flag for flag, value in wandb_only if value)} needs --wandb ENTITY/PROJECT")
+    if not args.runs and not (args.wandb and (args.group or args.tags or args.from_spec)):
+        args.usage_error("the following arguments are required: RUN (or, with --wandb, --group, --tag or --from-spec)")
+    if args.wandb:
+        return _wandb_report(args)
     problem = output_problem(Path(args.out))
     if problem:
         print(f"ganzoo report: --out: {problem}", file=sys.stderr)
@@ -302,6 +325,14 @@ def _report(args: argparse.Namespace, registry: Registry) -> int:
     out = build_report([Path(run) for run in args.runs], Path(args.out), progress=not args.no_progress)
     print(f"report: {out}")
     return 0
+
+
+def _wandb_report(args: argparse.Namespace) -> int:
+    from ganzoo.wandb_report import report_command
+
+    return report_command([Path(run) for run in args.runs], target=args.wandb, out=Path(args.out), group=args.group,
+                          tags=args.tags, dry_run=args.dry_run, from_spec=args.from_spec, timeout=args.timeout,
+                          progress=not args.no_progress)
 
 
 def type_name(annotation: object) -> str:

@@ -11,13 +11,13 @@ from __future__ import annotations
 import types
 import typing
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, ClassVar, Optional
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, Optional
 
 import torch
 from pydantic import BaseModel, ConfigDict, ValidationInfo, field_validator
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers only
-    from ganzoo.trainer import Trainer
+    from ganzoo.training_run import TrainingRun
 
 
 class Options(BaseModel):
@@ -68,6 +68,10 @@ class Component:
 # --------------------------------------------------------------------------- data
 
 
+ConditionKind = Literal["labels", "images"]
+"""The two cases of a per-sample condition: class labels, or images (paired data)."""
+
+
 @dataclass(frozen=True)
 class DataInfo:
     """What a model needs to know about the data to size itself."""
@@ -76,9 +80,33 @@ class DataInfo:
     """Shape of one sample: ``(C, H, W)`` for images, ``(D,)`` for points."""
     num_classes: Optional[int] = None
     """Number of label classes, or None for unlabelled data."""
+    condition_shape: Optional[tuple[int, ...]] = None
+    """Shape of one image condition, ``(C, H, W)``, for paired data; None otherwise (the
+    label case is described by ``num_classes``)."""
+
+    @property
+    def condition_kind(self) -> Optional[ConditionKind]:
+        """``"images"``, ``"labels"`` or None: what the networks' second argument carries."""
+        if self.condition_shape is not None:
+            return "images"
+        return "labels" if self.num_classes else None
+
+    def as_dict(self) -> dict:
+        """Plain values, saved with the weights so that sampling can rebuild the models
+        without loading the dataset."""
+        return {"shape": list(self.shape), "num_classes": self.num_classes,
+                "condition_shape": list(self.condition_shape) if self.condition_shape is not None else None}
+
+    @classmethod
+    def from_dict(cls, saved: dict) -> "DataInfo":
+        """The inverse of :meth:`as_dict`; files written before conditions could be images
+        have no ``condition_shape``."""
+        condition_shape = saved.get("condition_shape")
+        return cls(shape=tuple(saved["shape"]), num_classes=saved.get("num_classes"),
+                   condition_shape=tuple(condition_shape) if condition_shape is not None else None)
 
 
-@dataclass
+@dataclass(init=False)
 class Data:
     """A whole dataset held in memory.
 
@@ -86,25 +114,61 @@ class Data:
     trainer scales to [-1, 1] on the device batch by batch, or ``float32`` points of shape
     ``(N, D)`` used as they are. Keeping images as uint8 costs a quarter of the memory and
     avoids any per-sample Python work in the training loop.
+
+    ``labels`` are the samples' classes (an integer tensor ``(N,)`` with ``num_classes``),
+    which metrics read. ``condition`` is what G and D are conditioned on, one entry per
+    sample, in one of two cases: class labels (by default the ``labels`` themselves: a
+    CGAN), or images ``(N, C, H, W)`` stored like the samples (``uint8``, scaled to the
+    model range batch by batch; or ``float32``, used as they are), the inputs of paired
+    image-to-image data. The batch stream slices the condition with the samples and the
+    networks receive it as their second argument.
     """
 
     samples: torch.Tensor
-    labels: Optional[torch.Tensor] = None
-    num_classes: Optional[int] = None
-    class_names: list[str] = field(default_factory=list)
-    modes: Optional[torch.Tensor] = None
+    labels: Optional[torch.Tensor]
+    num_classes: Optional[int]
+    class_names: list[str]
+    modes: Optional[torch.Tensor]
     """For a mixture of Gaussians: the ``(K, D)`` centres, which the ``modes`` metric counts."""
-    mode_std: Optional[float] = None
+    mode_std: Optional[float]
     """For a mixture of Gaussians: the standard deviation of each component."""
+    condition: Optional[torch.Tensor]
 
-    def __post_init__(self) -> None:
+    def __init__(self, samples: torch.Tensor, labels: Optional[torch.Tensor] = None, num_classes: Optional[int] = None,
+                 class_names: Optional[list[str]] = None, modes: Optional[torch.Tensor] = None,
+                 mode_std: Optional[float] = None, *, condition: Optional[torch.Tensor] = None) -> None:
+        if labels is None and condition is not None and condition.dim() == 1:
+            labels = condition  # a label condition is the samples' labels
+        self.samples = samples
+        self.labels = labels
+        self.num_classes = num_classes
+        self.class_names = list(class_names or [])
+        self.modes = modes
+        self.mode_std = mode_std
+        self.condition = condition if condition is not None else labels
         if self.samples.dtype not in (torch.uint8, torch.float32):
             raise TypeError(f"samples must be uint8 images or float32 points, got {self.samples.dtype}")
         if self.labels is not None and len(self.labels) != len(self.samples):
             raise ValueError(f"{len(self.labels)} labels for {len(self.samples)} samples")
+        if self.condition is None:
+            return
+        if self.condition.dim() not in (1, 4):
+            raise ValueError(f"a condition must be class labels (N,) or images (N, C, H, W), got shape "
+                             f"{tuple(self.condition.shape)}")
+        if self.condition.dim() == 4 and self.condition.dtype not in (torch.uint8, torch.float32):
+            raise TypeError(f"image conditions must be uint8 or float32, got {self.condition.dtype}")
+        if len(self.condition) != len(self.samples):
+            raise ValueError(f"{len(self.condition)} conditions for {len(self.samples)} samples")
 
     def __len__(self) -> int:
         return len(self.samples)
+
+    @property
+    def condition_kind(self) -> Optional[ConditionKind]:
+        """``"labels"``, ``"images"``, or None for unconditioned data."""
+        if self.condition is None:
+            return None
+        return "labels" if self.condition.dim() == 1 else "images"
 
     @property
     def is_image(self) -> bool:
@@ -112,7 +176,9 @@ class Data:
 
     @property
     def info(self) -> DataInfo:
-        return DataInfo(shape=tuple(self.samples.shape[1:]), num_classes=self.num_classes)
+        condition_shape = tuple(self.condition.shape[1:]) if self.condition_kind == "images" else None
+        return DataInfo(shape=tuple(self.samples.shape[1:]), num_classes=self.num_classes,
+                        condition_shape=condition_shape)
 
 
 class Dataset(Component):
@@ -131,7 +197,9 @@ class Architecture(Component):
     Contract for the networks: ``generator(z, labels=None)`` returns samples shaped like the
     data (in the model range, [-1, 1] for images); ``discriminator(x, labels=None)`` returns
     whatever the paired loss expects (a score per sample, or a tuple with auxiliary heads).
-    Unconditional models simply ignore ``labels``.
+    The second argument carries the data's condition (``Data.condition``): class labels, or
+    condition images for paired data; its name ``labels`` stays from the label case.
+    Unconditional models simply ignore it.
     """
 
     conditional: ClassVar[bool] = False
@@ -170,12 +238,14 @@ class Architecture(Component):
 class StepContext:
     """Everything a loss may use for one update.
 
-    ``real`` and ``labels`` are the current batch, already on the device and scaled to the
-    model range. The generator step sees the batch of the last discriminator step.
+    ``real`` and ``condition`` are the current batch, already on the device and scaled to
+    the model range. The generator step sees the batch of the last discriminator step.
     """
 
     real: torch.Tensor
-    labels: Optional[torch.Tensor]
+    condition: Optional[torch.Tensor]
+    """The batch's condition: class labels ``(B,)``, images ``(B, C, H, W)`` in the model
+    range (paired data), or None. Hand it to the networks as their second argument."""
     generator: torch.nn.Module
     discriminator: torch.nn.Module
     architecture: Architecture
@@ -183,6 +253,12 @@ class StepContext:
     shard: tuple[int, int] = (0, 1)
     """``(rank, world size)``: in a data-parallel run, ``real`` is this rank's share of the
     global batch, and ``latent`` returns the matching share of the global latents."""
+
+    @property
+    def labels(self) -> Optional[torch.Tensor]:
+        """The condition, under the name it had when conditions were only class labels:
+        losses that pass ``ctx.labels`` to G and D pass an image condition just the same."""
+        return self.condition
 
     @property
     def batch_size(self) -> int:
@@ -261,16 +337,16 @@ class Callback(Component):
     def load_state_dict(self, state: dict) -> None:
         """Restore what ``state_dict`` returned (called on resume, before training starts)."""
 
-    def sampling_generator(self, trainer: "Trainer") -> Optional[torch.nn.Module]:
+    def sampling_generator(self, trainer: "TrainingRun") -> Optional[torch.nn.Module]:
         """A generator to draw samples from instead of the trained one, or None."""
         return None
 
-    def on_train_start(self, trainer: "Trainer") -> None: ...
+    def on_train_start(self, trainer: "TrainingRun") -> None: ...
 
-    def on_step_end(self, trainer: "Trainer") -> None: ...
+    def on_step_end(self, trainer: "TrainingRun") -> None: ...
 
-    def on_log(self, trainer: "Trainer", scalars: dict[str, float]) -> None: ...
+    def on_log(self, trainer: "TrainingRun", scalars: dict[str, float]) -> None: ...
 
-    def on_epoch_end(self, trainer: "Trainer") -> None: ...
+    def on_epoch_end(self, trainer: "TrainingRun") -> None: ...
 
-    def on_train_end(self, trainer: "Trainer") -> None: ...
+    def on_train_end(self, trainer: "TrainingRun") -> None: ...

@@ -55,11 +55,18 @@ class BatchStream:
         self.data = data
         """The dataset as loaded (labels, class names, mixture modes), for evaluation."""
         self.samples = data.samples.to(device)
-        self.labels: Optional[torch.Tensor] = data.labels.to(device) if data.labels is not None else None
+        self.condition: Optional[torch.Tensor] = data.condition.to(device) if data.condition is not None else None
+        """The per-sample condition (labels or images), resident like the samples."""
+        self._scale_condition = data.condition_kind == "images"
         self.num_classes = data.num_classes
         self.batch_size = batch_size
         self.drop_last = drop_last
         self.device = device
+
+    @property
+    def labels(self) -> Optional[torch.Tensor]:
+        """The condition when it is class labels (the grids cycle through them), else None."""
+        return self.condition if self.data.condition_kind == "labels" else None
 
     def __len__(self) -> int:
         full, rest = divmod(len(self.samples), self.batch_size)
@@ -70,8 +77,9 @@ class BatchStream:
         return epoch_order(len(self.samples))
 
     def batches(self, order: torch.Tensor, start: int = 0) -> Iterator[tuple[torch.Tensor, Optional[torch.Tensor]]]:
-        """``(real, labels)`` batches of an epoch in ``order``, from batch ``start`` on (a
-        resumed run continues mid-epoch); real is already in the model range."""
+        """``(real, condition)`` batches of an epoch in ``order``, from batch ``start`` on (a
+        resumed run continues mid-epoch); real, and an image condition, are already in the
+        model range; labels pass as they are."""
         order = order.to(self.device)
         rank, size = self.shard
         for i in range(start, len(self)):
@@ -80,7 +88,10 @@ class BatchStream:
                 share = len(index) // size
                 index = index[rank * share : (rank + 1) * share]
             real = to_model_range(self.samples[index])
-            yield real, (self.labels[index] if self.labels is not None else None)
+            condition = self.condition[index] if self.condition is not None else None
+            if condition is not None and self._scale_condition:
+                condition = to_model_range(condition)
+            yield real, condition
 
     def epoch(self) -> Iterator[tuple[torch.Tensor, Optional[torch.Tensor]]]:
         """The batches of one new epoch."""

@@ -141,3 +141,18 @@ def launch(nproc: int, argv: Sequence[str]) -> int:
     finally:
         for number, handler in previous.items():
             signal.signal(number, handler)
+
+
+def update_wrappers(generator: torch.nn.Module, discriminator: torch.nn.Module, world: World,
+                    device: torch.device) -> tuple[torch.nn.Module, torch.nn.Module]:
+    """The modules the trainer updates ``generator`` and ``discriminator`` through.
+
+    In a data-parallel run, the network being updated runs under DDP (which averages its
+    gradients over the ranks); the other one runs plain: its gradients are not needed, and
+    DDP would wait for them forever. One process updates the networks themselves."""
+    if not world.distributed:
+        return generator, discriminator
+    from torch.nn.parallel import DistributedDataParallel
+
+    ids = [device.index] if device.type == "cuda" else None
+    return DistributedDataParallel(generator, device_ids=ids), DistributedDataParallel(discriminator, device_ids=ids)

@@ -19,12 +19,12 @@ from typing import TYPE_CHECKING, Optional, Sequence
 import torch
 
 from ganzoo.components import Architecture, Callback, Data
-from ganzoo.errors import GanzooError, Problem, RecipeError, unknown_name_message
+from ganzoo.errors import Problem, RecipeError, unknown_name_message
+from ganzoo.jsonl import append_row, keep_rows
 from ganzoo.metrics import EvalData, EvaluationError, FeatureExtractor, Metric, MetricContext
-from ganzoo.outputs import append_row, keep_rows
 from ganzoo.recipe import Recipe
-from ganzoo.registry import Registry
-from ganzoo.sampling import TrainedModel, class_labels, generate, load_dataset, to_data_format
+from ganzoo.registry import Registry, split_name
+from ganzoo.sampling import TrainedModel, class_labels, generate, load_dataset, load_split, to_data_format
 
 if TYPE_CHECKING:  # pragma: no cover
     from ganzoo.trainer import Trainer
@@ -64,7 +64,8 @@ def select_metrics(registry: Registry, recipe: Recipe, data: Data, names: Option
         explicit = False
     metrics = []
     for spec in specs:
-        metric = registry.get("metric", spec["name"])(**{k: v for k, v in spec.items() if k != "name"})
+        name, options = split_name(spec)
+        metric = registry.get("metric", name)(**options)
         reason = metric.unsupported(data)
         if reason is None:
             metrics.append(metric)
@@ -101,15 +102,7 @@ class Evaluation:
         self._real_features: dict = {}
 
     def _split_loader(self):
-        def load_split(split: str) -> Optional[Data]:
-            name, options = self.recipe.component("data")
-            if "split" not in self.registry.get("dataset", name).Options.model_fields:
-                return None
-            try:
-                return load_dataset(self.recipe, self.registry, split=split)
-            except (GanzooError, ValueError):
-                return None
-        return load_split
+        return lambda split: load_split(self.recipe, self.registry, split)
 
     def extractor(self, name: str) -> FeatureExtractor:
         """The named extractor, built with the recipe's options and prepared once."""

@@ -6,7 +6,7 @@ Only the registry calls hooks. Everything else asks the registry for a class by 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Optional
+from typing import Any, Mapping, Optional
 
 import pluggy
 from pydantic import BaseModel
@@ -37,6 +37,13 @@ class Entry:
     @property
     def name(self) -> str:
         return self.cls.name
+
+
+def split_name(spec: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
+    """``(name, options)`` of a component spec such as ``{name: adam, lr: 0.0002}``: the one
+    place a recipe's ``{name, **options}`` form is taken apart."""
+    options = dict(spec)
+    return options.pop("name"), options
 
 
 class UnknownComponent(GanzooError):

@@ -31,7 +31,7 @@ from ganzoo import __version__, bounded_yaml
 from ganzoo.curves import CURVES, LABELS, draw_curves
 from ganzoo.destinations import output_problem, write_target
 from ganzoo.errors import GanzooError
-from ganzoo.outputs import read_metrics
+from ganzoo.jsonl import read_metrics
 from ganzoo.video import sample_grids
 
 VIDEO_NAMES = ("progress.mp4", "progress.gif")
@@ -183,21 +183,28 @@ def _metrics_table(runs: list[RunView]) -> str:
             '<code>train.log_every</code> steps.</p>')
 
 
-def _flatten(tree: Any, prefix: str = "") -> dict[str, Any]:
+def flatten(tree: Any, prefix: str = "") -> dict[str, Any]:
+    """A nested recipe as dotted keys: ``{"loss": {"name": "bce"}}`` -> ``{"loss.name": "bce"}``."""
     if isinstance(tree, dict) and tree:
         flat = {}
         for key, value in tree.items():
-            flat.update(_flatten(value, f"{prefix}.{key}" if prefix else str(key)))
+            flat.update(flatten(value, f"{prefix}.{key}" if prefix else str(key)))
         return flat
     return {prefix: tree}
 
 
-def _differences(runs: list[RunView]) -> str:
-    """The recipe keys whose values differ between the runs."""
-    flats = [_flatten(run.recipe) for run in runs]
+def differing_keys(recipes: Sequence[dict[str, Any]]) -> list[str]:
+    """The dotted recipe keys whose values differ between the recipes (absent counts as a value)."""
+    flats = [flatten(recipe) for recipe in recipes]
     keys = sorted({key for flat in flats for key in flat})
     missing = object()
-    differing = [key for key in keys if len({json.dumps(flat.get(key, missing), default=str) for flat in flats}) > 1]
+    return [key for key in keys if len({json.dumps(flat.get(key, missing), default=str) for flat in flats}) > 1]
+
+
+def _differences(runs: list[RunView]) -> str:
+    """The recipe keys whose values differ between the runs."""
+    flats = [flatten(run.recipe) for run in runs]
+    differing = differing_keys([run.recipe for run in runs])
     if not differing:
         return '<p class="note">The runs\' recipes are identical.</p>'
     head = "".join(f"<th>{_e(run.name)}</th>" for run in runs)

@@ -22,34 +22,18 @@ import torch
 
 from ganzoo.checkpoint import Checkpointer, latest_checkpoint
 from ganzoo.data import BatchStream, to_model_range
+from ganzoo.devices import select_device
 from ganzoo.distributed import World, device_for, from_environment, shutdown
 from ganzoo.errors import GanzooError, Problem, RecipeError
 from ganzoo.evaluation import EvaluateEvery, Evaluation, select_metrics
+from ganzoo.jsonl import read_metrics
 from ganzoo.optim import build_optimizer
-from ganzoo.outputs import (Curves, FinalWeights, MetricsLog, ProgressBar, ProgressVideo, SampleGrids, WandbLogger,
-                            read_metrics)
+from ganzoo.outputs import Curves, FinalWeights, MetricsLog, ProgressBar, ProgressVideo, SampleGrids, WandbLogger
 from ganzoo.recipe import Recipe, load_recipe, saved_recipe
-from ganzoo.registry import Registry
+from ganzoo.registry import Registry, split_name
 from ganzoo.runlock import run_lock
+from ganzoo.sampling import preview_pairs
 from ganzoo.trainer import Trainer
-
-
-def select_device(name: str) -> torch.device:
-    """``auto`` picks cuda, then mps, then cpu; an explicit device must exist."""
-    if name == "auto":
-        if torch.cuda.is_available():
-            return torch.device("cuda")
-        if torch.backends.mps.is_available():
-            return torch.device("mps")
-        return torch.device("cpu")
-    device = torch.device(name)
-    if device.type == "cuda" and not torch.cuda.is_available():
-        raise GanzooError(f"device {name!r} was asked for, but CUDA is not available here; use device=auto or cpu")
-    if device.type == "cuda" and device.index is not None and device.index >= torch.cuda.device_count():
-        raise GanzooError(f"device {name!r} does not exist: {torch.cuda.device_count()} CUDA device(s) here")
-    if device.type == "mps" and not torch.backends.mps.is_available():
-        raise GanzooError("device 'mps' was asked for, but MPS is not available here; use device=auto or cpu")
-    return device
 
 
 def seed_everything(seed: int) -> None:
@@ -90,10 +74,10 @@ def build_trainer(recipe: Recipe, registry: Registry, world: World = World()) ->
     generator, discriminator = generator.to(device), discriminator.to(device)
     loss = build("loss", "loss").to(device)
     optim = recipe.resolved["optim"]
-    g_optimizer = build_optimizer(optim["generator"]["name"], _options(optim["generator"]), generator.parameters())
-    d_optimizer = build_optimizer(optim["discriminator"]["name"], _options(optim["discriminator"]), discriminator.parameters())
+    g_optimizer = build_optimizer(*split_name(optim["generator"]), generator.parameters())
+    d_optimizer = build_optimizer(*split_name(optim["discriminator"]), discriminator.parameters())
     train = config.train
-    callbacks = [registry.get("callback", spec["name"])(**_options(spec)) for spec in recipe.resolved["callbacks"]]
+    callbacks = [registry.get("callback", name)(**options) for name, options in map(split_name, recipe.resolved["callbacks"])]
     batches = BatchStream(data, train.batch_size, device, drop_last=train.drop_last, shard=(world.rank, world.size))
     _check_batches(recipe, len(data), len(batches))
     return Trainer(
@@ -135,10 +119,6 @@ def sync_batchnorm(network: torch.nn.Module, device: torch.device) -> torch.nn.M
         raise GanzooError("distributed.sync_batchnorm needs CUDA devices (PyTorch's SyncBatchNorm does not run on "
                           f"{device.type}); set it to false")
     return torch.nn.SyncBatchNorm.convert_sync_batchnorm(network)
-
-
-def _options(spec: dict) -> dict:
-    return {k: v for k, v in spec.items() if k != "name"}
 
 
 def new_run_folder(parent: Path, name: Optional[str], stem: str) -> Path:
@@ -195,7 +175,8 @@ def run_recipe(recipe: Recipe, registry: Registry, *, progress: bool = True) -> 
         folder = new_run_folder(Path(config.run.dir), config.run.name, recipe.stem)
         with run_lock(folder):
             (folder / "recipe.yaml").write_text(recipe.to_yaml(), encoding="utf-8")
-            return _train(recipe, trainer, folder, progress, evaluation)
+            return _train(recipe, trainer, folder, progress, evaluation,
+                          preview_pairs(recipe, registry, trainer.batches.data))
 
 
 def resume_run(folder: Path, registry: Registry, overrides: Iterable[str] = (), *, progress: bool = True) -> Run:
@@ -220,7 +201,8 @@ def resume_run(folder: Path, registry: Registry, overrides: Iterable[str] = (), 
             if overrides:
                 (folder / "recipe.yaml").write_text(recipe.to_yaml(), encoding="utf-8")
             print(f"ganzoo: resuming {folder} from {path.name} (step {trainer.step})", file=sys.stderr)
-            return _train(recipe, trainer, folder, progress, _evaluation(recipe, registry, trainer, progress))
+            return _train(recipe, trainer, folder, progress, _evaluation(recipe, registry, trainer, progress),
+                          preview_pairs(recipe, registry, trainer.batches.data))
 
 
 @contextlib.contextmanager
@@ -255,7 +237,7 @@ def _evaluation(recipe: Recipe, registry: Registry, trainer: Trainer, progress: 
 
 
 def _train(recipe: Recipe, trainer: Trainer, folder: Optional[Path], progress: bool,
-           evaluation: Optional[Evaluation] = None) -> Run:
+           evaluation: Optional[Evaluation] = None, pairs: Optional[tuple[torch.Tensor, torch.Tensor]] = None) -> Run:
     """Attach the outputs, train, and turn a clean stop on a signal into RunInterrupted.
     Without a ``folder`` (ranks other than 0), nothing is written: only the recipe's
     own callbacks run."""
@@ -278,7 +260,7 @@ def _train(recipe: Recipe, trainer: Trainer, folder: Optional[Path], progress: b
         *([EvaluateEvery(folder, evaluation, config.eval.every)] if evaluation else []),
         Curves(folder / "curves", config.video.curves_interval, history=read_metrics(folder / "metrics.jsonl", trainer.logged_through)),
         SampleGrids(folder / "samples", config.train.sample_every, config.train.num_samples, config.seed, real,
-                    on_saved=wandb.log_samples if wandb else None),
+                    on_saved=wandb.log_samples if wandb else None, pairs=pairs),
         checkpoints,
         FinalWeights(folder, on_saved=wandb.log_weights if wandb else None),
         # After the final grid (the video's last frame) and after the weights are safe.

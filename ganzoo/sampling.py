@@ -15,10 +15,12 @@ import torch
 
 from ganzoo.checkpoint import CheckpointError, atomic_write, latest_checkpoint
 from ganzoo.components import Architecture, Data, DataInfo
-from ganzoo.data import to_uint8
+from ganzoo.data import to_model_range, to_uint8
+from ganzoo.devices import select_device
 from ganzoo.errors import GanzooError
 from ganzoo.recipe import Recipe, load_recipe, saved_recipe
 from ganzoo.registry import Registry
+from ganzoo.weights import FILE as WEIGHTS_FILE, generator_weights, load_weights
 
 
 MAX_PNG_IMAGES = 10_000
@@ -73,6 +75,34 @@ def load_dataset(recipe: Recipe, registry: Registry, **overrides: object) -> Dat
     return registry.get("dataset", name)(**{**options, **overrides}).load()
 
 
+def load_split(recipe: Recipe, registry: Registry, split: str) -> Optional[Data]:
+    """The recipe's dataset with ``split`` (``"test"``) in place of its own, or None when
+    the dataset has no ``split`` option or that split cannot be loaded."""
+    name, _ = recipe.component("data")
+    if "split" not in registry.get("dataset", name).Options.model_fields:
+        return None
+    try:
+        return load_dataset(recipe, registry, split=split)
+    except (GanzooError, ValueError):
+        return None
+
+
+PREVIEW_PAIRS = 8
+"""How many (condition, output, target) rows a sample grid of paired data shows."""
+
+
+def preview_pairs(recipe: Recipe, registry: Registry, data: Data,
+                  n: int = PREVIEW_PAIRS) -> Optional[tuple[torch.Tensor, torch.Tensor]]:
+    """For paired data (image conditions): the first ``n`` ``(conditions, targets)`` of the
+    held-out split (the training data when there is none), in the model range on the
+    CPU, for the sample grids. None for any other data."""
+    if data.condition_kind != "images":
+        return None
+    held_out = load_split(recipe, registry, "test") if recipe.component("data")[1].get("split") != "test" else None
+    source = held_out if held_out is not None and held_out.condition is not None else data
+    return to_model_range(torch.as_tensor(source.condition)[:n]), to_model_range(source.samples[:n])
+
+
 def load_trained(path: Path, registry: Registry, overrides: Iterable[str] = (), device: Optional[torch.device] = None,
                  *, trained: bool = False) -> TrainedModel:
     """The generator of a run folder (its ``weights.pt``, else its newest checkpoint) or of
@@ -81,13 +111,11 @@ def load_trained(path: Path, registry: Registry, overrides: Iterable[str] = (), 
 
     When the run kept other weights to sample from (an EMA of G), those are loaded, unless
     ``trained`` asks for the trained weights."""
-    from ganzoo.run import select_device  # run imports this module's neighbours; import late
-
     path = Path(path)
     if path.is_dir():
         folder = path
         saved_recipe(folder)
-        source = folder / "weights.pt"
+        source = folder / WEIGHTS_FILE
         if not source.is_file():
             try:
                 source, _, _ = latest_checkpoint(folder)
@@ -100,48 +128,25 @@ def load_trained(path: Path, registry: Registry, overrides: Iterable[str] = (), 
     else:
         raise GanzooError(f"{path}: no such run folder or checkpoint")
     recipe = load_recipe(saved_recipe(folder), registry, overrides)
-    state = _load_weights(source)
+    state = load_weights(source)
     weights = state["trainer"] if "trainer" in state else state
     name, options = recipe.component("model")
     architecture = registry.get("architecture", name)(**options)
     saved_info = state.get("data_info")
     if saved_info:
-        info = DataInfo(shape=tuple(saved_info["shape"]), num_classes=saved_info["num_classes"])
+        info = DataInfo.from_dict(saved_info)
     else:  # written before weights carried the data's shape: ask the dataset
         info = load_dataset(recipe, registry).info
     device = device or select_device(recipe.config.device)
     generator = architecture.build_generator(info)
-    kind, generator_weights = _generator_weights(weights, trained)
+    kind, generator_state = generator_weights(weights, trained)
     try:
-        generator.load_state_dict(generator_weights)
+        generator.load_state_dict(generator_state)
     except (KeyError, RuntimeError) as error:
         raise GanzooError(f"{source} does not hold a generator for the recipe's model {name!r}: "
                           f"{str(error).splitlines()[0]}") from None
     return TrainedModel(folder, source, recipe, architecture, generator.to(device).eval(), info,
                         int(weights.get("step", 0)), device, kind)
-
-
-def _generator_weights(weights: dict, trained: bool) -> tuple[str, dict]:
-    """``(kind, state dict)`` of the generator to load from ``weights.pt`` or a checkpoint's
-    trainer state: the weights to sample from unless ``trained`` asks otherwise."""
-    if "generator_source" in weights:  # weights.pt
-        if trained and "trained_generator" in weights:
-            return "trained", weights["trained_generator"]
-        return weights["generator_source"], weights["generator"]
-    if "sampling_generator" in weights and not trained:  # a checkpoint of a run that keeps an EMA
-        return weights["sampling_source"], weights["sampling_generator"]
-    return "trained", weights["generator"]
-
-
-def _load_weights(path: Path) -> dict:
-    try:
-        state = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as error:
-        reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-        raise GanzooError(f"{path} cannot be loaded safely (truncated, corrupt or not ganzoo weights): {reason}") from None
-    if not isinstance(state, dict) or not ("generator" in state or "generator" in state.get("trainer", {})):
-        raise GanzooError(f"{path} holds no generator weights: not a ganzoo weights.pt or checkpoint")
-    return state
 
 
 def class_labels(architecture: Architecture, info: DataInfo, n: int, *, seed: int, class_index: Optional[int] = None,

@@ -24,15 +24,17 @@ from typing import Iterable, Literal, Optional
 
 import torch
 
+from ganzoo.callback_state import callback_states, emit, load_callback_states
+from ganzoo.callback_state import sampling as sampling_choice
 from ganzoo.components import Architecture, Callback, Loss, StepContext
 from ganzoo.data import BatchStream
-from ganzoo.distributed import World
-from ganzoo.errors import GanzooError
+from ganzoo.distributed import World, update_wrappers
+from ganzoo.divergence import DivergenceError, DivergenceWatch
+from ganzoo.log_window import LogWindow
 from ganzoo.rng import get_rng_state, set_rng_state
+from ganzoo.weights import sampling_state
 
-
-class DivergenceError(GanzooError):
-    """A loss became NaN or infinite: training stops before any bad state is saved."""
+__all__ = ["DivergenceError", "Trainer"]  # DivergenceError: importable from here as before
 
 
 class Trainer:
@@ -79,16 +81,7 @@ class Trainer:
         # The loss calls these; the plain modules above stay the ones that are saved.
         self._g = torch.compile(generator, mode=compile) if compile else generator
         self._d = torch.compile(discriminator, mode=compile) if compile else discriminator
-        # In a data-parallel run, the network being updated runs under DDP (which averages its
-        # gradients over the ranks); the other one runs plain: its gradients are not needed,
-        # and DDP would wait for them forever.
-        self._g_update, self._d_update = self._g, self._d
-        if world.distributed:
-            from torch.nn.parallel import DistributedDataParallel
-
-            ids = [self.device.index] if self.device.type == "cuda" else None
-            self._g_update = DistributedDataParallel(self._g, device_ids=ids)
-            self._d_update = DistributedDataParallel(self._d, device_ids=ids)
+        self._g_update, self._d_update = update_wrappers(self._g, self._d, world, self.device)  # DDP when distributed
         self.step = 0
         self.epoch = 0
         """Epochs completed; the one in progress is ``epoch + 1`` (see ``display_epoch``)."""
@@ -101,14 +94,11 @@ class Trainer:
         """Set by a signal handler: stop after the current step, as ``interrupted``."""
         self._agreed: tuple[bool, ...] = (False, False)  # (stop, interrupt) as the ranks last agreed
         self.last_scalars: dict[str, float] = {}
-        self._sums: dict[str, torch.Tensor] = {}
-        self._counts: dict[str, int] = {}
+        self._window = LogWindow(world)
         self._order: Optional[torch.Tensor] = None  # the current epoch's sample order...
         self._position = 0  # ...and how many of its batches are consumed
-        # First step at which each loss was not finite (-1: never), kept on the device so
-        # that watching for divergence costs no synchronisation.
-        self._first_bad = {name: torch.tensor(-1, device=self.device) for name in ("d_loss", "g_loss")}
-        self._device_step = torch.tensor(0, device=self.device)  # the step in progress, on the device
+        self._divergence = DivergenceWatch(self.device)
+        self._device_step = self._divergence.device_step  # the step in progress, on the device
 
     def release_world(self) -> None:
         """Drop the DistributedDataParallel wrappers once training is over. They hold the
@@ -131,24 +121,19 @@ class Trainer:
     def logged_through(self) -> int:
         """The last step whose logged row cannot change: a resumed run logs again, and
         identically, everything after it (a window still open is logged when it closes)."""
-        return self.step - 1 if self._sums else self.step
+        return self.step - 1 if self._window.is_open else self.step
 
     @property
     def data_info(self) -> dict:
-        """The data's shape and class count as plain values: saved with the weights, so that
+        """The data's shape and condition as plain values: saved with the weights, so that
         ``ganzoo sample`` can rebuild the generator without loading the dataset."""
-        info = self.batches.data.info
-        return {"shape": list(info.shape), "num_classes": info.num_classes}
+        return self.batches.data.info.as_dict()
 
     @property
     def sampling(self) -> tuple[str, torch.nn.Module]:
         """``(source, generator)``: the generator that samples are drawn from, and where it
         comes from: the first callback that offers one (``ema``), else ``trained``."""
-        for callback in self.callbacks:  # getattr: a duck-typed callback need not have every method
-            module = getattr(callback, "sampling_generator", lambda trainer: None)(self)
-            if module is not None:
-                return callback.name, module
-        return "trained", self.generator
+        return sampling_choice(self.callbacks, self, self.generator)
 
     @property
     def sampling_generator(self) -> torch.nn.Module:
@@ -203,8 +188,8 @@ class Trainer:
         if self._order is None:
             self._order = self.batches.new_order()
         shard = (self.world.rank, self.world.size)
-        for real, labels in self.batches.batches(self._order, start=self._position):
-            ctx = StepContext(real, labels, self._g, self._d, self.architecture, self.step, shard)
+        for real, condition in self.batches.batches(self._order, start=self._position):
+            ctx = StepContext(real, condition, self._g, self._d, self.architecture, self.step, shard)
             if self._position % self.d_steps == 0:
                 self._device_step.fill_(self.step + 1)  # no synchronisation: a device-side fill
             self._discriminator_step(ctx)
@@ -277,10 +262,7 @@ class Trainer:
     # ------------------------------------------------------------------ divergence
 
     def _watch(self, name: str, loss: torch.Tensor) -> None:
-        """Remember the first step at which ``loss`` was not finite (on the device)."""
-        first = self._first_bad[name]
-        bad = (first < 0) & ~torch.isfinite(loss.detach())
-        self._first_bad[name] = torch.where(bad, self._device_step, first)
+        self._divergence.watch(name, loss)
 
     def _explain_by_divergence(self, error: Exception) -> None:
         """A NaN usually surfaces as some later error (BCE refuses NaN probabilities, say);
@@ -295,17 +277,8 @@ class Trainer:
 
         Called with every log and before every checkpoint (one synchronisation), so that a
         bad state is reported with its step and is never saved."""
-        firsts = torch.stack(list(self._first_bad.values())).tolist()
-        for name, step in zip(self._first_bad, firsts):
-            if step >= 0:
-                raise DivergenceError(
-                    f"{name} became NaN or infinite at step {step} (epoch {self.display_epoch}); training stopped "
-                    f"and no state after the last checkpoint was saved. Lower the learning rate or check the data.")
-        for label, module in (("generator", self.generator), ("discriminator", self.discriminator)):
-            finite = torch.stack([p.detach().isfinite().all() for p in module.parameters()]).all()
-            if not bool(finite):
-                raise DivergenceError(f"a parameter of the {label} became NaN or infinite by step {self.step}; "
-                                      f"training stopped and no state after the last checkpoint was saved.")
+        self._divergence.check(step=self.step, epoch=self.display_epoch,
+                               networks={"generator": self.generator, "discriminator": self.discriminator})
 
     # ------------------------------------------------------------------ state
 
@@ -324,32 +297,11 @@ class Trainer:
             "epoch": self.epoch,
             "epoch_order": self._order,
             "epoch_position": self._position,
-            "log_sums": dict(self._sums),
-            "log_counts": dict(self._counts),
+            **self._window.state_dict(),
             "rng": get_rng_state(),
-            "callbacks": self._callback_states(),
-            **self._sampling_state(),
+            "callbacks": callback_states(self.callbacks),
+            **sampling_state(self),
         }
-
-    def _callback_states(self) -> dict[str, dict]:
-        states: dict[str, dict] = {}
-        for callback in self.callbacks:
-            state = getattr(callback, "state_dict", dict)()
-            if not state:
-                continue
-            if callback.name in states:
-                raise GanzooError(f"two callbacks named {callback.name!r} keep state: a checkpoint cannot tell them "
-                                  f"apart; list it once under callbacks")
-            states[callback.name] = state
-        return states
-
-    def _sampling_state(self) -> dict:
-        """The weights to sample from, when a callback keeps other weights than the
-        trained ones: readers of a checkpoint (``ganzoo sample``) need no callback."""
-        source, module = self.sampling
-        if module is self.generator:
-            return {}
-        return {"sampling_generator": module.state_dict(), "sampling_source": source}
 
     def load_state_dict(self, state: dict) -> None:
         self.generator.load_state_dict(state["generator"])
@@ -359,43 +311,22 @@ class Trainer:
         self.d_optimizer.load_state_dict(state["d_optimizer"])
         self.step, self.epoch = state["step"], state["epoch"]
         self._order, self._position = state["epoch_order"], state["epoch_position"]
-        self._sums = {k: v.to(self.device) for k, v in state["log_sums"].items()}
-        self._counts = dict(state["log_counts"])
+        self._window.load_state_dict(state, self.device)
         set_rng_state(state["rng"])
-        saved = state.get("callbacks", {})  # absent from checkpoints of older versions
-        missing = sorted(set(saved) - {getattr(callback, "name", None) for callback in self.callbacks})
-        if missing:
-            raise GanzooError(f"the checkpoint holds the state of callback(s) {', '.join(missing)}, which the recipe no "
-                              f"longer lists: resuming without them would not continue the same training")
-        for callback in self.callbacks:
-            if getattr(callback, "name", None) in saved:
-                callback.load_state_dict(saved[callback.name])
+        load_callback_states(self.callbacks, state.get("callbacks", {}))  # absent from checkpoints of older versions
 
     # ------------------------------------------------------------------ logging
 
     def _accumulate(self, values: dict[str, torch.Tensor]) -> None:
-        if self.world.distributed:
-            # Averaged over the ranks at once (no host synchronisation: a small collective in
-            # the stream), so that the open window a checkpoint saves holds the global numbers.
-            keys = list(values)
-            means = self.world.mean(torch.stack([values[k].detach().float() for k in keys]),
-                                    f"averaging the logged scalars at step {self.step + 1}")
-            values = dict(zip(keys, means.unbind()))
-        for key, value in values.items():
-            value = value.detach()
-            self._sums[key] = self._sums[key] + value if key in self._sums else value.clone()
-            self._counts[key] = self._counts.get(key, 0) + 1
+        self._window.add(values, self.step + 1)
 
     def _flush_logs(self) -> None:
         """Average the scalars since the last flush; the one host read per ``log_every``."""
         self.check_finite()
-        if not self._sums:
+        means = self._window.close()
+        if means is None:
             return
-        keys = list(self._sums)
-        means = torch.stack([self._sums[k].float() / self._counts[k] for k in keys]).tolist()
-        self._sums.clear()
-        self._counts.clear()
-        scalars = {"step": self.step, "epoch": self.display_epoch, **dict(zip(keys, means))}
+        scalars = {"step": self.step, "epoch": self.display_epoch, **means}
         self.last_scalars = scalars
         self._emit("on_log", scalars)
 
@@ -405,5 +336,4 @@ class Trainer:
         self._emit("on_log", {"step": self.step, "epoch": self.display_epoch, **scalars})
 
     def _emit(self, event: str, *args: object) -> None:
-        for callback in self.callbacks:
-            getattr(callback, event)(self, *args)
+        emit(self.callbacks, event, self, *args)

@@ -34,6 +34,22 @@ def save_samples(samples: torch.Tensor, stem: Path, real: Optional[torch.Tensor]
     return path
 
 
+def save_triples(conditions: torch.Tensor, outputs: torch.Tensor, targets: torch.Tensor, stem: Path) -> Path:
+    """Paired data: one row per sample, (condition, output, target) side by side, to
+    ``stem.png``. All three are images in [-1, 1] of the same size; a one-channel
+    condition beside colour images is drawn grey."""
+    import torchvision.utils
+
+    images = [conditions.cpu(), outputs.cpu(), targets.cpu()]
+    channels = max(image.shape[1] for image in images)
+    images = [image.expand(-1, channels, -1, -1) if image.shape[1] == 1 else image for image in images]
+    rows = torch.stack(images, dim=1).flatten(0, 1)  # c0, o0, t0, c1, o1, t1, ...
+    grid = torchvision.utils.make_grid(to_uint8(rows), nrow=3, padding=2)
+    path = stem.with_suffix(".png")
+    Image.fromarray(grid.permute(1, 2, 0).numpy()).save(path)
+    return path
+
+
 def _scatter(points: torch.Tensor, path: Path, real: Optional[torch.Tensor], title: str) -> None:
     import matplotlib
 

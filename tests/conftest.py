@@ -4,9 +4,14 @@ the environment); wandb's own files go to the test's temporary folder."""
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
+import torch
 import yaml
 
 import ganzoo_datasets
@@ -49,6 +54,37 @@ def toy_recipe(tmp_path) -> Path:
         "run": {"dir": str(tmp_path / "runs")},
         "wandb": {"mode": "disabled"},
     })
+
+
+def ganzoo(*args: str, env: dict | None = None, target: Path | None = None, timeout: float = 600,
+           cwd: Path = REPO) -> subprocess.CompletedProcess[str]:
+    """The installed command, as a user runs it (``python -m ganzoo ARGS``, from the repository
+    root by default); ``target`` goes first on the path (a plugin installed with ``--target``)."""
+    env = {**os.environ, "WANDB_SILENT": "true", **(env or {})}
+    paths = [str(target)] if target else []
+    paths += [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p]
+    if paths:
+        env["PYTHONPATH"] = os.pathsep.join(paths)
+    else:
+        env.pop("PYTHONPATH", None)
+    return subprocess.run([sys.executable, "-m", "ganzoo", *args], capture_output=True, text=True, cwd=cwd, env=env,
+                          timeout=timeout)
+
+
+def metrics(folder: Path) -> list[dict]:
+    """The rows of a run folder's ``metrics.jsonl``."""
+    return [json.loads(line) for line in (folder / "metrics.jsonl").read_text().splitlines()]
+
+
+def weights(folder: Path) -> dict:
+    """A run folder's ``weights.pt``."""
+    return torch.load(folder / "weights.pt", weights_only=True)
+
+
+@pytest.fixture(scope="module")
+def digits(tmp_path_factory) -> Path:
+    """96 random training digits in torchvision's MNIST layout, shared by a test module."""
+    return write_idx_mnist(tmp_path_factory.mktemp("digits"), n_train=96)
 
 
 def run_folder(stdout: str) -> Path:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import math
-from pathlib import Path
 
 import pytest
 import torch
@@ -18,7 +17,7 @@ from ganzoo.cli import main
 from ganzoo_classic.dcgan import DCGAN
 from ganzoo_classic.energy import BEGANLoss, EBGANLoss
 from ganzoo_classic.losses import DRAGANLoss, HingeLoss, LSGANLoss, WGANGPLoss, WGANLoss
-from conftest import REPO, write_idx_mnist
+from conftest import REPO
 from loss_doubles import FAKE, REAL, context
 
 
@@ -172,11 +171,6 @@ def test_dcgan_refuses_data_that_is_not_square_images():
 # --------------------------------------------------------------------------- through the CLI
 
 VARIANTS = ["dcgan", "lsgan", "wgan", "wgan_gp", "dragan", "sngan", "ebgan", "began"]
-
-
-@pytest.fixture(scope="module")
-def digits(tmp_path_factory) -> Path:
-    return write_idx_mnist(tmp_path_factory.mktemp("digits"), n_train=96)
 
 
 @pytest.mark.parametrize("variant", VARIANTS)

@@ -17,12 +17,7 @@ import ganzoo
 from ganzoo.cli import main
 from ganzoo_conditional.losses import ACGANLoss
 from ganzoo_conditional.models import ACGAN, CGAN
-from conftest import REPO, write_idx_mnist
-
-
-@pytest.fixture(scope="module")
-def digits(tmp_path_factory):
-    return write_idx_mnist(tmp_path_factory.mktemp("digits"), n_train=96)
+from conftest import REPO
 
 
 @pytest.fixture(scope="module", params=["cgan", "acgan"])

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import subprocess
@@ -22,20 +21,7 @@ from ganzoo.recipe import load_recipe
 from ganzoo.run import build_trainer
 from ganzoo_datasets.toy import Ring
 from ganzoo_vanilla.models import VanillaMLP
-from conftest import REPO, run_folder, write_recipe
-
-
-def ganzoo(*args: str, env: dict | None = None, timeout: float = 300) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "ganzoo", *args], capture_output=True, text=True, cwd=REPO,
-                          env={**os.environ, **(env or {})}, timeout=timeout)
-
-
-def weights(folder: Path) -> dict:
-    return torch.load(folder / "weights.pt", weights_only=True)
-
-
-def metrics(folder: Path) -> list[dict]:
-    return [json.loads(line) for line in (folder / "metrics.jsonl").read_text().splitlines()]
+from conftest import REPO, ganzoo, metrics, run_folder, weights, write_recipe
 
 
 @pytest.fixture

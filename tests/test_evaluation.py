@@ -27,7 +27,7 @@ from ganzoo.registry import Registry
 from ganzoo.sampling import load_dataset, load_trained
 from ganzoo_metrics.extractors import INCEPTION_FILE
 from ganzoo_metrics.metrics import FID, KID, ClassCoverage, InceptionScore, ModeCoverage
-from conftest import REPO, SHARED_DATA, needs_shared_mnist, run_folder, write_idx_mnist, write_recipe
+from conftest import REPO, SHARED_DATA, metrics, needs_shared_mnist, run_folder, write_idx_mnist, write_recipe
 from wandb_reader import logged_history, logged_summary
 
 CPU = torch.device("cpu")
@@ -337,14 +337,10 @@ def ring_recipe(tmp_path, toy_recipe):
     })
 
 
-def metrics_rows(folder: Path) -> list[dict]:
-    return [json.loads(line) for line in (folder / "metrics.jsonl").read_text().splitlines()]
-
-
 def test_training_evaluates_every_epoch_logs_everywhere_and_keeps_the_best(ring_recipe, tmp_path, capsys):
     assert main(["run", str(ring_recipe), "--no-progress"]) == 0
     folder = run_folder(capsys.readouterr().out)
-    evaluations = [row for row in metrics_rows(folder) if "eval_n" in row]
+    evaluations = [row for row in metrics(folder) if "eval_n" in row]
     assert [row["step"] for row in evaluations] == [16, 32, 48]  # 16 steps an epoch
     assert all(set(row) == {"step", "epoch", "eval_n", "modes_covered", "high_quality"} for row in evaluations)
     records = [json.loads(line) for line in (folder / "eval.jsonl").read_text().splitlines()]
@@ -361,7 +357,7 @@ def test_training_evaluates_every_epoch_logs_everywhere_and_keeps_the_best(ring_
     plain = run_folder(capsys.readouterr().out)
     ours, theirs = (torch.load(f / "weights.pt", weights_only=True)["generator"] for f in (folder, plain))
     assert all(torch.equal(ours[k], theirs[k]) for k in theirs)
-    assert [row for row in metrics_rows(folder) if "eval_n" not in row] == metrics_rows(plain)
+    assert [row for row in metrics(folder) if "eval_n" not in row] == metrics(plain)
 
 
 def test_a_resumed_run_keeps_its_evaluations_and_logs_each_once(ring_recipe, tmp_path, capsys):
@@ -373,6 +369,6 @@ def test_a_resumed_run_keeps_its_evaluations_and_logs_each_once(ring_recipe, tmp
     (folder / "checkpoints" / "step_0000048.pt").unlink()
     (folder / "weights.pt").unlink()
     assert main(["run", "--resume", str(folder), "--no-progress"]) == 0
-    assert metrics_rows(folder) == metrics_rows(reference)
+    assert metrics(folder) == metrics(reference)
     steps = [json.loads(line)["step"] for line in (folder / "eval.jsonl").read_text().splitlines()]
     assert steps == [16, 32, 48]

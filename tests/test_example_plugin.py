@@ -10,36 +10,16 @@ from __future__ import annotations
 
 import importlib.metadata
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 import yaml
+from conftest import REPO, ganzoo, metrics
 
-REPO = Path(__file__).resolve().parents[1]
 EXAMPLE = REPO / "examples" / "ganzoo-example"
 RECIPE = "examples/ganzoo-example/recipes/spiral.yaml"
-
-
-def ganzoo_command() -> list[str]:
-    """The installed ganzoo, run by the interpreter running the tests."""
-    return [sys.executable, "-m", "ganzoo"]
-
-
-def ganzoo(*args: str, target: Path | None) -> subprocess.CompletedProcess[str]:
-    """Run ``ganzoo ARGS`` from the repository root, with ``target`` first on the path."""
-    env = dict(os.environ, WANDB_SILENT="true")
-    paths = [str(target)] if target else []
-    paths += [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
-    if paths:
-        env["PYTHONPATH"] = os.pathsep.join(paths)
-    else:
-        env.pop("PYTHONPATH", None)
-    return subprocess.run(
-        [*ganzoo_command(), *args], cwd=REPO, env=env, capture_output=True, text=True, timeout=300
-    )
 
 
 @pytest.fixture(scope="module")
@@ -90,8 +70,8 @@ def test_spiral_recipe_runs(target: Path, tmp_path: Path) -> None:
     assert recipe["data"]["name"] == "spiral"
     assert recipe["data"]["size"] == 2000
     assert "example" in recipe["requires"]
-    metrics = [json.loads(line) for line in (folder / "metrics.jsonl").read_text(encoding="utf-8").splitlines()]
-    assert metrics and {"d_loss", "g_loss"} <= set(metrics[-1])
+    rows = metrics(folder)
+    assert rows and {"d_loss", "g_loss"} <= set(rows[-1])
     assert list((folder / "samples").glob("*.png"))
     assert (folder / "weights.pt").stat().st_size > 0
 

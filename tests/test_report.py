@@ -6,7 +6,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import html.parser
-import json
 import shutil
 from pathlib import Path
 
@@ -21,15 +20,11 @@ from ganzoo.plugins import make_plugin_manager
 from ganzoo.recipe import load_recipe
 from ganzoo.registry import Registry
 from ganzoo.run import run_recipe
-from conftest import REPO, run_folder, write_idx_mnist, write_recipe
+from conftest import REPO, metrics, run_folder, write_idx_mnist, write_recipe
 from wandb_reader import logged_artifacts, logged_config, logged_files, logged_history, logged_summary
 
 import ganzoo_datasets
 import ganzoo_vanilla
-
-
-def metrics(folder: Path) -> list[dict]:
-    return [json.loads(line) for line in (folder / "metrics.jsonl").read_text().splitlines()]
 
 
 def video_frames(path: Path) -> np.ndarray:

@@ -3,7 +3,6 @@ run ends, bit for bit (CPU)."""
 
 from __future__ import annotations
 
-import json
 import os
 import random
 import signal
@@ -18,15 +17,7 @@ import torch
 from ganzoo.checkpoint import latest_checkpoint
 from ganzoo.cli import main
 from ganzoo.recipe import load_recipe
-from conftest import REPO, run_folder, write_recipe
-
-
-def weights(folder: Path) -> dict:
-    return torch.load(folder / "weights.pt", weights_only=True)
-
-
-def metrics(folder: Path) -> list[dict]:
-    return [json.loads(line) for line in (folder / "metrics.jsonl").read_text().splitlines()]
+from conftest import REPO, metrics, run_folder, weights, write_recipe
 
 
 def assert_same_run(folder: Path, reference: Path) -> None:

@@ -3,11 +3,7 @@ wandb run, reproducibility, progress output and interruption."""
 
 from __future__ import annotations
 
-import json
-import os
 import re
-import subprocess
-import sys
 import time
 
 import imageio_ffmpeg
@@ -16,23 +12,13 @@ import torch
 import yaml
 
 from ganzoo.cli import main
+from ganzoo.registry import split_name
 from ganzoo.run import select_device
 from browser import open_page
-from conftest import REPO, SHARED_DATA, needs_shared_mnist, run_folder
+from conftest import SHARED_DATA, ganzoo, metrics, needs_shared_mnist, run_folder
 from wandb_reader import logged_artifacts, logged_config, logged_history, logged_summary
 
 SCALARS = {"d_loss", "g_loss", "d_real", "d_fake"}
-
-
-def ganzoo(*args, timeout=600, **kwargs):
-    """The installed command, as a user runs it."""
-    env = {**os.environ, "WANDB_SILENT": "true"}
-    return subprocess.run([sys.executable, "-m", "ganzoo", *args], capture_output=True, text=True,
-                          timeout=timeout, cwd=kwargs.pop("cwd", REPO), env=env, **kwargs)
-
-
-def metrics(folder):
-    return [json.loads(line) for line in (folder / "metrics.jsonl").read_text().splitlines()]
 
 
 def test_a_run_leaves_its_folder_and_an_offline_wandb_run(tmp_path, toy_recipe, capsys):
@@ -133,8 +119,8 @@ def test_toy_ring_recipe_covers_every_mode(tmp_path):
     elapsed = time.monotonic() - started
     folder = run_folder(result.stdout)
     recipe = yaml.safe_load((folder / "recipe.yaml").read_text())
-    arch = VanillaMLP(**{k: v for k, v in recipe["model"].items() if k != "name"})
-    ring = Ring(**{k: v for k, v in recipe["data"].items() if k != "name"})
+    arch = VanillaMLP(**split_name(recipe["model"])[1])
+    ring = Ring(**split_name(recipe["data"])[1])
     generator = arch.build_generator(ring.load().info)
     generator.load_state_dict(torch.load(folder / "weights.pt", weights_only=True)["generator"])
     with torch.no_grad():

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import math
-from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
@@ -16,7 +15,7 @@ from torch import nn
 from ganzoo.cli import main
 from ganzoo_stabilizers import EMA, InstanceNoise
 from ganzoo_vanilla.losses import BCELoss
-from conftest import REPO, run_folder, write_idx_mnist, write_recipe
+from conftest import REPO, run_folder, weights, write_recipe
 from loss_doubles import context
 
 
@@ -130,10 +129,6 @@ def test_plugins_lists_the_stabilizers(capsys):
     assert names == {("callback", "ema"), ("callback", "instance_noise")}
 
 
-def weights(folder: Path) -> dict:
-    return torch.load(folder / "weights.pt", weights_only=True)
-
-
 def test_ema_is_what_is_sampled_and_survives_a_resume(tmp_path, toy_recipe, capsys):
     recipe = write_recipe(tmp_path / "ema.yaml", {
         "extends": str(toy_recipe), "train": {"epochs": 1}, "checkpoint": {"every": 5},
@@ -161,11 +156,6 @@ def test_ema_is_what_is_sampled_and_survives_a_resume(tmp_path, toy_recipe, caps
     resumed = weights(parts)
     for key in ("generator", "trained_generator"):
         assert all(torch.equal(resumed[key][k], state[key][k]) for k in state[key]), key
-
-
-@pytest.fixture(scope="module")
-def digits(tmp_path_factory) -> Path:
-    return write_idx_mnist(tmp_path_factory.mktemp("digits"), n_train=96)
 
 
 def test_the_stabilized_recipe_composes_everything(digits, tmp_path, capsys):

@@ -11,14 +11,19 @@ import json
 import struct
 import time
 from pathlib import Path
+from typing import Any
 
 from wandb.proto import wandb_internal_pb2
+
+# A ``wandb_internal_pb2.Record``: the generated protobuf module has no type stubs, so its
+# classes are invisible to type checkers.
+Record = Any
 
 BLOCK = 32 * 1024
 HEADER = 7
 
 
-def read_records(path: Path, timeout: float = 30.0) -> list[wandb_internal_pb2.Record]:
+def read_records(path: Path, timeout: float = 30.0) -> list[Record]:
     """Every record of a finished run. wandb's service process may still be writing the
     file for a moment after the run's ``finish()`` returned, so this waits (up to
     ``timeout`` seconds) for the run's last record, ``exit``."""
@@ -33,7 +38,7 @@ def read_records(path: Path, timeout: float = 30.0) -> list[wandb_internal_pb2.R
         time.sleep(0.1)
 
 
-def _parse(path: Path) -> list[wandb_internal_pb2.Record]:
+def _parse(path: Path) -> list[Record]:
     raw = Path(path).read_bytes()
     assert raw[:4] == b":W&B", f"{path} is not a wandb run file"
     records, pending, position = [], b"", HEADER
@@ -49,7 +54,7 @@ def _parse(path: Path) -> list[wandb_internal_pb2.Record]:
         position += HEADER + length
         pending = chunk if kind in (1, 2) else pending + chunk
         if kind in (1, 4):
-            record = wandb_internal_pb2.Record()
+            record = wandb_internal_pb2.Record()  # type: ignore[attr-defined]  # generated: no stub declares it
             record.ParseFromString(pending)
             records.append(record)
             pending = b""

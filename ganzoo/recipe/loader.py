@@ -1,0 +1,164 @@
+"""Recipe loading: the file and everything it ``extends``, then the command-line overrides,
+then validation (stages 1 and 2 of loading here; 3 and 4 in :mod:`ganzoo.recipe.validation`)."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+from typing import Any, Iterable, Optional
+
+import yaml
+from pydantic import ValidationError
+
+from ganzoo.errors import GanzooError, Problem, RecipeError
+from ganzoo.recipe.schema import COMPONENT_PATHS, RESOLVED_ORDER, Recipe, RecipeModel
+from ganzoo.recipe.sources import COMMAND_LINE, Sources
+from ganzoo.recipe.validation import pydantic_problems, resolve_components
+from ganzoo.registry import Registry
+
+
+def _is_component(path: tuple[str, ...]) -> bool:
+    """Sections whose ``name`` picks a component (and whose other keys are its options)."""
+    return path in COMPONENT_PATHS
+
+
+def _renames_component(path: tuple[str, ...], old: Any, new: Any) -> bool:
+    return _is_component(path) and isinstance(old, dict) and isinstance(new, dict) and new.get("name", old.get("name")) != old.get("name")
+
+
+def _merge(base: dict[str, Any], update: dict[str, Any], path: tuple[str, ...] = ()) -> dict[str, Any]:
+    """Deep merge; a component section whose ``name`` changes is replaced, not merged,
+    because the old component's options mean nothing to the new one. Lists are replaced."""
+    merged = copy.deepcopy(base)
+    for key, value in update.items():
+        old, here = merged.get(key), (*path, key)
+        if isinstance(old, dict) and isinstance(value, dict) and not _renames_component(here, old, value):
+            merged[key] = _merge(old, value, here)
+        else:
+            merged[key] = copy.deepcopy(value)
+    return merged
+
+
+def _display(path: Path) -> str:
+    try:
+        return str(path.relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
+def _read_yaml(path: Path, problems: list[Problem]) -> Optional[dict[str, Any]]:
+    where = _display(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        problems.append(Problem(where, "", "file not found"))
+        return None
+    except (OSError, UnicodeDecodeError) as error:
+        problems.append(Problem(where, "", f"cannot read: {error}"))
+        return None
+    try:
+        tree = yaml.safe_load(text)
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        at = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
+        reason = getattr(error, "problem", None) or str(error)
+        problems.append(Problem(where, "", f"invalid YAML at {at}{reason}"))
+        return None
+    if tree is None:
+        return {}
+    if not isinstance(tree, dict):
+        problems.append(Problem(where, "", f"a recipe must be a mapping of sections, got {type(tree).__name__}"))
+        return None
+    return tree
+
+
+def _read_chain(path: Path, sources: Sources, problems: list[Problem], chain: tuple[Path, ...] = ()) -> dict[str, Any]:
+    """The file merged over everything it extends, bases first."""
+    path = path.resolve()
+    if path in chain:
+        cycle = " -> ".join(_display(p) for p in (*chain, path))
+        problems.append(Problem(_display(chain[-1]), "extends", f"circular extends: {cycle}"))
+        return {}
+    tree = _read_yaml(path, problems)
+    if tree is None:
+        return {}
+    bases = tree.pop("extends", [])
+    if isinstance(bases, str):
+        bases = [bases]
+    if not isinstance(bases, list) or not all(isinstance(b, str) for b in bases):
+        problems.append(Problem(_display(path), "extends", "expected a file name or a list of file names"))
+        bases = []
+    merged: dict[str, Any] = {}
+    for base in bases:
+        merged = _merge(merged, _read_chain(path.parent / base, sources, problems, (*chain, path)))
+    sources.record(tree, _display(path))
+    return _merge(merged, tree)
+
+
+def parse_overrides(overrides: Iterable[str], problems: list[Problem]) -> list[tuple[list[str], Any]]:
+    """``a.b=value`` pairs; values are YAML scalars or flow collections (``[1, 2]``)."""
+    parsed = []
+    for item in overrides:
+        key, sep, raw = item.partition("=")
+        parts = key.strip().split(".")
+        if not sep or not all(parts):
+            problems.append(Problem(COMMAND_LINE, item, "expected an override of the form section.key=value"))
+            continue
+        try:
+            value = yaml.safe_load(raw) if raw.strip() else None
+        except yaml.YAMLError as error:
+            problems.append(Problem(COMMAND_LINE, key, f"cannot parse value {raw!r}: {getattr(error, 'problem', error)}"))
+            continue
+        parsed.append((parts, value))
+    return parsed
+
+
+def _apply_override(tree: dict[str, Any], parts: list[str], value: Any, problems: list[Problem]) -> bool:
+    """Set one dotted key; True when it replaced a whole component section."""
+    node = tree
+    for depth, part in enumerate(parts[:-1]):
+        child = node.setdefault(part, {})
+        if not isinstance(child, dict):
+            where = ".".join(parts[: depth + 1])
+            problems.append(Problem(COMMAND_LINE, ".".join(parts), f"{where} is a value ({type(child).__name__}), not a section"))
+            return False
+        node = child
+    replaced = parts[-1] == "name" and _is_component(tuple(parts[:-1])) and node.get("name") != value
+    if replaced:
+        node.clear()  # a different component: the old one's options do not apply
+    node[parts[-1]] = value
+    return replaced
+
+
+def saved_recipe(folder: Path) -> Path:
+    """The resolved recipe a run folder keeps; an error when ``folder`` is not a run folder."""
+    path = Path(folder) / "recipe.yaml"
+    if not path.is_file():
+        raise GanzooError(f"{folder} is not a run folder (it has no recipe.yaml); give a folder `ganzoo run` printed")
+    return path
+
+
+def load_recipe(path: str | Path, registry: Registry, overrides: Iterable[str] = ()) -> Recipe:
+    """Read, compose, override and validate a recipe; raise :class:`RecipeError` listing
+    every problem found."""
+    path = Path(path)
+    problems: list[Problem] = []
+    sources = Sources(_display(path))
+    tree = _read_chain(path, sources, problems)
+    for parts, value in parse_overrides(overrides, problems):
+        key = ".".join(parts[:-1] if _apply_override(tree, parts, value, problems) else parts)
+        sources.record(value, COMMAND_LINE, key)
+    if problems:  # nothing sensible to validate in a file that could not be read
+        raise RecipeError(problems)
+
+    config = None
+    try:
+        config = RecipeModel.model_validate(tree)
+    except ValidationError as error:
+        problems.extend(pydantic_problems(error, RecipeModel, "", sources))
+    components = resolve_components(tree, registry, sources, problems)
+    if problems or config is None:
+        raise RecipeError(problems)
+    sections = config.model_dump(mode="json")
+    resolved = {**sections, **components, "eval": {**sections["eval"], **components["eval"]}}
+    return Recipe(path=path, config=config, resolved={key: resolved[key] for key in RESOLVED_ORDER})

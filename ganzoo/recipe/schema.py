@@ -1,0 +1,167 @@
+"""The recipe schema: every section, key, type and default, as pydantic models.
+
+``RecipeModel`` is a whole recipe after ``extends`` and overrides are applied; ``Recipe`` is
+a validated one. docs/recipes.md documents each key (tests/test_docs.py checks it).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal, Optional
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, NonNegativeFloat, PositiveFloat, PositiveInt, field_validator
+
+from ganzoo.components import Options
+from ganzoo.registry import split_name
+
+# Recipe section -> registry kind of the component it names.
+COMPONENT_SECTIONS = {"data": "dataset", "model": "architecture", "loss": "loss"}
+COMPONENT_PATHS = {(s,) for s in COMPONENT_SECTIONS} | {("optim", "generator"), ("optim", "discriminator")}
+
+
+class ComponentSpec(BaseModel):
+    """``name`` picks a registered component; every other key is one of its options."""
+
+    model_config = ConfigDict(extra="allow")
+    name: str
+
+    def options(self) -> dict[str, Any]:
+        return dict(self.model_extra or {})
+
+
+class OptimSection(Options):
+    """One optimiser per network (names: adam, adamw, rmsprop, sgd)."""
+
+    generator: ComponentSpec = ComponentSpec(name="adam")
+    discriminator: ComponentSpec = ComponentSpec(name="adam")
+
+
+class TrainSection(Options):
+    """How long and how the alternating updates run."""
+
+    epochs: PositiveInt = Field(300, description="passes over the dataset")
+    max_steps: Optional[PositiveInt] = Field(None, description="stop after this many steps (overrides epochs when reached first)")
+    batch_size: PositiveInt = Field(32, description="samples per discriminator step")
+    d_steps: PositiveInt = Field(1, description="discriminator updates per generator update (k of Algorithm 1)")
+    drop_last: bool = Field(False, description="drop the last incomplete batch of each epoch")
+    log_every: PositiveInt = Field(200, description="steps between logged (averaged) scalars")
+    sample_every: PositiveInt = Field(1875, description="steps between fixed-noise sample grids")
+    num_samples: PositiveInt = Field(64, description="samples in each fixed-noise grid")
+    compile: Literal[False, "default", "reduce-overhead", "max-autotune"] = Field(
+        False, description="torch.compile both networks with this mode (reduce-overhead: CUDA graphs on a GPU)")
+    precision: Literal["fp32", "bf16"] = Field("fp32", description="bf16: forward passes under bfloat16 autocast")
+
+
+class RunSection(Options):
+    """Where the run folder goes."""
+
+    dir: str = Field("runs", description="parent folder of run folders")
+    name: Optional[str] = Field(None, description="run folder name (default: recipe name + time)")
+
+
+class WandbSection(Options):
+    """Weights & Biases logging; offline by default so that no account is needed."""
+
+    mode: Literal["offline", "online", "disabled"] = "offline"
+    project: str = "ganzoo"
+    entity: Optional[str] = None
+    group: Optional[str] = None
+    tags: list[str] = []
+    notes: Optional[str] = None
+
+
+class VideoSection(Options):
+    """The pictures of training a run leaves: the progress video made from the sample grids
+    at the end (30 s by default, as in the source article), and the curves redrawn while
+    it trains."""
+
+    seconds: PositiveFloat = Field(30.0, description="length of the progress video, in seconds")
+    fps: PositiveInt = Field(10, description="frames per second of the progress video")
+    format: Literal["auto", "mp4", "gif"] = Field("auto", description="auto: mp4 when ffmpeg is there, else gif")
+    curves_interval: NonNegativeFloat = Field(
+        10.0, description="least seconds between two redraws of the curves while training (0: at every log)")
+
+
+class CheckpointSection(Options):
+    """How often the whole training state is saved, so that a run can be resumed."""
+
+    every: Optional[PositiveInt] = Field(None, description="steps between checkpoints (null: at the end of every epoch)")
+    keep_last: PositiveInt = Field(3, description="step checkpoints kept; older ones are deleted")
+    best_metric: Optional[str] = Field(None, description="logged scalar that decides checkpoints/best.pt (null: no best)")
+    best_mode: Literal["min", "max"] = Field("min", description="whether a lower or a higher best_metric is better")
+
+
+class EvalSection(Options):
+    """How samples are measured: by ``ganzoo eval``, and during training when ``every`` is
+    set (see docs/evaluation.md)."""
+
+    every: Optional[PositiveInt] = Field(None, description="epochs between evaluations while training (null: never)")
+    n: PositiveInt = Field(10_000, description="generated samples per evaluation (and real ones, up to the dataset's size)")
+    seed: int = Field(0, description="seed of the generated and the chosen real samples")
+    batch_size: PositiveInt = Field(500, description="samples per batch when generating and extracting features")
+    metrics: list[ComponentSpec] = Field(
+        [], description="metrics, each {name, options}; empty: every default metric that applies to the data")
+    extractors: dict[str, dict[str, Any]] = Field({}, description="options of feature extractors, by extractor name")
+
+
+class DistributedSection(Options):
+    """Settings for data-parallel runs under torchrun (``ganzoo run --nproc N``); a run of
+    one process ignores them."""
+
+    timeout: PositiveFloat = Field(300.0, description="seconds a rank waits for the others before the job fails")
+    sync_batchnorm: bool = Field(False, description="turn batch norm layers into SyncBatchNorm (statistics over the global batch)")
+
+
+class RecipeModel(Options):
+    """A whole recipe after ``extends`` and overrides are applied."""
+
+    requires: list[str] = Field([], description="plugins that must be installed")
+    seed: int = 0
+    device: str = "auto"
+    data: ComponentSpec
+    model: ComponentSpec
+    loss: ComponentSpec
+    optim: OptimSection = OptimSection()
+    train: TrainSection = TrainSection()
+    run: RunSection = RunSection()
+    wandb: WandbSection = WandbSection()
+    video: VideoSection = VideoSection()
+    checkpoint: CheckpointSection = CheckpointSection()
+    callbacks: list[ComponentSpec] = []
+    eval: EvalSection = EvalSection()
+    distributed: DistributedSection = DistributedSection()
+
+    @field_validator("device")
+    @classmethod
+    def _known_device(cls, value: str) -> str:
+        kind, _, index = value.partition(":")
+        if kind not in ("auto", "cpu", "cuda", "mps") or (index and not (kind == "cuda" and index.isdigit())):
+            raise ValueError(f"expected auto, cpu, cuda, cuda:N or mps, got {value!r}")
+        return value
+
+
+@dataclass
+class Recipe:
+    """A validated recipe: typed sections plus the fully resolved plain dict."""
+
+    path: Path
+    config: RecipeModel
+    resolved: dict[str, Any]
+    """Every section with every option filled in; saved with the run and loadable again."""
+
+    @property
+    def stem(self) -> str:
+        return self.path.stem
+
+    def component(self, section: str) -> tuple[str, dict[str, Any]]:
+        """``(name, options)`` of a component section such as ``"loss"``."""
+        return split_name(self.resolved[section])
+
+    def to_yaml(self) -> str:
+        return yaml.safe_dump(self.resolved, sort_keys=False)
+
+
+RESOLVED_ORDER = ["requires", "seed", "device", "data", "model", "loss", "optim", "train", "callbacks", "run", "wandb", "video",
+                  "checkpoint", "eval", "distributed"]

@@ -1,0 +1,117 @@
+"""Recipe validation: pydantic errors as problem lines, and every component looked up in the
+registry with its options validated and defaulted (stages 3 and 4 of loading)."""
+
+from __future__ import annotations
+
+from typing import Any, Optional
+
+from pydantic import BaseModel, ValidationError
+
+from ganzoo.errors import Problem, unknown_name_message
+from ganzoo.optim import OPTIMIZERS
+from ganzoo.recipe.schema import COMPONENT_SECTIONS
+from ganzoo.recipe.sources import Sources
+from ganzoo.registry import Registry, split_name
+
+
+def _model_at(model: type[BaseModel], loc: tuple[Any, ...]) -> Optional[type[BaseModel]]:
+    """The pydantic model that owns the field at ``loc`` (to list its known keys)."""
+    for part in loc:
+        if isinstance(part, int):
+            continue
+        field = model.model_fields.get(str(part))
+        if field is None:
+            return None
+        annotation = field.annotation
+        args = getattr(annotation, "__args__", ()) or ()
+        candidates = [annotation, *args]
+        model = next((c for c in candidates if isinstance(c, type) and issubclass(c, BaseModel)), None)
+        if model is None:
+            return None
+    return model
+
+
+def pydantic_problems(error: ValidationError, model: type[BaseModel], prefix: str, sources: Sources) -> list[Problem]:
+    problems = []
+    for item in error.errors():
+        loc = tuple(item["loc"])
+        key = ".".join(str(p) for p in (prefix, *loc) if p != "")
+        if item["type"] == "extra_forbidden":
+            owner = _model_at(model, loc[:-1])
+            known = list(owner.model_fields) if owner else []
+            message = unknown_name_message("key", loc[-1], known)
+        elif item["type"] == "missing":
+            message = "required but missing"
+        else:
+            message = f"{item['msg'].removeprefix('Value error, ')} (got {item.get('input')!r})"
+        problems.append(Problem(sources.of(key), key, message))
+    return problems
+
+
+def _validate_options(options_cls: type[BaseModel], options: dict[str, Any], key: str, sources: Sources, problems: list[Problem]) -> dict[str, Any]:
+    try:
+        return options_cls(**options).model_dump(mode="json")
+    except ValidationError as error:
+        problems.extend(pydantic_problems(error, options_cls, key, sources))
+        return options
+
+
+def _resolve(raw: Any, key: str, what: str, classes: dict[str, type[BaseModel]], sources: Sources, problems: list[Problem]) -> Optional[dict[str, Any]]:
+    """``{name, **options}`` with every option validated and defaulted, for a section that
+    names a component; None when the section is not even a mapping with a ``name`` (the
+    schema validation reports that)."""
+    if not (isinstance(raw, dict) and isinstance(raw.get("name"), str)):
+        return None
+    name, options = split_name(raw)
+    if name not in classes:
+        problems.append(Problem(sources.of(f"{key}.name"), f"{key}.name", unknown_name_message(what, name, list(classes))))
+        return dict(raw)
+    return {"name": name, **_validate_options(classes[name], options, key, sources, problems)}
+
+
+def resolve_components(tree: dict[str, Any], registry: Registry, sources: Sources, problems: list[Problem]) -> dict[str, Any]:
+    """Every component section looked up and its options validated. Works on the raw
+    tree, so that these problems are reported even when other sections are invalid."""
+    def options_of(kind: str) -> dict[str, type[BaseModel]]:
+        return {name: registry.get(kind, name).Options for name in registry.names(kind)}
+
+    resolved: dict[str, Any] = {}
+    requires = tree.get("requires", [])
+    for plugin in requires if isinstance(requires, list) else []:
+        if isinstance(plugin, str) and plugin not in registry.plugin_names:
+            problems.append(Problem(sources.of("requires"), "requires", unknown_name_message("plugin", plugin, registry.plugin_names)))
+    for section, kind in COMPONENT_SECTIONS.items():
+        resolved[section] = _resolve(tree.get(section), section, kind, options_of(kind), sources, problems)
+    optim = tree.get("optim") if isinstance(tree.get("optim"), dict) else {}
+    optimizers = {name: options for name, (_, options) in OPTIMIZERS.items()}
+    resolved["optim"] = {
+        net: _resolve(optim.get(net, {"name": "adam"}), f"optim.{net}", "optimizer", optimizers, sources, problems)
+        for net in ("generator", "discriminator")
+    }
+    callbacks = tree.get("callbacks") if isinstance(tree.get("callbacks"), list) else []
+    resolved["callbacks"] = [
+        _resolve(spec, f"callbacks.{i}", "callback", options_of("callback"), sources, problems)
+        for i, spec in enumerate(callbacks)
+    ]
+    resolved["eval"] = _resolve_eval(tree.get("eval"), registry, sources, problems)
+    return resolved
+
+
+def _resolve_eval(section: Any, registry: Registry, sources: Sources, problems: list[Problem]) -> Optional[dict[str, Any]]:
+    """The ``eval`` section with its metrics and extractor options validated against the
+    installed plugins (the section's own keys are validated with the schema)."""
+    section = section if isinstance(section, dict) else {}
+    metrics = section.get("metrics") if isinstance(section.get("metrics"), list) else []
+    extractors = section.get("extractors") if isinstance(section.get("extractors"), dict) else {}
+    metric_options = {name: registry.get("metric", name).Options for name in registry.names("metric")}
+    extractor_options = {name: registry.get("feature_extractor", name).Options for name in registry.names("feature_extractor")}
+    resolved_extractors = {}
+    for name, options in extractors.items():
+        spec = {"name": name, **(options if isinstance(options, dict) else {})}
+        done = _resolve(spec, f"eval.extractors.{name}", "feature extractor", extractor_options, sources, problems)
+        resolved_extractors[name] = split_name(done)[1] if done else {}
+    return {
+        "metrics": [_resolve(spec, f"eval.metrics.{i}", "metric", metric_options, sources, problems)
+                    for i, spec in enumerate(metrics)],
+        "extractors": resolved_extractors,
+    }

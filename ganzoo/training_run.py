@@ -1,0 +1,94 @@
+"""What a callback may read of a run: a typed protocol instead of the whole ``Trainer``.
+
+``Callback`` methods receive an object that satisfies :class:`TrainingRun` (the trainer does).
+This module imports nothing from ganzoo, so that ``ganzoo.components`` can name the type
+without an import circle through ``ganzoo.trainer``. A callback that needs more than this is
+relying on internals that may change.
+"""
+
+from __future__ import annotations
+
+from typing import Optional, Protocol
+
+import torch
+
+
+class LatentSource(Protocol):
+    """The part of an architecture a callback uses: drawing latent vectors."""
+
+    def sample_latent(
+        self, n: int, *, device: torch.device, generator: Optional[torch.Generator] = None
+    ) -> torch.Tensor: ...
+
+
+class TrainingRun(Protocol):
+    """The run as a callback sees it. Everything is read-only except ``should_stop``."""
+
+    should_stop: bool
+    """Set it to end training cleanly after the current step (as ``finished``)."""
+
+    @property
+    def step(self) -> int:
+        """Generator updates made so far."""
+
+    @property
+    def epoch(self) -> int:
+        """Epochs completed; the one in progress is ``display_epoch``."""
+
+    @property
+    def display_epoch(self) -> int:
+        """The epoch in progress, counted from 1 (the last one once training is over)."""
+
+    @property
+    def epochs(self) -> int: ...
+
+    @property
+    def max_steps(self) -> Optional[int]: ...
+
+    @property
+    def total_steps(self) -> int:
+        """The steps the whole run makes (``epochs`` worth, capped by ``max_steps``)."""
+
+    @property
+    def log_every(self) -> int: ...
+
+    @property
+    def status(self) -> str:
+        """created, running, finished, interrupted, aborted or failed: read it in ``on_train_end``."""
+
+    @property
+    def device(self) -> torch.device: ...
+
+    @property
+    def generator(self) -> torch.nn.Module:
+        """The trained generator (see ``sampling_generator`` for the one to sample from)."""
+
+    @property
+    def discriminator(self) -> torch.nn.Module: ...
+
+    @property
+    def loss(self) -> torch.nn.Module:
+        """The recipe's ``ganzoo.Loss`` (an ``nn.Module`` whose state is saved with the networks)."""
+
+    @property
+    def architecture(self) -> LatentSource:
+        """The recipe's ``ganzoo.Architecture``."""
+
+    @property
+    def sampling(self) -> tuple[str, torch.nn.Module]:
+        """``(source, generator)``: the generator samples are drawn from and where it comes from."""
+
+    @property
+    def sampling_generator(self) -> torch.nn.Module: ...
+
+    @property
+    def data_info(self) -> dict:
+        """The data's ``shape`` and ``num_classes`` as plain values."""
+
+    @property
+    def last_scalars(self) -> dict[str, float]:
+        """The scalars of the last ``on_log`` of the loop."""
+
+    @property
+    def logged_through(self) -> int:
+        """The last step whose logged row cannot change (a resumed run logs the rest again)."""
