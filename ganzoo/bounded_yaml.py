@@ -21,7 +21,7 @@ MAX_BYTES = 1_000_000
 """Largest YAML file read (a recipe is a few kilobytes)."""
 MAX_DEPTH = 64
 """Deepest nesting of sections, lists and mappings (a recipe nests four or five levels)."""
-MAX_VALUES = 100_000
+MAX_VALUES = 50_000
 """Most values a document may expand to, every alias counted as often as it is used."""
 
 
@@ -54,11 +54,11 @@ def load(text: str) -> Any:
     not a string. ``yaml.YAMLError`` passes through."""
     if len(text) > MAX_BYTES:
         raise BoundError(f"larger than {MAX_BYTES:,} characters; a recipe is a few kilobytes")
-    if _flow_depth(text) > MAX_DEPTH:
+    if _flow_depth(text) > MAX_DEPTH or _block_depth(text) > MAX_DEPTH:
         raise BoundError(f"nested more than {MAX_DEPTH} levels deep")
     try:
         tree = yaml.safe_load(text)
-    except RecursionError:  # deep block nesting, which the bracket count does not see
+    except RecursionError:  # nesting that both counts missed (they are estimates)
         raise BoundError(f"nested more than {MAX_DEPTH} levels deep") from None
     check_tree(tree)
     return tree
@@ -108,4 +108,25 @@ def _flow_depth(text: str) -> int:
             deepest = max(deepest, depth)
         elif char in "]}":
             depth = max(0, depth - 1)
+    return deepest
+
+
+def _block_depth(text: str) -> int:
+    """The deepest nesting by indentation (each deeper indentation, and each ``- `` that
+    opens a list item, is a level): the parser recurses once per level, slowly."""
+    indents: list[int] = []
+    deepest = 0
+    for line in text.splitlines():
+        stripped = line.lstrip(" ")
+        if not stripped or stripped.startswith("#"):
+            continue
+        indent = len(line) - len(stripped)
+        while indents and indents[-1] >= indent:
+            indents.pop()
+        indents.append(indent)
+        dashes = 0
+        while stripped.startswith("- "):
+            dashes += 1
+            stripped = stripped[2:].lstrip(" ")
+        deepest = max(deepest, len(indents) + dashes)
     return deepest

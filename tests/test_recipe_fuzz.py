@@ -67,7 +67,7 @@ def test_random_overrides_of_the_real_recipe(registry, extra):
 
 # --------------------------------------------------------------------------- hostile recipes
 
-SECONDS_PER_EXAMPLE = 5.0
+SECONDS_PER_EXAMPLE = 10.0  # generous: the machine running the suite may be loaded; the bombs never ended
 BYTES_PER_EXAMPLE = 64 * 2**20  # Python allocations while loading one recipe (the bombs took gigabytes)
 TARGETS = ["train: {epochs: *TOP}", "data: *TOP", "model: {name: vanilla_mlp, hidden_dim: *TOP}",
            "video: {seconds: *TOP}", "run: {name: *TOP}", "optim: {generator: *TOP}", "wandb: {tags: *TOP}"]
@@ -125,7 +125,7 @@ NUMBER_KEYS = ["seed", "train.epochs", "train.batch_size", "train.num_samples", 
                "eval.n", "eval.seed", "distributed.timeout"]
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(text=alias_bombs())
 def test_alias_bombs_are_refused_in_bounded_time_and_memory(tmp_path, registry, text):
     path = tmp_path / "bomb.yaml"
@@ -133,7 +133,7 @@ def test_alias_bombs_are_refused_in_bounded_time_and_memory(tmp_path, registry, 
     bounded(path, registry)
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(text=deep_nesting())
 def test_deep_nesting_is_refused_in_bounded_time_and_memory(tmp_path, registry, text):
     path = tmp_path / "deep.yaml"
@@ -141,7 +141,7 @@ def test_deep_nesting_is_refused_in_bounded_time_and_memory(tmp_path, registry, 
     bounded(path, registry)
 
 
-@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(section=st.sampled_from(SECTIONS + ["optim.generator", "eval.extractors"]), key=scalar_keys,
        value=values)
 def test_non_string_keys_are_recipe_errors(tmp_path, registry, section, key, value):
@@ -156,7 +156,7 @@ def test_non_string_keys_are_recipe_errors(tmp_path, registry, section, key, val
     bounded(path, registry)
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(assignments=st.lists(st.tuples(st.sampled_from(NUMBER_KEYS), extreme_numbers), min_size=1, max_size=4))
 def test_extreme_numbers_are_accepted_or_recipe_errors(registry, assignments):
     bounded(REPO / "recipes" / "toy_ring.yaml", registry, [f"{key}={value}" for key, value in assignments])
