@@ -11,6 +11,8 @@ checkpoint from elsewhere cannot run code.
 from __future__ import annotations
 
 import os
+import pickle
+import re
 import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO, Callable, Literal, Optional
@@ -96,7 +98,17 @@ def load_safely(path: Path, what: str, error_type: type[GanzooError] = GanzooErr
     except FileNotFoundError:
         raise
     except Exception as error:
-        reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        text = str(error).strip()
+        if isinstance(error, pickle.UnpicklingError) and "Weights only load failed" in text:
+            # torch's own advice is to load it again with weights_only=False: the very load
+            # that would run the code. Say what the file holds instead.
+            found = re.search(r"GLOBAL ([\w.]+)", text) or re.search(r"Unsupported [^\n]*", text)
+            detail = f" (it names {found.group(1)})" if found and found.lastindex else (
+                f" ({found.group(0).rstrip('.')})" if found else "")
+            raise error_type(f"{path} cannot be loaded safely: it holds Python objects that would run code when "
+                             f"loaded{detail}, and ganzoo loads only tensors and plain values; it is not {what} "
+                             f"as ganzoo writes it, and it is refused, not loaded") from None
+        reason = text.splitlines()[0] if text else type(error).__name__
         raise error_type(f"{path} cannot be loaded safely (truncated, corrupt or not {what}): {reason}") from None
 
 

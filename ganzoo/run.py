@@ -20,7 +20,7 @@ from typing import Iterable, Iterator, Optional
 
 import torch
 
-from ganzoo.checkpoint import Checkpointer, latest_checkpoint
+from ganzoo.checkpoint import CheckpointError, Checkpointer, latest_checkpoint
 from ganzoo.data import BatchStream, to_model_range
 from ganzoo.devices import select_device
 from ganzoo.distributed import World, device_for, from_environment, shutdown
@@ -34,6 +34,7 @@ from ganzoo.registry import Registry, split_name
 from ganzoo.runlock import run_lock
 from ganzoo.sampling import preview_pairs
 from ganzoo.trainer import Trainer
+from ganzoo.weights import check_fits
 
 
 def seed_everything(seed: int) -> None:
@@ -191,7 +192,7 @@ def resume_run(folder: Path, registry: Registry, overrides: Iterable[str] = (), 
     with run_lock(folder) if main_rank else contextlib.nullcontext():
         path, state, warnings = latest_checkpoint(folder)
         with _world(recipe) as world, _trainer(recipe, registry, world) as trainer:
-            trainer.load_state_dict(state["trainer"])  # every rank continues from the same state
+            load_fitting_state(trainer, state["trainer"], path)  # every rank continues from the same state
             if not world.is_main:
                 return _train(recipe, trainer, None, False)
             for warning in warnings:
@@ -203,6 +204,28 @@ def resume_run(folder: Path, registry: Registry, overrides: Iterable[str] = (), 
             print(f"ganzoo: resuming {folder} from {path.name} (step {trainer.step})", file=sys.stderr)
             return _train(recipe, trainer, folder, progress, _evaluation(recipe, registry, trainer, progress),
                           preview_pairs(recipe, registry, trainer.batches.data))
+
+
+def load_fitting_state(trainer: Trainer, state: object, path: Path) -> None:
+    """``trainer.load_state_dict(state)`` once both networks' weights are checked against
+    the recipe's model; whatever else does not fit is one line naming the checkpoint."""
+    if not isinstance(state, dict):
+        raise CheckpointError(f"{path}: its trainer state is not a mapping; the file is damaged")
+    check_fits(trainer.generator, state.get("generator"), "generator", path)
+    check_fits(trainer.discriminator, state.get("discriminator"), "discriminator", path)
+    for key, fresh in trainer.state_dict().items():  # the same structure as this trainer's own state
+        saved = state.get(key, fresh)
+        if fresh is not None and type(saved) is not type(fresh) or (
+                isinstance(fresh, int) and isinstance(saved, int) and not 0 <= saved <= 2**62):
+            raise CheckpointError(f"{path} does not fit the recipe: its trainer state {key!r} is a "
+                                  f"{type(saved).__name__} where a {type(fresh).__name__} belongs; the file is "
+                                  f"damaged or was not written by ganzoo")
+    try:
+        trainer.load_state_dict(state)
+    except (KeyError, TypeError, ValueError, RuntimeError, IndexError, AttributeError) as error:
+        reason = " ".join(str(error).split())[:200] or type(error).__name__
+        raise CheckpointError(f"{path} does not fit the recipe: {reason}; was recipe.yaml edited, or is the "
+                              f"checkpoint from another run?") from None
 
 
 @contextlib.contextmanager

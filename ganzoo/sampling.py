@@ -20,7 +20,7 @@ from ganzoo.devices import select_device
 from ganzoo.errors import GanzooError
 from ganzoo.recipe import Recipe, load_recipe, saved_recipe
 from ganzoo.registry import Registry
-from ganzoo.weights import FILE as WEIGHTS_FILE, generator_weights, load_weights
+from ganzoo.weights import FILE as WEIGHTS_FILE, check_fits, generator_weights, load_weights, saved_data_info
 
 
 MAX_PNG_IMAGES = 10_000
@@ -134,19 +134,23 @@ def load_trained(path: Path, registry: Registry, overrides: Iterable[str] = (), 
     architecture = registry.get("architecture", name)(**options)
     saved_info = state.get("data_info")
     if saved_info:
-        info = DataInfo.from_dict(saved_info)
+        info = saved_data_info(saved_info, source)
     else:  # written before weights carried the data's shape: ask the dataset
         info = load_dataset(recipe, registry).info
     device = device or select_device(recipe.config.device)
     generator = architecture.build_generator(info)
     kind, generator_state = generator_weights(weights, trained)
+    check_fits(generator, generator_state, "generator", source)
     try:
         generator.load_state_dict(generator_state)
     except (KeyError, RuntimeError) as error:
         raise GanzooError(f"{source} does not hold a generator for the recipe's model {name!r}: "
                           f"{str(error).splitlines()[0]}") from None
-    return TrainedModel(folder, source, recipe, architecture, generator.to(device).eval(), info,
-                        int(weights.get("step", 0)), device, kind)
+    step = weights.get("step", 0)
+    if not isinstance(step, int) or isinstance(step, bool) or step < 0:
+        raise GanzooError(f"{source}: its step is not a count of steps (found {type(step).__name__}); the file is "
+                          f"damaged or was not written by ganzoo")
+    return TrainedModel(folder, source, recipe, architecture, generator.to(device).eval(), info, step, device, kind)
 
 
 def class_labels(architecture: Architecture, info: DataInfo, n: int, *, seed: int, class_index: Optional[int] = None,
