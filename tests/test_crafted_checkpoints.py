@@ -16,7 +16,6 @@ from hypothesis import strategies as st
 
 from ganzoo.checkpoint import step_checkpoints
 from ganzoo.cli import main
-from conftest import run_folder
 
 
 @pytest.fixture(scope="module")
