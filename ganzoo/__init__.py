@@ -18,6 +18,7 @@ from ganzoo.components import (
 from ganzoo.errors import DatasetError, GanzooError
 from ganzoo.hookspecs import hookimpl
 from ganzoo.metrics import EvalData, EvaluationError, FeatureExtractor, Features, Metric, MetricContext
+from ganzoo.network import network_timeout
 from ganzoo.training_run import LatentSource, TrainingRun
 
 __version__ = "0.1.0"
@@ -44,5 +45,6 @@ __all__ = [
     "StepContext",
     "TrainingRun",
     "hookimpl",
+    "network_timeout",
 ]
 

@@ -11,6 +11,8 @@ checkpoint from elsewhere cannot run code.
 from __future__ import annotations
 
 import os
+import pickle
+import re
 import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO, Callable, Literal, Optional
@@ -32,15 +34,44 @@ class CheckpointError(GanzooError):
     """A checkpoint cannot be written or read; the message says which and why."""
 
 
+class _RecordingWriter:
+    """A binary file that remembers the first ``OSError`` of a write.
+
+    torch's zip writer turns a failed write (a full disk) into ``RuntimeError: [enforce fail
+    at inline_container.cc] unexpected pos``; the recorded error lets :func:`atomic_write`
+    report the real cause (``No space left on device``) instead."""
+
+    def __init__(self, file: BinaryIO) -> None:
+        self.file = file
+        self.error: Optional[OSError] = None
+
+    def write(self, data: bytes) -> int:
+        try:
+            return self.file.write(data)
+        except OSError as error:
+            self.error = self.error or error
+            raise
+
+    def __getattr__(self, name: str) -> Any:  # seek, tell, flush...: the file's own
+        return getattr(self.file, name)
+
+
 def atomic_write(path: Path, write: Callable[[BinaryIO], None]) -> None:
     """Call ``write`` on a temporary file beside ``path``, sync it and rename it over
     ``path``: readers see the old file or the new one, never half of one. On any failure
-    the temporary file is removed and the error propagates."""
+    the temporary file is removed and the error propagates; a failed write of the file
+    propagates as its ``OSError``, whatever the writer made of it."""
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(handle, "wb") as file:
-            write(file)
+            recorder = _RecordingWriter(file)
+            try:
+                write(recorder)  # type: ignore[arg-type]  # it behaves as the file it wraps
+            except Exception as error:
+                if recorder.error is not None and recorder.error is not error:
+                    raise recorder.error from None
+                raise
             file.flush()
             os.fsync(file.fileno())
         os.replace(temporary, path)
@@ -67,7 +98,17 @@ def load_safely(path: Path, what: str, error_type: type[GanzooError] = GanzooErr
     except FileNotFoundError:
         raise
     except Exception as error:
-        reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        text = str(error).strip()
+        if isinstance(error, pickle.UnpicklingError) and "Weights only load failed" in text:
+            # torch's own advice is to load it again with weights_only=False: the very load
+            # that would run the code. Say what the file holds instead.
+            found = re.search(r"GLOBAL ([\w.]+)", text) or re.search(r"Unsupported [^\n]*", text)
+            detail = f" (it names {found.group(1)})" if found and found.lastindex else (
+                f" ({found.group(0).rstrip('.')})" if found else "")
+            raise error_type(f"{path} cannot be loaded safely: it holds Python objects that would run code when "
+                             f"loaded{detail}, and ganzoo loads only tensors and plain values; it is not {what} "
+                             f"as ganzoo writes it, and it is refused, not loaded") from None
+        reason = text.splitlines()[0] if text else type(error).__name__
         raise error_type(f"{path} cannot be loaded safely (truncated, corrupt or not {what}): {reason}") from None
 
 

@@ -120,6 +120,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     except GanzooError as error:
         print(f"{prefix}: error: {error}", file=sys.stderr)
         return 1
+    except KeyboardInterrupt:  # Ctrl-C while plugins, a recipe, data or weights load (training has its own)
+        print(f"\n{prefix}: interrupted by Ctrl-C before any work was saved", file=sys.stderr)
+        return 130
 
 
 def _run(args: argparse.Namespace, registry: Registry) -> int:
@@ -216,23 +219,40 @@ TRAINED_HELP = ("use the trained generator even when the run keeps other weights
 def _sample(args: argparse.Namespace, registry: Registry) -> int:
     import torch
 
-    from ganzoo.sampling import (class_labels, code_traversal_latents, generate, grid_shape, interpolation_latents,
-                                 load_trained, save_npz)
+    from ganzoo.destinations import output_problem, write_target
+    from ganzoo.sampling import (check_npz_request, check_png_request, class_labels, code_traversal_latents, generate,
+                                 grid_shape, interpolation_latents, load_trained, save_npz, to_data_format)
     from ganzoo.visualize import save_samples
 
     if args.grid:
         try:
             rows, columns = grid_shape(args.grid)
+            check_png_request(rows * columns, f"--grid {args.grid}")
         except ValueError as error:
             print(f"ganzoo sample: --grid: {error}", file=sys.stderr)
             return 2
     default, suffix = (("samples.npz", ".npz") if args.n else ("grid.png", ".png") if args.grid
                        else ("vary.png", ".png") if args.vary else ("interpolation.png", ".png"))
     out = Path(args.out or default)
-    if out.suffix.lower() != suffix:
-        print(f"ganzoo sample: --out must be a {suffix} file here, got {out}", file=sys.stderr)
+    problem = output_problem(out)
+    if out.suffix.lower() != suffix or problem:
+        print(f"ganzoo sample: --out: {problem or f'must be a {suffix} file here, got {out}'}", file=sys.stderr)
+        return 2
+    try:
+        if args.interpolate or args.vary:  # --vary walks a categorical code in fewer columns than --steps
+            check_png_request(args.strips * (args.interpolate or args.steps),
+                              f"--strips {args.strips} x {'--interpolate' if args.interpolate else '--steps'} "
+                              f"{args.interpolate or args.steps}")
+    except ValueError as error:
+        print(f"ganzoo sample: {error}", file=sys.stderr)
         return 2
     model = load_trained(Path(args.source), registry, args.overrides, trained=args.trained)
+    if args.n:
+        try:
+            check_npz_request(args.n, model.info)
+        except ValueError as error:
+            print(f"ganzoo sample: {error}", file=sys.stderr)
+            return 2
     if (args.interpolate or args.vary) and len(model.info.shape) != 3:
         raise GanzooError("interpolation strips and code walks are drawn for images only; this model generates points")
     latents = None
@@ -247,12 +267,15 @@ def _sample(args: argparse.Namespace, registry: Registry) -> int:
     else:
         labels = class_labels(model.architecture, model.info, n, seed=args.seed, class_index=args.class_index)
     samples = generate(model.generator, model.architecture, n, device=model.device, seed=args.seed, labels=labels,
-                       latents=latents)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    if args.n:
-        save_npz(samples, model.info, out, labels)
-    else:
-        out = save_samples(samples, out.with_suffix(""), columns=columns)
+                       latents=latents, convert=(lambda batch: to_data_format(batch, model.info)) if args.n else None)
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        if args.n:
+            save_npz(samples, model.info, write_target(out), labels)  # renamed into place: through a symlink
+        else:
+            out = save_samples(samples, out.with_suffix(""), columns=columns)
+    except OSError as error:
+        raise GanzooError(f"cannot write {out}: {error.strerror or error}") from None
     print(f"{out}: {n} samples from {model.source} (step {model.step}, {model.weights} weights, seed {args.seed})")
     return 0
 
@@ -284,6 +307,7 @@ def _eval(args: argparse.Namespace, registry: Registry) -> int:
 
 
 def _report(args: argparse.Namespace, registry: Registry) -> int:
+    from ganzoo.destinations import output_problem
     from ganzoo.report import build_report
 
     wandb_only = (("--group", args.group), ("--tag", args.tags), ("--dry-run", args.dry_run),
@@ -294,6 +318,10 @@ def _report(args: argparse.Namespace, registry: Registry) -> int:
         args.usage_error("the following arguments are required: RUN (or, with --wandb, --group, --tag or --from-spec)")
     if args.wandb:
         return _wandb_report(args)
+    problem = output_problem(Path(args.out))
+    if problem:
+        print(f"ganzoo report: --out: {problem}", file=sys.stderr)
+        return 2
     out = build_report([Path(run) for run in args.runs], Path(args.out), progress=not args.no_progress)
     print(f"report: {out}")
     return 0

@@ -6,17 +6,24 @@ These are torch's own optimisers with validated options; the table is small on p
 
 from __future__ import annotations
 
-from typing import Any, Iterable, Optional
+from typing import Annotated, Any, Iterable, Optional
 
 import torch
-from pydantic import Field, NonNegativeFloat, PositiveFloat, model_validator
+from pydantic import ConfigDict, Field, NonNegativeFloat, PositiveFloat, model_validator
 
 from ganzoo.components import Options
 
 
+Beta = Annotated[float, Field(ge=0, lt=1)]
+"""A moving-average coefficient of Adam: from 0 up to, not including, 1."""
+
+
 class ImplementationOptions(Options):
     """How torch runs the update. None keeps torch's own choice (a for-loop on the CPU,
-    foreach on a GPU), which is what reproduces a plain PyTorch script bit for bit."""
+    foreach on a GPU), which is what reproduces a plain PyTorch script bit for bit.
+    No option of an optimiser may be NaN or infinite."""
+
+    model_config = ConfigDict(allow_inf_nan=False)
 
     foreach: Optional[bool] = Field(None, description="update all tensors in one foreach call (None: torch's choice)")
 
@@ -29,7 +36,7 @@ class AdamOptions(FusedOptions):
     """torch.optim.Adam. The vanilla GAN of the article uses lr 2e-4 with default betas."""
 
     lr: PositiveFloat = 2e-4
-    betas: tuple[float, float] = (0.9, 0.999)
+    betas: tuple[Beta, Beta] = (0.9, 0.999)
     eps: PositiveFloat = 1e-8
     weight_decay: NonNegativeFloat = 0.0
 

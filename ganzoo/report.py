@@ -13,6 +13,7 @@ still going, or that stopped early, is shown with what it has so far.
 from __future__ import annotations
 
 import base64
+import contextlib
 import html
 import json
 import mimetypes
@@ -26,8 +27,9 @@ from typing import Any, Optional, Sequence
 import yaml
 from tqdm import tqdm
 
-from ganzoo import __version__
+from ganzoo import __version__, bounded_yaml
 from ganzoo.curves import CURVES, LABELS, draw_curves
+from ganzoo.destinations import output_problem, write_target
 from ganzoo.errors import GanzooError
 from ganzoo.jsonl import read_metrics
 from ganzoo.video import sample_grids
@@ -74,10 +76,13 @@ def load_run(folder: Path) -> RunView:
                               f"e.g. ganzoo report {folder / inside[0]}")
         raise GanzooError(f"{folder} is not a run folder: it has no recipe.yaml (give the folder `ganzoo run` printed)")
     try:
-        recipe_text = recipe_path.read_text(encoding="utf-8")
-        recipe = yaml.safe_load(recipe_text) or {}
+        recipe_text = bounded_yaml.read_text(recipe_path)
+        recipe = bounded_yaml.load(recipe_text) or {}
+    except bounded_yaml.BoundError as error:
+        where = f" at {error.key}" if error.key else ""
+        raise GanzooError(f"{recipe_path} cannot be read{where}: {error}") from None
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as error:
-        raise GanzooError(f"{recipe_path} cannot be read: {error}") from None
+        raise GanzooError(f"{recipe_path} cannot be read: {' '.join(str(error).split())}") from None
     if not isinstance(recipe, dict):
         raise GanzooError(f"{recipe_path} is not a recipe (not a mapping)")
     video = next((folder / name for name in VIDEO_NAMES if (folder / name).is_file()), None)
@@ -97,8 +102,11 @@ def _status(folder: Path) -> str:
 
 
 def build_report(folders: Sequence[Path], out: Path, *, progress: bool = True) -> Path:
-    """Write the report on ``folders`` to ``out`` and return its path. Every folder is
-    checked before anything is written."""
+    """Write the report on ``folders`` to ``out`` and return its path. Every folder and
+    ``out`` are checked before anything is written; a symlink ``out`` is written through."""
+    problem = output_problem(Path(out))
+    if problem:
+        raise GanzooError(problem)
     runs = [load_run(Path(folder)) for folder in folders]
     with tempfile.TemporaryDirectory(prefix="ganzoo-report-") as scratch, \
             tqdm(total=len(runs), desc="report", unit="run", disable=not progress, dynamic_ncols=True) as bar:
@@ -109,10 +117,16 @@ def build_report(folders: Sequence[Path], out: Path, *, progress: bool = True) -
             run.html = _run_cells(run)  # embeds the files: the slow part
             bar.update(1)
         page = _page(runs)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    partial = out.with_name(f".{out.name}.partial")
-    partial.write_text(page, encoding="utf-8")
-    os.replace(partial, out)
+    target = write_target(out)
+    partial = target.with_name(f".{target.name}.partial")
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        partial.write_text(page, encoding="utf-8")
+        os.replace(partial, target)
+    except OSError as error:
+        with contextlib.suppress(OSError):
+            partial.unlink()
+        raise GanzooError(f"cannot write {out}: {error.strerror or error}") from None
     return out
 
 

@@ -8,6 +8,7 @@ component classes, builds them with their options, and hands plain objects to th
 from __future__ import annotations
 
 import contextlib
+import os
 import random
 import signal
 import sys
@@ -19,19 +20,21 @@ from typing import Iterable, Iterator, Optional
 
 import torch
 
-from ganzoo.checkpoint import Checkpointer, latest_checkpoint
+from ganzoo.checkpoint import CheckpointError, Checkpointer, latest_checkpoint
 from ganzoo.data import BatchStream, to_model_range
 from ganzoo.devices import select_device
 from ganzoo.distributed import World, device_for, from_environment, shutdown
-from ganzoo.errors import GanzooError
+from ganzoo.errors import GanzooError, Problem, RecipeError
 from ganzoo.evaluation import EvaluateEvery, Evaluation, select_metrics
 from ganzoo.jsonl import read_metrics
 from ganzoo.optim import build_optimizer
 from ganzoo.outputs import Curves, FinalWeights, MetricsLog, ProgressBar, ProgressVideo, SampleGrids, WandbLogger
 from ganzoo.recipe import Recipe, load_recipe, saved_recipe
 from ganzoo.registry import Registry, split_name
+from ganzoo.runlock import run_lock
 from ganzoo.sampling import preview_pairs
 from ganzoo.trainer import Trainer
+from ganzoo.weights import check_fits
 
 
 def seed_everything(seed: int) -> None:
@@ -76,12 +79,14 @@ def build_trainer(recipe: Recipe, registry: Registry, world: World = World()) ->
     d_optimizer = build_optimizer(*split_name(optim["discriminator"]), discriminator.parameters())
     train = config.train
     callbacks = [registry.get("callback", name)(**options) for name, options in map(split_name, recipe.resolved["callbacks"])]
+    batches = BatchStream(data, train.batch_size, device, drop_last=train.drop_last, shard=(world.rank, world.size))
+    _check_batches(recipe, len(data), len(batches))
     return Trainer(
         generator=generator,
         discriminator=discriminator,
         architecture=architecture,
         loss=loss,
-        batches=BatchStream(data, train.batch_size, device, drop_last=train.drop_last, shard=(world.rank, world.size)),
+        batches=batches,
         g_optimizer=g_optimizer,
         d_optimizer=d_optimizer,
         epochs=train.epochs,
@@ -93,6 +98,19 @@ def build_trainer(recipe: Recipe, registry: Registry, world: World = World()) ->
         precision=train.precision,
         world=world,
     )
+
+
+def _check_batches(recipe: Recipe, samples: int, batches: int) -> None:
+    """Refuse (as a recipe problem) a recipe whose epoch holds no step: fewer batches than
+    ``train.d_steps`` takes per step. Only the loaded data tells, so ``check`` cannot."""
+    train = recipe.config.train
+    if batches >= train.d_steps:
+        return
+    have = f"an epoch of {samples} samples in batches of {train.batch_size} has {batches}"
+    key = "train.d_steps" if batches else "train.batch_size"
+    message = (f"{train.d_steps} discriminator updates per step need {train.d_steps} batches, but {have}"
+               if batches else f"{have} (train.drop_last drops the incomplete one)")
+    raise RecipeError([Problem("", key, f"{message}; lower train.d_steps or train.batch_size")])
 
 
 def sync_batchnorm(network: torch.nn.Module, device: torch.device) -> torch.nn.Module:
@@ -156,29 +174,58 @@ def run_recipe(recipe: Recipe, registry: Registry, *, progress: bool = True) -> 
             return _train(recipe, trainer, None, False)
         evaluation = _evaluation(recipe, registry, trainer, progress)  # a metric that cannot run fails before the folder exists
         folder = new_run_folder(Path(config.run.dir), config.run.name, recipe.stem)
-        (folder / "recipe.yaml").write_text(recipe.to_yaml(), encoding="utf-8")
-        return _train(recipe, trainer, folder, progress, evaluation, preview_pairs(recipe, registry, trainer.batches.data))
+        with run_lock(folder):
+            (folder / "recipe.yaml").write_text(recipe.to_yaml(), encoding="utf-8")
+            return _train(recipe, trainer, folder, progress, evaluation,
+                          preview_pairs(recipe, registry, trainer.batches.data))
 
 
 def resume_run(folder: Path, registry: Registry, overrides: Iterable[str] = (), *, progress: bool = True) -> Run:
     """Continue the run in ``folder`` from its newest loadable checkpoint, in the same
-    folder. Overrides may change the recipe (``train.epochs=400`` to train longer)."""
+    folder. Overrides may change the recipe (``train.epochs=400`` to train longer).
+
+    The folder is locked first (by rank 0, which alone writes it): a run that another
+    process is training is refused before anything is built or read."""
     folder = Path(folder)
     recipe = load_recipe(saved_recipe(folder), registry, overrides)
-    path, state, warnings = latest_checkpoint(folder)
-    with _world(recipe) as world, _trainer(recipe, registry, world) as trainer:
-        trainer.load_state_dict(state["trainer"])  # every rank continues from the same state
-        if not world.is_main:
-            return _train(recipe, trainer, None, False)
-        for warning in warnings:
-            print(f"ganzoo: warning: {warning}", file=sys.stderr)
-        for stale in (folder / "checkpoints").glob(".*.tmp"):  # writes cut short by a kill
-            stale.unlink(missing_ok=True)
-        if overrides:
-            (folder / "recipe.yaml").write_text(recipe.to_yaml(), encoding="utf-8")
-        print(f"ganzoo: resuming {folder} from {path.name} (step {trainer.step})", file=sys.stderr)
-        return _train(recipe, trainer, folder, progress, _evaluation(recipe, registry, trainer, progress),
-                      preview_pairs(recipe, registry, trainer.batches.data))
+    main_rank = int(os.environ.get("RANK", "0")) == 0
+    with run_lock(folder) if main_rank else contextlib.nullcontext():
+        path, state, warnings = latest_checkpoint(folder)
+        with _world(recipe) as world, _trainer(recipe, registry, world) as trainer:
+            load_fitting_state(trainer, state["trainer"], path)  # every rank continues from the same state
+            if not world.is_main:
+                return _train(recipe, trainer, None, False)
+            for warning in warnings:
+                print(f"ganzoo: warning: {warning}", file=sys.stderr)
+            for stale in (folder / "checkpoints").glob(".*.tmp"):  # writes cut short by a kill
+                stale.unlink(missing_ok=True)
+            if overrides:
+                (folder / "recipe.yaml").write_text(recipe.to_yaml(), encoding="utf-8")
+            print(f"ganzoo: resuming {folder} from {path.name} (step {trainer.step})", file=sys.stderr)
+            return _train(recipe, trainer, folder, progress, _evaluation(recipe, registry, trainer, progress),
+                          preview_pairs(recipe, registry, trainer.batches.data))
+
+
+def load_fitting_state(trainer: Trainer, state: object, path: Path) -> None:
+    """``trainer.load_state_dict(state)`` once both networks' weights are checked against
+    the recipe's model; whatever else does not fit is one line naming the checkpoint."""
+    if not isinstance(state, dict):
+        raise CheckpointError(f"{path}: its trainer state is not a mapping; the file is damaged")
+    check_fits(trainer.generator, state.get("generator"), "generator", path)
+    check_fits(trainer.discriminator, state.get("discriminator"), "discriminator", path)
+    for key, fresh in trainer.state_dict().items():  # the same structure as this trainer's own state
+        saved = state.get(key, fresh)
+        if fresh is not None and type(saved) is not type(fresh) or (
+                isinstance(fresh, int) and isinstance(saved, int) and not 0 <= saved <= 2**62):
+            raise CheckpointError(f"{path} does not fit the recipe: its trainer state {key!r} is a "
+                                  f"{type(saved).__name__} where a {type(fresh).__name__} belongs; the file is "
+                                  f"damaged or was not written by ganzoo")
+    try:
+        trainer.load_state_dict(state)
+    except (KeyError, TypeError, ValueError, RuntimeError, IndexError, AttributeError) as error:
+        reason = " ".join(str(error).split())[:200] or type(error).__name__
+        raise CheckpointError(f"{path} does not fit the recipe: {reason}; was recipe.yaml edited, or is the "
+                              f"checkpoint from another run?") from None
 
 
 @contextlib.contextmanager

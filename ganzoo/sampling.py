@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Literal, Optional
+from typing import Callable, Iterable, Literal, Optional
 
 import torch
 
@@ -20,7 +20,34 @@ from ganzoo.devices import select_device
 from ganzoo.errors import GanzooError
 from ganzoo.recipe import Recipe, load_recipe, saved_recipe
 from ganzoo.registry import Registry
-from ganzoo.weights import FILE as WEIGHTS_FILE, generator_weights, load_weights
+from ganzoo.weights import FILE as WEIGHTS_FILE, check_fits, generator_weights, load_weights, saved_data_info
+
+
+MAX_PNG_IMAGES = 10_000
+"""Most images ``ganzoo sample`` draws into one PNG (``--grid``, ``--interpolate``, ``--vary``):
+a 100x100 grid, 6,600 pixels square for 64x64 images."""
+MAX_NPZ_BYTES = 2**30
+"""Most bytes of samples ``ganzoo sample --n`` keeps in memory and writes (uint8 images or
+float32 points): 1 GiB, e.g. 1,369,568 MNIST digits or 87,381 RGB images of 64x64."""
+
+
+def check_png_request(images: int, what: str) -> None:
+    """Refuse (``ValueError``) a picture of more than :data:`MAX_PNG_IMAGES` images, before any is drawn."""
+    if images > MAX_PNG_IMAGES:
+        raise ValueError(f"{what} asks for {images:,} images in one PNG; the limit is {MAX_PNG_IMAGES:,}")
+
+
+def check_npz_request(n: int, info: DataInfo) -> None:
+    """Refuse (``ValueError``) ``n`` samples of ``info``'s shape over :data:`MAX_NPZ_BYTES`, before any is drawn."""
+    values = n
+    for size in info.shape:
+        values *= size
+    size = values * (1 if len(info.shape) == 3 else 4)
+    if size > MAX_NPZ_BYTES:
+        most = MAX_NPZ_BYTES // max(1, size // n)
+        raise ValueError(f"--n {n:,} samples of shape {tuple(info.shape)} take {size / 2**30:,.1f} GiB; the limit "
+                         f"is {MAX_NPZ_BYTES // 2**30} GiB ({most:,} samples of this model); draw several files "
+                         f"with different --seed")
 
 
 @dataclass
@@ -107,19 +134,23 @@ def load_trained(path: Path, registry: Registry, overrides: Iterable[str] = (), 
     architecture = registry.get("architecture", name)(**options)
     saved_info = state.get("data_info")
     if saved_info:
-        info = DataInfo.from_dict(saved_info)
+        info = saved_data_info(saved_info, source)
     else:  # written before weights carried the data's shape: ask the dataset
         info = load_dataset(recipe, registry).info
     device = device or select_device(recipe.config.device)
     generator = architecture.build_generator(info)
     kind, generator_state = generator_weights(weights, trained)
+    check_fits(generator, generator_state, "generator", source)
     try:
         generator.load_state_dict(generator_state)
     except (KeyError, RuntimeError) as error:
         raise GanzooError(f"{source} does not hold a generator for the recipe's model {name!r}: "
                           f"{str(error).splitlines()[0]}") from None
-    return TrainedModel(folder, source, recipe, architecture, generator.to(device).eval(), info,
-                        int(weights.get("step", 0)), device, kind)
+    step = weights.get("step", 0)
+    if not isinstance(step, int) or isinstance(step, bool) or step < 0:
+        raise GanzooError(f"{source}: its step is not a count of steps (found {type(step).__name__}); the file is "
+                          f"damaged or was not written by ganzoo")
+    return TrainedModel(folder, source, recipe, architecture, generator.to(device).eval(), info, step, device, kind)
 
 
 def class_labels(architecture: Architecture, info: DataInfo, n: int, *, seed: int, class_index: Optional[int] = None,
@@ -143,9 +174,11 @@ def class_labels(architecture: Architecture, info: DataInfo, n: int, *, seed: in
 
 def generate(generator: torch.nn.Module, architecture: Architecture, n: int, *, device: torch.device, seed: int,
              labels: Optional[torch.Tensor] = None, batch_size: int = 500,
-             latents: Optional[torch.Tensor] = None) -> torch.Tensor:
+             latents: Optional[torch.Tensor] = None,
+             convert: Optional[Callable[[torch.Tensor], torch.Tensor]] = None) -> torch.Tensor:
     """``n`` samples in the model range, on the CPU, from seeded latents (or ``latents``),
-    with ``generator`` in eval mode (its mode is restored afterwards)."""
+    with ``generator`` in eval mode (its mode is restored afterwards). ``convert`` is applied
+    to each batch as it comes (:func:`to_data_format` keeps uint8 images, a quarter of the memory)."""
     noise = torch.Generator(device=device).manual_seed(seed)
     was_training = generator.training
     generator.eval()
@@ -159,7 +192,8 @@ def generate(generator: torch.nn.Module, architecture: Architecture, n: int, *, 
                 else:
                     z = architecture.sample_latent(size, device=device, generator=noise)
                 y = labels[start:start + size].to(device) if labels is not None else None
-                parts.append(generator(z, y).float().cpu())
+                batch = generator(z, y).float().cpu()
+                parts.append(convert(batch) if convert else batch)
     finally:
         generator.train(was_training)
     return torch.cat(parts)
@@ -207,12 +241,13 @@ def code_traversal_latents(model: TrainedModel, code: str, strips: int, steps: i
 def save_npz(samples: torch.Tensor, info: DataInfo, path: Path, labels: Optional[torch.Tensor] = None) -> Path:
     """``images`` as uint8 ``(N, H, W)`` for one channel, ``(N, H, W, C)`` otherwise (or
     float ``points``), plus ``labels`` when the samples were conditioned on classes;
-    written through a temporary file, so a failure leaves no half file."""
+    written through a temporary file, so a failure leaves no half file. Images may come in
+    the model range or already as uint8 (:func:`to_data_format`)."""
     import numpy
 
     arrays = {}
     if len(info.shape) == 3:
-        images = to_uint8(samples).permute(0, 2, 3, 1)
+        images = (samples if samples.dtype == torch.uint8 else to_uint8(samples)).permute(0, 2, 3, 1)
         arrays["images"] = (images[..., 0] if images.shape[-1] == 1 else images).numpy()
     else:
         arrays["points"] = samples.float().numpy()

@@ -111,3 +111,23 @@ def write_idx_mnist(root: Path, folder: str = "MNIST", n_train: int = 320, n_tes
         (raw / f"{prefix}-labels-idx1-ubyte").write_bytes(
             (0x801).to_bytes(4, "big") + n.to_bytes(4, "big") + labels.numpy().tobytes())
     return root
+
+
+@pytest.fixture
+def stalled_server():
+    """``http://127.0.0.1:PORT``: a server that accepts connections and never answers (what a
+    stalled mirror or a black-holed proxy does)."""
+    import socket
+
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(64)  # connections complete in the backlog; nothing ever reads or writes them
+    yield f"http://127.0.0.1:{server.getsockname()[1]}"
+    server.close()
+
+
+@pytest.fixture
+def no_proxy(monkeypatch):
+    """No proxy from the environment, so that a test's URL is the one connected to."""
+    for variable in ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"):
+        monkeypatch.delenv(variable, raising=False)

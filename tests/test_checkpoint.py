@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import errno
+import shutil
+import subprocess
+import sys
 
 import pytest
 import torch
@@ -12,6 +15,7 @@ from ganzoo.checkpoint import (CheckpointError, Checkpointer, atomic_save, lates
 from ganzoo.recipe import load_recipe
 from ganzoo.run import build_trainer
 from ganzoo.trainer import DivergenceError
+from conftest import REPO
 
 
 def trained(toy_recipe, registry, tmp_path, *overrides, every=4, keep_last=3):
@@ -47,6 +51,39 @@ def test_a_full_disk_leaves_the_previous_checkpoint_and_no_temporary_file(tmp_pa
     monkeypatch.undo()
     assert load_checkpoint(path)["trainer"]["step"] == 1
     assert [p.name for p in tmp_path.iterdir()] == ["c.pt"]
+
+
+def small_filesystem_script(mount: str, size: str, then: str) -> list[str]:
+    """A shell command that mounts a tmpfs of ``size`` at ``mount`` in a private mount
+    namespace (unprivileged, so nothing leaks to the host) and runs ``then`` there."""
+    return ["unshare", "--map-root-user", "--mount", "sh", "-c",
+            f"mount -t tmpfs -o size={size} tmpfs {mount} && {then}"]
+
+
+def test_a_real_full_disk_during_a_checkpoint_is_the_documented_message(tmp_path):
+    """A size-limited tmpfs, not a faked OSError: torch's zip writer hides ENOSPC behind
+    'unexpected pos', and the message must still say the disk is full."""
+    mount, copy = tmp_path / "small", tmp_path / "copy"
+    mount.mkdir()
+    if shutil.which("unshare") is None or subprocess.run(
+            small_filesystem_script(str(mount), "64k", "true"), capture_output=True).returncode != 0:
+        pytest.skip("cannot mount a small tmpfs here (no unprivileged user and mount namespaces)")
+    # Each checkpoint of this model is about 190 kB: two fit in 512 kB, the third does not.
+    run = (f"{sys.executable} -m ganzoo run {REPO / 'recipes' / 'toy_ring.yaml'} model.hidden_dim=64 "
+           f"data.size=640 train.batch_size=64 train.epochs=1 checkpoint.every=1 checkpoint.keep_last=5 "
+           f"run.dir={mount}/runs wandb.mode=disabled --no-progress")
+    result = subprocess.run(small_filesystem_script(str(mount), "512k", f"{run}; status=$?; cp -a {mount}/runs "
+                                                    f"{copy}; exit $status"), capture_output=True, text=True)
+    assert result.returncode == 1, result.stderr
+    assert "Traceback" not in result.stderr and "unexpected pos" not in result.stderr
+    (line,) = result.stderr.strip().splitlines()
+    assert line.startswith("ganzoo: error: cannot write ") and line.endswith(
+        ": No space left on device; the previous checkpoints are untouched")
+    (folder,) = (copy).iterdir()
+    saved = step_checkpoints(folder)
+    assert saved and all(load_checkpoint(path)["trainer"]["step"] == int(path.stem[5:]) for path in saved)
+    assert f"step_{len(saved) + 1:07d}.pt" in line
+    assert not [p.name for p in (folder / "checkpoints").iterdir() if p.suffix == ".tmp"]
 
 
 def test_a_truncated_checkpoint_is_a_clear_error(tmp_path):

@@ -3,8 +3,11 @@ image folders, and the 2-D toy mixtures."""
 
 from __future__ import annotations
 
+import struct
+import zlib
 from pathlib import Path
 
+import numpy
 import pytest
 import torch
 from PIL import Image
@@ -71,6 +74,53 @@ def test_a_completed_download_is_moved_into_place(tmp_path, monkeypatch):
     assert [p.name for p in tmp_path.iterdir()] == ["MNIST"]  # the staging folder is gone
 
 
+def one_line_error(capsys, status: int, expected: int = 1) -> str:
+    """The single line a command printed on stderr, after checking its status and that no traceback came."""
+    err = capsys.readouterr().err
+    assert status == expected and "Traceback" not in err, err
+    (line,) = err.strip().splitlines()
+    assert line.startswith("ganzoo: error: ")
+    return line
+
+
+def damage(raw: Path, how: str) -> str:
+    """Damage the training files in ``raw`` as ``how`` says; the file named in the expected error."""
+    images, labels = raw / "train-images-idx3-ubyte", raw / "train-labels-idx1-ubyte"
+    if how == "wrong magic":
+        images.write_bytes((0x0801).to_bytes(4, "big") + images.read_bytes()[4:])
+        return f"{images} is not an MNIST images file (magic number 0x00000801, expected 0x00000803)"
+    if how == "gzip":
+        images.write_bytes(b"\x1f\x8b\x08\x00" + images.read_bytes()[4:])
+        return f"{images} is not an MNIST images file (magic number 0x1f8b0800"
+    if how == "empty":
+        labels.write_bytes(b"")
+        return f"{labels} is empty"
+    if how == "truncated":
+        images.write_bytes(images.read_bytes()[:-100])
+        return f"{images} is truncated: its header announces 50x28x28 images (39216 bytes) and the file has 39116"
+    if how == "too few labels":
+        labels.write_bytes((0x0801).to_bytes(4, "big") + (49).to_bytes(4, "big") + labels.read_bytes()[8:-1])
+        return f"{images} holds 50 images but {labels} holds 49 labels"
+    if how == "label out of range":
+        labels.write_bytes(labels.read_bytes()[:-1] + bytes([200]))
+        return f"{labels} holds the label 200; labels must lie in 0..9"
+    assert how == "wrong size"
+    images.write_bytes((0x0803).to_bytes(4, "big") + (50).to_bytes(4, "big") + (14).to_bytes(4, "big") * 2
+                       + bytes(50 * 14 * 14))
+    return f"{images} holds 14x14 images; MNIST images are 28x28"
+
+
+@pytest.mark.parametrize("how", ["wrong magic", "gzip", "empty", "truncated", "too few labels", "label out of range",
+                                 "wrong size"])
+def test_corrupt_mnist_files_are_named_in_one_line(tmp_path, capsys, how):
+    write_idx_mnist(tmp_path, n_train=50, n_test=20)
+    expected = damage(tmp_path / "MNIST" / "raw", how)
+    status = main(["run", RECIPE, f"data.root={tmp_path}", "data.download=false", f"run.dir={tmp_path / 'runs'}",
+                   "wandb.mode=disabled"])
+    assert expected in one_line_error(capsys, status)
+    assert not (tmp_path / "runs").exists()
+
+
 def make_images(root, classes=("cat", "dog"), per_class=3, size=(20, 12)):
     for index, name in enumerate(classes):
         (root / name).mkdir(parents=True, exist_ok=True)
@@ -100,6 +150,39 @@ def test_image_folder_names_broken_images(tmp_path):
     (root / "cat" / "broken.png").write_bytes(b"not a png")
     with pytest.raises(ganzoo.DatasetError, match=r"1 image\(s\) cannot be decoded: .*broken.png"):
         ImageFolder(root=str(root)).load()
+
+
+def png_header_only(path: Path, width: int, height: int) -> Path:
+    """A valid 1 kB PNG that announces ``width`` x ``height`` greyscale pixels: a decompression bomb."""
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    rows = zlib.compress(b"\x00" * 1000)
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0))
+                     + chunk(b"IDAT", rows) + chunk(b"IEND", b""))
+    return path
+
+
+@pytest.mark.parametrize("side", [10_000, 100_000])  # over Pillow's warning limit; over its error limit
+def test_a_decompression_bomb_is_named_not_decoded(tmp_path, capsys, side):
+    root = make_images(tmp_path / "images")
+    png_header_only(root / "cat" / "bomb.png", side, side)
+    status = main(["run", RECIPE, "data.name=image_folder", f"data.root={root}", "data.image_size=8",
+                   f"run.dir={tmp_path / 'runs'}", "wandb.mode=disabled", "--no-progress"])
+    line = one_line_error(capsys, status)
+    assert "1 image(s) cannot be decoded: " in line and "bomb.png (" in line and "pixels" in line
+
+
+def test_a_16_bit_greyscale_png_is_scaled_not_clipped(tmp_path):
+    ramp = (numpy.arange(64 * 64, dtype=numpy.uint16).reshape(64, 64) * 16)  # 0 .. 65520
+    Image.fromarray(ramp).save(tmp_path / "deep.png")
+    assert Image.open(tmp_path / "deep.png").mode == "I;16"
+    (image,) = ImageFolder(root=str(tmp_path), image_size=64, channels=1, cache=False).load().samples
+    expected = torch.from_numpy(((ramp.astype(numpy.int64) + 128) // 257).astype(numpy.uint8))
+    assert torch.equal(image[0], expected)
+    assert (image == 255).float().mean() < 0.01  # Pillow's own convert("L") made 99.6 % of them white
+    rgb = ImageFolder(root=str(tmp_path), image_size=64, channels=3, cache=False).load().samples[0]
+    assert torch.equal(rgb[1], expected)
 
 
 def test_image_folder_without_images(tmp_path):

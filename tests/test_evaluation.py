@@ -212,6 +212,29 @@ def test_inception_offline_fails_naming_the_weights_file_and_the_option(syntheti
     assert not any((tmp_path / "torch").rglob("*.pth"))  # no half-downloaded file left behind
 
 
+def test_inception_behind_a_stalled_proxy_fails_in_the_time_out(synthetic_run, tmp_path, monkeypatch, capsys,
+                                                                 stalled_server):
+    import time
+    import urllib.request
+
+    import ganzoo.network
+
+    monkeypatch.setattr(urllib.request, "_opener", None)  # urlopen keeps the proxies of its first call
+    monkeypatch.setattr(ganzoo.network, "NETWORK_TIMEOUT", 0.5)
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))
+    for variable in ("HTTPS_PROXY", "https_proxy"):
+        monkeypatch.setenv(variable, stalled_server)  # accepts the connection, never answers
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+    started = time.monotonic()
+    assert main(["eval", str(synthetic_run), "--metrics", "fid", "eval.metrics=[{name: fid, extractor: inception}]",
+                 "--n", "10", "--no-progress"]) == 1
+    assert time.monotonic() - started < 10
+    (line,) = capsys.readouterr().err.strip().splitlines()
+    assert "could not be downloaded from https://github.com/" in line and "no answer within 0.5 s" in line
+    assert not any((tmp_path / "torch").rglob("*.pth"))
+
+
 def test_inception_runs_from_a_local_weights_file(synthetic_run, tmp_path, capsys):
     """The real weights cannot be downloaded here; a file of the right shape, with random
     values, shows the local-weights path works end to end (its numbers mean nothing)."""

@@ -285,6 +285,48 @@ def test_report_on_a_folder_that_is_not_a_run_is_a_clear_error(tmp_path, two_run
     assert not out.exists()  # every folder is checked before anything is written
 
 
+def test_report_writes_through_a_symlink_and_keeps_the_link(tmp_path, two_runs, capsys):
+    (tmp_path / "pages").mkdir()
+    target = tmp_path / "pages" / "old.html"
+    target.write_text("the old report")
+    link = tmp_path / "latest.html"
+    link.symlink_to(target)
+    assert main(["report", str(two_runs[0]), "--out", str(link), "--no-progress"]) == 0
+    assert link.is_symlink() and link.resolve() == target
+    assert "<html" in target.read_text(encoding="utf-8")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["latest.html", "pages"]
+    assert [p.name for p in (tmp_path / "pages").iterdir()] == ["old.html"]  # no .partial left anywhere
+
+
+@pytest.mark.parametrize("kind", ["folder", "fifo", "device"])
+def test_report_refuses_an_out_that_is_not_a_file_in_one_line(tmp_path, two_runs, capsys, kind):
+    import os
+
+    out = {"folder": tmp_path / "pages", "fifo": tmp_path / "pipe", "device": Path("/dev/null")}[kind]
+    if kind == "folder":
+        out.mkdir()
+    elif kind == "fifo":
+        os.mkfifo(out)  # opening it for writing would block until someone reads
+    link = tmp_path / "link"
+    link.symlink_to(out)  # a symlink to such a thing is refused too, and stays a symlink
+    for given in (out, link):
+        assert main(["report", str(two_runs[0]), "--out", str(given), "--no-progress"]) == 2
+        (line,) = capsys.readouterr().err.strip().splitlines()
+        assert line.startswith(f"ganzoo report: --out: {given} is ") and "Traceback" not in line
+    assert link.is_symlink() and Path("/dev/null").is_char_device()
+    assert kind != "folder" or list(out.iterdir()) == []
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([out.name, "link"] if kind != "device" else ["link"])
+
+
+def test_report_under_a_file_is_a_clear_error(tmp_path, two_runs, capsys):
+    (tmp_path / "file").write_text("x")
+    assert main(["report", str(two_runs[0]), "--out", str(tmp_path / "file" / "r.html"), "--no-progress"]) == 2
+    (line,) = capsys.readouterr().err.strip().splitlines()
+    assert line == f"ganzoo report: --out: {tmp_path / 'file' / 'r.html'}: Not a directory"
+    assert main(["report", str(two_runs[0]), "--out", str(tmp_path / "new" / "r.html"), "--no-progress"]) == 0
+    assert (tmp_path / "new" / "r.html").is_file()  # a missing folder is created
+
+
 def test_report_needs_at_least_one_run(capsys):
     with pytest.raises(SystemExit) as exit:
         main(["report"])

@@ -101,6 +101,26 @@ def test_resume_can_extend_a_run(tmp_path, toy_recipe, capsys):
     assert weights(folder)["step"] == weights(tmp_path / "runs" / "long")["step"] == 32
 
 
+def test_a_run_in_use_is_refused_naming_its_process_and_a_killed_holder_leaves_no_lock(long_recipe, tmp_path, capsys):
+    process = start(str(long_recipe), "run.name=busy")
+    folder = tmp_path / "runs" / "busy"
+    try:
+        wait_for_checkpoint(folder)
+        assert main(["run", "--resume", str(folder), "--no-progress"]) == 1
+        err = capsys.readouterr().err
+        assert "Traceback" not in err
+        (line,) = err.strip().splitlines()
+        assert line.startswith(f"ganzoo: error: {folder} is in use by another ganzoo process (pid {process.pid} on ")
+        assert f"ganzoo run {long_recipe} run.name=busy --no-progress); two processes must not train one run" in line
+        assert process.poll() is None  # the refused resume did not disturb the running one
+    finally:
+        process.kill()  # SIGKILL: no chance to clean up, the kernel drops the lock
+        process.wait()
+    step = int(latest_checkpoint(folder)[0].stem.split("_")[1])
+    assert main(["run", "--resume", str(folder), f"train.max_steps={step + 3}", "--no-progress"]) == 0
+    assert weights(folder)["step"] == step + 3
+
+
 def test_resume_errors_are_clear(tmp_path, capsys, registry):
     assert main(["run", "--resume", str(tmp_path / "nowhere")]) == 1
     assert "not a run folder" in capsys.readouterr().err

@@ -134,6 +134,47 @@ def test_sample_rejects_what_it_cannot_draw(mnist_run, tmp_path, capsys, monkeyp
     assert not list(tmp_path.glob("*.npz")) and not list(tmp_path.glob("*.png"))
 
 
+@pytest.mark.parametrize("args, message", [
+    (["--grid", "100000x100000"], "--grid: --grid 100000x100000 asks for 10,000,000,000 images in one PNG; the limit "
+                                  "is 10,000"),
+    (["--grid", "101x100"], "the limit is 10,000"),
+    (["--interpolate", "1000000000"], "--strips 8 x --interpolate 1000000000 asks for 8,000,000,000 images in one PNG"),
+    (["--interpolate", "10", "--strips", "1001"], "asks for 10,010 images in one PNG"),
+    (["--vary", "c1", "--steps", "1000000000"], "--strips 8 x --steps 1000000000 asks for 8,000,000,000 images"),
+    (["--n", "1000000000000"], "--n 1,000,000,000,000 samples of shape (1, 28, 28) take 730,156.9 GiB; the limit is "
+                               "1 GiB (1,369,568 samples of this model)"),
+])
+def test_requests_too_large_to_serve_are_refused_before_drawing(mnist_run, tmp_path, capsys, monkeypatch, args,
+                                                                 message):
+    monkeypatch.chdir(tmp_path)
+    assert main(["sample", str(mnist_run), *args]) == 2
+    (line,) = capsys.readouterr().err.strip().splitlines()
+    assert line.startswith("ganzoo sample: ") and message in line
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_the_largest_grid_is_drawn(mnist_run, tmp_path):
+    assert main(["sample", str(mnist_run), "--grid", "100x100", "--out", str(tmp_path / "g.png")]) == 0
+    assert Image.open(tmp_path / "g.png").size == (2 + 100 * 30, 2 + 100 * 30)
+
+
+def test_sample_out_writes_through_a_symlink_and_refuses_a_folder(mnist_run, tmp_path, capsys):
+    target, link = tmp_path / "kept.npz", tmp_path / "link.npz"
+    target.write_bytes(b"old")
+    link.symlink_to(target)
+    assert main(["sample", str(mnist_run), "--n", "3", "--out", str(link)]) == 0
+    assert link.is_symlink() and numpy.load(target)["images"].shape == (3, 28, 28)
+    folder = tmp_path / "grid.png"
+    folder.mkdir()
+    assert main(["sample", str(mnist_run), "--grid", "2x2", "--out", str(folder)]) == 2
+    (line,) = capsys.readouterr().err.strip().splitlines()
+    assert line.startswith(f"ganzoo sample: --out: {folder} is a folder") and list(folder.iterdir()) == []
+    (tmp_path / "file").write_text("x")
+    assert main(["sample", str(mnist_run), "--grid", "2x2", "--out", str(tmp_path / "file" / "g.png")]) == 2
+    (line,) = capsys.readouterr().err.strip().splitlines()
+    assert line == f"ganzoo sample: --out: {tmp_path / 'file' / 'g.png'}: Not a directory"
+
+
 def test_sample_from_something_that_is_not_a_run(tmp_path, capsys):
     assert main(["sample", str(tmp_path / "nowhere"), "--n", "4"]) == 1
     assert "no such run folder or checkpoint" in capsys.readouterr().err

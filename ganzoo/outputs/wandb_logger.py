@@ -4,12 +4,14 @@ wandb is imported only when a run actually logs to it (it is slow to import)."""
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Optional
 
 from ganzoo.components import Callback
 from ganzoo.errors import GanzooError
+from ganzoo.network import unreachable
 
 if TYPE_CHECKING:  # pragma: no cover
     from ganzoo.recipe import WandbSection
@@ -46,6 +48,11 @@ class WandbLogger(Callback):
         # One wandb run per ganzoo run: a resumed run continues the same wandb run id.
         id_file = self.folder / "wandb" / "ganzoo-run-id"
         run_id = id_file.read_text().strip() if id_file.is_file() else None
+        if s.mode == "online":  # wandb itself waits 90 s for a server that cannot answer
+            problem = unreachable(os.environ.get("WANDB_BASE_URL") or "https://api.wandb.ai")
+            if problem:
+                raise GanzooError(f"wandb.mode=online: {problem}. Use wandb.mode=offline and upload the run "
+                                  f"later with `wandb sync`, or wandb.mode=disabled")
         try:
             self.run = wandb.init(
                 mode=s.mode, project=s.project, entity=s.entity, group=s.group, tags=s.tags or None, notes=s.notes,

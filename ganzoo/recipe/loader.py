@@ -10,6 +10,7 @@ from typing import Any, Iterable, Optional
 import yaml
 from pydantic import ValidationError
 
+from ganzoo import bounded_yaml
 from ganzoo.errors import GanzooError, Problem, RecipeError
 from ganzoo.recipe.schema import COMPONENT_PATHS, RESOLVED_ORDER, Recipe, RecipeModel
 from ganzoo.recipe.sources import COMMAND_LINE, Sources
@@ -49,15 +50,18 @@ def _display(path: Path) -> str:
 def _read_yaml(path: Path, problems: list[Problem]) -> Optional[dict[str, Any]]:
     where = _display(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        text = bounded_yaml.read_text(path)  # a regular file of bounded size: never /dev/zero or a FIFO
     except FileNotFoundError:
         problems.append(Problem(where, "", "file not found"))
         return None
-    except (OSError, UnicodeDecodeError) as error:
+    except (OSError, UnicodeDecodeError, bounded_yaml.BoundError) as error:
         problems.append(Problem(where, "", f"cannot read: {error}"))
         return None
     try:
-        tree = yaml.safe_load(text)
+        tree = bounded_yaml.load(text)  # bounded depth and expansion, string keys only
+    except bounded_yaml.BoundError as error:
+        problems.append(Problem(where, error.key, str(error)))
+        return None
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         at = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
@@ -105,7 +109,10 @@ def parse_overrides(overrides: Iterable[str], problems: list[Problem]) -> list[t
             problems.append(Problem(COMMAND_LINE, item, "expected an override of the form section.key=value"))
             continue
         try:
-            value = yaml.safe_load(raw) if raw.strip() else None
+            value = bounded_yaml.load(raw) if raw.strip() else None
+        except bounded_yaml.BoundError as error:
+            problems.append(Problem(COMMAND_LINE, key, str(error)))
+            continue
         except yaml.YAMLError as error:
             problems.append(Problem(COMMAND_LINE, key, f"cannot parse value {raw!r}: {getattr(error, 'problem', error)}"))
             continue
@@ -148,6 +155,10 @@ def load_recipe(path: str | Path, registry: Registry, overrides: Iterable[str] =
     for parts, value in parse_overrides(overrides, problems):
         key = ".".join(parts[:-1] if _apply_override(tree, parts, value, problems) else parts)
         sources.record(value, COMMAND_LINE, key)
+    try:
+        bounded_yaml.check_tree(tree)  # every file was within bounds; their merge with the overrides must be too
+    except bounded_yaml.BoundError as error:
+        problems.append(Problem(sources.of(error.key), error.key, str(error)))
     if problems:  # nothing sensible to validate in a file that could not be read
         raise RecipeError(problems)
 

@@ -48,7 +48,7 @@ class TrainSection(Options):
     drop_last: bool = Field(False, description="drop the last incomplete batch of each epoch")
     log_every: PositiveInt = Field(200, description="steps between logged (averaged) scalars")
     sample_every: PositiveInt = Field(1875, description="steps between fixed-noise sample grids")
-    num_samples: PositiveInt = Field(64, description="samples in each fixed-noise grid")
+    num_samples: PositiveInt = Field(64, le=10_000, description="samples in each fixed-noise grid (at most 10,000)")
     compile: Literal[False, "default", "reduce-overhead", "max-autotune"] = Field(
         False, description="torch.compile both networks with this mode (reduce-overhead: CUDA graphs on a GPU)")
     precision: Literal["fp32", "bf16"] = Field("fp32", description="bf16: forward passes under bfloat16 autocast")
@@ -59,6 +59,14 @@ class RunSection(Options):
 
     dir: str = Field("runs", description="parent folder of run folders")
     name: Optional[str] = Field(None, description="run folder name (default: recipe name + time)")
+
+    @field_validator("name")
+    @classmethod
+    def _one_path_component(cls, value: Optional[str]) -> Optional[str]:
+        """A run name is a folder inside ``run.dir``, never a path that leaves it."""
+        if value is not None and (value in ("", ".", "..") or "/" in value or "\\" in value or "\0" in value):
+            raise ValueError("a run name is one folder name inside run.dir: no '/', no '..', not empty")
+        return value
 
 
 class WandbSection(Options):
@@ -77,8 +85,8 @@ class VideoSection(Options):
     at the end (30 s by default, as in the source article), and the curves redrawn while
     it trains."""
 
-    seconds: PositiveFloat = Field(30.0, description="length of the progress video, in seconds")
-    fps: PositiveInt = Field(10, description="frames per second of the progress video")
+    seconds: PositiveFloat = Field(30.0, le=600, description="length of the progress video, in seconds (at most 600)")
+    fps: PositiveInt = Field(10, le=60, description="frames per second of the progress video (at most 60)")
     format: Literal["auto", "mp4", "gif"] = Field("auto", description="auto: mp4 when ffmpeg is there, else gif")
     curves_interval: NonNegativeFloat = Field(
         10.0, description="least seconds between two redraws of the curves while training (0: at every log)")
@@ -99,7 +107,7 @@ class EvalSection(Options):
 
     every: Optional[PositiveInt] = Field(None, description="epochs between evaluations while training (null: never)")
     n: PositiveInt = Field(10_000, description="generated samples per evaluation (and real ones, up to the dataset's size)")
-    seed: int = Field(0, description="seed of the generated and the chosen real samples")
+    seed: int = Field(0, ge=0, lt=2**63, description="seed of the generated and the chosen real samples")
     batch_size: PositiveInt = Field(500, description="samples per batch when generating and extracting features")
     metrics: list[ComponentSpec] = Field(
         [], description="metrics, each {name, options}; empty: every default metric that applies to the data")
@@ -110,7 +118,7 @@ class DistributedSection(Options):
     """Settings for data-parallel runs under torchrun (``ganzoo run --nproc N``); a run of
     one process ignores them."""
 
-    timeout: PositiveFloat = Field(300.0, description="seconds a rank waits for the others before the job fails")
+    timeout: PositiveFloat = Field(300.0, le=604_800, description="seconds a rank waits for the others before the job fails (at most a week)")
     sync_batchnorm: bool = Field(False, description="turn batch norm layers into SyncBatchNorm (statistics over the global batch)")
 
 
@@ -118,7 +126,7 @@ class RecipeModel(Options):
     """A whole recipe after ``extends`` and overrides are applied."""
 
     requires: list[str] = Field([], description="plugins that must be installed")
-    seed: int = 0
+    seed: int = Field(0, ge=0, lt=2**63)
     device: str = "auto"
     data: ComponentSpec
     model: ComponentSpec

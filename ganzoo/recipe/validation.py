@@ -3,6 +3,7 @@ registry with its options validated and defaulted (stages 3 and 4 of loading).""
 
 from __future__ import annotations
 
+import reprlib
 from typing import Any, Optional
 
 from pydantic import BaseModel, ValidationError
@@ -43,7 +44,7 @@ def pydantic_problems(error: ValidationError, model: type[BaseModel], prefix: st
         elif item["type"] == "missing":
             message = "required but missing"
         else:
-            message = f"{item['msg'].removeprefix('Value error, ')} (got {item.get('input')!r})"
+            message = f"{item['msg'].removeprefix('Value error, ')} (got {_shown(item.get('input'))})"
         problems.append(Problem(sources.of(key), key, message))
     return problems
 
@@ -115,3 +116,13 @@ def _resolve_eval(section: Any, registry: Registry, sources: Sources, problems: 
                     for i, spec in enumerate(metrics)],
         "extractors": resolved_extractors,
     }
+
+
+def _shown(value: object, limit: int = 80) -> str:
+    """``repr(value)``, cut to ``limit`` characters: a problem stays one readable line even
+    when the value is a list of thousands."""
+    shortener = reprlib.Repr()
+    shortener.maxlevel, shortener.maxlist, shortener.maxdict = 3, 6, 6
+    shortener.maxstring = shortener.maxother = shortener.maxlong = limit
+    text = shortener.repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."

@@ -1,19 +1,23 @@
 """MNIST and Fashion-MNIST through torchvision, held in memory as uint8 tensors.
 
 A download goes into a temporary folder beside the data and is moved into place only when
-every file arrived, so a failed download leaves nothing half-written behind.
+every file arrived, so a failed download leaves nothing half-written behind. It runs under
+ganzoo's network time-out: a mirror that stops answering fails the download in seconds,
+and the message names every mirror tried and what each answered.
 """
 
 from __future__ import annotations
 
 import shutil
 import tempfile
+import urllib.parse
 from pathlib import Path
 from typing import ClassVar, Literal
 
 from pydantic import Field
 
 import ganzoo
+from ganzoo_datasets.idx import check_split
 
 
 class TorchvisionDigits(ganzoo.Dataset):
@@ -46,6 +50,7 @@ class TorchvisionDigits(ganzoo.Dataset):
         missing = [f for f in self.needed_files() if not (self.raw_folder / f).is_file()]
         if missing and self.options.download:
             self._download(root)
+        check_split(self.raw_folder, "train" if self.options.split == "train" else "t10k", 10)
         try:
             dataset = self.source(str(root), train=self.options.split == "train", download=False)
         except RuntimeError as error:
@@ -63,13 +68,21 @@ class TorchvisionDigits(ganzoo.Dataset):
             staging = Path(tempfile.mkdtemp(prefix=".ganzoo-download-", dir=root))
         except OSError as error:
             raise ganzoo.DatasetError(self._missing_message(f"cannot write to {root}: {error}")) from None
+        limit = None
         try:
-            self.source(str(staging), download=True)
+            with ganzoo.network_timeout() as limit:
+                self.source(str(staging), download=True)
             self.raw_folder.mkdir(parents=True, exist_ok=True)
             for name in self.needed_files():
                 shutil.move(str(staging / self.source_name / "raw" / name), self.raw_folder / name)
         except Exception as error:  # network, checksum or disk: all leave nothing behind
-            raise ganzoo.DatasetError(self._missing_message(f"download failed: {error}".strip())) from None
+            detail = " ".join(str(error).split()) or type(error).__name__  # torchvision lists each mirror's error
+            hosts = " or ".join(urllib.parse.urlsplit(mirror).netloc for mirror in self.source.mirrors)
+            if isinstance(error, TimeoutError):  # stalled in the middle of a file
+                detail = f"no answer from {hosts} within {limit:g} s"
+            elif "timed out" in detail:
+                detail += f" (no answer within {limit:g} s)"
+            raise ganzoo.DatasetError(self._missing_message(f"download failed: {detail}")) from None
         finally:
             shutil.rmtree(staging, ignore_errors=True)
 

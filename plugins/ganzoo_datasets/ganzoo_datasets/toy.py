@@ -17,8 +17,8 @@ import ganzoo
 class MixtureOptions(ganzoo.Options):
     """Options every mixture shares."""
 
-    size: PositiveInt = Field(50_000, description="number of points")
-    seed: int = Field(0, description="seed of the points (independent of the recipe's seed)")
+    size: PositiveInt = Field(50_000, le=10_000_000, description="number of points (at most 10 million)")
+    seed: int = Field(0, ge=0, lt=2**63, description="seed of the points (independent of the recipe's seed)")
 
 
 class ToyMixture(ganzoo.Dataset):
@@ -42,7 +42,7 @@ class Ring(ToyMixture):
     name = "ring"
 
     class Options(MixtureOptions):
-        modes: PositiveInt = Field(8, description="number of Gaussians on the circle")
+        modes: PositiveInt = Field(8, le=10_000, description="number of Gaussians on the circle (at most 10,000)")
         radius: PositiveFloat = Field(2.0, description="radius of the circle")
         std: PositiveFloat = Field(0.02, description="standard deviation of each Gaussian")
 
@@ -57,7 +57,7 @@ class Grid(ToyMixture):
     name = "grid"
 
     class Options(MixtureOptions):
-        side: PositiveInt = Field(5, description="Gaussians per row and per column")
+        side: PositiveInt = Field(5, le=100, description="Gaussians per row and per column (at most 100)")
         spacing: PositiveFloat = Field(2.0, description="distance between neighbouring modes")
         std: PositiveFloat = Field(0.05, description="standard deviation of each Gaussian")
 

@@ -88,12 +88,17 @@ class InceptionV3(ganzoo.FeatureExtractor):
             path = Path(get_dir()) / "checkpoints" / INCEPTION_FILE
             if not path.is_file():
                 path.parent.mkdir(parents=True, exist_ok=True)
+                limit = None
                 try:
-                    download_url_to_file(URL_INCEPTION_V3, str(path), progress=True)
+                    with ganzoo.network_timeout() as limit:  # a stalled server fails in seconds, not never
+                        download_url_to_file(URL_INCEPTION_V3, str(path), progress=True)
                 except Exception as error:
+                    reason = " ".join(str(error).split())
+                    if isinstance(error, TimeoutError) or "timed out" in reason:
+                        reason += f"; no answer within {limit:g} s"
                     raise ganzoo.EvaluationError(
                         f"the InceptionV3 weights {INCEPTION_FILE} are not on this machine and could not be downloaded "
-                        f"from {URL_INCEPTION_V3} ({type(error).__name__}: {error}). Copy that file here from a machine "
+                        f"from {URL_INCEPTION_V3} ({type(error).__name__}: {reason}). Copy that file here from a machine "
                         f"with a network, then either put it at {path} or point the option {INCEPTION_OPTION} at it "
                         f"(ganzoo eval RUN {INCEPTION_OPTION}=PATH). The dataset classifier (extractor `classifier`) "
                         f"works offline.") from None
