@@ -114,12 +114,13 @@ def test_sample_shows_held_out_triples(edges_run, digits, tmp_path, capsys):
 
 
 def test_eval_measures_outputs_against_held_out_targets(edges_run, capsys):
-    assert main(["eval", str(edges_run), "--metrics", "paired", "--n", "16", "--json", "--no-progress"]) == 0
+    assert main(["eval", str(edges_run), "--metrics", "paired", "--n", "16", "--json", "--no-progress"]) == 0  # no classifier
     printed = json.loads(capsys.readouterr().out)
     values = {r["key"]: r for r in printed["results"]}
     assert {"l1", "psnr", "ssim"} <= set(values)
     assert 0 <= values["l1"]["value"] <= 1 and -1 <= values["ssim"]["value"] <= 1
     assert values["l1"]["n_real"] == values["l1"]["n_fake"] == 16  # the 16 test pairs of the generated MNIST
+    assert values["ssim"]["extractor"] is None
 
 
 def test_paired_metric_by_hand():
@@ -276,3 +277,27 @@ def test_pix2pix_loss_by_hand():
     assert lsgan.loss.item() == pytest.approx(1.0)  # (0 - 1)^2
     only_l1 = Pix2PixLoss(gan_weight=0).generator_loss(ctx)
     assert only_l1.loss.item() == pytest.approx(50.0) and "g_gan" not in only_l1.logs
+
+
+class PixelClass(ganzoo.FeatureExtractor):
+    """Reads an image's class from its first pixel (class * 20)."""
+
+    name = "pixel_class"
+
+    def extract(self, samples):
+        classes = samples[:, 0, 0, 0].long() // 20
+        return ganzoo.Features(samples.flatten(1).float(), torch.nn.functional.one_hot(classes, 3).float())
+
+
+def test_target_class_by_hand():
+    from ganzoo_pix2pix.metrics import TargetClass
+
+    labels = torch.tensor([0, 1, 2, 2])
+    real = (labels * 20).to(torch.uint8).view(4, 1, 1, 1).expand(4, 1, 4, 4).contiguous()
+    fake = real.clone()
+    fake[3] = 20  # the last output reads as a 1, its target is a 2
+    data = ganzoo.EvalData(ganzoo.Data(real, labels, 3, condition=real), "pairs", {}, torch.device("cpu"))
+    ctx = ganzoo.MetricContext(real, fake, labels, None, data, lambda name: PixelClass(), conditions=real)
+    assert TargetClass().compute(ctx) == {"target_class/classifier": 0.75}
+    assert TargetClass().unsupported(ganzoo.Data(real, condition=real))  # unlabelled targets
+    assert not TargetClass().unsupported(data.data)

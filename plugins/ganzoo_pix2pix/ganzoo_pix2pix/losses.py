@@ -7,7 +7,7 @@ target in L1, which carries the low frequencies while the GAN term sharpens the 
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Literal, Optional
 
 import torch
 from pydantic import Field
@@ -36,8 +36,17 @@ class Pix2PixLoss(ganzoo.Loss):
         """D's mean opinion, as a probability for bce (comparable with the other losses)."""
         return (torch.sigmoid(scores) if self.options.gan == "bce" else scores).detach().mean()
 
+    def __init__(self, **options: object) -> None:
+        super().__init__(**options)
+        self._last: Optional[tuple[ganzoo.StepContext, torch.Tensor]] = None
+        """The discriminator update's context and G's output for it: as in the paper's own
+        code, the generator update that follows on the same batch reuses that output (and
+        its graph) instead of running G again."""
+
     def discriminator_loss(self, ctx: ganzoo.StepContext) -> ganzoo.LossOutput:
-        fake = ctx.generator(ctx.latent(), ctx.condition).detach()
+        fake = ctx.generator(ctx.latent(), ctx.condition)
+        self._last = (ctx, fake)
+        fake = fake.detach()
         d_real = ctx.discriminator(ctx.real, ctx.condition)
         d_fake = ctx.discriminator(fake, ctx.condition)
         # Halved, as in the paper, to slow D relative to G.
@@ -45,7 +54,8 @@ class Pix2PixLoss(ganzoo.Loss):
         return ganzoo.LossOutput(loss, {"d_real": self._score(d_real), "d_fake": self._score(d_fake)})
 
     def generator_loss(self, ctx: ganzoo.StepContext) -> ganzoo.LossOutput:
-        fake = ctx.generator(ctx.latent(), ctx.condition)
+        last, self._last = self._last, None
+        fake = last[1] if last is not None and last[0] is ctx else ctx.generator(ctx.latent(), ctx.condition)
         l1 = F.l1_loss(fake, ctx.real)
         loss = self.options.l1_weight * l1
         logs = {"l1": l1.detach()}

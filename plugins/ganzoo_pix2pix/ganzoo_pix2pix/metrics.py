@@ -1,10 +1,11 @@
-"""The ``paired`` metric: how close each translated image is to its target.
+"""Metrics for translations: how close each output is to its target.
 
-On the held-out pairs that ``ganzoo eval`` translates, it gives the mean absolute error
-(L1, pixels in [0, 1]), PSNR and SSIM from torchmetrics, and, for data whose targets are
-labelled (``mnist_pairs``), the share of outputs that the dataset classifier reads as the
-target's class. FID of the outputs is the `fid` metric's, which applies to the same
-outputs wherever an extractor does.
+On the held-out pairs that ``ganzoo eval`` translates, ``paired`` gives the mean absolute
+error (L1, pixels in [0, 1]), PSNR and SSIM from torchmetrics; ``target_class``, for data
+whose targets are labelled (``mnist_pairs``), the share of outputs that the dataset
+classifier reads as the target's class. They are two metrics so that only the second is
+recorded with the classifier it depends on. FID of the outputs is the ``fid`` metric's,
+which applies to the same outputs wherever an extractor does.
 """
 
 from __future__ import annotations
@@ -18,17 +19,16 @@ import ganzoo
 
 
 class Paired(ganzoo.Metric):
-    """Translation against its target, on held-out pairs: L1, PSNR, SSIM (torchmetrics), and the target's class as the classifier reads it."""
+    """Each translation against its target, on held-out pairs: L1, PSNR and SSIM (torchmetrics)."""
 
     name = "paired"
 
     class Options(ganzoo.Options):
         ssim_kernel: PositiveInt = Field(7, description="side of SSIM's Gaussian window, odd (11 in Wang et al. at "
                                                          "256 px; 7 suits 28-px digits)")
-        classify: bool = Field(True, description="also report target_class/classifier on labelled data")
 
     def unsupported(self, data: ganzoo.Data) -> Optional[str]:
-        return None if data.condition_kind == "images" else "needs paired data (a dataset whose condition is images)"
+        return _unpaired(data)
 
     def compute(self, ctx: ganzoo.MetricContext) -> dict[str, float]:
         from torchmetrics.functional.image import peak_signal_noise_ratio, structural_similarity_index_measure
@@ -44,9 +44,27 @@ class Paired(ganzoo.Metric):
             "ssim": structural_similarity_index_measure(fake, real, data_range=1.0,
                                                         kernel_size=self.options.ssim_kernel).item(),
         }
-        data = ctx.data.data
-        if self.options.classify and ctx.real_labels is not None and data.num_classes:
-            logits = ctx.features("classifier", "fake").logits
-            if logits is not None:
-                values["target_class/classifier"] = (logits.argmax(1) == ctx.real_labels.to(torch.int64)).double().mean().item()
         return values
+
+
+def _unpaired(data: ganzoo.Data) -> Optional[str]:
+    return None if data.condition_kind == "images" else "needs paired data (a dataset whose condition is images)"
+
+
+class TargetClass(ganzoo.Metric):
+    """The share of translations that the dataset classifier reads as their target's class (labelled paired data)."""
+
+    name = "target_class"
+
+    def unsupported(self, data: ganzoo.Data) -> Optional[str]:
+        if data.labels is None or not data.num_classes:
+            return "needs paired data whose targets are labelled (mnist_pairs)"
+        return _unpaired(data)
+
+    def compute(self, ctx: ganzoo.MetricContext) -> dict[str, float]:
+        if ctx.conditions is None or ctx.real_labels is None:
+            raise ganzoo.EvaluationError("target_class needs held-out pairs with labelled targets")
+        logits = ctx.features("classifier", "fake").logits
+        if logits is None:
+            raise ganzoo.EvaluationError("the classifier extractor gave no class logits")
+        return {"target_class/classifier": (logits.argmax(1) == ctx.real_labels.to(torch.int64)).double().mean().item()}
