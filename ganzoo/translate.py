@@ -37,9 +37,9 @@ def read_image(path: Path, channels: int) -> torch.Tensor:
 
     try:
         with Image.open(path) as image:
-            image = image.convert("L" if channels == 1 else "RGB")
-            width, height = image.size
-            pixels = torch.frombuffer(bytearray(image.tobytes()), dtype=torch.uint8)
+            converted = image.convert("L" if channels == 1 else "RGB")
+            width, height = converted.size
+            pixels = torch.frombuffer(bytearray(converted.tobytes()), dtype=torch.uint8)
     except OSError as error:
         raise GanzooError(f"{path} cannot be read as an image: {error}") from None
     return pixels.view(height, width, -1).permute(2, 0, 1).contiguous()

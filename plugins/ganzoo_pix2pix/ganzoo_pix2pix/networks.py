@@ -83,7 +83,7 @@ class UNetGenerator(nn.Module):
             x = layer(x)
             skips.append(x)
         x = self.up[0](skips[-1])
-        for layer, skip in zip(self.up[1:], reversed(skips[:-1])):
+        for layer, skip in zip(self.up[1:], reversed(skips[:-1]), strict=True):
             x = layer(torch.cat([x, skip], dim=1))
         return x[..., :height, :width]
 

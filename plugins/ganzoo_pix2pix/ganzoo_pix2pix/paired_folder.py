@@ -34,9 +34,9 @@ def _read(path: Path, mode: str) -> torch.Tensor:
 
     try:
         with Image.open(path) as image:
-            image = image.convert(mode)
-            array = torch.frombuffer(bytearray(image.tobytes()), dtype=torch.uint8)
-            width, height = image.size
+            converted = image.convert(mode)
+            array = torch.frombuffer(bytearray(converted.tobytes()), dtype=torch.uint8)
+            width, height = converted.size
     except OSError as error:
         raise ganzoo.DatasetError(f"{path} cannot be read as an image: {error}") from None
     return array.view(height, width, len(mode)).permute(2, 0, 1).contiguous()
