@@ -1,4 +1,4 @@
-"""The ``ganzoo`` command: run, check, sample, eval, report, plugins.
+"""The ``ganzoo`` command: run, check, sample, translate, eval, report, plugins.
 
 Exit status: 0 success, 1 an error the message explains (a failed run, a folder that is
 not a run), 2 a bad recipe or bad command line, 130 interrupted by Ctrl-C, 143 stopped by
@@ -62,6 +62,13 @@ def _parser() -> argparse.ArgumentParser:
     sample.add_argument("--path", choices=["linear", "spherical"], default="linear",
                         help="interpolation path between two latents (default linear)")
     sample.add_argument("--trained", action="store_true", help=TRAINED_HELP)
+
+    translate = commands.add_parser("translate", help="apply a trained image-to-image generator (pix2pix) to image files")
+    translate.add_argument("source", metavar="RUN", help="a run folder (its weights.pt, else its newest checkpoint) or a checkpoint file")
+    translate.add_argument("overrides", nargs="*", metavar="KEY=VALUE", help="overrides of the run's recipe, e.g. device=cpu")
+    translate.add_argument("--input", required=True, metavar="FILE_OR_DIR", help="an image, or a folder of images, to translate")
+    translate.add_argument("--out", required=True, metavar="DIR", help="folder for the outputs: one PNG per input, same name and size")
+    translate.add_argument("--trained", action="store_true", help=TRAINED_HELP)
 
     evaluate = commands.add_parser("eval", help="measure a trained generator: FID, KID, IS, coverage, modes")
     evaluate.add_argument("source", metavar="RUN", help="a run folder (its weights.pt, else its newest checkpoint) or a checkpoint file")
@@ -221,7 +228,8 @@ def _sample(args: argparse.Namespace, registry: Registry) -> int:
 
     from ganzoo.destinations import output_problem, write_target
     from ganzoo.sampling import (check_npz_request, check_png_request, class_labels, code_traversal_latents, generate,
-                                 grid_shape, interpolation_latents, load_trained, save_npz, to_data_format)
+                                 grid_shape, interpolation_latents, load_trained, sample_pairs, save_npz,
+                                 to_data_format)
     from ganzoo.visualize import save_samples
 
     if args.grid:
@@ -253,6 +261,12 @@ def _sample(args: argparse.Namespace, registry: Registry) -> int:
         except ValueError as error:
             print(f"ganzoo sample: {error}", file=sys.stderr)
             return 2
+    if model.info.condition_kind == "images":  # a translator: (condition, output, target) from held-out pairs
+        if args.interpolate or args.vary:
+            raise GanzooError("a model trained on paired data translates images: it has no latent to interpolate or vary")
+        out, count = sample_pairs(model, registry, out, args.n or rows, seed=args.seed, grid=bool(args.grid))
+        print(f"{out}: {count} held-out pairs translated by {model.source} (step {model.step}, {model.weights} weights)")
+        return 0
     if (args.interpolate or args.vary) and len(model.info.shape) != 3:
         raise GanzooError("interpolation strips and code walks are drawn for images only; this model generates points")
     latents = None
@@ -277,6 +291,17 @@ def _sample(args: argparse.Namespace, registry: Registry) -> int:
     except OSError as error:
         raise GanzooError(f"cannot write {out}: {error.strerror or error}") from None
     print(f"{out}: {n} samples from {model.source} (step {model.step}, {model.weights} weights, seed {args.seed})")
+    return 0
+
+
+def _translate(args: argparse.Namespace, registry: Registry) -> int:
+    from ganzoo.sampling import load_trained
+    from ganzoo.translate import input_files, translate_files
+
+    files = input_files(Path(args.input))
+    model = load_trained(Path(args.source), registry, args.overrides, trained=args.trained)
+    written = translate_files(model, files, Path(args.out))
+    print(f"{args.out}: {len(written)} image(s) translated by {model.source} (step {model.step}, {model.weights} weights)")
     return 0
 
 
@@ -386,7 +411,7 @@ def _plugins(args: argparse.Namespace, registry: Registry) -> int:
     return 0
 
 
-COMMANDS = {"run": _run, "check": _check, "sample": _sample, "eval": _eval, "report": _report, "plugins": _plugins}
+COMMANDS = {"run": _run, "check": _check, "sample": _sample, "translate": _translate, "eval": _eval, "report": _report, "plugins": _plugins}
 
 
 def entry_point() -> None:  # pragma: no cover - the console script

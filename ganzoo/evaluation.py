@@ -19,12 +19,13 @@ from typing import TYPE_CHECKING, Optional, Sequence
 import torch
 
 from ganzoo.components import Architecture, Callback, Data
+from ganzoo.data import to_model_range
 from ganzoo.errors import Problem, RecipeError, unknown_name_message
 from ganzoo.jsonl import append_row, keep_rows
 from ganzoo.metrics import EvalData, EvaluationError, FeatureExtractor, Metric, MetricContext
 from ganzoo.recipe import Recipe
 from ganzoo.registry import Registry, split_name
-from ganzoo.sampling import TrainedModel, class_labels, generate, load_dataset, load_split, to_data_format
+from ganzoo.sampling import TrainedModel, class_labels, generate, held_out, load_dataset, load_split, to_data_format
 
 if TYPE_CHECKING:  # pragma: no cover
     from ganzoo.trainer import Trainer
@@ -93,9 +94,13 @@ class Evaluation:
         self.extractor_options = recipe.resolved["eval"]["extractors"]
         name, options = recipe.component("data")
         self.data = EvalData(data, name, options, device, self._split_loader(), progress)
-        chosen = torch.randperm(len(data), generator=torch.Generator().manual_seed(self.seed))[: self.n]
-        self.real = data.samples[chosen]
-        self.real_labels = data.labels[chosen] if data.labels is not None else None
+        # Paired data (image conditions) is measured on held-out pairs: each output against its target.
+        pairs = held_out(recipe, registry, data) if data.condition_kind == "images" else None
+        real_source = pairs if pairs is not None else data
+        chosen = torch.randperm(len(real_source), generator=torch.Generator().manual_seed(self.seed))[: self.n]
+        self.real = real_source.samples[chosen]
+        self.real_labels = real_source.labels[chosen] if real_source.labels is not None else None
+        self.conditions = pairs.condition[chosen] if pairs is not None and pairs.condition is not None else None
         self.frequencies = torch.bincount(data.labels.to(torch.int64), minlength=data.num_classes) if (
             data.labels is not None and data.num_classes) else None
         self._extractors: dict[str, FeatureExtractor] = {}
@@ -117,11 +122,17 @@ class Evaluation:
         left as they were, so evaluating during training does not change what is learned."""
         devices = [self.device.index or 0] if self.device.type == "cuda" else []
         with torch.random.fork_rng(devices=devices):
-            labels = class_labels(architecture, info, self.n, seed=self.seed, frequencies=self.frequencies)
-            fake = generate(generator, architecture, self.n, device=self.device, seed=self.seed, labels=labels,
-                            batch_size=self.batch_size)
+            if self.conditions is not None:  # paired data: translate the held-out conditions
+                fake = generate(generator, architecture, len(self.conditions), device=self.device, seed=self.seed,
+                                labels=to_model_range(self.conditions), batch_size=self.batch_size)
+                labels = None
+            else:
+                labels = class_labels(architecture, info, self.n, seed=self.seed, frequencies=self.frequencies)
+                fake = generate(generator, architecture, self.n, device=self.device, seed=self.seed, labels=labels,
+                                batch_size=self.batch_size)
             ctx = MetricContext(self.real, to_data_format(fake, info), self.real_labels, labels, self.data,
-                                self.extractor, self.batch_size, cache=dict(self._real_features))
+                                self.extractor, self.batch_size, cache=dict(self._real_features),
+                                conditions=self.conditions)
             results = []
             for metric in self.metrics:
                 ctx.touched = set()

@@ -105,6 +105,9 @@ class MetricContext:
     """Extractors asked for since this was last emptied (to credit each result's extractor)."""
     cache: dict[tuple[str, str], Features] = field(default_factory=dict)
     """Features computed so far, by (extractor, "real" or "fake")."""
+    conditions: Optional[torch.Tensor] = None
+    """For paired data: the condition images (data format) that ``fake`` was translated
+    from; then ``real[i]`` is the target of ``fake[i]``, from the held-out pairs."""
 
     @property
     def n_real(self) -> int:

@@ -91,16 +91,24 @@ PREVIEW_PAIRS = 8
 """How many (condition, output, target) rows a sample grid of paired data shows."""
 
 
+def held_out(recipe: Recipe, registry: Registry, data: Optional[Data] = None) -> Data:
+    """The pairs to show and measure a translator on: the dataset's test split when it has
+    one (and the recipe does not train on it), else the training data (``data``, or loaded)."""
+    test = load_split(recipe, registry, "test") if recipe.component("data")[1].get("split") != "test" else None
+    if test is not None and test.condition is not None:
+        return test
+    return data if data is not None else load_dataset(recipe, registry)
+
+
 def preview_pairs(recipe: Recipe, registry: Registry, data: Data,
                   n: int = PREVIEW_PAIRS) -> Optional[tuple[torch.Tensor, torch.Tensor]]:
     """For paired data (image conditions): the first ``n`` ``(conditions, targets)`` of the
-    held-out split (the training data when there is none), in the model range on the
-    CPU, for the sample grids. None for any other data."""
+    held-out pairs, in the model range on the CPU, for the sample grids. None for any
+    other data."""
     if data.condition_kind != "images":
         return None
-    held_out = load_split(recipe, registry, "test") if recipe.component("data")[1].get("split") != "test" else None
-    source = held_out if held_out is not None and held_out.condition is not None else data
-    return to_model_range(torch.as_tensor(source.condition)[:n]), to_model_range(source.samples[:n])
+    pairs = held_out(recipe, registry, data)
+    return to_model_range(torch.as_tensor(pairs.condition)[:n]), to_model_range(pairs.samples[:n])
 
 
 def load_trained(path: Path, registry: Registry, overrides: Iterable[str] = (), device: Optional[torch.device] = None,
@@ -263,3 +271,28 @@ def grid_shape(text: str) -> tuple[int, int]:
     if not (sep and rows.isdigit() and cols.isdigit() and int(rows) > 0 and int(cols) > 0):
         raise ValueError(f"expected ROWSxCOLUMNS such as 8x8, got {text!r}")
     return int(rows), int(cols)
+
+
+def sample_pairs(model: TrainedModel, registry: Registry, out: Path, n: int, *, seed: int,
+                 grid: bool) -> tuple[Path, int]:
+    """A translator's outputs for the first ``n`` held-out pairs: a PNG of (condition,
+    output, target) rows when ``grid``, else an .npz of uint8 ``images`` (the outputs),
+    ``conditions`` and ``targets``. Returns the path written and the pair count."""
+    from ganzoo.visualize import save_triples
+
+    pairs = held_out(model.recipe, registry)
+    conditions = to_model_range(torch.as_tensor(pairs.condition)[:n])
+    targets = to_model_range(pairs.samples[:n])
+    outputs = generate(model.generator, model.architecture, len(conditions), device=model.device, seed=seed,
+                       labels=conditions)
+    if grid:
+        return save_triples(conditions, outputs, targets, out.with_suffix("")), len(conditions)
+    import numpy
+
+    def images(batch: torch.Tensor) -> numpy.ndarray:
+        pixels = to_uint8(batch).permute(0, 2, 3, 1)
+        return (pixels[..., 0] if pixels.shape[-1] == 1 else pixels).numpy()
+
+    arrays = {"images": images(outputs), "conditions": images(conditions), "targets": images(targets)}
+    atomic_write(out, lambda file: numpy.savez(file, **arrays))
+    return out, len(conditions)

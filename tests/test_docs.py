@@ -24,6 +24,7 @@ import ganzoo_stabilizers
 import ganzoo_datasets
 import ganzoo_metrics
 import ganzoo_pacgan
+import ganzoo_pix2pix
 import ganzoo_vanilla
 from ganzoo import hookspecs
 from ganzoo.cli import _parser
@@ -212,7 +213,8 @@ def test_every_optimizer_option_is_documented(optimizer):
 
 
 def bundled_registry() -> Registry:
-    return Registry.from_plugin_manager(make_plugin_manager([ganzoo_vanilla, ganzoo_datasets, ganzoo_classic, ganzoo_conditional, ganzoo_stabilizers, ganzoo_pacgan],
+    return Registry.from_plugin_manager(make_plugin_manager([ganzoo_vanilla, ganzoo_datasets, ganzoo_classic, ganzoo_conditional, ganzoo_stabilizers,
+                                                              ganzoo_pacgan, ganzoo_pix2pix],
                                                             entry_points=False))
 
 
@@ -252,7 +254,7 @@ def test_every_bundled_component_option_is_documented(kind, name):
 
 
 EVALUATION_KINDS = ("metric", "feature_extractor")
-METRICS_PLUGIN = Registry.from_plugin_manager(make_plugin_manager([ganzoo_metrics], entry_points=False))
+METRICS_PLUGIN = Registry.from_plugin_manager(make_plugin_manager([ganzoo_metrics, ganzoo_pix2pix], entry_points=False))
 EVALUATION = [(kind, entry.name) for kind in EVALUATION_KINDS for entry in METRICS_PLUGIN.entries(kind)]
 
 
