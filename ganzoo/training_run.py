@@ -8,9 +8,12 @@ relying on internals that may change.
 
 from __future__ import annotations
 
-from typing import Optional, Protocol
+from typing import TYPE_CHECKING, Optional, Protocol
 
 import torch
+
+if TYPE_CHECKING:  # pragma: no cover - for type checkers only (ganzoo.components names this module the same way)
+    from ganzoo.components import Architecture, Data
 
 
 class LatentSource(Protocol):
@@ -19,6 +22,21 @@ class LatentSource(Protocol):
     def sample_latent(
         self, n: int, *, device: torch.device, generator: Optional[torch.Generator] = None
     ) -> torch.Tensor: ...
+
+
+class BatchSource(Protocol):
+    """The part of the training batches a callback uses: the data and its class labels."""
+
+    @property
+    def data(self) -> "Data":
+        """The dataset as loaded."""
+
+    @property
+    def num_classes(self) -> Optional[int]: ...
+
+    @property
+    def labels(self) -> Optional[torch.Tensor]:
+        """The condition when it is class labels, else None."""
 
 
 class TrainingRun(Protocol):
@@ -71,7 +89,7 @@ class TrainingRun(Protocol):
         """The recipe's ``ganzoo.Loss`` (an ``nn.Module`` whose state is saved with the networks)."""
 
     @property
-    def architecture(self) -> LatentSource:
+    def architecture(self) -> "Architecture":
         """The recipe's ``ganzoo.Architecture``."""
 
     @property
@@ -92,3 +110,16 @@ class TrainingRun(Protocol):
     @property
     def logged_through(self) -> int:
         """The last step whose logged row cannot change (a resumed run logs the rest again)."""
+
+    @property
+    def batches(self) -> BatchSource:
+        """The training batches: the data as loaded, its classes and labels."""
+
+    def check_finite(self) -> None:
+        """Raise ``DivergenceError`` if a loss or a parameter is NaN or infinite."""
+
+    def log(self, scalars: dict[str, float]) -> None:
+        """Report scalars computed outside the loop (evaluation metrics) at the current step."""
+
+    def state_dict(self) -> dict:
+        """Everything needed to resume exactly where training stands (what a checkpoint holds)."""
