@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import torch
 import torch.nn.functional as F
-from pydantic import Field, NonNegativeFloat, PositiveFloat, PositiveInt, confloat
+from pydantic import Field, NonNegativeFloat, PositiveFloat, PositiveInt
 from torch import nn
 
 import ganzoo
@@ -42,6 +42,8 @@ class Autoencoder(ganzoo.Architecture):
         width: PositiveInt = Field(64, description="channels of the first (last) hidden layer; doubled per level")
         code_dim: PositiveInt = Field(64, description="size of D's bottleneck code")
 
+    options: Options
+
     def build_generator(self, data: ganzoo.DataInfo) -> nn.Module:
         network = Generator(self.options.latent_dim, self.options.width, tuple(data.shape))
         dcgan_init(network)
@@ -50,7 +52,7 @@ class Autoencoder(ganzoo.Architecture):
     def build_discriminator(self, data: ganzoo.DataInfo) -> nn.Module:
         if len(data.shape) != 3 or data.shape[1] != data.shape[2]:
             raise ganzoo.GanzooError(f"autoencoder needs square images, got samples of shape {data.shape}")
-        network = AutoencoderD(self.options.width, self.options.code_dim, tuple(data.shape))
+        network = AutoencoderD(self.options.width, self.options.code_dim, data.shape)
         dcgan_init(network)
         return network
 
@@ -65,6 +67,8 @@ class EBGANLoss(ganzoo.Loss):
 
     class Options(ganzoo.Options):
         margin: PositiveFloat = Field(1.0, description="m: D pushes the energy of fakes up to this margin")
+
+    options: Options
 
     def discriminator_loss(self, ctx):
         fake = ctx.generator(ctx.latent(), ctx.labels).detach()
@@ -87,8 +91,10 @@ class BEGANLoss(ganzoo.Loss):
     name = "began"
 
     class Options(ganzoo.Options):
-        gamma: confloat(gt=0, le=1) = Field(0.5, description="diversity ratio: the equilibrium E[L(G(z))] = gamma E[L(x)]")
+        gamma: float = Field(0.5, gt=0, le=1, description="diversity ratio: the equilibrium E[L(G(z))] = gamma E[L(x)]")
         lambda_k: NonNegativeFloat = Field(0.001, description="learning rate of k")
+
+    options: Options
 
     def __init__(self, **options):
         super().__init__(**options)
