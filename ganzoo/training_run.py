@@ -1,8 +1,9 @@
 """What a callback may read of a run: a typed protocol instead of the whole ``Trainer``.
 
 ``Callback`` methods receive an object that satisfies :class:`TrainingRun` (the trainer does).
-This module imports nothing from ganzoo, so that ``ganzoo.components`` can name the type
-without an import circle through ``ganzoo.trainer``. A callback that needs more than this is
+This module imports nothing from ganzoo at run time (only for type checkers), so that
+``ganzoo.components`` can name the type without an import circle through ``ganzoo.trainer``.
+The built-in outputs (checkpoints, evaluations, sample grids) need nothing more either. A callback that needs more than this is
 relying on internals that may change.
 """
 
@@ -12,7 +13,7 @@ from typing import TYPE_CHECKING, Optional, Protocol
 
 import torch
 
-if TYPE_CHECKING:  # pragma: no cover - for type checkers only (ganzoo.components names this module the same way)
+if TYPE_CHECKING:  # pragma: no cover - for type checkers only, as ganzoo.components names this module
     from ganzoo.components import Architecture, Data
 
 
