@@ -41,9 +41,14 @@ def main() -> None:
     values = len(latents) // args.rows
     images = to_data_format(generate(model.generator, model.architecture, len(latents), device=model.device,
                                      seed=args.seed, latents=latents), model.info)
+
+    def digits_of(batch: torch.Tensor) -> torch.Tensor:
+        logits = classifier.extract(batch.to(model.device)).logits
+        assert logits is not None, "the classifier extractor gives logits"
+        return logits.argmax(1).cpu()
+
     with torch.no_grad():
-        digits = torch.cat([classifier.extract(images[i:i + 1000].to(model.device)).logits.argmax(1).cpu()
-                            for i in range(0, len(images), 1000)]).view(args.rows, values)
+        digits = torch.cat([digits_of(images[i:i + 1000]) for i in range(0, len(images), 1000)]).view(args.rows, values)
     print(f"{args.run} (step {model.step}): c1 over {args.rows} latents; {classifier.describe()}")
     print("| c1 | most frequent digit | purity |\n| ---: | ---: | ---: |")
     purities, modes = [], []

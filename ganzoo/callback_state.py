@@ -19,7 +19,7 @@ def callback_states(callbacks: Sequence[Any]) -> dict[str, dict]:
     a checkpoint could not tell them apart)."""
     states: dict[str, dict] = {}
     for callback in callbacks:
-        state = getattr(callback, "state_dict", dict)()
+        state: dict = getattr(callback, "state_dict", dict)()
         if not state:
             continue
         if callback.name in states:

@@ -24,7 +24,7 @@ from ganzoo.components import Callback
 from ganzoo.errors import GanzooError
 
 if TYPE_CHECKING:  # pragma: no cover
-    from ganzoo.trainer import Trainer
+    from ganzoo.training_run import TrainingRun
 
 FORMAT = 1
 FOLDER = "checkpoints"
@@ -56,7 +56,7 @@ class _RecordingWriter:
         return getattr(self.file, name)
 
 
-def atomic_write(path: Path, write: Callable[[BinaryIO], None]) -> None:
+def atomic_write(path: Path, write: Callable[[BinaryIO], object]) -> None:
     """Call ``write`` on a temporary file beside ``path``, sync it and rename it over
     ``path``: readers see the old file or the new one, never half of one. On any failure
     the temporary file is removed and the error propagates; a failed write of the file
@@ -133,7 +133,7 @@ def step_checkpoints(run_folder: Path) -> list[Path]:
 def latest_checkpoint(run_folder: Path) -> tuple[Path, dict, list[str]]:
     """The newest checkpoint that loads, with warnings about newer ones that did not (a
     damaged file costs the steps since the one before it, never the run)."""
-    warnings = []
+    warnings: list[str] = []
     for path in reversed(step_checkpoints(run_folder)):
         try:
             return path, load_checkpoint(path), warnings
@@ -165,18 +165,18 @@ class Checkpointer(Callback):
         self.last_saved_step: Optional[int] = None
         self.last_path: Optional[Path] = None
 
-    def on_train_start(self, trainer: "Trainer") -> None:
+    def on_train_start(self, trainer: "TrainingRun") -> None:
         self.last_saved_step = trainer.step if trainer.step else None  # a resumed run starts from a saved step
 
-    def on_step_end(self, trainer: "Trainer") -> None:
+    def on_step_end(self, trainer: "TrainingRun") -> None:
         if self.every and trainer.step % self.every == 0:
             self.save(trainer)
 
-    def on_epoch_end(self, trainer: "Trainer") -> None:
+    def on_epoch_end(self, trainer: "TrainingRun") -> None:
         if not self.every:
             self.save(trainer)
 
-    def on_log(self, trainer: "Trainer", scalars: dict[str, float]) -> None:
+    def on_log(self, trainer: "TrainingRun", scalars: dict[str, float]) -> None:
         value = scalars.get(self.best_metric) if self.best_metric else None
         if value is None:
             return
@@ -184,11 +184,11 @@ class Checkpointer(Callback):
             self.best = value
             atomic_save(self._state(trainer, best={"metric": self.best_metric, "value": value}), self.folder / "best.pt")
 
-    def on_train_end(self, trainer: "Trainer") -> None:
+    def on_train_end(self, trainer: "TrainingRun") -> None:
         if trainer.status in ("finished", "interrupted"):
             self.save(trainer)
 
-    def save(self, trainer: "Trainer") -> Optional[Path]:
+    def save(self, trainer: "TrainingRun") -> Optional[Path]:
         if trainer.step == self.last_saved_step:
             return self.last_path
         trainer.check_finite()
@@ -199,6 +199,6 @@ class Checkpointer(Callback):
             old.unlink(missing_ok=True)
         return path
 
-    def _state(self, trainer: "Trainer", best: Optional[dict] = None) -> dict:
+    def _state(self, trainer: "TrainingRun", best: Optional[dict] = None) -> dict:
         return {"format": FORMAT, "ganzoo": __version__, "recipe": self.recipe, "trainer": trainer.state_dict(),
                 "data_info": trainer.data_info, "best": best}

@@ -277,7 +277,7 @@ def _sample(args: argparse.Namespace, registry: Registry) -> int:
         latents, columns = code_traversal_latents(model, args.vary, args.strips, args.steps, seed=args.seed)
     n = args.n or (rows * columns if args.grid else args.strips * columns)
     if latents is not None and args.class_index is None and model.architecture.conditional and model.info.num_classes:
-        labels = (torch.arange(args.strips) % model.info.num_classes).repeat_interleave(columns)
+        labels: Optional[torch.Tensor] = (torch.arange(args.strips) % model.info.num_classes).repeat_interleave(columns)
     else:
         labels = class_labels(model.architecture, model.info, n, seed=args.seed, class_index=args.class_index)
     samples = generate(model.generator, model.architecture, n, device=model.device, seed=args.seed, labels=labels,
@@ -317,9 +317,9 @@ def _eval(args: argparse.Namespace, registry: Registry) -> int:
     logged = None
     if wandb.mode != "disabled":
         logger = WandbLogger(wandb, model.folder, model.folder.name, model.recipe.resolved)
-        logger.start()
+        run = logger.start()
         logger.log_evaluation(model.step, scalars(results), sorted({r.extractor for r in results if r.extractor}))
-        logger.run.finish()
+        run.finish()
         logged = logger.run_folder
     if args.json:
         print(json.dumps({"run": str(model.folder), "source": str(model.source), "step": model.step, "weights": model.weights,

@@ -176,7 +176,7 @@ class Data:
 
     @property
     def info(self) -> DataInfo:
-        condition_shape = tuple(self.condition.shape[1:]) if self.condition_kind == "images" else None
+        condition_shape = tuple(self.condition.shape[1:]) if self.condition is not None and self.condition_kind == "images" else None
         return DataInfo(shape=tuple(self.samples.shape[1:]), num_classes=self.num_classes,
                         condition_shape=condition_shape)
 

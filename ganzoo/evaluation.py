@@ -28,7 +28,7 @@ from ganzoo.registry import Registry, split_name
 from ganzoo.sampling import TrainedModel, class_labels, generate, held_out, load_dataset, load_split, to_data_format
 
 if TYPE_CHECKING:  # pragma: no cover
-    from ganzoo.trainer import Trainer
+    from ganzoo.training_run import TrainingRun
 
 RECORD_FILE = "eval.jsonl"
 
@@ -159,7 +159,7 @@ def record(folder: Path, results: list[Result], *, step: int, source: str, seed:
 
 def format_results(results: list[Result]) -> list[str]:
     """Aligned lines, each value with its sample counts and extractor, then the extractors."""
-    names = {}
+    names: dict[str, str] = {}
     for r in results:
         if r.extractor:
             names.setdefault(r.extractor, r.extractor.split(":", 1)[0])
@@ -188,22 +188,22 @@ class EvaluateEvery(Callback):
         self.every = every
         self.last_step: Optional[int] = None
 
-    def on_train_start(self, trainer: "Trainer") -> None:
+    def on_train_start(self, trainer: "TrainingRun") -> None:
         """A resumed run forgets the evaluations made after its checkpoint: they are made
         again, identically, as training replays."""
         path = self.folder / RECORD_FILE
         if trainer.step and path.is_file():
             keep_rows(path, lambda entry: entry.get("source") != "training" or entry.get("step", 0) <= trainer.step)
 
-    def on_epoch_end(self, trainer: "Trainer") -> None:
+    def on_epoch_end(self, trainer: "TrainingRun") -> None:
         if trainer.epoch % self.every == 0:
             self.run(trainer)
 
-    def on_train_end(self, trainer: "Trainer") -> None:
+    def on_train_end(self, trainer: "TrainingRun") -> None:
         if trainer.status == "finished" and self.last_step != trainer.step:
             self.run(trainer)
 
-    def run(self, trainer: "Trainer") -> None:
+    def run(self, trainer: "TrainingRun") -> None:
         trainer.check_finite()  # a diverged generator is reported as such, not measured
         results = self.evaluation.evaluate(trainer.sampling_generator, trainer.architecture, trainer.batches.data.info)
         self.last_step = trainer.step

@@ -146,5 +146,5 @@ def _extract_all(extractor: FeatureExtractor, samples: torch.Tensor, device: tor
         for start in range(0, len(samples), batch_size):
             out = extractor.extract(samples[start:start + batch_size].to(device))
             parts.append(Features(out.features.float().cpu(), None if out.logits is None else out.logits.float().cpu()))
-    logits = None if parts[0].logits is None else torch.cat([p.logits for p in parts])
+    logits = None if parts[0].logits is None else torch.cat([p.logits for p in parts if p.logits is not None])
     return Features(torch.cat([p.features for p in parts]), logits)

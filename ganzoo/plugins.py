@@ -6,7 +6,6 @@ special path for them: what ``ganzoo plugins`` shows is exactly what is installe
 
 from __future__ import annotations
 
-from types import ModuleType
 from typing import Iterable, Mapping, Optional, Union
 
 import pluggy
@@ -16,7 +15,7 @@ from ganzoo.errors import GanzooError
 
 ENTRY_POINT_GROUP = "ganzoo"
 
-Plugins = Union[Iterable[ModuleType], Mapping[str, ModuleType]]
+Plugins = Union[Iterable[object], Mapping[str, object]]  # modules, or any objects with hook implementations (pluggy)
 
 
 def make_plugin_manager(modules: Optional[Plugins] = None, *, entry_points: bool = True) -> pluggy.PluginManager:

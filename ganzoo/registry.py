@@ -6,7 +6,7 @@ Only the registry calls hooks. Everything else asks the registry for a class by 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Mapping, Optional
+from typing import Any, Literal, Mapping, Optional, overload
 
 import pluggy
 from pydantic import BaseModel
@@ -90,7 +90,23 @@ class Registry:
             )
         self._entries[kind][component.name] = Entry(kind, component, plugin)
 
+    # One overload per kind of KINDS, so that callers get the kind's base class, not Component.
+    @overload
+    def get(self, kind: Literal["architecture"], name: str) -> type[Architecture]: ...
+    @overload
+    def get(self, kind: Literal["loss"], name: str) -> type[Loss]: ...
+    @overload
+    def get(self, kind: Literal["dataset"], name: str) -> type[Dataset]: ...
+    @overload
+    def get(self, kind: Literal["callback"], name: str) -> type[Callback]: ...
+    @overload
+    def get(self, kind: Literal["metric"], name: str) -> type[Metric]: ...
+    @overload
+    def get(self, kind: Literal["feature_extractor"], name: str) -> type[FeatureExtractor]: ...
+    @overload
+    def get(self, kind: str, name: str) -> type[Component]: ...
     def get(self, kind: str, name: str) -> type[Component]:
+        """The class registered as ``name`` of ``kind``; an unknown name says what exists."""
         return self.entry(kind, name).cls
 
     def entry(self, kind: str, name: str) -> Entry:

@@ -4,18 +4,21 @@ Python values (loadable with ``torch.load(weights_only=True)``)."""
 from __future__ import annotations
 
 import random
+from typing import Any, cast
 
 import torch
 
 
 def get_rng_state() -> dict:
-    state = {"python": random.getstate(), "torch": torch.get_rng_state(), "cuda": None, "numpy": None}
+    state: dict[str, Any] = {"python": random.getstate(), "torch": torch.get_rng_state(), "cuda": None, "numpy": None}
     if torch.cuda.is_available() and torch.cuda.is_initialized():
         state["cuda"] = torch.cuda.get_rng_state_all()
     try:
         import numpy
 
-        kind, keys, position, has_gauss, cached = numpy.random.get_state()
+        # numpy's stub types the call without legacy= as the dict form; the default (legacy=True) is this tuple.
+        legacy = cast("tuple[str, numpy.ndarray, int, int, float]", numpy.random.get_state())
+        kind, keys, position, has_gauss, cached = legacy
         state["numpy"] = (kind, torch.from_numpy(keys.astype("int64")), position, has_gauss, cached)
     except ImportError:  # pragma: no cover - numpy comes with torchvision
         pass

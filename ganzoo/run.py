@@ -280,7 +280,7 @@ def _train(recipe: Recipe, trainer: Trainer, folder: Optional[Path], progress: b
         ProgressBar(disable=not progress),
         MetricsLog(folder / "metrics.jsonl"),
         # Before the checkpointer: a checkpoint at the end of an epoch follows its evaluation.
-        *([EvaluateEvery(folder, evaluation, config.eval.every)] if evaluation else []),
+        *([EvaluateEvery(folder, evaluation, config.eval.every)] if evaluation and config.eval.every else []),
         Curves(folder / "curves", config.video.curves_interval, history=read_metrics(folder / "metrics.jsonl", trainer.logged_through)),
         SampleGrids(folder / "samples", config.train.sample_every, config.train.num_samples, config.seed, real,
                     on_saved=wandb.log_samples if wandb else None, pairs=pairs),

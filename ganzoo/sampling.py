@@ -261,7 +261,7 @@ def save_npz(samples: torch.Tensor, info: DataInfo, path: Path, labels: Optional
         arrays["points"] = samples.float().numpy()
     if labels is not None:
         arrays["labels"] = labels.numpy()
-    atomic_write(path, lambda file: numpy.savez(file, **arrays))
+    atomic_write(path, lambda file: numpy.savez(file, allow_pickle=True, **arrays))  # the default, named: not an array
     return path
 
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-from typing import Iterable, Literal, Optional
+from typing import Iterable, Literal, Optional, cast
 
 import torch
 
@@ -79,8 +79,9 @@ class Trainer:
         self.precision = precision
         self.world = world
         # The loss calls these; the plain modules above stay the ones that are saved.
-        self._g = torch.compile(generator, mode=compile) if compile else generator
-        self._d = torch.compile(discriminator, mode=compile) if compile else discriminator
+        # torch.compile of a Module returns a Module (OptimizedModule); its stub says Callable.
+        self._g = cast(torch.nn.Module, torch.compile(generator, mode=compile)) if compile else generator
+        self._d = cast(torch.nn.Module, torch.compile(discriminator, mode=compile)) if compile else discriminator
         self._g_update, self._d_update = update_wrappers(self._g, self._d, world, self.device)  # DDP when distributed
         self.step = 0
         self.epoch = 0

@@ -1,16 +1,20 @@
 """What a callback may read of a run: a typed protocol instead of the whole ``Trainer``.
 
 ``Callback`` methods receive an object that satisfies :class:`TrainingRun` (the trainer does).
-This module imports nothing from ganzoo, so that ``ganzoo.components`` can name the type
-without an import circle through ``ganzoo.trainer``. A callback that needs more than this is
+This module imports nothing from ganzoo at run time (only for type checkers), so that
+``ganzoo.components`` can name the type without an import circle through ``ganzoo.trainer``.
+The built-in outputs (checkpoints, evaluations, sample grids) need nothing more either. A callback that needs more than this is
 relying on internals that may change.
 """
 
 from __future__ import annotations
 
-from typing import Optional, Protocol
+from typing import TYPE_CHECKING, Optional, Protocol
 
 import torch
+
+if TYPE_CHECKING:  # pragma: no cover - for type checkers only, as ganzoo.components names this module
+    from ganzoo.components import Architecture, Data
 
 
 class LatentSource(Protocol):
@@ -19,6 +23,21 @@ class LatentSource(Protocol):
     def sample_latent(
         self, n: int, *, device: torch.device, generator: Optional[torch.Generator] = None
     ) -> torch.Tensor: ...
+
+
+class BatchSource(Protocol):
+    """The part of the training batches a callback uses: the data and its class labels."""
+
+    @property
+    def data(self) -> "Data":
+        """The dataset as loaded."""
+
+    @property
+    def num_classes(self) -> Optional[int]: ...
+
+    @property
+    def labels(self) -> Optional[torch.Tensor]:
+        """The condition when it is class labels, else None."""
 
 
 class TrainingRun(Protocol):
@@ -71,7 +90,7 @@ class TrainingRun(Protocol):
         """The recipe's ``ganzoo.Loss`` (an ``nn.Module`` whose state is saved with the networks)."""
 
     @property
-    def architecture(self) -> LatentSource:
+    def architecture(self) -> "Architecture":
         """The recipe's ``ganzoo.Architecture``."""
 
     @property
@@ -92,3 +111,16 @@ class TrainingRun(Protocol):
     @property
     def logged_through(self) -> int:
         """The last step whose logged row cannot change (a resumed run logs the rest again)."""
+
+    @property
+    def batches(self) -> BatchSource:
+        """The training batches: the data as loaded, its classes and labels."""
+
+    def check_finite(self) -> None:
+        """Raise ``DivergenceError`` if a loss or a parameter is NaN or infinite."""
+
+    def log(self, scalars: dict[str, float]) -> None:
+        """Report scalars computed outside the loop (evaluation metrics) at the current step."""
+
+    def state_dict(self) -> dict:
+        """Everything needed to resume exactly where training stands (what a checkpoint holds)."""

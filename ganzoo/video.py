@@ -101,7 +101,7 @@ class _Frames:
 
     def __init__(self, grids: Sequence[tuple[int, Path]]) -> None:
         self.grids = grids
-        self.cache: tuple[int, Optional[Image.Image]] = (-1, None)
+        self.cache: Optional[tuple[int, Image.Image]] = None
         with Image.open(grids[0][1]) as first:
             width, height = first.size
         scale = max(1, round(TARGET_WIDTH / width))
@@ -115,7 +115,7 @@ class _Frames:
         self.size = (self.grid_size[0] + self.grid_size[0] % 2, self.grid_size[1] + self.strip)
 
     def __getitem__(self, index: int) -> Image.Image:
-        if self.cache[0] != index:
+        if self.cache is None or self.cache[0] != index:
             step, path = self.grids[index]
             frame = Image.new("RGB", self.size, "white")
             with Image.open(path) as grid:

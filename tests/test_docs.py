@@ -161,7 +161,7 @@ def recipe_fields(model: type[BaseModel] = RecipeModel, prefix: str = "") -> Ite
         nested = next((c for c in candidates if isinstance(c, type) and issubclass(c, BaseModel)), None)
         if nested is ComponentSpec and annotation is ComponentSpec:
             yield f"{key}.name", ComponentNameField(field)
-        elif nested is not None and nested is not ComponentSpec and annotation is nested:
+        elif annotation is nested and nested is not None and nested is not ComponentSpec:
             yield from recipe_fields(nested, f"{key}.")
         else:
             yield key, field
@@ -290,7 +290,7 @@ def cli_words() -> list[str]:
     for command, sub in subparsers(parser).items():
         words.append(command)
         for action in sub._actions:
-            words.extend(action.option_strings or [action.metavar or action.dest])
+            words.extend(action.option_strings or [str(action.metavar or action.dest)])  # metavars here are strings
     return sorted(set(words))
 
 

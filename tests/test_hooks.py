@@ -7,6 +7,7 @@ import json
 import subprocess
 import sys
 from types import ModuleType
+from typing import ClassVar
 
 import pytest
 import torch
@@ -120,7 +121,7 @@ class EventRecorder(ganzoo.Callback):
     """Records what the trainer tells callbacks."""
 
     name = "event_recorder"
-    instances = []
+    instances: ClassVar[list["EventRecorder"]] = []
 
     class Options(ganzoo.Options):
         label: str = "recorder"

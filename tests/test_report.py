@@ -40,8 +40,8 @@ def shows(frame: np.ndarray, grid: Path) -> float:
     label) and a grid PNG scaled to the same size: near 0 when the frame shows that grid."""
     image = Image.open(grid).convert("RGB")
     scale = round(frame.shape[1] / image.width)
-    image = np.asarray(image.resize((image.width * scale, image.height * scale), Image.Resampling.NEAREST), np.float32)
-    return float(np.abs(frame[-image.shape[0]:, : image.shape[1]].astype(np.float32) - image).mean())
+    pixels = np.asarray(image.resize((image.width * scale, image.height * scale), Image.Resampling.NEAREST), np.float32)
+    return float(np.abs(frame[-pixels.shape[0]:, : pixels.shape[1]].astype(np.float32) - pixels).mean())
 
 
 # --------------------------------------------------------------------------- what a run leaves

@@ -11,7 +11,7 @@ from ganzoo.components import Callback
 from ganzoo.visualize import save_samples, save_triples
 
 if TYPE_CHECKING:  # pragma: no cover
-    from ganzoo.trainer import Trainer
+    from ganzoo.training_run import TrainingRun
 
 
 class SampleGrids(Callback):
@@ -39,7 +39,7 @@ class SampleGrids(Callback):
         self.labels: Optional[torch.Tensor] = None
         self.last_step = -1
 
-    def on_train_start(self, trainer: "Trainer") -> None:
+    def on_train_start(self, trainer: "TrainingRun") -> None:
         self.folder.mkdir(parents=True, exist_ok=True)
         generator = torch.Generator(device=trainer.device).manual_seed(self.seed)
         self.noise = trainer.architecture.sample_latent(self.count, device=trainer.device, generator=generator)
@@ -49,15 +49,15 @@ class SampleGrids(Callback):
         elif trainer.batches.labels is not None and classes:
             self.labels = torch.arange(self.count, device=trainer.device) % classes
 
-    def on_step_end(self, trainer: "Trainer") -> None:
+    def on_step_end(self, trainer: "TrainingRun") -> None:
         if trainer.step % self.every == 0:
             self.save(trainer)
 
-    def on_train_end(self, trainer: "Trainer") -> None:
+    def on_train_end(self, trainer: "TrainingRun") -> None:
         if trainer.status == "finished" and trainer.step != self.last_step:
             self.save(trainer)
 
-    def save(self, trainer: "Trainer") -> Path:
+    def save(self, trainer: "TrainingRun") -> Path:
         generator = trainer.sampling_generator
         was_training = generator.training
         generator.eval()

@@ -25,23 +25,29 @@ class ProgressBar(Callback):
         self.disable = disable
         self.bar: Optional[tqdm] = None
 
+    @property
+    def _live(self) -> tqdm:
+        """The bar, which ``on_train_start`` makes: every other method runs after it."""
+        assert self.bar is not None, "on_train_start makes the bar"
+        return self.bar
+
     def on_train_start(self, trainer: "TrainingRun") -> None:
         self.bar = tqdm(total=trainer.total_steps, initial=trainer.step, unit="step", dynamic_ncols=True, mininterval=0.5, disable=self.disable)
         self._describe(trainer)
 
     def on_step_end(self, trainer: "TrainingRun") -> None:
-        self.bar.update(1)
+        self._live.update(1)
 
     def on_epoch_end(self, trainer: "TrainingRun") -> None:
         self._describe(trainer)
 
     def on_log(self, trainer: "TrainingRun", scalars: dict[str, float]) -> None:
-        self.bar.set_postfix(
+        self._live.set_postfix(
             {DISPLAY_NAMES[k]: f"{v:.3f}" for k, v in scalars.items() if k in DISPLAY_NAMES}, refresh=False
         )
 
     def on_train_end(self, trainer: "TrainingRun") -> None:
-        self.bar.close()
+        self._live.close()
 
     def _describe(self, trainer: "TrainingRun") -> None:
-        self.bar.set_description(f"epoch {trainer.display_epoch}/{trainer.epochs}", refresh=False)
+        self._live.set_description(f"epoch {trainer.display_epoch}/{trainer.epochs}", refresh=False)

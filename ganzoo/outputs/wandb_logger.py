@@ -7,13 +7,15 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Optional
+from typing import TYPE_CHECKING, Any, Literal, Optional, cast
 
 from ganzoo.components import Callback
 from ganzoo.errors import GanzooError
 from ganzoo.network import unreachable
 
 if TYPE_CHECKING:  # pragma: no cover
+    from wandb import Run
+
     from ganzoo.recipe import WandbSection
     from ganzoo.training_run import TrainingRun
 
@@ -33,14 +35,14 @@ class WandbLogger(Callback):
         self.folder = folder
         self.run_name = run_name
         self.config = config
-        self.run = None
+        self.run: Optional[Run] = None
         self.step = 0  # the last step logged: media logged at the end go there too
         self.weights: Optional[Path] = None
 
     def on_train_start(self, trainer: "TrainingRun") -> None:
         self.start()
 
-    def start(self) -> None:
+    def start(self) -> "Run":
         """Open the run's wandb run: a new one, or the one this run folder already has."""
         import wandb
 
@@ -66,9 +68,10 @@ class WandbLogger(Callback):
                 f"wandb could not start a {s.mode} run: {error}. Use wandb.mode=offline (no account "
                 f"needed) or wandb.mode=disabled, and check the WANDB_* environment variables."
             ) from None
+        return self.run
 
     def on_log(self, trainer: "TrainingRun", scalars: dict[str, float]) -> None:
-        self._log({k: v for k, v in scalars.items() if k != "step"}, scalars["step"])
+        self._log({k: v for k, v in scalars.items() if k != "step"}, int(scalars["step"]))
 
     def log_samples(self, step: int, path: Path) -> None:
         import wandb
@@ -78,7 +81,7 @@ class WandbLogger(Callback):
     def log_video(self, path: Path) -> None:
         import wandb
 
-        fmt = path.suffix.lstrip(".")
+        fmt = cast(Literal["mp4", "gif"], path.suffix.lstrip("."))  # ganzoo.video writes one of the two
         self._log({"progress_video": wandb.Video(str(path), format=fmt, caption=f"{self.run_name}: training")}, self.step)
 
     def log_evaluation(self, step: int, values: dict[str, float], extractors: list[str]) -> None:
@@ -86,6 +89,7 @@ class WandbLogger(Callback):
         against their own x-axis ``eval/trained_step`` (the run's own steps may already be
         past it), and in the summary with the extractors they were computed with."""
         values = {f"eval/{key}": value for key, value in values.items()}
+        assert self.run is not None, "start() opens the run"
         self.run.define_metric("eval/*", step_metric="eval/trained_step")
         self.run.log({"eval/trained_step": step, **values})
         self.run.summary.update({**values, "eval/trained_step": step, "eval/extractors": "; ".join(extractors)})
@@ -110,6 +114,7 @@ class WandbLogger(Callback):
         at it in the run folder, and ``wandb sync`` uploads it from there."""
         import wandb
 
+        assert self.run is not None and self.weights is not None, "on_train_end checked both"
         artifact = wandb.Artifact(
             _artifact_name(f"{self.run_name}-weights"), type="model",
             description=f"G, D and loss state of the ganzoo run {self.run_name} ({trainer.status} at step {trainer.step})",

@@ -4,7 +4,7 @@ registry with its options validated and defaulted (stages 3 and 4 of loading).""
 from __future__ import annotations
 
 import reprlib
-from typing import Any, Optional
+from typing import Any, Mapping, Optional
 
 from pydantic import BaseModel, ValidationError
 
@@ -26,9 +26,10 @@ def _model_at(model: type[BaseModel], loc: tuple[Any, ...]) -> Optional[type[Bas
         annotation = field.annotation
         args = getattr(annotation, "__args__", ()) or ()
         candidates = [annotation, *args]
-        model = next((c for c in candidates if isinstance(c, type) and issubclass(c, BaseModel)), None)
-        if model is None:
+        found = next((c for c in candidates if isinstance(c, type) and issubclass(c, BaseModel)), None)
+        if found is None:
             return None
+        model = found
     return model
 
 
@@ -57,7 +58,7 @@ def _validate_options(options_cls: type[BaseModel], options: dict[str, Any], key
         return options
 
 
-def _resolve(raw: Any, key: str, what: str, classes: dict[str, type[BaseModel]], sources: Sources, problems: list[Problem]) -> Optional[dict[str, Any]]:
+def _resolve(raw: Any, key: str, what: str, classes: Mapping[str, type[BaseModel]], sources: Sources, problems: list[Problem]) -> Optional[dict[str, Any]]:
     """``{name, **options}`` with every option validated and defaulted, for a section that
     names a component; None when the section is not even a mapping with a ``name`` (the
     schema validation reports that)."""
@@ -83,13 +84,13 @@ def resolve_components(tree: dict[str, Any], registry: Registry, sources: Source
             problems.append(Problem(sources.of("requires"), "requires", unknown_name_message("plugin", plugin, registry.plugin_names)))
     for section, kind in COMPONENT_SECTIONS.items():
         resolved[section] = _resolve(tree.get(section), section, kind, options_of(kind), sources, problems)
-    optim = tree.get("optim") if isinstance(tree.get("optim"), dict) else {}
+    optim = raw_optim if isinstance(raw_optim := tree.get("optim"), dict) else {}
     optimizers = {name: options for name, (_, options) in OPTIMIZERS.items()}
     resolved["optim"] = {
         net: _resolve(optim.get(net, {"name": "adam"}), f"optim.{net}", "optimizer", optimizers, sources, problems)
         for net in ("generator", "discriminator")
     }
-    callbacks = tree.get("callbacks") if isinstance(tree.get("callbacks"), list) else []
+    callbacks = raw_callbacks if isinstance(raw_callbacks := tree.get("callbacks"), list) else []
     resolved["callbacks"] = [
         _resolve(spec, f"callbacks.{i}", "callback", options_of("callback"), sources, problems)
         for i, spec in enumerate(callbacks)

@@ -30,6 +30,8 @@ class Spiral(ganzoo.Dataset):
         size: PositiveInt = Field(20_000, description="number of points")
         seed: int = Field(0, description="seed of the points (independent of the recipe's seed)")
 
+    options: Options
+
     RADIUS = 2.5
     """Outer radius: with the default noise the points stay within [-3, 3]."""
 

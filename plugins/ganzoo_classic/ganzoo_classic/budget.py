@@ -20,6 +20,8 @@ class TimeBudget(ganzoo.Callback):
     class Options(ganzoo.Options):
         seconds: PositiveFloat = Field(description="wall-clock seconds of training")
 
+    options: Options
+
     def on_train_start(self, trainer) -> None:
         self.started = time.monotonic()
 

@@ -74,7 +74,7 @@ def dcgan_init(module: nn.Module) -> None:
     for layer in module.modules():
         if isinstance(layer, (nn.Conv2d, nn.ConvTranspose2d, nn.Linear)):
             weight = getattr(layer, "parametrizations", None)
-            target = layer.parametrizations.weight.original if weight is not None else layer.weight
+            target = weight.weight.original if weight is not None else layer.weight
             nn.init.normal_(target, 0.0, 0.02)
             if layer.bias is not None:
                 nn.init.zeros_(layer.bias)
@@ -98,6 +98,8 @@ class DCGAN(ganzoo.Architecture):
         width: PositiveInt = Field(64, description="channels of G's last and D's first hidden layer; doubled per level")
         d_norm: Literal["batch", "none", "spectral"] = Field("batch", description="normalisation in D")
         output: Literal["logit", "probability"] = Field("logit", description="D's output: a raw score, or a sigmoid probability (for bce)")
+
+    options: Options
 
     def _shape(self, data: ganzoo.DataInfo) -> tuple[int, int, int]:
         if len(data.shape) != 3 or data.shape[1] != data.shape[2] or data.shape[1] < 8:

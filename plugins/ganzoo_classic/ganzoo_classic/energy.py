@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import torch
 import torch.nn.functional as F
-from pydantic import Field, NonNegativeFloat, PositiveFloat, PositiveInt, confloat
+from pydantic import Field, NonNegativeFloat, PositiveFloat, PositiveInt
 from torch import nn
 
 import ganzoo
@@ -45,6 +45,8 @@ class Autoencoder(ganzoo.Architecture):
         width: PositiveInt = Field(64, description="channels of the first (last) hidden layer; doubled per level")
         code_dim: PositiveInt = Field(64, description="size of D's bottleneck code")
 
+    options: Options
+
     def build_generator(self, data: ganzoo.DataInfo) -> nn.Module:
         network = Generator(self.options.latent_dim, self.options.width, tuple(data.shape))
         dcgan_init(network)
@@ -53,7 +55,7 @@ class Autoencoder(ganzoo.Architecture):
     def build_discriminator(self, data: ganzoo.DataInfo) -> nn.Module:
         if len(data.shape) != 3 or data.shape[1] != data.shape[2]:
             raise ganzoo.GanzooError(f"autoencoder needs square images, got samples of shape {data.shape}")
-        network = AutoencoderD(self.options.width, self.options.code_dim, tuple(data.shape))
+        network = AutoencoderD(self.options.width, self.options.code_dim, data.shape)
         dcgan_init(network)
         return network
 
@@ -155,6 +157,8 @@ class EBGANLoss(ganzoo.Loss):
         margin: PositiveFloat = Field(1.0, description="m: D pushes the energy of fakes up to this margin")
         pt_weight: NonNegativeFloat = Field(0.0, description="weight of the pulling-away term in G's loss (EBGAN-PT: 0.1)")
 
+    options: Options
+
     def discriminator_loss(self, ctx):
         fake = ctx.generator(ctx.latent(), ctx.labels).detach()
         e_real, e_fake = energy(ctx.discriminator, ctx.real, ctx.labels, 2), energy(ctx.discriminator, fake, ctx.labels, 2)
@@ -181,8 +185,10 @@ class BEGANLoss(ganzoo.Loss):
     name = "began"
 
     class Options(ganzoo.Options):
-        gamma: confloat(gt=0, le=1) = Field(0.5, description="diversity ratio: the equilibrium E[L(G(z))] = gamma E[L(x)]")
+        gamma: float = Field(0.5, gt=0, le=1, description="diversity ratio: the equilibrium E[L(G(z))] = gamma E[L(x)]")
         lambda_k: NonNegativeFloat = Field(0.001, description="learning rate of k")
+
+    options: Options
 
     def __init__(self, **options):
         super().__init__(**options)

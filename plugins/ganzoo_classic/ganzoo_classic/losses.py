@@ -68,6 +68,8 @@ class WGANLoss(CriticLoss):
     class Options(ganzoo.Options):
         clip: PositiveFloat = Field(0.01, description="the critic's weights are clipped to [-clip, clip] (the paper's c)")
 
+    options: Options
+
     def discriminator_loss(self, ctx):
         d_real, d_fake, _ = _scores(ctx)
         distance = d_real.mean() - d_fake.mean()
@@ -87,6 +89,8 @@ class WGANGPLoss(CriticLoss):
     class Options(ganzoo.Options):
         weight: NonNegativeFloat = Field(10.0, description="the penalty's λ (the paper's 10)")
 
+    options: Options
+
     def discriminator_loss(self, ctx):
         d_real, d_fake, fake = _scores(ctx)
         epsilon = per_sample(ctx.real)
@@ -105,6 +109,8 @@ class DRAGANLoss(ganzoo.Loss):
     class Options(ganzoo.Options):
         weight: NonNegativeFloat = Field(10.0, description="the penalty's λ")
         spread: PositiveFloat = Field(0.5, description="c: perturbations reach c times the batch's standard deviation")
+
+    options: Options
 
     def discriminator_loss(self, ctx):
         d_real, d_fake, _ = _scores(ctx)

@@ -33,10 +33,10 @@ class Codes:
     continuous: torch.Tensor
 
 
-def _side(data: ganzoo.DataInfo) -> int:
+def _shape(data: ganzoo.DataInfo) -> tuple[int, int, int]:
     if len(data.shape) != 3 or data.shape[1] != data.shape[2] or data.shape[1] % 4:
         raise ganzoo.GanzooError(f"infogan needs square images whose side divides by 4, got samples of shape {data.shape}")
-    return data.shape[1] // 4
+    return data.shape
 
 
 class InfoGANGenerator(nn.Module):
@@ -90,18 +90,18 @@ class InfoGAN(ganzoo.Architecture):
         continuous: NonNegativeInt = Field(2, description="continuous codes, each U(-1, 1)")
         width: PositiveInt = Field(64, description="channels of G's last and D's first hidden layer (the paper's 64)")
 
+    options: Options
+
     @property
     def latent_dim(self) -> int:
         return self.options.noise_dim + sum(self.options.categorical) + self.options.continuous
 
     def build_generator(self, data: ganzoo.DataInfo) -> nn.Module:
-        _side(data)
-        return InfoGANGenerator(self.latent_dim, self.options.width, data.shape)
+        return InfoGANGenerator(self.latent_dim, self.options.width, _shape(data))
 
     def build_discriminator(self, data: ganzoo.DataInfo) -> nn.Module:
-        _side(data)
         outputs = sum(self.options.categorical) + self.options.continuous
-        return InfoGANDiscriminator(self.options.width, data.shape, outputs)
+        return InfoGANDiscriminator(self.options.width, _shape(data), outputs)
 
     def sample_latent(self, n, *, device, generator=None):
         noise = torch.randn((n, self.options.noise_dim), device=device, generator=generator)
@@ -124,7 +124,8 @@ class InfoGAN(ganzoo.Architecture):
 
     def _code_slices(self) -> dict[str, tuple[int, int, bool]]:
         """``{name: (start, size, categorical)}``: c1, c2, ... in latent order."""
-        slices, start = {}, self.options.noise_dim
+        slices: dict[str, tuple[int, int, bool]] = {}
+        start = self.options.noise_dim
         for values in self.options.categorical:
             slices[f"c{len(slices) + 1}"] = (start, values, True)
             start += values
@@ -182,6 +183,8 @@ class InfoGANLoss(ganzoo.Loss):
     class Options(ganzoo.Options):
         categorical_weight: NonNegativeFloat = Field(1.0, description="λ of the categorical codes' cross-entropy (the paper's 1)")
         continuous_weight: NonNegativeFloat = Field(0.1, description="λ of the continuous codes' Gaussian NLL (smaller, as the paper advises)")
+
+    options: Options
 
     @staticmethod
     def _architecture(ctx: ganzoo.StepContext) -> InfoGAN:

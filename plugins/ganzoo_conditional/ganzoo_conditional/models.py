@@ -28,6 +28,13 @@ def _classes(data: ganzoo.DataInfo) -> int:
     return data.num_classes
 
 
+def _image_shape(data: ganzoo.DataInfo) -> tuple[int, int, int]:
+    """``(C, H, W)``: the convolutional networks take images only."""
+    if len(data.shape) != 3:
+        raise ganzoo.GanzooError(f"acgan needs images, got samples of shape {data.shape}")
+    return data.shape
+
+
 class CGANGenerator(nn.Module):
     """[z, one-hot(y)] -> Linear, ReLU, Linear, ReLU, Linear, Tanh."""
 
@@ -71,6 +78,8 @@ class CGAN(ganzoo.Architecture):
     class Options(ganzoo.Options):
         latent_dim: PositiveInt = Field(64, description="size of the noise vector z")
         hidden_dim: PositiveInt = Field(256, description="width of the hidden layers of G and D")
+
+    options: Options
 
     def build_generator(self, data: ganzoo.DataInfo) -> nn.Module:
         return CGANGenerator(self.options.latent_dim, self.options.hidden_dim, _classes(data), data.shape)
@@ -122,17 +131,19 @@ class ACGAN(ganzoo.Architecture):
         width: PositiveInt = Field(64, description="channels of G's last and D's first hidden layer; doubled per level")
         d_norm: Literal["batch", "none", "spectral"] = Field("batch", description="normalisation in D")
 
+    options: Options
+
     classes: int = 0
     """The class count, known once the networks are built (the ``acgan`` loss draws labels from it)."""
 
     def build_generator(self, data: ganzoo.DataInfo) -> nn.Module:
         self.classes = _classes(data)
-        network = ACGANGenerator(self.options.latent_dim, self.options.width, _classes(data), data.shape)
+        network = ACGANGenerator(self.options.latent_dim, self.options.width, _classes(data), _image_shape(data))
         dcgan_init(network.body)
         return network
 
     def build_discriminator(self, data: ganzoo.DataInfo) -> nn.Module:
-        network = ACGANDiscriminator(self.options.width, _classes(data), data.shape, self.options.d_norm)
+        network = ACGANDiscriminator(self.options.width, _classes(data), _image_shape(data), self.options.d_norm)
         dcgan_init(network)
         return network
 

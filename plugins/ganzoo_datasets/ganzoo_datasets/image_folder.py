@@ -84,6 +84,8 @@ class ImageFolder(ganzoo.Dataset):
         channels: Literal[1, 3] = Field(3, description="1 for greyscale, 3 for RGB")
         cache: bool = Field(True, description="keep the decoded images in <root>/.ganzoo-cache/ for the next run")
 
+    options: Options
+
     def load(self) -> ganzoo.Data:
         root = Path(self.options.root).expanduser()
         if not root.is_dir():
@@ -143,7 +145,7 @@ class ImageFolder(ganzoo.Dataset):
             image = _eight_bit(image).convert("L" if self.options.channels == 1 else "RGB")
             side = min(image.size)
             left, top = (image.width - side) // 2, (image.height - side) // 2
-            image = image.crop((left, top, left + side, top + side)).resize((size, size), Image.BICUBIC)
+            image = image.crop((left, top, left + side, top + side)).resize((size, size), Image.Resampling.BICUBIC)
             pixels = torch.frombuffer(bytearray(image.tobytes()), dtype=torch.uint8)
         return pixels.view(size, size, self.options.channels).permute(2, 0, 1).contiguous()
 

@@ -38,6 +38,8 @@ class TorchvisionDigits(ganzoo.Dataset):
         download: bool = Field(True, description="download the files when they are missing")
         split: Literal["train", "test"] = Field("train", description="which split to train on")
 
+    options: Options
+
     @property
     def raw_folder(self) -> Path:
         return Path(self.options.root).expanduser() / self.source_name / "raw"

@@ -24,6 +24,8 @@ class MixtureOptions(ganzoo.Options):
 class ToyMixture(ganzoo.Dataset):
     """Base: ``size`` points drawn evenly from isotropic Gaussians at ``centers()``."""
 
+    options: Ring.Options | Grid.Options  # every mixture's options: size, seed and its own std default
+
     def centers(self) -> torch.Tensor:
         raise NotImplementedError
 
@@ -46,6 +48,8 @@ class Ring(ToyMixture):
         radius: PositiveFloat = Field(2.0, description="radius of the circle")
         std: PositiveFloat = Field(0.02, description="standard deviation of each Gaussian")
 
+    options: Options
+
     def centers(self) -> torch.Tensor:
         angles = torch.arange(self.options.modes, dtype=torch.float64) * (2 * math.pi / self.options.modes)
         return (torch.stack([angles.cos(), angles.sin()], dim=1) * self.options.radius).float()
@@ -60,6 +64,8 @@ class Grid(ToyMixture):
         side: PositiveInt = Field(5, le=100, description="Gaussians per row and per column (at most 100)")
         spacing: PositiveFloat = Field(2.0, description="distance between neighbouring modes")
         std: PositiveFloat = Field(0.05, description="standard deviation of each Gaussian")
+
+    options: Options
 
     def centers(self) -> torch.Tensor:
         coords = (torch.arange(self.options.side, dtype=torch.float32) - (self.options.side - 1) / 2) * self.options.spacing

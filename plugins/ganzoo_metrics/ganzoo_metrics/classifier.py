@@ -69,6 +69,7 @@ def data_digest(data: ganzoo.Data, settings: dict) -> str:
     digest.update(json.dumps({"version": VERSION, **settings}, sort_keys=True).encode())
     digest.update(str(tuple(data.samples.shape)).encode())
     digest.update(data.samples.contiguous().numpy().tobytes())
+    assert data.labels is not None, "the classifier is trained on labelled data only"
     digest.update(data.labels.to(torch.int64).contiguous().numpy().tobytes())
     return digest.hexdigest()[:16]
 
@@ -93,6 +94,7 @@ def train_classifier(data: ganzoo.Data, test: Optional[ganzoo.Data], *, epochs: 
                      seed: int, device: torch.device, progress: bool) -> tuple[SmallConvNet, float, str]:
     """Train on ``data`` (all of it when a ``test`` split is given, else nine tenths) and
     return the network with its held-out accuracy. Uses only its own random streams."""
+    assert data.labels is not None and data.num_classes is not None, "the classifier is trained on labelled data only"
     generator = torch.Generator().manual_seed(seed)
     images, labels = data.samples, data.labels.to(torch.int64)
     if test is not None and test.labels is not None:

@@ -31,6 +31,8 @@ class DatasetClassifier(ganzoo.FeatureExtractor):
         seed: int = Field(0, description="seed of the classifier's initialisation and shuffling")
         cache_dir: Optional[str] = Field(None, description="cache folder (default: $GANZOO_CACHE or ~/.cache/ganzoo)")
 
+    options: Options
+
     def prepare(self, data: ganzoo.EvalData) -> None:
         test = data.load_split("test") if data.options.get("split", "train") != "test" else None
         o = self.options
@@ -58,6 +60,8 @@ class InceptionV3(ganzoo.FeatureExtractor):
 
     class Options(ganzoo.Options):
         weights: Optional[str] = Field(None, description=f"local copy of {INCEPTION_FILE} (default: torch's hub cache, downloaded when missing)")
+
+    options: Options
 
     def prepare(self, data: ganzoo.EvalData) -> None:
         if not data.data.is_image or data.data.samples.shape[1] not in (1, 3):

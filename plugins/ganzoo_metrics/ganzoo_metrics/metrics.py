@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Optional
 
 import torch
-from pydantic import Field, PositiveFloat, PositiveInt, confloat
+from pydantic import Field, PositiveFloat, PositiveInt
 
 import ganzoo
 
@@ -34,6 +34,8 @@ class FID(ganzoo.Metric):
     class Options(ganzoo.Options):
         extractor: str = EXTRACTOR
 
+    options: Options
+
     def unsupported(self, data: ganzoo.Data) -> Optional[str]:
         return _image_only(data, self.options.extractor)
 
@@ -56,6 +58,8 @@ class KID(ganzoo.Metric):
         subsets: PositiveInt = Field(100, description="random subsets averaged over")
         subset_size: PositiveInt = Field(1000, description="samples per subset (capped at the sample counts)")
 
+    options: Options
+
     def unsupported(self, data: ganzoo.Data) -> Optional[str]:
         return _image_only(data, self.options.extractor)
 
@@ -77,6 +81,8 @@ class InceptionScore(ganzoo.Metric):
     class Options(ganzoo.Options):
         extractor: str = EXTRACTOR
         splits: PositiveInt = Field(10, description="the samples are scored in this many splits (mean and std reported)")
+
+    options: Options
 
     def unsupported(self, data: ganzoo.Data) -> Optional[str]:
         return _image_only(data, self.options.extractor)
@@ -102,6 +108,8 @@ class PrecisionRecall(ganzoo.Metric):
         extractor: str = EXTRACTOR
         k: PositiveInt = Field(3, description="neighbourhood size of the manifold estimate")
 
+    options: Options
+
     def unsupported(self, data: ganzoo.Data) -> Optional[str]:
         return _image_only(data, self.options.extractor)
 
@@ -121,17 +129,19 @@ class ClassCoverage(ganzoo.Metric):
     name = "class_coverage"
 
     class Options(ganzoo.Options):
-        min_share: confloat(gt=0, le=1) = Field(
-            0.1, description="a class is covered when its share of the samples is at least this fraction of its share of the data")
+        min_share: float = Field(
+            0.1, gt=0, le=1, description="a class is covered when its share of the samples is at least this fraction of its share of the data")
+
+    options: Options
 
     def unsupported(self, data: ganzoo.Data) -> Optional[str]:
         return _image_only(data, "classifier")
 
     def compute(self, ctx: ganzoo.MetricContext) -> dict[str, float]:
-        logits = ctx.features("classifier", "fake").logits
-        k = ctx.data.data.num_classes
+        logits, labels, k = ctx.features("classifier", "fake").logits, ctx.data.data.labels, ctx.data.data.num_classes
+        assert logits is not None and labels is not None and k is not None, "a classifier; unsupported() checked the labels"
         generated = torch.bincount(logits.argmax(1), minlength=k).double() / len(logits)
-        data = torch.bincount(ctx.data.data.labels.to(torch.int64), minlength=k).double()
+        data = torch.bincount(labels.to(torch.int64), minlength=k).double()
         data /= data.sum()
         covered = int((generated >= self.options.min_share * data).logical_and(data > 0).sum())
         present = generated > 0  # 0 log 0 = 0; data > 0 for every class the data holds
@@ -146,8 +156,10 @@ class ModeCoverage(ganzoo.Metric):
 
     class Options(ganzoo.Options):
         sigmas: PositiveFloat = Field(3.0, description="a sample is high quality within this many standard deviations of its nearest mode")
-        min_share: confloat(gt=0, le=1) = Field(
-            0.2, description="a mode is covered when it holds at least this fraction of a fair share (n / modes) of high-quality samples")
+        min_share: float = Field(
+            0.2, gt=0, le=1, description="a mode is covered when it holds at least this fraction of a fair share (n / modes) of high-quality samples")
+
+    options: Options
 
     def unsupported(self, data: ganzoo.Data) -> Optional[str]:
         if data.modes is None or data.mode_std is None:
@@ -155,7 +167,9 @@ class ModeCoverage(ganzoo.Metric):
         return None
 
     def compute(self, ctx: ganzoo.MetricContext) -> dict[str, float]:
-        counts, high_quality = mode_counts(ctx.fake, ctx.data.data.modes, ctx.data.data.mode_std, self.options.sigmas)
+        modes, std = ctx.data.data.modes, ctx.data.data.mode_std
+        assert modes is not None and std is not None, "unsupported() checked both"
+        counts, high_quality = mode_counts(ctx.fake, modes, std, self.options.sigmas)
         needed = self.options.min_share * len(ctx.fake) / len(counts)
         return {"modes_covered": float((counts >= needed).sum()), "high_quality": high_quality}
 

@@ -24,6 +24,8 @@ class EMA(ganzoo.Callback):
         decay: float = Field(0.999, gt=0, lt=1, description="weight of the old average at each step")
         start_step: NonNegativeInt = Field(0, description="the average copies G up to this step, then starts averaging")
 
+    options: Options
+
     def __init__(self, **options) -> None:
         super().__init__(**options)
         self.average: Optional[torch.nn.Module] = None
@@ -49,8 +51,8 @@ class EMA(ganzoo.Callback):
             else:
                 for mine, theirs in pairs:
                     mine.lerp_(theirs, 1.0 - self.options.decay)
-            for mine, theirs in zip(average.buffers(), trainer.generator.buffers()):
-                mine.copy_(theirs)
+            for buffer, source in zip(average.buffers(), trainer.generator.buffers()):
+                buffer.copy_(source)
 
     def state_dict(self) -> dict:
         return {"average": self.average.state_dict()} if self.average is not None else {}

@@ -24,9 +24,11 @@ class InstanceNoise(ganzoo.Callback):
         std: PositiveFloat = Field(0.1, description="standard deviation of the noise at step 0")
         anneal_steps: Optional[PositiveInt] = Field(None, description="steps until the noise reaches 0 (default: the whole run)")
 
+    options: Options
+
     def __init__(self, **options) -> None:
         super().__init__(**options)
-        self.level: Optional[torch.Tensor] = None  # on the device: read without a synchronisation
+        self.level = torch.zeros(())  # on the device from on_train_start: read without a synchronisation
         self._hook = None
 
     def std_at(self, step: int, total_steps: int) -> float:
