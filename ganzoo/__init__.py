@@ -4,14 +4,17 @@ The public API for plugin authors is what this module exports; plugins import no
 """
 
 from ganzoo.components import (
+    Accepts,
     Architecture,
     Callback,
     Component,
     Data,
     DataInfo,
     Dataset,
+    DataSpec,
     Loss,
     LossOutput,
+    Needs,
     Options,
     StepContext,
 )
@@ -23,6 +26,7 @@ from ganzoo.training_run import LatentSource, TrainingRun
 __version__ = "0.1.0"
 
 __all__ = [
+    "Accepts",
     "Architecture",
     "Callback",
     "Component",
@@ -30,6 +34,7 @@ __all__ = [
     "DataInfo",
     "Dataset",
     "DatasetError",
+    "DataSpec",
     "EvalData",
     "EvaluationError",
     "FeatureExtractor",
@@ -40,6 +45,7 @@ __all__ = [
     "LossOutput",
     "Metric",
     "MetricContext",
+    "Needs",
     "Options",
     "StepContext",
     "TrainingRun",

@@ -42,6 +42,12 @@ class Autoencoder(ganzoo.Architecture):
         width: PositiveInt = Field(64, description="channels of the first (last) hidden layer; doubled per level")
         code_dim: PositiveInt = Field(64, description="size of D's bottleneck code")
 
+    def accepts(self) -> ganzoo.Accepts:
+        return ganzoo.Accepts(kinds=("images",), square=True, min_side=8)  # DCGAN's G and D as encoder
+
+    def discriminator_output(self) -> str:
+        return "reconstruction"
+
     def build_generator(self, data: ganzoo.DataInfo) -> nn.Module:
         network = Generator(self.options.latent_dim, self.options.width, tuple(data.shape))
         dcgan_init(network)
@@ -65,6 +71,9 @@ class EBGANLoss(ganzoo.Loss):
 
     class Options(ganzoo.Options):
         margin: PositiveFloat = Field(1.0, description="m: D pushes the energy of fakes up to this margin")
+
+    def needs(self) -> ganzoo.Needs:
+        return ganzoo.Needs(d_output=("reconstruction",))
 
     def discriminator_loss(self, ctx):
         fake = ctx.generator(ctx.latent(), ctx.labels).detach()
@@ -94,6 +103,9 @@ class BEGANLoss(ganzoo.Loss):
         super().__init__(**options)
         self.register_buffer("k", torch.zeros(()))
         self.register_buffer("balance", torch.zeros(()))  # gamma L(x) - L(G(z)) of the last D update
+
+    def needs(self) -> ganzoo.Needs:
+        return ganzoo.Needs(d_output=("reconstruction",))
 
     def discriminator_loss(self, ctx):
         fake = ctx.generator(ctx.latent(), ctx.labels).detach()

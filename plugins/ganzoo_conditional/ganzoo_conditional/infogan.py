@@ -90,6 +90,12 @@ class InfoGAN(ganzoo.Architecture):
         continuous: NonNegativeInt = Field(2, description="continuous codes, each U(-1, 1)")
         width: PositiveInt = Field(64, description="channels of G's last and D's first hidden layer (the paper's 64)")
 
+    def accepts(self) -> ganzoo.Accepts:
+        return ganzoo.Accepts(kinds=("images",), square=True, min_side=4, side_multiple=4)
+
+    def discriminator_output(self) -> str:
+        return "logit+codes"
+
     @property
     def latent_dim(self) -> int:
         return self.options.noise_dim + sum(self.options.categorical) + self.options.continuous
@@ -182,6 +188,9 @@ class InfoGANLoss(ganzoo.Loss):
     class Options(ganzoo.Options):
         categorical_weight: NonNegativeFloat = Field(1.0, description="λ of the categorical codes' cross-entropy (the paper's 1)")
         continuous_weight: NonNegativeFloat = Field(0.1, description="λ of the continuous codes' Gaussian NLL (smaller, as the paper advises)")
+
+    def needs(self) -> ganzoo.Needs:
+        return ganzoo.Needs(d_output=("logit+codes",), latent_codes=True)
 
     @staticmethod
     def _architecture(ctx: ganzoo.StepContext) -> InfoGAN:

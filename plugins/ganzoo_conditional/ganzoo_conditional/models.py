@@ -72,6 +72,12 @@ class CGAN(ganzoo.Architecture):
         latent_dim: PositiveInt = Field(64, description="size of the noise vector z")
         hidden_dim: PositiveInt = Field(256, description="width of the hidden layers of G and D")
 
+    def accepts(self) -> ganzoo.Accepts:
+        return ganzoo.Accepts(labels=True, conditions=("labels",))  # any images or points, with labels
+
+    def discriminator_output(self) -> str:
+        return "probability"
+
     def build_generator(self, data: ganzoo.DataInfo) -> nn.Module:
         return CGANGenerator(self.options.latent_dim, self.options.hidden_dim, _classes(data), data.shape)
 
@@ -121,6 +127,12 @@ class ACGAN(ganzoo.Architecture):
         latent_dim: PositiveInt = Field(100, description="size of the noise vector z")
         width: PositiveInt = Field(64, description="channels of G's last and D's first hidden layer; doubled per level")
         d_norm: Literal["batch", "none", "spectral"] = Field("batch", description="normalisation in D")
+
+    def accepts(self) -> ganzoo.Accepts:
+        return ganzoo.Accepts(kinds=("images",), square=True, min_side=8, labels=True, conditions=("labels",))
+
+    def discriminator_output(self) -> str:
+        return "logit+classes"
 
     classes: int = 0
     """The class count, known once the networks are built (the ``acgan`` loss draws labels from it)."""

@@ -74,6 +74,10 @@ class ImageFolder(ganzoo.Dataset):
         channels: Literal[1, 3] = Field(3, description="1 for greyscale, 3 for RGB")
         cache: bool = Field(True, description="keep the decoded images in <root>/.ganzoo-cache/ for the next run")
 
+    def provides(self) -> ganzoo.DataSpec:
+        size = self.options.image_size  # labels only when every image sits in a class sub-folder
+        return ganzoo.DataSpec("images", (self.options.channels, size, size), labels=None)
+
     def load(self) -> ganzoo.Data:
         root = Path(self.options.root).expanduser()
         if not root.is_dir():

@@ -34,6 +34,9 @@ class TorchvisionDigits(ganzoo.Dataset):
         download: bool = Field(True, description="download the files when they are missing")
         split: Literal["train", "test"] = Field("train", description="which split to train on")
 
+    def provides(self) -> ganzoo.DataSpec:
+        return ganzoo.DataSpec("images", (1, 28, 28), labels=True)
+
     @property
     def raw_folder(self) -> Path:
         return Path(self.options.root).expanduser() / self.source_name / "raw"

@@ -52,6 +52,9 @@ class BCELoss(ganzoo.Loss):
         label_smoothing: float = Field(0.0, ge=0, lt=0.5, description="one-sided: D's target for real samples is 1 minus this")
         r1_gamma: NonNegativeFloat = Field(0.0, description="weight gamma of the R1 penalty gamma/2 E||grad D(x)||² on real data")
 
+    def needs(self) -> ganzoo.Needs:
+        return ganzoo.Needs(d_output=("probability",))
+
     def discriminator_loss(self, ctx: ganzoo.StepContext) -> ganzoo.LossOutput:
         r1 = self.options.r1_gamma > 0
         real = ctx.real.detach().requires_grad_(True) if r1 else ctx.real

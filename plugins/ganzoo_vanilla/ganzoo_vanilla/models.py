@@ -67,6 +67,12 @@ class VanillaMLP(ganzoo.Architecture):
         output: Literal["tanh", "linear"] = Field("tanh", description="G's last activation: tanh for images in [-1, 1]")
         leaky_slope: float = Field(0.2, ge=0, description="negative slope of D's LeakyReLU")
 
+    def accepts(self) -> ganzoo.Accepts:
+        return ganzoo.Accepts()  # any images or points: the layers are sized from the data
+
+    def discriminator_output(self) -> str:
+        return "probability"
+
     def build_generator(self, data: ganzoo.DataInfo) -> nn.Module:
         o = self.options
         return MLPGenerator(o.latent_dim, o.hidden_dim, data.shape, o.output)
