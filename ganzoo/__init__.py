@@ -1,6 +1,7 @@
 """ganzoo: a plugin-based GAN zoo for PyTorch.
 
-The public API for plugin authors is what this module exports; plugins import nothing else.
+The public API for plugin authors is what this module exports, plus ``ganzoo.testing`` (the
+helpers for a plugin's tests); plugins import nothing else.
 """
 
 from ganzoo.components import (
@@ -18,9 +19,11 @@ from ganzoo.components import (
     Options,
     StepContext,
 )
-from ganzoo.errors import DatasetError, GanzooError
+from ganzoo.divergence import DivergenceError
+from ganzoo.errors import DatasetError, GanzooError, Problem, RecipeError
 from ganzoo.hookspecs import hookimpl
 from ganzoo.metrics import EvalData, EvaluationError, FeatureExtractor, Features, Metric, MetricContext
+from ganzoo.step_log import StepLog
 from ganzoo.training_run import LatentSource, TrainingRun
 
 __version__ = "0.1.0"
@@ -35,6 +38,7 @@ __all__ = [
     "Dataset",
     "DatasetError",
     "DataSpec",
+    "DivergenceError",
     "EvalData",
     "EvaluationError",
     "FeatureExtractor",
@@ -47,7 +51,10 @@ __all__ = [
     "MetricContext",
     "Needs",
     "Options",
+    "Problem",
+    "RecipeError",
     "StepContext",
+    "StepLog",
     "TrainingRun",
     "hookimpl",
 ]

@@ -76,7 +76,7 @@ def build_trainer(recipe: Recipe, registry: Registry, world: World = World()) ->
     d_optimizer = build_optimizer(*split_name(optim["discriminator"]), discriminator.parameters())
     train = config.train
     callbacks = [registry.get("callback", name)(**options) for name, options in map(split_name, recipe.resolved["callbacks"])]
-    return Trainer(
+    trainer = Trainer(
         generator=generator,
         discriminator=discriminator,
         architecture=architecture,
@@ -93,6 +93,8 @@ def build_trainer(recipe: Recipe, registry: Registry, world: World = World()) ->
         precision=train.precision,
         world=world,
     )
+    trainer.recipe = recipe.resolved  # the run context callbacks read (see ganzoo.TrainingRun)
+    return trainer
 
 
 def sync_batchnorm(network: torch.nn.Module, device: torch.device) -> torch.nn.Module:
@@ -218,6 +220,7 @@ def _train(recipe: Recipe, trainer: Trainer, folder: Optional[Path], progress: b
     Without a ``folder`` (ranks other than 0), nothing is written: only the recipe's
     own callbacks run."""
     config = recipe.config
+    trainer.folder = folder
     if folder is None:
         with _stop_on_signals(trainer) as received:
             trainer.fit()

@@ -24,6 +24,7 @@ class ProgressBar(Callback):
     def __init__(self, disable: Optional[bool] = None) -> None:
         self.disable = disable
         self.bar: Optional[tqdm] = None
+        self.shown: dict[str, str] = {}  # the loop's scalars, and those callbacks log (run.log)
 
     def on_train_start(self, trainer: "TrainingRun") -> None:
         self.bar = tqdm(total=trainer.total_steps, initial=trainer.step, unit="step", dynamic_ncols=True, mininterval=0.5, disable=self.disable)
@@ -36,9 +37,11 @@ class ProgressBar(Callback):
         self._describe(trainer)
 
     def on_log(self, trainer: "TrainingRun", scalars: dict[str, float]) -> None:
-        self.bar.set_postfix(
-            {DISPLAY_NAMES[k]: f"{v:.3f}" for k, v in scalars.items() if k in DISPLAY_NAMES}, refresh=False
-        )
+        # The loop's rows show the standard scalars; a row logged by a callback (run.log) shows all of its own.
+        extra = "d_loss" not in scalars
+        self.shown.update({DISPLAY_NAMES.get(k, k): f"{v:.3f}" for k, v in scalars.items()
+                           if k in DISPLAY_NAMES or (extra and k not in ("step", "epoch"))})
+        self.bar.set_postfix(self.shown, refresh=False)
 
     def on_train_end(self, trainer: "TrainingRun") -> None:
         self.bar.close()
