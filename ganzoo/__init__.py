@@ -1,29 +1,36 @@
 """ganzoo: a plugin-based GAN zoo for PyTorch.
 
-The public API for plugin authors is what this module exports; plugins import nothing else.
+The public API for plugin authors is what this module exports, plus ``ganzoo.testing`` (the
+helpers for a plugin's tests); plugins import nothing else.
 """
 
 from ganzoo.components import (
+    Accepts,
     Architecture,
     Callback,
     Component,
     Data,
     DataInfo,
     Dataset,
+    DataSpec,
     Loss,
     LossOutput,
+    Needs,
     Options,
     StepContext,
 )
-from ganzoo.errors import DatasetError, GanzooError
+from ganzoo.divergence import DivergenceError
+from ganzoo.errors import DatasetError, GanzooError, Problem, RecipeError
 from ganzoo.hookspecs import hookimpl
 from ganzoo.metrics import EvalData, EvaluationError, FeatureExtractor, Features, Metric, MetricContext
 from ganzoo.network import network_timeout
+from ganzoo.step_log import StepLog
 from ganzoo.training_run import LatentSource, TrainingRun
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "Accepts",
     "Architecture",
     "Callback",
     "Component",
@@ -31,6 +38,8 @@ __all__ = [
     "DataInfo",
     "Dataset",
     "DatasetError",
+    "DataSpec",
+    "DivergenceError",
     "EvalData",
     "EvaluationError",
     "FeatureExtractor",
@@ -41,8 +50,12 @@ __all__ = [
     "LossOutput",
     "Metric",
     "MetricContext",
+    "Needs",
     "Options",
+    "Problem",
+    "RecipeError",
     "StepContext",
+    "StepLog",
     "TrainingRun",
     "hookimpl",
     "network_timeout",

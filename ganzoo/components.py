@@ -65,11 +65,105 @@ class Component:
         return f"{type(self).__name__}({self.options!r})"
 
 
-# --------------------------------------------------------------------------- data
-
-
 ConditionKind = Literal["labels", "images"]
 """The two cases of a per-sample condition: class labels, or images (paired data)."""
+
+
+# --------------------------------------------------------------------------- compatibility declarations
+#
+# What a component says about the others, so that a mismatch is reported by ``ganzoo check``
+# (and ``ganzoo run``, before training) instead of failing at the first step. Every
+# declaration is optional: a component that declares nothing is not checked. The checks
+# themselves live in ``ganzoo.compatibility``.
+
+DataKind = Literal["images", "points"]
+"""What one sample is: an image ``(C, H, W)`` or a point ``(D,)``."""
+
+DOutput = str
+"""What D returns, in the loss's terms: ``"probability"`` (a sigmoid output), ``"logit"`` (a
+raw score), ``"reconstruction"`` (an autoencoder D: D(x) reconstructs x), ``"logit+classes"``
+(a score and class logits, ACGAN) or ``"logit+codes"`` (a score and a Q head that predicts
+the latent codes, infoGAN). Other values are allowed: they are compared as plain strings."""
+
+
+@dataclass(frozen=True)
+class DataSpec:
+    """What a dataset provides, known from its options without loading it (``Dataset.provides``)."""
+
+    kind: DataKind
+    shape: Optional[tuple[int, ...]] = None
+    """One sample's shape, ``(C, H, W)`` or ``(D,)``; None when only the files tell."""
+    labels: Optional[bool] = False
+    """Whether the samples have class labels; None when only the files tell (image folders)."""
+    condition: Optional[ConditionKind] = None
+    """``"images"`` for paired data (an image condition per sample); labels are the default
+    condition of labelled data and need not be named here."""
+
+
+@dataclass(frozen=True)
+class Accepts:
+    """What data an architecture's networks accept (``Architecture.accepts``)."""
+
+    kinds: tuple[DataKind, ...] = ("images", "points")
+    square: bool = False
+    """Images must be square."""
+    min_side: int = 1
+    """Images must be at least this many pixels on a side."""
+    side_multiple: int = 1
+    """An image's side must divide by this."""
+    point_dims: Optional[tuple[int, ...]] = None
+    """The point dimensions accepted; None for any."""
+    labels: bool = False
+    """The networks need class labels (a class-conditional architecture)."""
+    conditions: tuple[Optional[ConditionKind], ...] = (None, "labels")
+    """The conditions the networks can take as their second argument (None: unconditioned
+    data). Image-to-image architectures list ``"images"``."""
+
+
+@dataclass(frozen=True)
+class Needs:
+    """What a loss needs from the architecture and the data (``Loss.needs``)."""
+
+    d_output: Optional[tuple[DOutput, ...]] = None
+    """The D outputs the loss works with (see :data:`DOutput`); None for any."""
+    labels: bool = False
+    """The data must have class labels."""
+    latent_codes: bool = False
+    """The architecture must have latent codes (``Architecture.latent_codes``)."""
+    image_condition: bool = False
+    """The data must be paired: an image condition per sample."""
+
+
+class DatasetDeclarations:
+    """The compatibility declaration of a dataset (mixed into :class:`Dataset`)."""
+
+    def provides(self) -> Optional[DataSpec]:
+        """What this dataset provides, from its options alone; None (the default) declares
+        nothing and skips the checks that need it."""
+        return None
+
+
+class ArchitectureDeclarations:
+    """The compatibility declarations of an architecture (mixed into :class:`Architecture`)."""
+
+    def accepts(self) -> Optional[Accepts]:
+        """What data the networks accept; None (the default) declares nothing."""
+        return None
+
+    def discriminator_output(self) -> Optional[DOutput]:
+        """What D returns (see :data:`DOutput`), given the options; None (the default) declares nothing."""
+        return None
+
+
+class LossDeclarations:
+    """The compatibility declaration of a loss (mixed into :class:`Loss`)."""
+
+    def needs(self) -> Optional[Needs]:
+        """What the loss needs; None (the default) declares nothing."""
+        return None
+
+
+# --------------------------------------------------------------------------- data
 
 
 @dataclass(frozen=True)
@@ -181,7 +275,7 @@ class Data:
                         condition_shape=condition_shape)
 
 
-class Dataset(Component):
+class Dataset(DatasetDeclarations, Component):
     """Loads a dataset into memory once, as a :class:`Data`."""
 
     def load(self) -> Data:
@@ -191,7 +285,7 @@ class Dataset(Component):
 # --------------------------------------------------------------------------- models
 
 
-class Architecture(Component):
+class Architecture(ArchitectureDeclarations, Component):
     """A generator, a discriminator and the latent distribution that feeds the generator.
 
     Contract for the networks: ``generator(z, labels=None)`` returns samples shaped like the
@@ -289,7 +383,7 @@ class LossOutput:
     logs: dict[str, torch.Tensor] = field(default_factory=dict)
 
 
-class Loss(Component, torch.nn.Module):
+class Loss(LossDeclarations, Component, torch.nn.Module):
     """The two objectives of a GAN.
 
     A loss is an ``nn.Module`` so that state of its own (BEGAN's ``k``, running statistics)
@@ -350,3 +444,4 @@ class Callback(Component):
     def on_epoch_end(self, trainer: "TrainingRun") -> None: ...
 
     def on_train_end(self, trainer: "TrainingRun") -> None: ...
+

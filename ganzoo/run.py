@@ -81,7 +81,7 @@ def build_trainer(recipe: Recipe, registry: Registry, world: World = World()) ->
     callbacks = [registry.get("callback", name)(**options) for name, options in map(split_name, recipe.resolved["callbacks"])]
     batches = BatchStream(data, train.batch_size, device, drop_last=train.drop_last, shard=(world.rank, world.size))
     _check_batches(recipe, len(data), len(batches))
-    return Trainer(
+    trainer = Trainer(
         generator=generator,
         discriminator=discriminator,
         architecture=architecture,
@@ -98,6 +98,8 @@ def build_trainer(recipe: Recipe, registry: Registry, world: World = World()) ->
         precision=train.precision,
         world=world,
     )
+    trainer.recipe = recipe.resolved  # the run context callbacks read (see ganzoo.TrainingRun)
+    return trainer
 
 
 def _check_batches(recipe: Recipe, samples: int, batches: int) -> None:
@@ -265,6 +267,7 @@ def _train(recipe: Recipe, trainer: Trainer, folder: Optional[Path], progress: b
     Without a ``folder`` (ranks other than 0), nothing is written: only the recipe's
     own callbacks run."""
     config = recipe.config
+    trainer.folder = folder
     if folder is None:
         with _stop_on_signals(trainer) as received:
             trainer.fit()

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+from pathlib import Path
 from typing import Iterable, Literal, Optional, cast
 
 import torch
@@ -95,6 +96,12 @@ class Trainer:
         """Set by a signal handler: stop after the current step, as ``interrupted``."""
         self._agreed: tuple[bool, ...] = (False, False)  # (stop, interrupt) as the ranks last agreed
         self.last_scalars: dict[str, float] = {}
+        self.folder: Optional[Path] = None
+        """The run folder, on the process that writes it; None elsewhere (set by ``ganzoo.run``)."""
+        self.recipe: dict = {}
+        """The fully resolved recipe, as plain values (set by ``ganzoo.run``)."""
+        self._logging = False  # inside an on_log: rows logged now wait until it is over
+        self._pending: list[dict[str, float]] = []
         self._window = LogWindow(world)
         self._order: Optional[torch.Tensor] = None  # the current epoch's sample order...
         self._position = 0  # ...and how many of its batches are consumed
@@ -112,6 +119,16 @@ class Trainer:
     @property
     def device(self) -> torch.device:
         return self.batches.device
+
+    @property
+    def rank(self) -> int:
+        """This process's rank in a data-parallel run (0 without one)."""
+        return self.world.rank
+
+    @property
+    def is_main(self) -> bool:
+        """Whether this process writes the run folder (rank 0)."""
+        return self.world.is_main
 
     @property
     def display_epoch(self) -> int:
@@ -329,12 +346,27 @@ class Trainer:
             return
         scalars = {"step": self.step, "epoch": self.display_epoch, **means}
         self.last_scalars = scalars
-        self._emit("on_log", scalars)
+        self._emit_log(scalars)
 
     def log(self, scalars: dict[str, float]) -> None:
-        """Report scalars computed outside the loop (evaluation metrics) at the current
-        step: every callback's ``on_log`` receives them as it receives the loop's own."""
-        self._emit("on_log", {"step": self.step, "epoch": self.display_epoch, **scalars})
+        """Report scalars computed outside the loop (evaluation metrics, a callback's own) at
+        the current step: every callback's ``on_log`` receives them as a row of their own,
+        as it receives the loop's (``metrics.jsonl``, the progress bar, wandb). Logged from
+        an ``on_log``, the row follows the one being logged, once every callback has it."""
+        row = {"step": self.step, "epoch": self.display_epoch, **scalars}
+        if self._logging:
+            self._pending.append(row)
+        else:
+            self._emit_log(row)
+
+    def _emit_log(self, row: dict[str, float]) -> None:
+        self._logging = True
+        try:
+            self._emit("on_log", row)
+        finally:
+            self._logging = False
+        while self._pending:
+            self._emit_log(self._pending.pop(0))
 
     def _emit(self, event: str, *args: object) -> None:
         emit(self.callbacks, event, self, *args)

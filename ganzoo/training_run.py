@@ -9,6 +9,7 @@ relying on internals that may change.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING, Optional, Protocol
 
 import torch
@@ -119,8 +120,34 @@ class TrainingRun(Protocol):
     def check_finite(self) -> None:
         """Raise ``DivergenceError`` if a loss or a parameter is NaN or infinite."""
 
-    def log(self, scalars: dict[str, float]) -> None:
-        """Report scalars computed outside the loop (evaluation metrics) at the current step."""
-
     def state_dict(self) -> dict:
         """Everything needed to resume exactly where training stands (what a checkpoint holds)."""
+
+    # ------------------------------------------------------------------ the run context
+
+    @property
+    def folder(self) -> Optional[Path]:
+        """The run folder, on the process that writes it (``is_main``); None on the other
+        ranks of a data-parallel run, and when the trainer runs without a folder. A callback
+        writes its own files here; ``ganzoo.StepLog`` keeps a JSON-lines file that survives
+        resume like ``metrics.jsonl``."""
+
+    @property
+    def rank(self) -> int:
+        """This process's rank in a data-parallel run (0 without one)."""
+
+    @property
+    def is_main(self) -> bool:
+        """Whether this process is the one that writes (rank 0): only it has a ``folder``."""
+
+    @property
+    def recipe(self) -> dict:
+        """The fully resolved recipe as plain values (what the run folder's ``recipe.yaml``
+        holds): ``run.recipe["train"]["batch_size"]``, ``run.recipe["loss"]["name"]``."""
+
+    def log(self, scalars: dict[str, float]) -> None:
+        """Log extra scalars at the current step, as a row of their own: ``metrics.jsonl``,
+        the progress bar and wandb show them like the loop's. Use it instead of changing the
+        ``scalars`` an ``on_log`` receives; logged from an ``on_log``, the row follows the one
+        being logged. Every ``on_log`` sees the row, so do not log again in answer to it.
+        Call it on every rank: only the writing process records it."""

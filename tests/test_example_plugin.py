@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib.metadata
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -84,3 +85,51 @@ def test_check_without_the_plugin_names_the_requirement() -> None:
     assert "Traceback" not in result.stderr
     requires = [line for line in result.stderr.splitlines() if "requires" in line]
     assert requires and "unknown plugin 'example'" in requires[0], result.stderr
+
+
+RELATIVISTIC = "examples/ganzoo-example/recipes/spiral_relativistic.yaml"
+
+
+def test_declarations_are_checked(target: Path) -> None:
+    """Item 2 from a third-party package: its loss needs logits, its data is 2-D points."""
+    assert ganzoo("check", RELATIVISTIC, target=target).returncode == 0
+    result = ganzoo("check", RELATIVISTIC, "model.name=vanilla_mlp", target=target)
+    assert result.returncode == 2, result.stderr
+    assert f"{RELATIVISTIC}: loss.name: relativistic needs D to output logit, and vanilla_mlp's D outputs " \
+           "probability" in result.stderr.splitlines()
+    result = ganzoo("check", RELATIVISTIC, "model.name=dcgan", target=target)
+    assert result.returncode == 2, result.stderr
+    assert "model.name: dcgan takes images, not 2-D points" in result.stderr
+
+
+def test_callback_run_context_survives_resume(target: Path, tmp_path: Path) -> None:
+    """Item 1 from a third-party package: the callback logs `spread` with run.log (a row of its
+    own in metrics.jsonl) and keeps spread.jsonl with a StepLog, trimmed on resume."""
+    args = ("data.size=2000", "train.batch_size=32", "train.log_every=50", "train.max_steps=100")
+    result = ganzoo("run", RELATIVISTIC, f"run.dir={tmp_path}", "wandb.mode=disabled", *args, "--no-progress",
+                    target=target)
+    assert result.returncode == 0, result.stderr
+    folder = next(tmp_path.iterdir())
+    first = [row for row in metrics(folder) if "spread" in row]
+    assert [(row["step"], sorted(row)) for row in first] == [(50, ["epoch", "spread", "step"]),
+                                                             (100, ["epoch", "spread", "step"])]
+    own = [json.loads(line) for line in (folder / "spread.jsonl").read_text().splitlines()]
+    assert [row["step"] for row in own] == [50, 100] and own[0]["batch_size"] == 32
+
+    # As if killed after step 100's row but before its checkpoint: resume from the epoch's (step 63).
+    (folder / "checkpoints" / "step_0000100.pt").unlink()
+    result = ganzoo("run", "--resume", str(folder), "--no-progress", target=target)
+    assert result.returncode == 0, result.stderr
+    assert "from step_0000063.pt" in result.stderr
+    again = [row for row in metrics(folder) if "spread" in row]
+    assert again == first  # dropped and logged again, identically
+    assert [json.loads(line) for line in (folder / "spread.jsonl").read_text().splitlines()] == own
+
+
+def test_example_tests_pass_with_ganzoo_testing(target: Path) -> None:
+    """Item 5: the package's own tests, written on ganzoo.testing, pass against the installed package."""
+    env = {**os.environ, "PYTHONPATH": str(target)}
+    result = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests"],
+                            cwd=EXAMPLE, env=env, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stdout[-3000:]
+    assert "4 passed" in result.stdout

@@ -17,9 +17,10 @@ if TYPE_CHECKING:  # pragma: no cover
 class MetricsLog(Callback):
     """One JSON object per logged step in ``metrics.jsonl``, flushed as it is written so
     that a crash loses nothing already logged. A resumed run first drops the rows logged
-    after its checkpoint: they are logged again, identically, as training replays. An
-    evaluation row (it has ``eval_n``) at the checkpoint's own step stays: the evaluation
-    ran before that checkpoint was written and is not repeated."""
+    after its checkpoint: they are logged again, identically, as training replays. A row
+    logged outside the loop (an evaluation, a callback's ``run.log``: it has no ``d_loss``)
+    at the checkpoint's own step stays: it was logged before that checkpoint was written and
+    is not repeated."""
 
     name = "metrics_log"
 
@@ -29,7 +30,7 @@ class MetricsLog(Callback):
     def on_train_start(self, trainer: "TrainingRun") -> None:
         if trainer.step and self.path.is_file():
             keep_rows(self.path, lambda row: row.get("step", 0) <= trainer.logged_through
-                      or ("eval_n" in row and row["step"] <= trainer.step))
+                      or ("d_loss" not in row and row["step"] <= trainer.step))
 
     def on_log(self, trainer: "TrainingRun", scalars: dict[str, float]) -> None:
         append_row(self.path, scalars)

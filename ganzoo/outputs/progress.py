@@ -24,6 +24,7 @@ class ProgressBar(Callback):
     def __init__(self, disable: Optional[bool] = None) -> None:
         self.disable = disable
         self.bar: Optional[tqdm] = None
+        self.shown: dict[str, str] = {}  # the loop's scalars, and those callbacks log (run.log)
 
     @property
     def _live(self) -> tqdm:
@@ -42,9 +43,11 @@ class ProgressBar(Callback):
         self._describe(trainer)
 
     def on_log(self, trainer: "TrainingRun", scalars: dict[str, float]) -> None:
-        self._live.set_postfix(
-            {DISPLAY_NAMES[k]: f"{v:.3f}" for k, v in scalars.items() if k in DISPLAY_NAMES}, refresh=False
-        )
+        # The loop's rows show the standard scalars; a row logged by a callback (run.log) shows all of its own.
+        extra = "d_loss" not in scalars
+        self.shown.update({DISPLAY_NAMES.get(k, k): f"{v:.3f}" for k, v in scalars.items()
+                           if k in DISPLAY_NAMES or (extra and k not in ("step", "epoch"))})
+        self._live.set_postfix(self.shown, refresh=False)
 
     def on_train_end(self, trainer: "TrainingRun") -> None:
         self._live.close()

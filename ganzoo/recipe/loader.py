@@ -11,6 +11,7 @@ import yaml
 from pydantic import ValidationError
 
 from ganzoo import bounded_yaml
+from ganzoo.compatibility import compatibility_problems
 from ganzoo.errors import GanzooError, Problem, RecipeError
 from ganzoo.recipe.schema import COMPONENT_PATHS, RESOLVED_ORDER, Recipe, RecipeModel
 from ganzoo.recipe.sources import COMMAND_LINE, Sources
@@ -168,6 +169,8 @@ def load_recipe(path: str | Path, registry: Registry, overrides: Iterable[str] =
     except ValidationError as error:
         problems.extend(pydantic_problems(error, RecipeModel, "", sources))
     components = resolve_components(tree, registry, sources, problems)
+    if not problems:  # components that exist, with valid options: do they fit together?
+        problems.extend(compatibility_problems(components, registry, sources.of))
     if problems or config is None:
         raise RecipeError(problems)
     sections = config.model_dump(mode="json")

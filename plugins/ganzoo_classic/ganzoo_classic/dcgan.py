@@ -101,6 +101,12 @@ class DCGAN(ganzoo.Architecture):
 
     options: Options
 
+    def accepts(self) -> ganzoo.Accepts:
+        return ganzoo.Accepts(kinds=("images",), square=True, min_side=8)
+
+    def discriminator_output(self) -> str:
+        return self.options.output
+
     def _shape(self, data: ganzoo.DataInfo) -> tuple[int, int, int]:
         if len(data.shape) != 3 or data.shape[1] != data.shape[2] or data.shape[1] < 8:
             raise ganzoo.GanzooError(f"dcgan needs square images of at least 8x8, got samples of shape {data.shape}")

@@ -47,6 +47,12 @@ class Autoencoder(ganzoo.Architecture):
 
     options: Options
 
+    def accepts(self) -> ganzoo.Accepts:
+        return ganzoo.Accepts(kinds=("images",), square=True, min_side=8)  # DCGAN's G and D as encoder
+
+    def discriminator_output(self) -> str:
+        return "reconstruction"
+
     def build_generator(self, data: ganzoo.DataInfo) -> nn.Module:
         network = Generator(self.options.latent_dim, self.options.width, tuple(data.shape))
         dcgan_init(network)
@@ -159,6 +165,9 @@ class EBGANLoss(ganzoo.Loss):
 
     options: Options
 
+    def needs(self) -> ganzoo.Needs:
+        return ganzoo.Needs(d_output=("reconstruction",))
+
     def discriminator_loss(self, ctx):
         fake = ctx.generator(ctx.latent(), ctx.labels).detach()
         e_real, e_fake = energy(ctx.discriminator, ctx.real, ctx.labels, 2), energy(ctx.discriminator, fake, ctx.labels, 2)
@@ -194,6 +203,9 @@ class BEGANLoss(ganzoo.Loss):
         super().__init__(**options)
         self.register_buffer("k", torch.zeros(()))
         self.register_buffer("balance", torch.zeros(()))  # gamma L(x) - L(G(z)) of the last D update
+
+    def needs(self) -> ganzoo.Needs:
+        return ganzoo.Needs(d_output=("reconstruction",))
 
     def discriminator_loss(self, ctx):
         fake = ctx.generator(ctx.latent(), ctx.labels).detach()

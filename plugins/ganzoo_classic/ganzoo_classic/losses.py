@@ -39,14 +39,21 @@ def per_sample(batch: torch.Tensor) -> torch.Tensor:
     return torch.rand(batch.shape[0], *[1] * (batch.dim() - 1), device=batch.device)
 
 
-class CriticLoss(ganzoo.Loss):
+class ScoreLoss(ganzoo.Loss):
+    """Base of the losses on D's raw score: a sigmoid D (``output: probability``) is refused."""
+
+    def needs(self) -> ganzoo.Needs:
+        return ganzoo.Needs(d_output=("logit",))
+
+
+class CriticLoss(ScoreLoss):
     """Base of the losses whose G minimises -D(G(z')) (WGAN, WGAN-GP, hinge)."""
 
     def generator_loss(self, ctx):
         return ganzoo.LossOutput(-_fake_score(ctx).mean())
 
 
-class LSGANLoss(ganzoo.Loss):
+class LSGANLoss(ScoreLoss):
     """Least squares GAN (Mao et al., 2017) with a-b-c = 0-1-1: D: ½(D(x)-1)² + ½D(G(z))²; G: ½(D(G(z))-1)²."""
 
     name = "lsgan"
@@ -101,7 +108,7 @@ class WGANGPLoss(CriticLoss):
 
 
 
-class DRAGANLoss(ganzoo.Loss):
+class DRAGANLoss(ScoreLoss):
     """DRAGAN (Kodali et al., 2017): the GAN loss on logits plus λ(||∇D(x̂)|| - 1)² around the data, x̂ = x + α·δ, δ ~ c·std(x)·U[0,1), one α per sample."""
 
     name = "dragan"

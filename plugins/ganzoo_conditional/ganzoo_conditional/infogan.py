@@ -92,6 +92,12 @@ class InfoGAN(ganzoo.Architecture):
 
     options: Options
 
+    def accepts(self) -> ganzoo.Accepts:
+        return ganzoo.Accepts(kinds=("images",), square=True, min_side=4, side_multiple=4)
+
+    def discriminator_output(self) -> str:
+        return "logit+codes"
+
     @property
     def latent_dim(self) -> int:
         return self.options.noise_dim + sum(self.options.categorical) + self.options.continuous
@@ -185,6 +191,9 @@ class InfoGANLoss(ganzoo.Loss):
         continuous_weight: NonNegativeFloat = Field(0.1, description="λ of the continuous codes' Gaussian NLL (smaller, as the paper advises)")
 
     options: Options
+
+    def needs(self) -> ganzoo.Needs:
+        return ganzoo.Needs(d_output=("logit+codes",), latent_codes=True)
 
     @staticmethod
     def _architecture(ctx: ganzoo.StepContext) -> InfoGAN:

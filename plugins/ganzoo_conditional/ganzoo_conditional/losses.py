@@ -21,6 +21,9 @@ class ACGANLoss(ganzoo.Loss):
 
     name = "acgan"
 
+    def needs(self) -> ganzoo.Needs:
+        return ganzoo.Needs(d_output=("logit+classes",), labels=True)
+
     def _fake_labels(self, ctx: ganzoo.StepContext) -> torch.Tensor:
         classes = getattr(ctx.architecture, "classes", 0)
         if not classes:

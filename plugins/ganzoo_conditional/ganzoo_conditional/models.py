@@ -81,6 +81,12 @@ class CGAN(ganzoo.Architecture):
 
     options: Options
 
+    def accepts(self) -> ganzoo.Accepts:
+        return ganzoo.Accepts(labels=True, conditions=("labels",))  # any images or points, with labels
+
+    def discriminator_output(self) -> str:
+        return "probability"
+
     def build_generator(self, data: ganzoo.DataInfo) -> nn.Module:
         return CGANGenerator(self.options.latent_dim, self.options.hidden_dim, _classes(data), data.shape)
 
@@ -132,6 +138,12 @@ class ACGAN(ganzoo.Architecture):
         d_norm: Literal["batch", "none", "spectral"] = Field("batch", description="normalisation in D")
 
     options: Options
+
+    def accepts(self) -> ganzoo.Accepts:
+        return ganzoo.Accepts(kinds=("images",), square=True, min_side=8, labels=True, conditions=("labels",))
+
+    def discriminator_output(self) -> str:
+        return "logit+classes"
 
     classes: int = 0
     """The class count, known once the networks are built (the ``acgan`` loss draws labels from it)."""

@@ -86,6 +86,10 @@ class ImageFolder(ganzoo.Dataset):
 
     options: Options
 
+    def provides(self) -> ganzoo.DataSpec:
+        size = self.options.image_size  # labels only when every image sits in a class sub-folder
+        return ganzoo.DataSpec("images", (self.options.channels, size, size), labels=None)
+
     def load(self) -> ganzoo.Data:
         root = Path(self.options.root).expanduser()
         if not root.is_dir():

@@ -40,6 +40,9 @@ class TorchvisionDigits(ganzoo.Dataset):
 
     options: Options
 
+    def provides(self) -> ganzoo.DataSpec:
+        return ganzoo.DataSpec("images", (1, 28, 28), labels=True)
+
     @property
     def raw_folder(self) -> Path:
         return Path(self.options.root).expanduser() / self.source_name / "raw"

@@ -29,6 +29,9 @@ class ToyMixture(ganzoo.Dataset):
     def centers(self) -> torch.Tensor:
         raise NotImplementedError
 
+    def provides(self) -> ganzoo.DataSpec:
+        return ganzoo.DataSpec("points", (2,), labels=True)  # the labels are the mixture components
+
     def load(self) -> ganzoo.Data:
         centers = self.centers()
         generator = torch.Generator().manual_seed(self.options.seed)

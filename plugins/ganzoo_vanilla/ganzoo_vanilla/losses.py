@@ -54,6 +54,9 @@ class BCELoss(ganzoo.Loss):
 
     options: Options
 
+    def needs(self) -> ganzoo.Needs:
+        return ganzoo.Needs(d_output=("probability",))
+
     def discriminator_loss(self, ctx: ganzoo.StepContext) -> ganzoo.LossOutput:
         r1 = self.options.r1_gamma > 0
         real = ctx.real.detach().requires_grad_(True) if r1 else ctx.real

@@ -69,6 +69,12 @@ class VanillaMLP(ganzoo.Architecture):
 
     options: Options
 
+    def accepts(self) -> ganzoo.Accepts:
+        return ganzoo.Accepts()  # any images or points: the layers are sized from the data
+
+    def discriminator_output(self) -> str:
+        return "probability"
+
     def build_generator(self, data: ganzoo.DataInfo) -> nn.Module:
         o = self.options
         return MLPGenerator(o.latent_dim, o.hidden_dim, data.shape, o.output)

@@ -1,0 +1,76 @@
+"""Helpers for testing a plugin, public API: ``from ganzoo import testing``.
+
+A plugin's tests need four things that otherwise take ganzoo's internals: a registry of
+exactly the plugins under test (whatever else is installed), a small data set, the
+``StepContext`` a loss receives (to unit-test a loss without a training loop), and a short
+run of a recipe into a temporary folder. Each is one call here; this module is the
+supported path to them, and it stays stable when the modules behind it move.
+"""
+
+from __future__ import annotations
+
+import types
+from pathlib import Path
+from typing import Iterable, Mapping, Optional, Union
+
+import torch
+
+from ganzoo.components import Architecture, Data, StepContext
+from ganzoo.data import to_model_range
+from ganzoo.plugins import make_plugin_manager
+from ganzoo.recipe import Recipe, load_recipe
+from ganzoo.registry import Registry
+from ganzoo.run import Run, run_recipe
+
+__all__ = ["Recipe", "Registry", "Run", "load_recipe", "registry", "short_run", "small_data", "step_context"]
+
+Modules = Union[Iterable[types.ModuleType], Mapping[str, types.ModuleType]]
+
+
+def registry(plugins: Modules, *, entry_points: bool = False) -> Registry:
+    """A registry of the components of ``plugins`` only: a list of modules (each named
+    after its module) or ``{plugin name: module}`` (name them like their entry points, so
+    that a recipe's ``requires:`` is satisfied). ``entry_points=True`` adds every installed
+    plugin, as the ``ganzoo`` command sees them."""
+    modules = dict(plugins) if isinstance(plugins, Mapping) else list(plugins)
+    return Registry.from_plugin_manager(make_plugin_manager(modules, entry_points=entry_points))
+
+
+def small_data(kind: str = "points", n: int = 64, *, shape: Optional[tuple[int, ...]] = None,
+               num_classes: Optional[int] = None, seed: int = 0) -> Data:
+    """``n`` random samples: ``"points"`` (float32, ``shape`` default ``(2,)``) or
+    ``"images"`` (uint8, ``shape`` default ``(1, 8, 8)``), with ``num_classes`` labels
+    when given. Deterministic for a ``seed``; enough to build networks and take a step."""
+    generator = torch.Generator().manual_seed(seed)
+    if kind == "points":
+        samples = torch.randn((n, *(shape or (2,))), generator=generator)
+    elif kind == "images":
+        samples = torch.randint(0, 256, (n, *(shape or (1, 8, 8))), generator=generator, dtype=torch.uint8)
+    else:
+        raise ValueError(f"kind must be 'points' or 'images', got {kind!r}")
+    labels = torch.randint(num_classes, (n,), generator=generator) if num_classes else None
+    return Data(samples, labels, num_classes)
+
+
+def step_context(architecture: Architecture, data: Data, *, batch_size: int = 8, step: int = 0,
+                 device: Union[str, torch.device] = "cpu") -> StepContext:
+    """What a loss receives for one update: the first ``batch_size`` samples of ``data``
+    in the model range (and their condition), and ``architecture``'s networks built for
+    ``data``. Call ``loss.discriminator_loss(ctx)`` and ``loss.generator_loss(ctx)`` on it."""
+    device = torch.device(device)
+    generator = architecture.build_generator(data.info).to(device)
+    discriminator = architecture.build_discriminator(data.info).to(device)
+    real = to_model_range(data.samples[:batch_size]).to(device)
+    condition = data.condition[:batch_size] if data.condition is not None else None
+    if condition is not None:
+        condition = to_model_range(condition).to(device) if condition.dim() > 1 else condition.to(device)
+    return StepContext(real, condition, generator, discriminator, architecture, step)
+
+
+def short_run(recipe: Union[str, Path], registry: Registry, folder: Union[str, Path], overrides: Iterable[str] = (),
+              *, steps: int = 4) -> Run:
+    """Train ``recipe`` for ``steps`` steps into a new run folder under ``folder`` (logging
+    every step, wandb off, no progress bar), as ``ganzoo run`` would; ``overrides`` come
+    last, so they may change any of that. ``Run.folder`` is the run folder."""
+    defaults = [f"run.dir={folder}", "wandb.mode=disabled", f"train.max_steps={steps}", "train.log_every=1"]
+    return run_recipe(load_recipe(recipe, registry, [*defaults, *overrides]), registry, progress=False)
