@@ -17,6 +17,7 @@ from ganzoo.components import (
 )
 from ganzoo.errors import DatasetError, GanzooError
 from ganzoo.hookspecs import hookimpl
+from ganzoo.layers import Float32Sigmoid
 from ganzoo.metrics import EvalData, EvaluationError, FeatureExtractor, Features, Metric, MetricContext
 from ganzoo.training_run import LatentSource, TrainingRun
 
@@ -34,6 +35,7 @@ __all__ = [
     "EvaluationError",
     "FeatureExtractor",
     "Features",
+    "Float32Sigmoid",
     "GanzooError",
     "LatentSource",
     "Loss",

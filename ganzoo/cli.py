@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import sys
 import types
 import typing
@@ -111,7 +112,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     prefix = f"ganzoo (rank {rank})" if rank is not None else "ganzoo"
     try:
         registry = Registry.from_plugin_manager(make_plugin_manager())
-        return COMMANDS[args.command](args, registry)
+        status = COMMANDS[args.command](args, registry)
+        sys.stdout.flush()  # here, so that a reader gone away is handled below, not at exit
+        return status
     except RecipeError as error:
         for problem in error.problems:
             print(problem, file=sys.stderr)
@@ -120,6 +123,18 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     except GanzooError as error:
         print(f"{prefix}: error: {error}", file=sys.stderr)
         return 1
+    except BrokenPipeError:
+        return _reader_went_away()
+
+
+def _reader_went_away() -> int:
+    """The reader of our output closed it (``ganzoo plugins | head -1``): stop quietly, as
+    command-line tools do, with the status of a process ended by SIGPIPE. stdout is pointed
+    at /dev/null first, so that Python's own flush at exit does not raise again."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
+    return 128 + signal.SIGPIPE
 
 
 def _run(args: argparse.Namespace, registry: Registry) -> int:
