@@ -19,6 +19,8 @@ from ganzoo.registry import split_name
 # Recipe section -> registry kind of the component it names.
 COMPONENT_SECTIONS = {"data": "dataset", "model": "architecture", "loss": "loss"}
 COMPONENT_PATHS = {(s,) for s in COMPONENT_SECTIONS} | {("optim", "generator"), ("optim", "discriminator")}
+COMPONENT_LISTS = {("callbacks",), ("eval", "metrics")}
+"""Lists whose every item names a component (an override can reach one: ``callbacks.0.every=10``)."""
 
 
 class ComponentSpec(BaseModel):
