@@ -12,7 +12,9 @@ from ganzoo.components import (
     Dataset,
     Loss,
     LossOutput,
+    Optimizer,
     Options,
+    Schedule,
     StepContext,
 )
 from ganzoo.errors import DatasetError, GanzooError
@@ -42,7 +44,9 @@ __all__ = [
     "LossOutput",
     "Metric",
     "MetricContext",
+    "Optimizer",
     "Options",
+    "Schedule",
     "StepContext",
     "TrainingRun",
     "hookimpl",

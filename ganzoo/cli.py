@@ -21,7 +21,7 @@ from ganzoo import __version__
 from ganzoo.errors import GanzooError, RecipeError
 from ganzoo.plugins import make_plugin_manager
 from ganzoo.recipe import load_recipe, saved_recipe
-from ganzoo.registry import KINDS, Registry
+from ganzoo.registry import CORE_PLUGIN, KINDS, Registry
 
 EPILOG = "Overrides are dotted keys: ganzoo run recipes/vanilla_mnist.yaml train.epochs=3 data.root=../shared/data"
 
@@ -362,7 +362,8 @@ def _plugins(args: argparse.Namespace, registry: Registry) -> int:
         return 0
     if not registry.plugin_names:
         print("no plugins installed (pip install -e plugins/ganzoo_vanilla -e plugins/ganzoo_datasets)")
-    for plugin, distribution in registry.plugins.items():
+    core = {CORE_PLUGIN: f"the core, ganzoo {__version__}"}  # its bundled optimisers and schedules
+    for plugin, distribution in {**core, **registry.plugins}.items():
         print(f"{plugin} ({distribution or 'not installed from a package'})")
         for row in (r for r in components if r["plugin"] == plugin):
             print(f"  {row['kind']} {row['name']}: {row['summary']}")

@@ -9,7 +9,7 @@ fails with the key and the reason instead of being silently ignored.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, ClassVar, Literal, Optional
+from typing import TYPE_CHECKING, Any, ClassVar, Iterable, Literal, Optional
 
 import torch
 from pydantic import BaseModel, ConfigDict
@@ -322,3 +322,43 @@ class Callback(Component):
     def on_epoch_end(self, trainer: "TrainingRun") -> None: ...
 
     def on_train_end(self, trainer: "TrainingRun") -> None: ...
+
+
+# --------------------------------------------------------------------------- optimisers and schedules
+
+
+class Optimizer(Component):
+    """An optimiser a recipe names under ``optim.generator`` or ``optim.discriminator``
+    (registered through ``register_optimizers``)."""
+
+    def build(self, params: Iterable[torch.nn.Parameter]) -> torch.optim.Optimizer:
+        """A torch optimiser over ``params`` with these options."""
+        raise NotImplementedError
+
+
+class Schedule(Component):
+    """A learning-rate schedule for one network's optimiser, named under
+    ``optim.<network>.schedule`` (registered through ``register_schedules``).
+
+    The trainer calls ``start`` once, before training (and before a resumed run's state is
+    loaded), ``step`` after every training step (one generator update and its ``d_steps``
+    discriminator updates) and ``on_log`` with every row of logged scalars, so that a
+    schedule can follow a measure of training (reduce-on-plateau). Whatever it needs to
+    continue exactly on resume, it returns from ``state_dict``: it is saved in checkpoints.
+    """
+
+    def start(self, optimizer: torch.optim.Optimizer, total_steps: int) -> None:
+        """Attach to ``optimizer``; ``total_steps`` is the run's length in steps."""
+
+    def step(self) -> None:
+        """After every training step."""
+
+    def on_log(self, scalars: dict[str, float]) -> None:
+        """With every row of logged scalars (means over the last ``log_every`` steps)."""
+
+    def state_dict(self) -> dict:
+        """Tensors and plain values to save in checkpoints; empty when there is nothing."""
+        return {}
+
+    def load_state_dict(self, state: dict) -> None:
+        """Restore what ``state_dict`` returned (on resume, after ``start``)."""

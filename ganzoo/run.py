@@ -15,18 +15,18 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Iterator, Optional
+from typing import Iterable, Iterator, Optional, cast
 
 import torch
 
 from ganzoo.checkpoint import Checkpointer, latest_checkpoint
+from ganzoo.components import Optimizer, Schedule
 from ganzoo.data import BatchStream, to_model_range
 from ganzoo.devices import select_device
 from ganzoo.distributed import World, device_for, from_environment, shutdown
 from ganzoo.errors import GanzooError
 from ganzoo.evaluation import EvaluateEvery, Evaluation, select_metrics
 from ganzoo.jsonl import read_metrics
-from ganzoo.optim import build_optimizer
 from ganzoo.outputs import Curves, FinalWeights, MetricsLog, ProgressBar, ProgressVideo, SampleGrids, WandbLogger
 from ganzoo.recipe import Recipe, load_recipe, saved_recipe
 from ganzoo.registry import Registry, split_name
@@ -72,8 +72,15 @@ def build_trainer(recipe: Recipe, registry: Registry, world: World = World()) ->
     generator, discriminator = generator.to(device), discriminator.to(device)
     loss = build("loss", "loss").to(device)
     optim = recipe.resolved["optim"]
-    g_optimizer = build_optimizer(*split_name(optim["generator"]), generator.parameters())
-    d_optimizer = build_optimizer(*split_name(optim["discriminator"]), discriminator.parameters())
+
+    def optimizer_and_schedule(network: str, module: torch.nn.Module) -> tuple[torch.optim.Optimizer, Schedule]:
+        name, options = split_name(optim[network])
+        schedule_name, schedule_options = split_name(options.pop("schedule", {"name": "constant"}))
+        optimizer = cast(Optimizer, registry.get("optimizer", name)(**options))
+        return optimizer.build(module.parameters()), cast(Schedule, registry.get("schedule", schedule_name)(**schedule_options))
+
+    g_optimizer, g_schedule = optimizer_and_schedule("generator", generator)
+    d_optimizer, d_schedule = optimizer_and_schedule("discriminator", discriminator)
     train = config.train
     callbacks = [registry.get("callback", name)(**options) for name, options in map(split_name, recipe.resolved["callbacks"])]
     return Trainer(
@@ -92,6 +99,8 @@ def build_trainer(recipe: Recipe, registry: Registry, world: World = World()) ->
         compile=train.compile,
         precision=train.precision,
         world=world,
+        g_schedule=g_schedule,
+        d_schedule=d_schedule,
     )
 
 
