@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import ClassVar, Iterable, Optional
 
 import torch
-from pydantic import Field, NonNegativeFloat, PositiveFloat, model_validator
+from pydantic import BaseModel, Field, NonNegativeFloat, PositiveFloat, model_validator
 
 from ganzoo.components import Optimizer, Options
 
@@ -109,7 +109,7 @@ class SGD(TorchOptimizer):
 
 BUNDLED: list[type[TorchOptimizer]] = [Adam, AdamW, RMSprop, SGD]
 
-OPTIMIZERS: dict[str, tuple[type[torch.optim.Optimizer], type[Options]]] = {
+OPTIMIZERS: dict[str, tuple[type[torch.optim.Optimizer], type[BaseModel]]] = {
     cls.name: (cls.torch_class, cls.Options) for cls in BUNDLED
 }
 """The bundled optimisers by name: torch class and options (for the docs test)."""

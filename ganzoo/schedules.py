@@ -8,7 +8,7 @@ core through ``register_schedules`` (see :mod:`ganzoo.core_plugin`).
 
 from __future__ import annotations
 
-from typing import Any, Literal, Optional
+from typing import Any, Literal, Optional, cast
 
 import torch
 from pydantic import Field, NonNegativeFloat, NonNegativeInt, PositiveFloat, PositiveInt
@@ -58,8 +58,9 @@ class Linear(_TorchSchedule):
     Options = LinearOptions
 
     def make(self, optimizer: torch.optim.Optimizer, total_steps: int) -> Any:
-        return torch.optim.lr_scheduler.LinearLR(optimizer, start_factor=1.0, end_factor=self.options.end_factor,
-                                                 total_iters=self.options.steps or total_steps)
+        o = cast(LinearOptions, self.options)
+        return torch.optim.lr_scheduler.LinearLR(optimizer, start_factor=1.0, end_factor=o.end_factor,
+                                                 total_iters=o.steps or total_steps)
 
 
 class CosineOptions(Options):
@@ -74,8 +75,8 @@ class Cosine(_TorchSchedule):
     Options = CosineOptions
 
     def make(self, optimizer: torch.optim.Optimizer, total_steps: int) -> Any:
-        return torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=self.options.steps or total_steps,
-                                                          eta_min=self.options.min_lr)
+        o = cast(CosineOptions, self.options)
+        return torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=o.steps or total_steps, eta_min=o.min_lr)
 
 
 class StepOptions(Options):
@@ -90,7 +91,8 @@ class Step(_TorchSchedule):
     Options = StepOptions
 
     def make(self, optimizer: torch.optim.Optimizer, total_steps: int) -> Any:
-        return torch.optim.lr_scheduler.StepLR(optimizer, step_size=self.options.every, gamma=self.options.gamma)
+        o = cast(StepOptions, self.options)
+        return torch.optim.lr_scheduler.StepLR(optimizer, step_size=o.every, gamma=o.gamma)
 
 
 class PlateauOptions(Options):
@@ -113,7 +115,7 @@ class Plateau(_TorchSchedule):
     Options = PlateauOptions
 
     def make(self, optimizer: torch.optim.Optimizer, total_steps: int) -> Any:
-        o = self.options
+        o = cast(PlateauOptions, self.options)
         return torch.optim.lr_scheduler.ReduceLROnPlateau(optimizer, mode=o.mode, factor=o.factor, patience=o.patience,
                                                           threshold=o.threshold, cooldown=o.cooldown, min_lr=o.min_lr)
 
@@ -121,11 +123,12 @@ class Plateau(_TorchSchedule):
         """Nothing per step: the metric is read in ``on_log``."""
 
     def on_log(self, scalars: dict[str, float]) -> None:
-        if self.options.metric not in scalars:
+        metric = cast(PlateauOptions, self.options).metric
+        if metric not in scalars:
             logged = ", ".join(k for k in scalars if k not in ("step", "epoch"))
-            raise GanzooError(f"schedule plateau watches {self.options.metric!r}, which this run does not log "
+            raise GanzooError(f"schedule plateau watches {metric!r}, which this run does not log "
                               f"(it logs {logged})")
-        self.scheduler.step(scalars[self.options.metric])
+        self.scheduler.step(scalars[metric])
 
 
 BUNDLED: list[type[Schedule]] = [Constant, Linear, Cosine, Step, Plateau]
