@@ -14,6 +14,7 @@ from ganzoo.components import (
     LossOutput,
     Optimizer,
     Options,
+    ScalarInfo,
     Schedule,
     StepContext,
 )
@@ -46,6 +47,7 @@ __all__ = [
     "MetricContext",
     "Optimizer",
     "Options",
+    "ScalarInfo",
     "Schedule",
     "StepContext",
     "TrainingRun",

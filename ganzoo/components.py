@@ -261,12 +261,30 @@ class LossOutput:
     logs: dict[str, torch.Tensor] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class ScalarInfo:
+    """How the curves, the progress bar and the reports name a logged scalar."""
+
+    label: str
+    """Short: a legend entry, a column heading, a progress-bar field (``D(x)``)."""
+    description: str = ""
+    """One sentence: what the number means for this loss."""
+    probability: bool = False
+    """A probability: the curves draw it in [0, 1], with the 0.5 of the equilibrium."""
+
+
 class Loss(Component, torch.nn.Module):
     """The two objectives of a GAN.
 
     A loss is an ``nn.Module`` so that state of its own (BEGAN's ``k``, running statistics)
     lives in buffers: it moves to the device with the models and is saved with them.
+
+    ``scalars`` names what its ``LossOutput.logs`` hold (``d_real`` is D's mean probability
+    for one loss and a critic's mean score for another); :mod:`ganzoo.scalars` is where the
+    curves, the progress bar and the reports look labels up.
     """
+
+    scalars: ClassVar[dict[str, ScalarInfo]] = {}
 
     def __init__(self, **options: Any) -> None:
         torch.nn.Module.__init__(self)

@@ -31,6 +31,7 @@ from ganzoo.outputs import Curves, FinalWeights, MetricsLog, ProgressBar, Progre
 from ganzoo.recipe import Recipe, load_recipe, saved_recipe
 from ganzoo.registry import Registry, split_name
 from ganzoo.sampling import preview_pairs
+from ganzoo.scalars import scalar_infos
 from ganzoo.trainer import Trainer
 
 
@@ -238,12 +239,14 @@ def _train(recipe: Recipe, trainer: Trainer, folder: Optional[Path], progress: b
         wandb = WandbLogger(config.wandb, folder, folder.name, recipe.resolved)
     real = None if trainer.batches.samples.dtype == torch.uint8 else to_model_range(trainer.batches.samples[:2000]).cpu()
     checkpoints = Checkpointer(folder, recipe.resolved, **config.checkpoint.model_dump())
+    scalars = scalar_infos(type(trainer.loss))  # how the loss names what it logs
     outputs = [
-        ProgressBar(disable=not progress),
+        ProgressBar(disable=not progress, infos=scalars),
         MetricsLog(folder / "metrics.jsonl"),
         # Before the checkpointer: a checkpoint at the end of an epoch follows its evaluation.
         *([EvaluateEvery(folder, evaluation, config.eval.every)] if evaluation else []),
-        Curves(folder / "curves", config.video.curves_interval, history=read_metrics(folder / "metrics.jsonl", trainer.logged_through)),
+        Curves(folder / "curves", config.video.curves_interval, history=read_metrics(folder / "metrics.jsonl", trainer.logged_through),
+               infos=scalars),
         SampleGrids(folder / "samples", config.train.sample_every, config.train.num_samples, config.seed, real,
                     on_saved=wandb.log_samples if wandb else None, pairs=pairs),
         checkpoints,
