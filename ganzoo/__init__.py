@@ -16,12 +16,16 @@ from ganzoo.components import (
     Loss,
     LossOutput,
     Needs,
+    Optimizer,
     Options,
+    ScalarInfo,
+    Schedule,
     StepContext,
 )
 from ganzoo.divergence import DivergenceError
 from ganzoo.errors import DatasetError, GanzooError, Problem, RecipeError
 from ganzoo.hookspecs import hookimpl
+from ganzoo.layers import Float32Sigmoid
 from ganzoo.metrics import EvalData, EvaluationError, FeatureExtractor, Features, Metric, MetricContext
 from ganzoo.network import network_timeout
 from ganzoo.step_log import StepLog
@@ -44,6 +48,7 @@ __all__ = [
     "EvaluationError",
     "FeatureExtractor",
     "Features",
+    "Float32Sigmoid",
     "GanzooError",
     "LatentSource",
     "Loss",
@@ -51,9 +56,12 @@ __all__ = [
     "Metric",
     "MetricContext",
     "Needs",
+    "Optimizer",
     "Options",
     "Problem",
     "RecipeError",
+    "ScalarInfo",
+    "Schedule",
     "StepContext",
     "StepLog",
     "TrainingRun",

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import sys
 import types
 import typing
@@ -20,7 +21,7 @@ from ganzoo import __version__
 from ganzoo.errors import GanzooError, RecipeError
 from ganzoo.plugins import make_plugin_manager
 from ganzoo.recipe import load_recipe, saved_recipe
-from ganzoo.registry import KINDS, Registry
+from ganzoo.registry import CORE_PLUGIN, KINDS, Registry
 
 EPILOG = "Overrides are dotted keys: ganzoo run recipes/vanilla_mnist.yaml train.epochs=3 data.root=../shared/data"
 
@@ -118,7 +119,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     prefix = f"ganzoo (rank {rank})" if rank is not None else "ganzoo"
     try:
         registry = Registry.from_plugin_manager(make_plugin_manager())
-        return COMMANDS[args.command](args, registry)
+        status = COMMANDS[args.command](args, registry)
+        sys.stdout.flush()  # here, so that a reader gone away is handled below, not at exit
+        return status
     except RecipeError as error:
         for problem in error.problems:
             print(problem, file=sys.stderr)
@@ -130,6 +133,18 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     except KeyboardInterrupt:  # Ctrl-C while plugins, a recipe, data or weights load (training has its own)
         print(f"\n{prefix}: interrupted by Ctrl-C before any work was saved", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        return _reader_went_away()
+
+
+def _reader_went_away() -> int:
+    """The reader of our output closed it (``ganzoo plugins | head -1``): stop quietly, as
+    command-line tools do, with the status of a process ended by SIGPIPE. stdout is pointed
+    at /dev/null first, so that Python's own flush at exit does not raise again."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
+    return 128 + signal.SIGPIPE
 
 
 def _run(args: argparse.Namespace, registry: Registry) -> int:
@@ -400,7 +415,8 @@ def _plugins(args: argparse.Namespace, registry: Registry) -> int:
         return 0
     if not registry.plugin_names:
         print("no plugins installed (pip install -e plugins/ganzoo_vanilla -e plugins/ganzoo_datasets)")
-    for plugin, distribution in registry.plugins.items():
+    core = {CORE_PLUGIN: f"the core, ganzoo {__version__}"}  # its bundled optimisers and schedules
+    for plugin, distribution in {**core, **registry.plugins}.items():
         print(f"{plugin} ({distribution or 'not installed from a package'})")
         for row in (r for r in components if r["plugin"] == plugin):
             print(f"  {row['kind']} {row['name']}: {row['summary']}")

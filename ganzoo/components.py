@@ -11,7 +11,7 @@ from __future__ import annotations
 import types
 import typing
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, ClassVar, Literal, Optional
+from typing import TYPE_CHECKING, Any, ClassVar, Iterable, Literal, Optional
 
 import torch
 from pydantic import BaseModel, ConfigDict, ValidationInfo, field_validator
@@ -383,12 +383,30 @@ class LossOutput:
     logs: dict[str, torch.Tensor] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class ScalarInfo:
+    """How the curves, the progress bar and the reports name a logged scalar."""
+
+    label: str
+    """Short: a legend entry, a column heading, a progress-bar field (``D(x)``)."""
+    description: str = ""
+    """One sentence: what the number means for this loss."""
+    probability: bool = False
+    """A probability: the curves draw it in [0, 1], with the 0.5 of the equilibrium."""
+
+
 class Loss(LossDeclarations, Component, torch.nn.Module):
     """The two objectives of a GAN.
 
     A loss is an ``nn.Module`` so that state of its own (BEGAN's ``k``, running statistics)
     lives in buffers: it moves to the device with the models and is saved with them.
+
+    ``scalars`` names what its ``LossOutput.logs`` hold (``d_real`` is D's mean probability
+    for one loss and a critic's mean score for another); :mod:`ganzoo.scalars` is where the
+    curves, the progress bar and the reports look labels up.
     """
+
+    scalars: ClassVar[dict[str, ScalarInfo]] = {}
 
     def __init__(self, **options: Any) -> None:
         torch.nn.Module.__init__(self)
@@ -445,3 +463,42 @@ class Callback(Component):
 
     def on_train_end(self, trainer: "TrainingRun") -> None: ...
 
+
+# --------------------------------------------------------------------------- optimisers and schedules
+
+
+class Optimizer(Component):
+    """An optimiser a recipe names under ``optim.generator`` or ``optim.discriminator``
+    (registered through ``register_optimizers``)."""
+
+    def build(self, params: Iterable[torch.nn.Parameter]) -> torch.optim.Optimizer:
+        """A torch optimiser over ``params`` with these options."""
+        raise NotImplementedError
+
+
+class Schedule(Component):
+    """A learning-rate schedule for one network's optimiser, named under
+    ``optim.<network>.schedule`` (registered through ``register_schedules``).
+
+    The trainer calls ``start`` once, before training (and before a resumed run's state is
+    loaded), ``step`` after every training step (one generator update and its ``d_steps``
+    discriminator updates) and ``on_log`` with every row of logged scalars, so that a
+    schedule can follow a measure of training (reduce-on-plateau). Whatever it needs to
+    continue exactly on resume, it returns from ``state_dict``: it is saved in checkpoints.
+    """
+
+    def start(self, optimizer: torch.optim.Optimizer, total_steps: int) -> None:
+        """Attach to ``optimizer``; ``total_steps`` is the run's length in steps."""
+
+    def step(self) -> None:
+        """After every training step."""
+
+    def on_log(self, scalars: dict[str, float]) -> None:
+        """With every row of logged scalars (means over the last ``log_every`` steps)."""
+
+    def state_dict(self) -> dict:
+        """Tensors and plain values to save in checkpoints; empty when there is nothing."""
+        return {}
+
+    def load_state_dict(self, state: dict) -> None:
+        """Restore what ``state_dict`` returned (on resume, after ``start``)."""

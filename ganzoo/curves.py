@@ -16,18 +16,21 @@ import os
 from pathlib import Path
 from typing import Iterable
 
+from ganzoo.scalars import CORE, Infos, label
+
 # One PNG per group; a group is drawn when at least one of its scalars was logged.
 CURVES = {
     "losses": ("d_loss", "g_loss"),
     "scores": ("d_real", "d_fake"),
 }
-LABELS = {"d_loss": "d_loss", "g_loss": "g_loss", "d_real": "D(x)", "d_fake": "D(G(z))"}
-TITLES = {"losses": "losses", "scores": "D(x) and D(G(z))"}
+STANDARD = [key for keys in CURVES.values() for key in keys]
+"""The scalars most runs log, in the order tables show them."""
 
 
-def draw_curves(rows: Iterable[dict[str, float]], folder: Path) -> list[Path]:
+def draw_curves(rows: Iterable[dict[str, float]], folder: Path, infos: Infos = CORE) -> list[Path]:
     """Draw ``folder/losses.png`` and ``folder/scores.png`` from logged rows (each with a
-    ``step``, as in ``metrics.jsonl``) and return the paths written."""
+    ``step``, as in ``metrics.jsonl``) and return the paths written. ``infos`` names the
+    scalars (see :mod:`ganzoo.scalars`): the loss's own labels."""
     rows = list(rows)
     folder.mkdir(parents=True, exist_ok=True)
     written = []
@@ -36,12 +39,18 @@ def draw_curves(rows: Iterable[dict[str, float]], folder: Path) -> list[Path]:
         series = {key: points for key, points in series.items() if points}
         if series:
             path = folder / f"{name}.png"
-            _plot(series, path, TITLES[name], scores=name == "scores")
+            title = " and ".join(label(key, infos) for key in keys)
+            _plot(series, path, title, infos, scores=name == "scores" and _probabilities(infos))
             written.append(path)
     return written
 
 
-def _plot(series: dict[str, list[tuple[float, float]]], path: Path, title: str, scores: bool) -> None:
+def _probabilities(infos: Infos) -> bool:
+    """Whether the scores are probabilities, to be drawn in [0, 1] with the 0.5 of the equilibrium."""
+    return all(key in infos and infos[key].probability for key in CURVES["scores"])
+
+
+def _plot(series: dict[str, list[tuple[float, float]]], path: Path, title: str, infos: Infos, scores: bool) -> None:
     from matplotlib.figure import Figure
 
     figure = Figure(figsize=(6, 3.2), dpi=100)
@@ -49,7 +58,7 @@ def _plot(series: dict[str, list[tuple[float, float]]], path: Path, title: str, 
     axes = figure.add_subplot()
     for key, points in series.items():
         steps, values = zip(*points)
-        axes.plot(steps, values, label=LABELS.get(key, key), linewidth=1.2, marker="." if len(steps) < 20 else None)
+        axes.plot(steps, values, label=label(key, infos), linewidth=1.2, marker="." if len(steps) < 20 else None)
     if scores:
         axes.axhline(0.5, color="0.6", linewidth=0.8, linestyle="--", label="equilibrium (0.5)")
         axes.set_ylim(-0.02, 1.02)

@@ -59,3 +59,15 @@ def register_metrics(register: Register) -> None:
 def register_feature_extractors(register: Register) -> None:
     """Register :class:`ganzoo.FeatureExtractor` classes: the networks in whose feature
     space metrics such as FID compare generated and real samples."""
+
+
+@hookspec
+def register_optimizers(register: Register) -> None:
+    """Register :class:`ganzoo.Optimizer` classes that a recipe names under
+    ``optim.generator`` and ``optim.discriminator``."""
+
+
+@hookspec
+def register_schedules(register: Register) -> None:
+    """Register :class:`ganzoo.Schedule` classes: learning-rate schedules that a recipe
+    names under ``optim.<network>.schedule``."""

@@ -1,17 +1,18 @@
-"""Optimisers a recipe can name under ``optim.generator`` and ``optim.discriminator``.
+"""The bundled optimisers a recipe can name under ``optim.generator`` and ``optim.discriminator``.
 
-These are torch's own optimisers with validated options; the table is small on purpose
-(Adam for most GANs, RMSprop for WGAN, SGD and AdamW for experiments).
+These are torch's own optimisers with validated options, registered by the core through the
+``register_optimizers`` hook like any plugin's (see :mod:`ganzoo.core_plugin`); the list is
+small on purpose (Adam for most GANs, RMSprop for WGAN, SGD and AdamW for experiments).
 """
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Iterable, Optional
+from typing import Annotated, ClassVar, Iterable, Optional
 
 import torch
-from pydantic import ConfigDict, Field, NonNegativeFloat, PositiveFloat, model_validator
+from pydantic import BaseModel, ConfigDict, Field, NonNegativeFloat, PositiveFloat, model_validator
 
-from ganzoo.components import Options
+from ganzoo.components import Optimizer, Options
 
 
 Beta = Annotated[float, Field(ge=0, lt=1)]
@@ -72,15 +73,50 @@ class SGDOptions(FusedOptions):
         return self
 
 
-OPTIMIZERS: dict[str, tuple[type[torch.optim.Optimizer], type[Options]]] = {
-    "adam": (torch.optim.Adam, AdamOptions),
-    "adamw": (torch.optim.AdamW, AdamWOptions),
-    "rmsprop": (torch.optim.RMSprop, RMSpropOptions),
-    "sgd": (torch.optim.SGD, SGDOptions),
+class TorchOptimizer(Optimizer):
+    """One of torch's optimisers, with these options passed as its keyword arguments."""
+
+    torch_class: ClassVar[type[torch.optim.Optimizer]]
+
+    def build(self, params: Iterable[torch.nn.Parameter]) -> torch.optim.Optimizer:
+        return self.torch_class(params, **self.options.model_dump(exclude_none=True))
+
+
+class Adam(TorchOptimizer):
+    """Adam (torch.optim.Adam): lr 2e-4 with default betas, as the vanilla GAN of the article."""
+
+    name = "adam"
+    Options = AdamOptions
+    torch_class = torch.optim.Adam
+
+
+class AdamW(TorchOptimizer):
+    """AdamW (torch.optim.AdamW): Adam with decoupled weight decay."""
+
+    name = "adamw"
+    Options = AdamWOptions
+    torch_class = torch.optim.AdamW
+
+
+class RMSprop(TorchOptimizer):
+    """RMSprop (torch.optim.RMSprop), as WGAN uses it."""
+
+    name = "rmsprop"
+    Options = RMSpropOptions
+    torch_class = torch.optim.RMSprop
+
+
+class SGD(TorchOptimizer):
+    """Stochastic gradient descent (torch.optim.SGD), with optional momentum."""
+
+    name = "sgd"
+    Options = SGDOptions
+    torch_class = torch.optim.SGD
+
+
+BUNDLED: list[type[TorchOptimizer]] = [Adam, AdamW, RMSprop, SGD]
+
+OPTIMIZERS: dict[str, tuple[type[torch.optim.Optimizer], type[BaseModel]]] = {
+    cls.name: (cls.torch_class, cls.Options) for cls in BUNDLED
 }
-
-
-def build_optimizer(name: str, options: dict[str, Any], params: Iterable[torch.nn.Parameter]) -> torch.optim.Optimizer:
-    """An optimiser from a validated recipe entry (``name`` plus its options)."""
-    optimizer_cls, options_cls = OPTIMIZERS[name]
-    return optimizer_cls(params, **options_cls(**options).model_dump(exclude_none=True))
+"""The bundled optimisers by name: torch class and options (for the docs test)."""

@@ -10,8 +10,9 @@ from typing import Iterable, Mapping, Optional, Union
 
 import pluggy
 
-from ganzoo import hookspecs
+from ganzoo import core_plugin, hookspecs
 from ganzoo.errors import GanzooError
+from ganzoo.registry import CORE_PLUGIN
 
 ENTRY_POINT_GROUP = "ganzoo"
 
@@ -30,6 +31,7 @@ def make_plugin_manager(modules: Optional[Plugins] = None, *, entry_points: bool
     pm = pluggy.PluginManager("ganzoo")
     pm.add_hookspecs(hookspecs)
     named = modules.items() if isinstance(modules, Mapping) else ((None, m) for m in modules or ())
+    pm.register(core_plugin, name=CORE_PLUGIN)  # the bundled optimisers and schedules
     try:
         if entry_points:
             pm.load_setuptools_entrypoints(ENTRY_POINT_GROUP)

@@ -11,9 +11,12 @@ from typing import Any, Literal, Mapping, Optional, overload
 import pluggy
 from pydantic import BaseModel
 
-from ganzoo.components import Architecture, Callback, Component, Dataset, Loss
+from ganzoo.components import Architecture, Callback, Component, Dataset, Loss, Optimizer, Schedule
 from ganzoo.errors import GanzooError, unknown_name_message
 from ganzoo.metrics import FeatureExtractor, Metric
+
+CORE_PLUGIN = "ganzoo"
+"""The name the core's own hook implementations (the bundled optimisers and schedules) go by."""
 
 # kind -> (hook that registers it, base class its components derive from)
 KINDS: dict[str, tuple[str, type[Component]]] = {
@@ -23,6 +26,8 @@ KINDS: dict[str, tuple[str, type[Component]]] = {
     "callback": ("register_callbacks", Callback),
     "metric": ("register_metrics", Metric),
     "feature_extractor": ("register_feature_extractors", FeatureExtractor),
+    "optimizer": ("register_optimizers", Optimizer),
+    "schedule": ("register_schedules", Schedule),
 }
 
 
@@ -62,7 +67,8 @@ class Registry:
     def from_plugin_manager(cls, pm: pluggy.PluginManager) -> "Registry":
         registry = cls()
         distributions = {pm.get_name(p): f"{d.project_name} {d.version}" for p, d in pm.list_plugin_distinfo()}
-        registry.plugins = {name: distributions.get(name) for name in sorted(filter(None, map(pm.get_name, pm.get_plugins())))}
+        names = sorted(name for name in map(pm.get_name, pm.get_plugins()) if name and name != CORE_PLUGIN)
+        registry.plugins = {name: distributions.get(name) for name in names}  # the core is not an installed plugin
         for kind, (hook_name, _) in KINDS.items():
             hook = getattr(pm.hook, hook_name)
             # Each implementation is called on its own so that every component is recorded

@@ -28,8 +28,9 @@ import yaml
 from tqdm import tqdm
 
 from ganzoo import __version__, bounded_yaml
-from ganzoo.curves import CURVES, LABELS, draw_curves
+from ganzoo.curves import CURVES, STANDARD, draw_curves
 from ganzoo.destinations import output_problem, write_target
+from ganzoo.scalars import ScalarInfo, infos_for_recipe, label
 from ganzoo.errors import GanzooError
 from ganzoo.jsonl import read_metrics
 from ganzoo.video import sample_grids
@@ -55,6 +56,11 @@ class RunView:
     @property
     def name(self) -> str:
         return self.folder.name
+
+    @property
+    def scalars(self) -> dict[str, ScalarInfo]:
+        """How this run's loss names its scalars (see :mod:`ganzoo.scalars`)."""
+        return infos_for_recipe(self.recipe)
 
     @property
     def last(self) -> dict[str, Any]:
@@ -112,7 +118,7 @@ def build_report(folders: Sequence[Path], out: Path, *, progress: bool = True) -
             tqdm(total=len(runs), desc="report", unit="run", disable=not progress, dynamic_ncols=True) as bar:
         for index, run in enumerate(runs):
             if not run.curves and run.rows:  # a run from before the curves existed
-                run.curves = draw_curves(run.rows, Path(scratch) / str(index))
+                run.curves = draw_curves(run.rows, Path(scratch) / str(index), run.scalars)
             bar.set_postfix_str(run.name, refresh=False)
             run.html = _run_cells(run)  # embeds the files: the slow part
             bar.update(1)
@@ -170,9 +176,15 @@ def _run_cells(run: RunView) -> dict[str, str]:
 
 
 def _metrics_table(runs: list[RunView]) -> str:
-    keys = [key for key in LABELS if any(key in run.last for run in runs)]
+    keys = [key for key in STANDARD if any(key in run.last for run in runs)]
     keys += sorted({key for run in runs for key in run.last} - set(keys) - {"step", "epoch"})
-    head = "".join(f"<th>{_e(LABELS.get(key, key))}</th>" for key in ["run", "status", "step", "epoch", *keys])
+    infos = [run.scalars for run in runs]
+    head = "".join(f"<th>{_e(key)}</th>" for key in ["run", "status", "step", "epoch"])
+    for key in keys:  # the loss's label when every run's loss gives the same one, with its meaning on hover
+        labels = {label(key, i) for i in infos}
+        meanings = {i[key].description for i in infos if key in i and i[key].description}
+        title = f' title="{_e(" / ".join(sorted(meanings)))}"' if meanings else ""
+        head += f"<th{title}>{_e(labels.pop() if len(labels) == 1 else key)}</th>"
     body = ""
     for run in runs:
         values = [run.last.get(key, "") for key in ["step", "epoch", *keys]]
@@ -217,7 +229,7 @@ def _differences(runs: list[RunView]) -> str:
 
 
 SECTIONS = [
-    ("curves", "Curves", "d_loss and g_loss; D(x) and D(G(z)), the mean score D gives real and generated samples."),
+    ("curves", "Curves", "d_loss and g_loss; d_real and d_fake, the loss's measure on real and generated samples, under the labels the loss gives them (D(x) and D(G(z)) for the probability losses)."),
     ("grid", "Last sample grid", "Samples from the run's fixed noise at its last grid."),
     ("video", "Progress video", "Every sample grid of the run, in order."),
     ("recipe", "Recipe", "The fully resolved recipe.yaml of the run: <code>ganzoo run</code> accepts it as it is."),

@@ -16,23 +16,24 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Iterator, Optional
+from typing import Iterable, Iterator, Optional, cast
 
 import torch
 
 from ganzoo.checkpoint import CheckpointError, Checkpointer, latest_checkpoint
+from ganzoo.components import Optimizer, Schedule
 from ganzoo.data import BatchStream, to_model_range
 from ganzoo.devices import select_device
 from ganzoo.distributed import World, device_for, from_environment, shutdown
 from ganzoo.errors import GanzooError, Problem, RecipeError
 from ganzoo.evaluation import EvaluateEvery, Evaluation, select_metrics
 from ganzoo.jsonl import read_metrics
-from ganzoo.optim import build_optimizer
 from ganzoo.outputs import Curves, FinalWeights, MetricsLog, ProgressBar, ProgressVideo, SampleGrids, WandbLogger
 from ganzoo.recipe import Recipe, load_recipe, saved_recipe
 from ganzoo.registry import Registry, split_name
 from ganzoo.runlock import run_lock
 from ganzoo.sampling import preview_pairs
+from ganzoo.scalars import scalar_infos
 from ganzoo.trainer import Trainer
 from ganzoo.weights import check_fits
 
@@ -75,8 +76,15 @@ def build_trainer(recipe: Recipe, registry: Registry, world: World = World()) ->
     generator, discriminator = generator.to(device), discriminator.to(device)
     loss = build("loss", "loss").to(device)
     optim = recipe.resolved["optim"]
-    g_optimizer = build_optimizer(*split_name(optim["generator"]), generator.parameters())
-    d_optimizer = build_optimizer(*split_name(optim["discriminator"]), discriminator.parameters())
+
+    def optimizer_and_schedule(network: str, module: torch.nn.Module) -> tuple[torch.optim.Optimizer, Schedule]:
+        name, options = split_name(optim[network])
+        schedule_name, schedule_options = split_name(options.pop("schedule", {"name": "constant"}))
+        optimizer = cast(Optimizer, registry.get("optimizer", name)(**options))
+        return optimizer.build(module.parameters()), cast(Schedule, registry.get("schedule", schedule_name)(**schedule_options))
+
+    g_optimizer, g_schedule = optimizer_and_schedule("generator", generator)
+    d_optimizer, d_schedule = optimizer_and_schedule("discriminator", discriminator)
     train = config.train
     callbacks = [registry.get("callback", name)(**options) for name, options in map(split_name, recipe.resolved["callbacks"])]
     batches = BatchStream(data, train.batch_size, device, drop_last=train.drop_last, shard=(world.rank, world.size))
@@ -97,6 +105,8 @@ def build_trainer(recipe: Recipe, registry: Registry, world: World = World()) ->
         compile=train.compile,
         precision=train.precision,
         world=world,
+        g_schedule=g_schedule,
+        d_schedule=d_schedule,
     )
     trainer.recipe = recipe.resolved  # the run context callbacks read (see ganzoo.TrainingRun)
     return trainer
@@ -279,12 +289,14 @@ def _train(recipe: Recipe, trainer: Trainer, folder: Optional[Path], progress: b
         wandb = WandbLogger(config.wandb, folder, folder.name, recipe.resolved)
     real = None if trainer.batches.samples.dtype == torch.uint8 else to_model_range(trainer.batches.samples[:2000]).cpu()
     checkpoints = Checkpointer(folder, recipe.resolved, **config.checkpoint.model_dump())
+    scalars = scalar_infos(type(trainer.loss))  # how the loss names what it logs
     outputs = [
-        ProgressBar(disable=not progress),
+        ProgressBar(disable=not progress, infos=scalars),
         MetricsLog(folder / "metrics.jsonl"),
         # Before the checkpointer: a checkpoint at the end of an epoch follows its evaluation.
         *([EvaluateEvery(folder, evaluation, config.eval.every)] if evaluation and config.eval.every else []),
-        Curves(folder / "curves", config.video.curves_interval, history=read_metrics(folder / "metrics.jsonl", trainer.logged_through)),
+        Curves(folder / "curves", config.video.curves_interval, history=read_metrics(folder / "metrics.jsonl", trainer.logged_through),
+               infos=scalars),
         SampleGrids(folder / "samples", config.train.sample_every, config.train.num_samples, config.seed, real,
                     on_saved=wandb.log_samples if wandb else None, pairs=pairs),
         checkpoints,

@@ -27,7 +27,7 @@ import torch
 
 from ganzoo.callback_state import callback_states, emit, load_callback_states
 from ganzoo.callback_state import sampling as sampling_choice
-from ganzoo.components import Architecture, Callback, Loss, StepContext
+from ganzoo.components import Architecture, Callback, Loss, Schedule, StepContext
 from ganzoo.data import BatchStream
 from ganzoo.distributed import World, update_wrappers
 from ganzoo.divergence import DivergenceError, DivergenceWatch
@@ -64,6 +64,8 @@ class Trainer:
         compile: Literal[False, "default", "reduce-overhead", "max-autotune"] = False,
         precision: Literal["fp32", "bf16"] = "fp32",
         world: World = World(),
+        g_schedule: Optional[Schedule] = None,
+        d_schedule: Optional[Schedule] = None,
     ) -> None:
         self.generator = generator
         self.discriminator = discriminator
@@ -107,6 +109,10 @@ class Trainer:
         self._position = 0  # ...and how many of its batches are consumed
         self._divergence = DivergenceWatch(self.device)
         self._device_step = self._divergence.device_step  # the step in progress, on the device
+        # Learning-rate schedules (None: constant), attached now so that a resumed state loads over them.
+        self.schedules = {"generator": g_schedule or Schedule(), "discriminator": d_schedule or Schedule()}
+        self.schedules["generator"].start(g_optimizer, self.total_steps)
+        self.schedules["discriminator"].start(d_optimizer, self.total_steps)
 
     def release_world(self) -> None:
         """Drop the DistributedDataParallel wrappers once training is over. They hold the
@@ -216,6 +222,8 @@ class Trainer:
                 continue
             self._generator_step(ctx)
             self.step += 1
+            for schedule in self.schedules.values():
+                schedule.step()
             if self.step % self.log_every == 0:
                 self._flush_logs()
             self._emit("on_step_end")  # after the log, so a checkpoint here holds a closed window
@@ -318,6 +326,7 @@ class Trainer:
             **self._window.state_dict(),
             "rng": get_rng_state(),
             "callbacks": callback_states(self.callbacks),
+            "schedules": {network: schedule.state_dict() for network, schedule in self.schedules.items()},
             **sampling_state(self),
         }
 
@@ -332,6 +341,8 @@ class Trainer:
         self._window.load_state_dict(state, self.device)
         set_rng_state(state["rng"])
         load_callback_states(self.callbacks, state.get("callbacks", {}))  # absent from checkpoints of older versions
+        for network, saved in state.get("schedules", {}).items():  # absent before schedules existed
+            self.schedules[network].load_state_dict(saved)
 
     # ------------------------------------------------------------------ logging
 
@@ -346,6 +357,8 @@ class Trainer:
             return
         scalars = {"step": self.step, "epoch": self.display_epoch, **means}
         self.last_scalars = scalars
+        for schedule in self.schedules.values():
+            schedule.on_log(scalars)
         self._emit_log(scalars)
 
     def log(self, scalars: dict[str, float]) -> None:

@@ -26,7 +26,8 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Optional, Sequence
 from urllib.parse import urlparse
 
-from ganzoo.curves import CURVES, LABELS
+from ganzoo.curves import CURVES
+from ganzoo.scalars import CORE, Infos, label
 from ganzoo.errors import GanzooError
 from ganzoo.evaluation import RECORD_FILE
 from ganzoo.outputs import read_metrics
@@ -50,10 +51,9 @@ class SaveError(GanzooError):
     """The report could not be saved to W&B (no login, no network, refused); exit 1."""
 
 
-def scalar_label(key: str) -> str:
-    """How a report names a logged scalar. Today the core's own names (``D(x)`` for
-    ``d_real``); this is the one place where the labels a loss gives its scalars plug in."""
-    return LABELS.get(key, key)
+def scalar_label(key: str, infos: Infos = CORE) -> str:
+    """How a report names a logged scalar: by :mod:`ganzoo.scalars`, the one lookup."""
+    return label(key, infos)
 
 
 def parse_target(text: str) -> tuple[str, str]:

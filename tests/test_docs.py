@@ -29,6 +29,7 @@ import ganzoo_vanilla
 from ganzoo import hookspecs
 from ganzoo.cli import _parser
 from ganzoo.optim import OPTIMIZERS
+from ganzoo.schedules import BUNDLED as SCHEDULES
 from ganzoo.plugins import hook_names, make_plugin_manager
 from ganzoo.recipe import COMPONENT_SECTIONS, ComponentSpec, RecipeModel
 from ganzoo.registry import Registry
@@ -210,6 +211,19 @@ def test_every_optimizer_option_is_documented(optimizer):
         assert option in rows, f"optimizer {optimizer!r}: option `{option}` is not in its table in docs/recipes.md"
         assert_default_documented(f"{optimizer}.{option}", field, rows[option])
     assert set(rows) <= set(options_cls.model_fields), f"{optimizer!r} has no option(s) {set(rows) - set(options_cls.model_fields)}"
+
+
+@pytest.mark.parametrize("schedule", [cls.name for cls in SCHEDULES])
+def test_every_schedule_option_is_documented(schedule):
+    """Learning-rate schedules are documented like optimisers: a section whose heading names
+    the schedule in inline code, with one `| option | type | default | meaning |` row each."""
+    body = section_naming(read(DOCS / "recipes.md"), schedule)
+    rows = table_rows(body)
+    options_cls = next(cls for cls in SCHEDULES if cls.name == schedule).Options
+    for option, field in options_cls.model_fields.items():
+        assert option in rows, f"schedule {schedule!r}: option `{option}` is not in its table in docs/recipes.md"
+        assert_default_documented(f"{schedule}.{option}", field, rows[option])
+    assert set(rows) <= set(options_cls.model_fields), f"{schedule!r} has no option(s) {set(rows) - set(options_cls.model_fields)}"
 
 
 def bundled_registry() -> Registry:

@@ -14,11 +14,10 @@ from ganzoo.jsonl import append_row, keep_rows, read_metrics
 from ganzoo.outputs.final import FinalWeights, ProgressVideo
 from ganzoo.outputs.grids import SampleGrids
 from ganzoo.outputs.logs import Curves, MetricsLog
-from ganzoo.outputs.progress import DISPLAY_NAMES, ProgressBar
+from ganzoo.outputs.progress import ProgressBar
 from ganzoo.outputs.wandb_logger import WandbLogger
 
 __all__ = [
-    "DISPLAY_NAMES",
     "Curves",
     "FinalWeights",
     "MetricsLog",

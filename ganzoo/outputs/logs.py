@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Optional
 
 from ganzoo.components import Callback
 from ganzoo.curves import draw_curves
+from ganzoo.scalars import CORE, Infos
 from ganzoo.jsonl import append_row, keep_rows
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -44,8 +45,10 @@ class Curves(Callback):
 
     name = "curves"
 
-    def __init__(self, folder: Path, interval: float, history: Optional[list[dict[str, float]]] = None) -> None:
+    def __init__(self, folder: Path, interval: float, history: Optional[list[dict[str, float]]] = None,
+                 infos: Infos = CORE) -> None:
         self.folder = folder
+        self.infos = infos  # the loss's names for its scalars
         self.interval = interval
         self.rows: list[dict[str, float]] = list(history or [])  # what a resumed run logged before
         self.drawn = 0  # rows in the last drawing
@@ -61,6 +64,6 @@ class Curves(Callback):
             self.draw()
 
     def draw(self) -> None:
-        draw_curves(self.rows, self.folder)
+        draw_curves(self.rows, self.folder, self.infos)
         self.drawn = len(self.rows)
         self.last_draw = time.monotonic()

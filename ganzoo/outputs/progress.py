@@ -7,22 +7,22 @@ from typing import TYPE_CHECKING, Optional
 from tqdm import tqdm
 
 from ganzoo.components import Callback
+from ganzoo.curves import STANDARD
+from ganzoo.scalars import CORE, Infos, label
 
 if TYPE_CHECKING:  # pragma: no cover
     from ganzoo.training_run import TrainingRun
 
 
-# How the progress bar and the console name the standard scalars.
-DISPLAY_NAMES = {"d_loss": "d_loss", "g_loss": "g_loss", "d_real": "D(x)", "d_fake": "D(G(z))"}
-
-
 class ProgressBar(Callback):
-    """epoch, step, d_loss, g_loss, D(x), D(G(z)) and the time left (tqdm)."""
+    """epoch, step, d_loss, g_loss, the loss's d_real and d_fake (under its labels, such as
+    D(x) and D(G(z))) and the time left (tqdm)."""
 
     name = "progress_bar"
 
-    def __init__(self, disable: Optional[bool] = None) -> None:
+    def __init__(self, disable: Optional[bool] = None, infos: Infos = CORE) -> None:
         self.disable = disable
+        self.infos = infos
         self.bar: Optional[tqdm] = None
         self.shown: dict[str, str] = {}  # the loop's scalars, and those callbacks log (run.log)
 
@@ -45,8 +45,8 @@ class ProgressBar(Callback):
     def on_log(self, trainer: "TrainingRun", scalars: dict[str, float]) -> None:
         # The loop's rows show the standard scalars; a row logged by a callback (run.log) shows all of its own.
         extra = "d_loss" not in scalars
-        self.shown.update({DISPLAY_NAMES.get(k, k): f"{v:.3f}" for k, v in scalars.items()
-                           if k in DISPLAY_NAMES or (extra and k not in ("step", "epoch"))})
+        self.shown.update({label(k, self.infos): f"{v:.3f}" for k, v in scalars.items()
+                           if k in STANDARD or (extra and k not in ("step", "epoch"))})
         self._live.set_postfix(self.shown, refresh=False)
 
     def on_train_end(self, trainer: "TrainingRun") -> None:

@@ -13,14 +13,17 @@ from pydantic import ValidationError
 from ganzoo import bounded_yaml
 from ganzoo.compatibility import compatibility_problems
 from ganzoo.errors import GanzooError, Problem, RecipeError
-from ganzoo.recipe.schema import COMPONENT_PATHS, RESOLVED_ORDER, Recipe, RecipeModel
+from ganzoo.recipe.schema import COMPONENT_LISTS, COMPONENT_PATHS, RESOLVED_ORDER, Recipe, RecipeModel
 from ganzoo.recipe.sources import COMMAND_LINE, Sources
 from ganzoo.recipe.validation import pydantic_problems, resolve_components
 from ganzoo.registry import Registry
 
 
 def _is_component(path: tuple[str, ...]) -> bool:
-    """Sections whose ``name`` picks a component (and whose other keys are its options)."""
+    """Sections whose ``name`` picks a component (and whose other keys are its options),
+    items of the lists of components (``callbacks.0``) included."""
+    if path and path[-1].isdigit() and path[:-1] in COMPONENT_LISTS:
+        return True
     return path in COMPONENT_PATHS
 
 
@@ -121,20 +124,49 @@ def parse_overrides(overrides: Iterable[str], problems: list[Problem]) -> list[t
     return parsed
 
 
+def _item(items: list[Any], part: str, where: str, key: str, problems: list[Problem]) -> Optional[int]:
+    """The index ``part`` names in the list at ``where``; None (and a problem) when it names none."""
+    if not part.isdigit():
+        problems.append(Problem(COMMAND_LINE, key, f"{where} is a list: expected an item number, got {part!r}"))
+        return None
+    if int(part) >= len(items):
+        problems.append(Problem(COMMAND_LINE, key, f"{where} has {len(items)} item(s), so no item {part}; "
+                                                   f"set the whole list ({where}=[...]) to add one"))
+        return None
+    return int(part)
+
+
 def _apply_override(tree: dict[str, Any], parts: list[str], value: Any, problems: list[Problem]) -> bool:
-    """Set one dotted key; True when it replaced a whole component section."""
-    node = tree
-    for depth, part in enumerate(parts[:-1]):
-        child = node.setdefault(part, {})
-        if not isinstance(child, dict):
-            where = ".".join(parts[: depth + 1])
-            problems.append(Problem(COMMAND_LINE, ".".join(parts), f"{where} is a value ({type(child).__name__}), not a section"))
+    """Set one dotted key (a number picks an item of a list: ``callbacks.0.every``); True when
+    it replaced a whole component section."""
+    key = ".".join(parts)
+    node: Any = tree
+    for depth, part in enumerate(parts):
+        where = ".".join(parts[:depth])
+        if isinstance(node, list):
+            index = _item(node, part, where, key, problems)
+            if index is None:
+                return False
+            here: Any = index
+        elif depth + 1 < len(parts) and part not in node and parts[depth + 1].isdigit():
+            problems.append(Problem(COMMAND_LINE, key, f"{'.'.join(parts[:depth + 1])} is not set, so it has no item "
+                                                       f"{parts[depth + 1]}; set the whole list to add one"))
             return False
-        node = child
-    replaced = parts[-1] == "name" and _is_component(tuple(parts[:-1])) and node.get("name") != value
+        else:
+            here = part
+        if depth + 1 == len(parts):
+            break
+        if isinstance(node, dict):
+            node.setdefault(here, {})
+        if not isinstance(node[here], (dict, list)):
+            where = ".".join(parts[: depth + 1])
+            problems.append(Problem(COMMAND_LINE, key, f"{where} is a value ({type(node[here]).__name__}), not a section"))
+            return False
+        node = node[here]
+    replaced = parts[-1] == "name" and _is_component(tuple(parts[:-1])) and isinstance(node, dict) and node.get("name") != value
     if replaced:
         node.clear()  # a different component: the old one's options do not apply
-    node[parts[-1]] = value
+    node[here] = value
     return replaced
 
 
@@ -154,8 +186,10 @@ def load_recipe(path: str | Path, registry: Registry, overrides: Iterable[str] =
     sources = Sources(_display(path))
     tree = _read_chain(path, sources, problems)
     for parts, value in parse_overrides(overrides, problems):
-        key = ".".join(parts[:-1] if _apply_override(tree, parts, value, problems) else parts)
-        sources.record(value, COMMAND_LINE, key)
+        if _apply_override(tree, parts, value, problems):  # a new component: its whole section is the command line's
+            sources.record({"name": value}, COMMAND_LINE, ".".join(parts[:-1]))
+        else:
+            sources.record(value, COMMAND_LINE, ".".join(parts))
     try:
         bounded_yaml.check_tree(tree)  # every file was within bounds; their merge with the overrides must be too
     except bounded_yaml.BoundError as error:

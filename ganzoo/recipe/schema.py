@@ -18,7 +18,10 @@ from ganzoo.registry import split_name
 
 # Recipe section -> registry kind of the component it names.
 COMPONENT_SECTIONS = {"data": "dataset", "model": "architecture", "loss": "loss"}
-COMPONENT_PATHS = {(s,) for s in COMPONENT_SECTIONS} | {("optim", "generator"), ("optim", "discriminator")}
+COMPONENT_PATHS = {(s,) for s in COMPONENT_SECTIONS} | {("optim", "generator"), ("optim", "discriminator")} | {
+    ("optim", "generator", "schedule"), ("optim", "discriminator", "schedule")}
+COMPONENT_LISTS = {("callbacks",), ("eval", "metrics")}
+"""Lists whose every item names a component (an override can reach one: ``callbacks.0.every=10``)."""
 
 
 class ComponentSpec(BaseModel):
@@ -32,7 +35,8 @@ class ComponentSpec(BaseModel):
 
 
 class OptimSection(Options):
-    """One optimiser per network (names: adam, adamw, rmsprop, sgd)."""
+    """One optimiser per network (bundled: adam, adamw, rmsprop, sgd), each with an optional
+    learning-rate ``schedule`` (bundled: constant, linear, cosine, step, plateau)."""
 
     generator: ComponentSpec = ComponentSpec(name="adam")
     discriminator: ComponentSpec = ComponentSpec(name="adam")

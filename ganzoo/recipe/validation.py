@@ -9,7 +9,6 @@ from typing import Any, Mapping, Optional
 from pydantic import BaseModel, ValidationError
 
 from ganzoo.errors import Problem, unknown_name_message
-from ganzoo.optim import OPTIMIZERS
 from ganzoo.recipe.schema import COMPONENT_SECTIONS
 from ganzoo.recipe.sources import Sources
 from ganzoo.registry import Registry, split_name
@@ -75,7 +74,7 @@ def resolve_components(tree: dict[str, Any], registry: Registry, sources: Source
     """Every component section looked up and its options validated. Works on the raw
     tree, so that these problems are reported even when other sections are invalid."""
     def options_of(kind: str) -> dict[str, type[BaseModel]]:
-        return {name: registry.get(kind, name).Options for name in registry.names(kind)}
+        return _options(registry, kind)
 
     resolved: dict[str, Any] = {}
     requires = tree.get("requires", [])
@@ -85,11 +84,9 @@ def resolve_components(tree: dict[str, Any], registry: Registry, sources: Source
     for section, kind in COMPONENT_SECTIONS.items():
         resolved[section] = _resolve(tree.get(section), section, kind, options_of(kind), sources, problems)
     optim = raw_optim if isinstance(raw_optim := tree.get("optim"), dict) else {}
-    optimizers = {name: options for name, (_, options) in OPTIMIZERS.items()}
-    resolved["optim"] = {
-        net: _resolve(optim.get(net, {"name": "adam"}), f"optim.{net}", "optimizer", optimizers, sources, problems)
-        for net in ("generator", "discriminator")
-    }
+    resolved["optim"] = {net: _resolve_optimizer(optim.get(net, {"name": "adam"}), f"optim.{net}", registry, sources,
+                                                 problems)
+                         for net in ("generator", "discriminator")}
     callbacks = raw_callbacks if isinstance(raw_callbacks := tree.get("callbacks"), list) else []
     resolved["callbacks"] = [
         _resolve(spec, f"callbacks.{i}", "callback", options_of("callback"), sources, problems)
@@ -97,6 +94,30 @@ def resolve_components(tree: dict[str, Any], registry: Registry, sources: Source
     ]
     resolved["eval"] = _resolve_eval(tree.get("eval"), registry, sources, problems)
     return resolved
+
+
+def _options(registry: Registry, kind: str) -> dict[str, type[BaseModel]]:
+    """The options model of every registered component of ``kind``, by name."""
+    return {name: registry.get(kind, name).Options for name in registry.names(kind)}
+
+
+def _resolve_optimizer(raw: Any, key: str, registry: Registry, sources: Sources, problems: list[Problem]) -> Optional[dict[str, Any]]:
+    """An optimiser section, ``{name, **options, schedule: {name, **options}}``, with both
+    components validated; without a schedule, the optimiser keeps its ``lr`` (``constant``)."""
+    if not isinstance(raw, dict):
+        return None
+    raw = dict(raw)
+    if "schedule" not in raw:  # constant: left out of the resolved recipe, which stays as it was before schedules
+        return _resolve(raw, key, "optimizer", _options(registry, "optimizer"), sources, problems)
+    schedule = raw.pop("schedule")
+    resolved = _resolve(raw, key, "optimizer", _options(registry, "optimizer"), sources, problems)
+    if not (isinstance(schedule, dict) and isinstance(schedule.get("name"), str)):
+        where = f"{key}.schedule.{next(iter(schedule))}" if isinstance(schedule, dict) and schedule else f"{key}.schedule"
+        problems.append(Problem(sources.of(where), f"{key}.schedule",
+                                f"expected a schedule with a name, such as {{name: cosine}}, got {schedule!r}"))
+        return resolved
+    done = _resolve(schedule, f"{key}.schedule", "schedule", _options(registry, "schedule"), sources, problems)
+    return {**resolved, "schedule": done} if resolved is not None else None
 
 
 def _resolve_eval(section: Any, registry: Registry, sources: Sources, problems: list[Problem]) -> Optional[dict[str, Any]]:

@@ -62,7 +62,7 @@ class Discriminator(nn.Module):
             layers.append(nn.LeakyReLU(0.2))
         layers += [nn.Flatten(), wrap(nn.Linear(widths[-1] * base * base, 1))]
         if output == "probability":
-            layers.append(nn.Sigmoid())
+            layers.append(ganzoo.Float32Sigmoid())
         self.net = nn.Sequential(*layers)
 
     def forward(self, x: torch.Tensor, labels: Optional[torch.Tensor] = None) -> torch.Tensor:

@@ -158,6 +158,10 @@ class EBGANLoss(ganzoo.Loss):
     does), and is off at ``pt_weight: 0``."""
 
     name = "ebgan"
+    scalars = {
+        "energy_real": ganzoo.ScalarInfo("E(x)", "mean reconstruction error of D's autoencoder on real samples"),
+        "energy_fake": ganzoo.ScalarInfo("E(G(z))", "mean reconstruction error of D's autoencoder on generated samples"),
+    }
 
     class Options(ganzoo.Options):
         margin: PositiveFloat = Field(1.0, description="m: D pushes the energy of fakes up to this margin")
@@ -192,6 +196,10 @@ class BEGANLoss(ganzoo.Loss):
     a buffer: saved in checkpoints and weights, restored on resume."""
 
     name = "began"
+    scalars = {
+        "k": ganzoo.ScalarInfo("k", "the weight of L(G(z)) in D's loss, steered towards the equilibrium"),
+        "convergence": ganzoo.ScalarInfo("convergence M", "L(x) + |gamma L(x) - L(G(z))|: falls as training converges"),
+    }
 
     class Options(ganzoo.Options):
         gamma: float = Field(0.5, gt=0, le=1, description="diversity ratio: the equilibrium E[L(G(z))] = gamma E[L(x)]")

@@ -57,6 +57,10 @@ class LSGANLoss(ScoreLoss):
     """Least squares GAN (Mao et al., 2017) with a-b-c = 0-1-1: D: ½(D(x)-1)² + ½D(G(z))²; G: ½(D(G(z))-1)²."""
 
     name = "lsgan"
+    scalars = {
+        "d_real": ganzoo.ScalarInfo("D(x)", "mean least-squares score D gives real samples (target 1)"),
+        "d_fake": ganzoo.ScalarInfo("D(G(z))", "mean least-squares score D gives generated samples (target 0)"),
+    }
 
     def discriminator_loss(self, ctx):
         d_real, d_fake, _ = _scores(ctx)
@@ -71,6 +75,11 @@ class WGANLoss(CriticLoss):
     """Wasserstein GAN (Arjovsky et al., 2017): critic D(G(z)) - D(x), weights clipped to ±clip after every critic update; G: -D(G(z))."""
 
     name = "wgan"
+    scalars = {
+        "d_real": ganzoo.ScalarInfo("critic(x)", "mean critic score of real samples (unbounded)"),
+        "d_fake": ganzoo.ScalarInfo("critic(G(z))", "mean critic score of generated samples (unbounded)"),
+        "wasserstein": ganzoo.ScalarInfo("W estimate", "critic(x) - critic(G(z)): the critic's estimate of the Wasserstein distance"),
+    }
 
     class Options(ganzoo.Options):
         clip: PositiveFloat = Field(0.01, description="the critic's weights are clipped to [-clip, clip] (the paper's c)")
@@ -92,6 +101,12 @@ class WGANGPLoss(CriticLoss):
     """WGAN-GP (Gulrajani et al., 2017): critic D(G(z)) - D(x) + λ(||∇D(x̂)|| - 1)², x̂ = εx + (1-ε)G(z), one ε per sample."""
 
     name = "wgan_gp"
+    scalars = {
+        "d_real": ganzoo.ScalarInfo("critic(x)", "mean critic score of real samples (unbounded)"),
+        "d_fake": ganzoo.ScalarInfo("critic(G(z))", "mean critic score of generated samples (unbounded)"),
+        "wasserstein": ganzoo.ScalarInfo("W estimate", "critic(x) - critic(G(z)): the critic's estimate of the Wasserstein distance"),
+        "penalty": ganzoo.ScalarInfo("gradient penalty", "mean (||grad critic|| - 1)^2 at points between real and generated samples"),
+    }
 
     class Options(ganzoo.Options):
         weight: NonNegativeFloat = Field(10.0, description="the penalty's λ (the paper's 10)")
@@ -112,6 +127,11 @@ class DRAGANLoss(ScoreLoss):
     """DRAGAN (Kodali et al., 2017): the GAN loss on logits plus λ(||∇D(x̂)|| - 1)² around the data, x̂ = x + α·δ, δ ~ c·std(x)·U[0,1), one α per sample."""
 
     name = "dragan"
+    scalars = {
+        "d_real": ganzoo.ScalarInfo("D(x)", "mean probability D gives real samples", probability=True),
+        "d_fake": ganzoo.ScalarInfo("D(G(z))", "mean probability D gives generated samples", probability=True),
+        "penalty": ganzoo.ScalarInfo("gradient penalty", "DRAGAN's penalty on D's gradient norm around the real samples"),
+    }
 
     class Options(ganzoo.Options):
         weight: NonNegativeFloat = Field(10.0, description="the penalty's λ")
@@ -137,6 +157,10 @@ class HingeLoss(CriticLoss):
     """Hinge loss (Lim & Ye, 2017; SNGAN, Miyato et al., 2018): D: relu(1 - D(x)) + relu(1 + D(G(z))); G: -D(G(z))."""
 
     name = "hinge"
+    scalars = {
+        "d_real": ganzoo.ScalarInfo("D(x)", "mean raw score D gives real samples (the hinge pushes it above 1)"),
+        "d_fake": ganzoo.ScalarInfo("D(G(z))", "mean raw score D gives generated samples (the hinge pushes it below -1)"),
+    }
 
     def discriminator_loss(self, ctx):
         d_real, d_fake, _ = _scores(ctx)

@@ -185,6 +185,12 @@ class InfoGANLoss(ganzoo.Loss):
     ``code_accuracy`` (Q's accuracy on the first categorical code of the fakes)."""
 
     name = "infogan"
+    scalars = {
+        "d_real": ganzoo.ScalarInfo("D(x)", "mean probability D's source head gives real samples", probability=True),
+        "d_fake": ganzoo.ScalarInfo("D(G(z))", "mean probability D's source head gives generated samples", probability=True),
+        "info": ganzoo.ScalarInfo("info loss", "the mutual-information term: how well Q recovers the latent codes"),
+        "code_accuracy": ganzoo.ScalarInfo("code accuracy", "accuracy of Q on the categorical code"),
+    }
 
     class Options(ganzoo.Options):
         categorical_weight: NonNegativeFloat = Field(1.0, description="λ of the categorical codes' cross-entropy (the paper's 1)")

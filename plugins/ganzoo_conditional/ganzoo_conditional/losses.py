@@ -20,6 +20,11 @@ class ACGANLoss(ganzoo.Loss):
     ``d_real`` and ``d_fake`` (probabilities) and ``class_accuracy`` on the real batch."""
 
     name = "acgan"
+    scalars = {
+        "d_real": ganzoo.ScalarInfo("D(x)", "mean probability D's source head gives real samples", probability=True),
+        "d_fake": ganzoo.ScalarInfo("D(G(z))", "mean probability D's source head gives generated samples", probability=True),
+        "class_accuracy": ganzoo.ScalarInfo("class accuracy", "accuracy of D's class head on the real batch"),
+    }
 
     def needs(self) -> ganzoo.Needs:
         return ganzoo.Needs(d_output=("logit+classes",), labels=True)

@@ -61,7 +61,7 @@ class CGANDiscriminator(nn.Module):
         self.net = nn.Sequential(
             nn.Linear(features + classes, hidden_dim), nn.LeakyReLU(0.2),
             nn.Linear(hidden_dim, hidden_dim), nn.LeakyReLU(0.2),
-            nn.Linear(hidden_dim, 1), nn.Sigmoid(),
+            nn.Linear(hidden_dim, 1), ganzoo.Float32Sigmoid(),
         )
 
     def forward(self, x: torch.Tensor, labels: Optional[torch.Tensor] = None) -> torch.Tensor:

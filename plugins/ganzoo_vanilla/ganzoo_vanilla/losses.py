@@ -46,6 +46,11 @@ class BCELoss(ganzoo.Loss):
     """
 
     name = "bce"
+    scalars = {
+        "d_real": ganzoo.ScalarInfo("D(x)", "mean probability D gives real samples", probability=True),
+        "d_fake": ganzoo.ScalarInfo("D(G(z))", "mean probability D gives generated samples", probability=True),
+        "r1": ganzoo.ScalarInfo("R1", "the R1 penalty: mean squared gradient norm of D's logit at real samples"),
+    }
 
     class Options(ganzoo.Options):
         non_saturating: bool = Field(True, description="G maximises log D(G(z)) instead of minimising log(1 - D(G(z)))")

@@ -42,7 +42,7 @@ class MLPDiscriminator(nn.Module):
             nn.Linear(hidden_dim, hidden_dim),
             nn.LeakyReLU(slope),
             nn.Linear(hidden_dim, 1),
-            nn.Sigmoid(),
+            ganzoo.Float32Sigmoid(),
         )
 
     def forward(self, x: torch.Tensor, labels: Optional[torch.Tensor] = None) -> torch.Tensor:
