@@ -294,5 +294,5 @@ def sample_pairs(model: TrainedModel, registry: Registry, out: Path, n: int, *, 
         return (pixels[..., 0] if pixels.shape[-1] == 1 else pixels).numpy()
 
     arrays = {"images": images(outputs), "conditions": images(conditions), "targets": images(targets)}
-    atomic_write(out, lambda file: numpy.savez(file, **arrays))
+    atomic_write(out, lambda file: numpy.savez(file, allow_pickle=True, **arrays))  # the default, named: not an array
     return out, len(conditions)

@@ -45,4 +45,4 @@ def infos_for_recipe(recipe: Mapping[str, Any]) -> dict[str, ScalarInfo]:
     registry = Registry.from_plugin_manager(make_plugin_manager())
     if not isinstance(name, str) or name not in registry.names("loss"):
         return scalar_infos()
-    return scalar_infos(registry.get("loss", name))  # type: ignore[arg-type]
+    return scalar_infos(registry.get("loss", name))

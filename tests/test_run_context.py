@@ -43,6 +43,7 @@ def test_log_from_on_log_follows_the_row_and_the_context_is_set(tmp_path: Path) 
     registry = testing.registry({"vanilla": ganzoo_vanilla, "datasets": ganzoo_datasets, "ratio": _plugin()})
     run = testing.short_run(REPO / "recipes" / "toy_ring.yaml", registry, tmp_path,
                             ["data.size=512", "callbacks=[{name: ratio}]", "seed=7"], steps=3)
+    assert run.folder is not None
     assert Ratio.seen == {"folder": run.folder, "rank": 0, "is_main": True, "seed": 7}
     rows = [json.loads(line) for line in (run.folder / "metrics.jsonl").read_text().splitlines()]
     assert [(row["step"], "ratio" in row) for row in rows] == [(1, False), (1, True), (2, False), (2, True),
@@ -55,13 +56,13 @@ def test_log_from_on_log_follows_the_row_and_the_context_is_set(tmp_path: Path) 
 def test_step_log_trims_to_the_checkpoint(tmp_path: Path) -> None:
     log = ganzoo.StepLog("mine.jsonl")
     fresh = types.SimpleNamespace(folder=tmp_path, step=0)
-    assert log.open(fresh) == tmp_path / "mine.jsonl"  # type: ignore[arg-type]
+    assert log.open(fresh) == tmp_path / "mine.jsonl"
     for step in (10, 20, 30):
-        log.write(types.SimpleNamespace(folder=tmp_path, step=step), {"value": step})  # type: ignore[arg-type]
+        log.write(types.SimpleNamespace(folder=tmp_path, step=step), {"value": step})
     resumed = types.SimpleNamespace(folder=tmp_path, step=20)
-    log.open(resumed)  # type: ignore[arg-type]
+    log.open(resumed)
     assert log.rows() == [{"step": 10, "value": 10}, {"step": 20, "value": 20}]
     elsewhere = ganzoo.StepLog("mine.jsonl")
-    assert elsewhere.open(types.SimpleNamespace(folder=None, step=20)) is None  # type: ignore[arg-type]
-    elsewhere.write(types.SimpleNamespace(folder=None, step=30), {"value": 30})  # type: ignore[arg-type]
+    assert elsewhere.open(types.SimpleNamespace(folder=None, step=20)) is None
+    elsewhere.write(types.SimpleNamespace(folder=None, step=30), {"value": 30})
     assert elsewhere.rows() == [] and len(log.rows()) == 2

@@ -183,7 +183,8 @@ class Recording(torch.nn.Module):
 
     def __init__(self, inner: torch.nn.Module) -> None:
         super().__init__()
-        self.inner, self.seen = inner, []
+        self.inner = inner
+        self.seen: list[torch.Tensor] = []
 
     def forward(self, x, labels=None):
         self.seen.append(x.detach().clone())

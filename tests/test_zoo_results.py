@@ -11,6 +11,7 @@ import pytest
 from conftest import REPO
 
 spec = importlib.util.spec_from_file_location("zoo_results", REPO / "bench" / "zoo_results.py")
+assert spec is not None and spec.loader is not None
 zoo_results = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(zoo_results)
 

@@ -68,6 +68,8 @@ class PointMLP(ganzoo.Architecture):
         latent_dim: PositiveInt = Field(8, description="size of the noise vector z")
         width: PositiveInt = Field(128, description="width of the hidden layers of G and D")
 
+    options: Options
+
     def accepts(self) -> ganzoo.Accepts:
         return ganzoo.Accepts(kinds=("points",), point_dims=(2,))
 
@@ -136,6 +138,8 @@ class Spread(ganzoo.Callback):
     class Options(ganzoo.Options):
         every: PositiveInt = Field(10, description="steps between two measures")
         n: PositiveInt = Field(256, description="samples drawn for one measure")
+
+    options: Options
 
     def __init__(self, **options) -> None:
         super().__init__(**options)

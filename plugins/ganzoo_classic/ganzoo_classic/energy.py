@@ -135,6 +135,8 @@ class ELUAutoencoder(ganzoo.Architecture):
         width: PositiveInt = Field(32, description="n: channels of every conv of the decoders; the encoder adds n per scale")
         code_dim: PositiveInt = Field(64, description="size of D's bottleneck code (the paper's h = 64)")
 
+    options: Options
+
     def _shape(self, data: ganzoo.DataInfo) -> tuple[int, int, int]:
         if len(data.shape) != 3 or data.shape[1] != data.shape[2]:
             raise ganzoo.GanzooError(f"elu_autoencoder needs square images, got samples of shape {data.shape}")

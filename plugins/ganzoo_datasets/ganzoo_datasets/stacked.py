@@ -35,6 +35,8 @@ class StackedMNIST(ganzoo.Dataset):
         digits: Literal["all", "train", "test"] = Field(
             "all", description="the MNIST digits drawn from: all 70,000 (as PacGAN), or one split")
 
+    options: Options
+
     def load(self) -> ganzoo.Data:
         splits = ("train", "test") if self.options.digits == "all" else (self.options.digits,)
         parts = [MNIST(root=self.options.root, download=self.options.download, split=split).load() for split in splits]

@@ -52,6 +52,8 @@ class MnistChannels(ganzoo.FeatureExtractor):
     class Options(DatasetClassifier.Options):
         root: str | None = Field(None, description="folder holding MNIST/raw/ (default: the run's data.root)")
 
+    options: Options
+
     def prepare(self, data: ganzoo.EvalData) -> None:
         shape = tuple(data.data.samples.shape[2:])
         if not data.data.is_image or shape != (SIDE, SIDE):

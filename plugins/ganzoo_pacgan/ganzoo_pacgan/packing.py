@@ -104,6 +104,8 @@ class Pac(ganzoo.Architecture):
             base_architecture(self.base)  # a bad base is a recipe error, reported with the others
             return self
 
+    options: Options
+
     def __init__(self, **options: Any) -> None:
         super().__init__(**options)
         self.base = base_architecture(self.options.base)

@@ -39,6 +39,8 @@ class UNet(ganzoo.Architecture):
         receptive_field: Literal[1, 16, 34, 70, 142, 286] = Field(
             70, description="the PatchGAN's patch size in px (70 in the paper at 256 px; 1: PixelGAN)")
 
+    options: Options
+
     def build_generator(self, data: ganzoo.DataInfo) -> nn.Module:
         condition, target = _paired_shapes(data)
         side = max(target[1:])

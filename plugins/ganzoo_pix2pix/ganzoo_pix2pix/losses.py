@@ -26,6 +26,8 @@ class Pix2PixLoss(ganzoo.Loss):
         gan: Literal["bce", "lsgan"] = Field("bce", description="the GAN part: bce on D's logits, or least squares")
         gan_weight: float = Field(1.0, ge=0, description="weight of G's GAN term; 0: the L1-only ablation")
 
+    options: Options
+
     def _gan(self, scores: torch.Tensor, real: bool) -> torch.Tensor:
         target = torch.ones_like(scores) if real else torch.zeros_like(scores)
         if self.options.gan == "bce":

@@ -30,6 +30,8 @@ class Paired(ganzoo.Metric):
         ssim_kernel: PositiveInt = Field(7, description="side of SSIM's Gaussian window, odd (11 in Wang et al. at "
                                                          "256 px; 7 suits 28-px digits)")
 
+    options: Options
+
     def unsupported(self, data: ganzoo.Data) -> Optional[str]:
         return _unpaired(data)
 
@@ -45,10 +47,12 @@ class Paired(ganzoo.Metric):
         sums = torch.zeros(3, dtype=torch.float64)
         for start in range(0, len(real), BATCH):
             f, r = fake[start:start + BATCH], real[start:start + BATCH]
+            ssim = structural_similarity_index_measure(f, r, data_range=1.0, kernel_size=self.options.ssim_kernel)
+            assert isinstance(ssim, torch.Tensor)  # a tuple only with return_full_image or return_contrast_sensitivity
             sums += len(f) * torch.stack([
                 (f - r).abs().mean(),
                 peak_signal_noise_ratio(f, r, data_range=1.0, dim=(1, 2, 3)),
-                structural_similarity_index_measure(f, r, data_range=1.0, kernel_size=self.options.ssim_kernel),
+                ssim,
             ]).double()
         means = (sums / len(real)).tolist()
         values = dict(zip(("l1", "psnr", "ssim"), means, strict=True))

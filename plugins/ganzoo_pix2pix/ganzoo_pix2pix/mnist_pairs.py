@@ -59,6 +59,8 @@ class MNISTPairs(ganzoo.Dataset):
         seed: int = Field(0, description="inpaint: seed of the blocks' places")
         limit: Optional[PositiveInt] = Field(None, description="keep only the first N pairs (quick trials)")
 
+    options: Options
+
     def load(self) -> ganzoo.Data:
         import torchvision.datasets  # slow to import: only when data is loaded
 

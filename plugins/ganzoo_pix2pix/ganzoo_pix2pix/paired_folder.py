@@ -56,6 +56,8 @@ class PairedFolder(ganzoo.Dataset):
             None, description="resize each half to size x size (null: keep; every pair must then have one size)")
         limit: Optional[PositiveInt] = Field(None, description="read only the first N pairs, in name order")
 
+    options: Options
+
     def load(self) -> ganzoo.Data:
         folder = Path(self.options.root).expanduser() / self.options.split
         if (folder / "A").is_dir() or (folder / "B").is_dir():
