@@ -73,7 +73,15 @@ OPTIMIZERS: dict[str, tuple[type[torch.optim.Optimizer], type[Options]]] = {
 }
 
 
-def build_optimizer(name: str, options: dict[str, Any], params: Iterable[torch.nn.Parameter]) -> torch.optim.Optimizer:
-    """An optimiser from a validated recipe entry (``name`` plus its options)."""
+CAPTURABLE = {"adam", "adamw", "rmsprop"}
+"""Optimisers with a step counter, which a CUDA graph captures only with ``capturable=True``
+(the counter then lives on the device); SGD keeps no counter and needs no such flag."""
+
+
+def build_optimizer(name: str, options: dict[str, Any], params: Iterable[torch.nn.Parameter], *,
+                    capturable: bool = False) -> torch.optim.Optimizer:
+    """An optimiser from a validated recipe entry (``name`` plus its options);
+    ``capturable`` for a step captured as a CUDA graph (:mod:`ganzoo.cuda_graph`)."""
     optimizer_cls, options_cls = OPTIMIZERS[name]
-    return optimizer_cls(params, **options_cls(**options).model_dump(exclude_none=True))
+    extra: dict[str, Any] = {"capturable": True} if capturable and name in CAPTURABLE else {}
+    return optimizer_cls(params, **options_cls(**options).model_dump(exclude_none=True), **extra)

@@ -21,9 +21,10 @@ import torch
 
 from ganzoo.checkpoint import Checkpointer, latest_checkpoint
 from ganzoo.data import BatchStream, to_model_range
+from ganzoo.cuda_graph import component_refusals, decide, setting_refusals
 from ganzoo.devices import select_device
 from ganzoo.distributed import World, device_for, from_environment, shutdown
-from ganzoo.errors import GanzooError
+from ganzoo.errors import GanzooError, Problem, RecipeError
 from ganzoo.evaluation import EvaluateEvery, Evaluation, select_metrics
 from ganzoo.jsonl import read_metrics
 from ganzoo.optim import build_optimizer
@@ -71,11 +72,13 @@ def build_trainer(recipe: Recipe, registry: Registry, world: World = World()) ->
         generator, discriminator = (sync_batchnorm(net, device) for net in (generator, discriminator))
     generator, discriminator = generator.to(device), discriminator.to(device)
     loss = build("loss", "loss").to(device)
-    optim = recipe.resolved["optim"]
-    g_optimizer = build_optimizer(*split_name(optim["generator"]), generator.parameters())
-    d_optimizer = build_optimizer(*split_name(optim["discriminator"]), discriminator.parameters())
     train = config.train
     callbacks = [registry.get("callback", name)(**options) for name, options in map(split_name, recipe.resolved["callbacks"])]
+    captured = capture_decision(recipe, device, world, [("model", architecture), ("loss", loss)]
+                                + [("callback", callback) for callback in callbacks])
+    optim = recipe.resolved["optim"]
+    g_optimizer = build_optimizer(*split_name(optim["generator"]), generator.parameters(), capturable=captured)
+    d_optimizer = build_optimizer(*split_name(optim["discriminator"]), discriminator.parameters(), capturable=captured)
     return Trainer(
         generator=generator,
         discriminator=discriminator,
@@ -92,7 +95,23 @@ def build_trainer(recipe: Recipe, registry: Registry, world: World = World()) ->
         compile=train.compile,
         precision=train.precision,
         world=world,
+        cuda_graph=captured,
     )
+
+
+def capture_decision(recipe: Recipe, device: torch.device, world: World, components: list[tuple[str, object]]) -> bool:
+    """Whether the step is captured as one CUDA graph (``train.cuda_graph``). ``auto`` says
+    which path it took and why, in one line; ``on`` that cannot be honoured here (the
+    recipe checks what it can before, the world is known only now) is a recipe error."""
+    mode, train = recipe.config.train.cuda_graph, recipe.config.train
+    refusals = setting_refusals(device=device, distributed=world.distributed, compile=train.compile,
+                                precision=train.precision) + component_refusals(components)
+    decision = decide(mode, refusals)
+    if mode == "on" and not decision.captured:
+        raise RecipeError([Problem("", "train.cuda_graph", f"on, but {reason}") for reason in refusals])
+    if mode == "auto" and world.is_main:
+        print(f"ganzoo: {decision.line(mode)}", file=sys.stderr)
+    return decision.captured
 
 
 def sync_batchnorm(network: torch.nn.Module, device: torch.device) -> torch.nn.Module:

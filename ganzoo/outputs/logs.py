@@ -20,6 +20,7 @@ class MetricsLog(Callback):
     after its checkpoint: they are logged again, identically, as training replays. An
     evaluation row (it has ``eval_n``) at the checkpoint's own step stays: the evaluation
     ran before that checkpoint was written and is not repeated."""
+    capturable = True  # every update is device work on tensors it keeps (docs/speed.md)
 
     name = "metrics_log"
 
@@ -40,6 +41,7 @@ class Curves(Callback):
     training goes, at most once every ``interval`` seconds, and once more at the end, so
     that the last plot holds every logged window. A redraw takes about 0.16 s on a 2-core
     CPU: at every log, it would slow a run on a fast device down noticeably."""
+    capturable = True  # every update is device work on tensors it keeps (docs/speed.md)
 
     name = "curves"
 

@@ -18,6 +18,7 @@ DISPLAY_NAMES = {"d_loss": "d_loss", "g_loss": "g_loss", "d_real": "D(x)", "d_fa
 
 class ProgressBar(Callback):
     """epoch, step, d_loss, g_loss, D(x), D(G(z)) and the time left (tqdm)."""
+    capturable = True  # every update is device work on tensors it keeps (docs/speed.md)
 
     name = "progress_bar"
 

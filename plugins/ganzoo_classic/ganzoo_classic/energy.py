@@ -34,6 +34,7 @@ def energy(discriminator: nn.Module, x: torch.Tensor, labels, p: int) -> torch.T
 
 class Autoencoder(ganzoo.Architecture):
     """DCGAN's generator and an autoencoder discriminator (D(x) reconstructs x), for the `ebgan` and `began` losses."""
+    capturable = True  # every update is device work on tensors it keeps (docs/speed.md)
 
     name = "autoencoder"
 
@@ -60,6 +61,7 @@ class Autoencoder(ganzoo.Architecture):
 
 class EBGANLoss(ganzoo.Loss):
     """EBGAN (Zhao et al., 2017): energy = mean squared reconstruction error; D: E(x) + max(0, m - E(G(z))); G: E(G(z))."""
+    capturable = True  # every update is device work on tensors it keeps (docs/speed.md)
 
     name = "ebgan"
 
@@ -83,6 +85,7 @@ class BEGANLoss(ganzoo.Loss):
     After every generator update, k <- clamp(k + lambda_k (gamma L(x) - L(G(z))), 0, 1). It
     logs ``k`` and ``convergence``, the paper's M = L(x) + |gamma L(x) - L(G(z))|. ``k`` is
     a buffer: saved in checkpoints and weights, restored on resume."""
+    capturable = True  # every update is device work on tensors it keeps (docs/speed.md)
 
     name = "began"
 
