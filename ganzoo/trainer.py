@@ -1,7 +1,8 @@
 """The training loop, and nothing but the loop.
 
 Algorithm 1 of Goodfellow et al. (2014): ``d_steps`` discriminator updates, each on a fresh
-batch, then one generator update. The trainer knows no YAML, no plugin and no component
+batch, then one generator update; one such step is a unit of its own (:mod:`ganzoo.step`),
+run eagerly or, with ``cuda_graph``, captured once as a CUDA graph (:mod:`ganzoo.cuda_graph`). The trainer knows no YAML, no plugin and no component
 type: it calls the loss for the two objectives and tells the callbacks what happened.
 
 Logged scalars are summed on the device and read back once every ``log_every`` steps: no
