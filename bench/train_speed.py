@@ -11,7 +11,11 @@ BCE, Adam 2e-4, one D step then one G step), each measured in a fresh process:
                every step.
 
 and ganzoo's opt-in accelerations as further variants (``ganzoo-fused``, ``ganzoo-compile``,
-``ganzoo-bf16``, and ``ganzoo-cudagraphs`` on a GPU). Each variant warms up, then runs
+``ganzoo-bf16``, and ``ganzoo-cudagraphs`` on a GPU). On a GPU, ``ganzoo-graph`` and
+``ganzoo-eager`` are ganzoo with ``train.cuda_graph=on`` and ``off`` (the whole step captured
+as one CUDA graph, or not), and ``floor-graph`` is the floor's step captured as one CUDA graph
+and replayed: what plain PyTorch can do with graphs. ``--recipe`` measures another recipe's
+ganzoo variants (DCGAN, WGAN-GP); the floors are written for the vanilla MLP only. Each variant warms up, then runs
 ``--repeats`` timed segments of ``--steps`` steps; the table gives the median steps/s, the
 ratios to the floor and to the article-style loop, and the peak memory of the process (CPU:
 maximum resident set size; GPU: peak allocated by torch).
@@ -24,6 +28,8 @@ efficiency (speed-up / processes).
     python bench/train_speed.py                      # CPU, batch 32 and 128
     python bench/train_speed.py --device cuda --out bench/results/cuda.md
     python bench/train_speed.py --nproc 1 2 --out bench/results/cpu-nproc.md
+    python bench/train_speed.py --device cuda --recipe recipes/wgan_gp_mnist.yaml --batch-sizes 64
+    python bench/train_speed.py --quick              # a smoke run: a few steps of ganzoo and the floor
 """
 
 from __future__ import annotations
@@ -45,12 +51,15 @@ import torch
 REPO = Path(__file__).resolve().parents[1]
 RECIPE = REPO / "recipes" / "vanilla_mnist.yaml"
 SHARED_DATA = REPO.parent / "shared" / "data"
-BASELINES = ["floor", "article"]
+BASELINES = ["floor", "article", "floor-graph"]
+CUDA_VARIANTS = ["ganzoo-graph", "ganzoo-eager", "floor-graph"]
 ACCELERATIONS = {
     "ganzoo-fused": ["optim.generator.fused=true", "optim.discriminator.fused=true"],
     "ganzoo-compile": ["train.compile=default"],
     "ganzoo-bf16": ["train.precision=bf16"],
     "ganzoo-cudagraphs": ["train.compile=reduce-overhead"],
+    "ganzoo-graph": ["train.cuda_graph=on"],
+    "ganzoo-eager": ["train.cuda_graph=off"],
 }
 
 
@@ -150,7 +159,59 @@ def article_loop(root, batch_size, device):
     return step
 
 
-def ganzoo_trainer(root, batch_size, device, overrides, folder):
+def floor_graph_loop(root, batch_size, device):
+    """The floor's step captured once as one CUDA graph (PyTorch's "whole network capture"):
+    the batch's indices are copied into a static buffer before each replay; Adam is
+    capturable; three eager warm-up steps on a side stream come first."""
+    import torch.nn.functional as F
+    import torchvision
+
+    images = torchvision.datasets.MNIST(str(root), train=True, download=False).data.to(device)
+    G, D = mlp_pair(device)
+    g_opt = torch.optim.Adam(G.parameters(), lr=2e-4, capturable=True)
+    d_opt = torch.optim.Adam(D.parameters(), lr=2e-4, capturable=True)
+    n = len(images)
+    index = torch.zeros(batch_size, dtype=torch.long, device=device)
+
+    def body():
+        real = images[index].float().div(255).sub(0.5).div(0.5).view(batch_size, -1)
+        d_real = D(real)
+        d_fake = D(G(torch.randn(batch_size, 64, device=device)).detach())
+        d_loss = F.binary_cross_entropy(d_real, torch.ones_like(d_real)) + F.binary_cross_entropy(d_fake, torch.zeros_like(d_fake))
+        d_opt.zero_grad(set_to_none=True)
+        d_loss.backward()
+        d_opt.step()
+        d_fake = D(G(torch.randn(batch_size, 64, device=device)))
+        g_loss = F.binary_cross_entropy(d_fake, torch.ones_like(d_fake))
+        g_opt.zero_grad(set_to_none=True)
+        g_loss.backward()
+        g_opt.step()
+
+    side = torch.cuda.Stream()
+    side.wait_stream(torch.cuda.current_stream())
+    with torch.cuda.stream(side):
+        for _ in range(3):
+            index.copy_(torch.randint(n, (batch_size,), device=device))
+            body()
+    torch.cuda.current_stream().wait_stream(side)
+    graph = torch.cuda.CUDAGraph()
+    with torch.cuda.graph(graph):
+        body()
+    order = torch.randperm(n, device=device)
+    position = 0
+
+    def step():
+        nonlocal order, position
+        if position + batch_size > n:
+            order, position = torch.randperm(n, device=device), 0
+        index.copy_(order[position:position + batch_size])
+        position += batch_size
+        graph.replay()
+
+    return step
+
+
+def ganzoo_trainer(root, batch_size, device, overrides, folder, recipe_path=RECIPE):
     """ganzoo's trainer exactly as `ganzoo run` builds it, with the metrics log attached
     (progress bar and sample grids are left out: they are not part of a step)."""
     from ganzoo.outputs import MetricsLog
@@ -161,7 +222,7 @@ def ganzoo_trainer(root, batch_size, device, overrides, folder):
     from ganzoo.run import build_trainer
 
     registry = Registry.from_plugin_manager(make_plugin_manager())
-    recipe = load_recipe(RECIPE, registry, [f"data.root={root}", f"train.batch_size={batch_size}",
+    recipe = load_recipe(recipe_path, registry, [f"data.root={root}", f"train.batch_size={batch_size}",
                                             f"device={device}", "wandb.mode=disabled", *overrides])
     trainer = build_trainer(recipe, registry, from_environment(recipe.config.distributed.timeout))
     trainer.callbacks.append(MetricsLog(Path(folder) / "metrics.jsonl"))
@@ -174,7 +235,7 @@ def ganzoo_trainer(root, batch_size, device, overrides, folder):
     return run
 
 
-def measure(variant, root, batch_size, device, steps, repeats, warmup):
+def measure(variant, root, batch_size, device, steps, repeats, warmup, recipe_path=RECIPE):
     """Median steps/s over ``repeats`` segments, and the process's peak memory."""
     device = torch.device(device)
 
@@ -184,13 +245,14 @@ def measure(variant, root, batch_size, device, steps, repeats, warmup):
 
     with tempfile.TemporaryDirectory() as folder:
         if variant in BASELINES:
-            step = (floor_loop if variant == "floor" else article_loop)(root, batch_size, device)
+            loops = {"floor": floor_loop, "article": article_loop, "floor-graph": floor_graph_loop}
+            step = loops[variant](root, batch_size, device)
 
             def run(n):
                 for _ in range(n):
                     step()
         else:
-            run = ganzoo_trainer(root, batch_size, device, ACCELERATIONS.get(variant, []), folder)
+            run = ganzoo_trainer(root, batch_size, device, ACCELERATIONS.get(variant, []), folder, recipe_path)
         run(warmup)
         sync()
         rates = []
@@ -231,7 +293,8 @@ def run_worker(args, nproc: int = 0) -> dict:
     launcher = ["-m", "torch.distributed.run", "--standalone", f"--nproc-per-node={nproc}"] if nproc else []
     command = [sys.executable, *launcher, __file__, "--worker", args.variant_to_run, "--device", args.device,
                "--batch-size", str(args.batch_size_to_run), "--steps", str(args.steps),
-               "--repeats", str(args.repeats), "--warmup", str(args.warmup), "--data-root", str(args.data_root)]
+               "--repeats", str(args.repeats), "--warmup", str(args.warmup), "--data-root", str(args.data_root),
+               "--recipe", str(args.recipe)]
     result = subprocess.run(command, capture_output=True, text=True)
     if result.returncode != 0:
         return {"variant": args.variant_to_run, "batch_size": args.batch_size_to_run, "nproc": nproc or 1,
@@ -286,18 +349,30 @@ def main() -> None:
     parser.add_argument("--data-root", type=Path, help="folder with MNIST/raw/ (default: ../shared/data, else synthetic)")
     parser.add_argument("--nproc", type=int, nargs="+", help="measure data-parallel scaling with these process counts instead")
     parser.add_argument("--out", type=Path, help="also write the table, with the command and machine, to this file")
+    parser.add_argument("--recipe", type=Path, default=RECIPE, help="the recipe of the ganzoo variants (default: vanilla)")
+    parser.add_argument("--quick", action="store_true", help="a smoke run: batch 32, ganzoo and floor, a few steps")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     parser.add_argument("--batch-size", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
 
     if args.worker:
-        result = measure(args.worker, args.data_root, args.batch_size, args.device, args.steps, args.repeats, args.warmup)
+        result = measure(args.worker, args.data_root, args.batch_size, args.device, args.steps, args.repeats, args.warmup,
+                         args.recipe)
         if os.environ.get("RANK", "0") == "0":
             print(json.dumps(result))
         return
 
-    variants = args.variants or ["ganzoo", *BASELINES, "ganzoo-fused", "ganzoo-compile", "ganzoo-bf16"] + (
-        ["ganzoo-cudagraphs"] if args.device.startswith("cuda") else [])
+    args.recipe = args.recipe.resolve()
+    cuda = args.device.startswith("cuda")
+    if args.quick:
+        args.batch_sizes, args.steps, args.repeats, args.warmup = [32], 20, 1, 5
+        args.variants = args.variants or ["ganzoo", "floor"]
+    vanilla = args.recipe == RECIPE.resolve()
+    variants = args.variants or ["ganzoo", *(["floor", "article"] if vanilla else []), "ganzoo-fused", "ganzoo-compile",
+                                 "ganzoo-bf16"] + (["ganzoo-cudagraphs", "ganzoo-graph", "ganzoo-eager"]
+                                                   + (["floor-graph"] if vanilla else []) if cuda else [])
+    if not cuda and set(variants) & set(CUDA_VARIANTS):
+        parser.error(f"{', '.join(sorted(set(variants) & set(CUDA_VARIANTS)))}: CUDA only")
     with tempfile.TemporaryDirectory() as scratch:
         if args.data_root is None:
             has_mnist = (SHARED_DATA / "MNIST" / "raw" / "train-images-idx3-ubyte").is_file()
@@ -317,7 +392,8 @@ def main() -> None:
                f"OMP_NUM_THREADS=1)") if args.nproc else f"{torch.get_num_threads()} CPU threads"
     header = (f"device {args.device}, torch {torch.__version__}, {threads}, {os.cpu_count()} cores, "
               f"{platform.processor() or platform.machine()}; {args.repeats} x {args.steps} steps after "
-              f"{args.warmup} warm-up steps, median; data {args.data_root}")
+              f"{args.warmup} warm-up steps, median; data {args.data_root}; recipe {args.recipe.relative_to(REPO)}"
+              + (f"; GPU {torch.cuda.get_device_name()}" if cuda else ""))
     body = scaling_table(results, args.device) if args.nproc else table(results, args.device)
     report = f"{header}\n\n{body}\n"
     print(report)

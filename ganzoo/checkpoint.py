@@ -150,6 +150,7 @@ class Checkpointer(Callback):
 
     Before any write it checks that no loss or parameter has diverged, so a NaN never
     overwrites a good checkpoint."""
+    capturable = True  # every update is device work on tensors it keeps (docs/speed.md)
 
     name = "checkpointer"
 

@@ -502,3 +502,28 @@ class Schedule(Component):
 
     def load_state_dict(self, state: dict) -> None:
         """Restore what ``state_dict`` returned (on resume, after ``start``)."""
+
+
+# --------------------------------------------------------------------------- CUDA graph capture (issue 13)
+
+CAPTURE_UNDECLARED = "it does not declare that it can be captured (capturable = True)"
+
+
+def capture_refusal(component: object) -> Optional[str]:
+    """Why an architecture, loss or callback (a class or an instance) cannot be part of a
+    training step captured as one CUDA graph (``train.cuda_graph``), or None when it can.
+
+    A component declares it with a class attribute: ``capturable = True`` when everything it
+    does during a step is device work that reads no tensor value on the host, keeps the
+    tensors it updates (in place: ``copy_``, ``clamp_``, ``fill_``) and takes its random
+    numbers from the CUDA generator; ``capturable = "the reason"`` when it cannot. A
+    component that declares nothing, as any third-party one written before the contract,
+    is not captured. A loss of a captured step sees ``ctx.step`` of the captured step only.
+    Callbacks run between steps, outside the graph: one can be captured when it never
+    replaces a tensor the step holds (parameters, optimiser state, a loss's buffers)."""
+    declared = getattr(component, "capturable", None)
+    if declared is True:
+        return None
+    if isinstance(declared, str) and declared:
+        return declared
+    return CAPTURE_UNDECLARED

@@ -31,7 +31,7 @@ class DivergenceWatch:
         """Remember the first step at which ``loss`` was not finite (on the device)."""
         first = self.first_bad[name]
         bad = (first < 0) & ~torch.isfinite(loss.detach())
-        self.first_bad[name] = torch.where(bad, self.device_step, first)
+        first.copy_(torch.where(bad, self.device_step, first))  # in place: a captured step keeps its buffers
 
     def check(self, *, step: int, epoch: int, networks: dict[str, torch.nn.Module]) -> None:
         """Raise :class:`DivergenceError` if a watched loss or a parameter of ``networks``

@@ -179,6 +179,7 @@ class EvaluateEvery(Callback):
     like any scalar (``metrics.jsonl``, wandb, ``checkpoint.best_metric``) and appends
     them to ``eval.jsonl``. Must come before the checkpointer, so that a checkpoint taken
     at the end of an epoch already follows its evaluation."""
+    capturable = True  # every update is device work on tensors it keeps (docs/speed.md)
 
     name = "evaluate_every"
 

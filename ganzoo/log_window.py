@@ -42,6 +42,11 @@ class LogWindow:
             self.sums[key] = self.sums[key] + value if key in self.sums else value.clone()
             self.counts[key] = self.counts.get(key, 0) + 1
 
+    def merge(self, key: str, total: torch.Tensor, count: int) -> None:
+        """Add ``count`` values already summed into ``total`` (a captured step's accumulator)."""
+        self.sums[key] = self.sums[key] + total if key in self.sums else total
+        self.counts[key] = self.counts.get(key, 0) + count
+
     def close(self) -> Optional[dict[str, float]]:
         """The means since the window opened (the one host read), or None when it is empty;
         the next window starts empty."""

@@ -120,3 +120,15 @@ OPTIMIZERS: dict[str, tuple[type[torch.optim.Optimizer], type[BaseModel]]] = {
     cls.name: (cls.torch_class, cls.Options) for cls in BUNDLED
 }
 """The bundled optimisers by name: torch class and options (for the docs test)."""
+
+
+def make_capturable(optimizer: torch.optim.Optimizer) -> torch.optim.Optimizer:
+    """For a step captured as a CUDA graph (:mod:`ganzoo.cuda_graph`): torch's optimisers
+    with a step counter (Adam, AdamW, RMSprop) are captured only with ``capturable=True``
+    (the counter then lives on the device); one without that option (SGD) needs nothing.
+    Called right after the optimiser is built, before its first step creates any state."""
+    if "capturable" in optimizer.defaults:
+        optimizer.defaults["capturable"] = True
+        for group in optimizer.param_groups:
+            group["capturable"] = True
+    return optimizer

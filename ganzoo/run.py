@@ -23,11 +23,13 @@ import torch
 from ganzoo.checkpoint import CheckpointError, Checkpointer, latest_checkpoint
 from ganzoo.components import Optimizer, Schedule
 from ganzoo.data import BatchStream, to_model_range
+from ganzoo.cuda_graph import component_refusals, decide, schedule_names, setting_refusals
 from ganzoo.devices import select_device
 from ganzoo.distributed import World, device_for, from_environment, shutdown
 from ganzoo.errors import GanzooError, Problem, RecipeError
 from ganzoo.evaluation import EvaluateEvery, Evaluation, select_metrics
 from ganzoo.jsonl import read_metrics
+from ganzoo.optim import make_capturable
 from ganzoo.outputs import Curves, FinalWeights, MetricsLog, ProgressBar, ProgressVideo, SampleGrids, WandbLogger
 from ganzoo.recipe import Recipe, load_recipe, saved_recipe
 from ganzoo.registry import Registry, split_name
@@ -75,18 +77,22 @@ def build_trainer(recipe: Recipe, registry: Registry, world: World = World()) ->
         generator, discriminator = (sync_batchnorm(net, device) for net in (generator, discriminator))
     generator, discriminator = generator.to(device), discriminator.to(device)
     loss = build("loss", "loss").to(device)
+    train = config.train
+    callbacks = [registry.get("callback", name)(**options) for name, options in map(split_name, recipe.resolved["callbacks"])]
+    captured = capture_decision(recipe, device, world, [("model", architecture), ("loss", loss)]
+                                + [("callback", callback) for callback in callbacks])
     optim = recipe.resolved["optim"]
 
     def optimizer_and_schedule(network: str, module: torch.nn.Module) -> tuple[torch.optim.Optimizer, Schedule]:
         name, options = split_name(optim[network])
         schedule_name, schedule_options = split_name(options.pop("schedule", {"name": "constant"}))
-        optimizer = cast(Optimizer, registry.get("optimizer", name)(**options))
-        return optimizer.build(module.parameters()), cast(Schedule, registry.get("schedule", schedule_name)(**schedule_options))
+        optimizer = cast(Optimizer, registry.get("optimizer", name)(**options)).build(module.parameters())
+        if captured:
+            make_capturable(optimizer)
+        return optimizer, cast(Schedule, registry.get("schedule", schedule_name)(**schedule_options))
 
     g_optimizer, g_schedule = optimizer_and_schedule("generator", generator)
     d_optimizer, d_schedule = optimizer_and_schedule("discriminator", discriminator)
-    train = config.train
-    callbacks = [registry.get("callback", name)(**options) for name, options in map(split_name, recipe.resolved["callbacks"])]
     batches = BatchStream(data, train.batch_size, device, drop_last=train.drop_last, shard=(world.rank, world.size))
     _check_batches(recipe, len(data), len(batches))
     trainer = Trainer(
@@ -107,6 +113,7 @@ def build_trainer(recipe: Recipe, registry: Registry, world: World = World()) ->
         world=world,
         g_schedule=g_schedule,
         d_schedule=d_schedule,
+        cuda_graph=captured,
     )
     trainer.recipe = recipe.resolved  # the run context callbacks read (see ganzoo.TrainingRun)
     return trainer
@@ -123,6 +130,22 @@ def _check_batches(recipe: Recipe, samples: int, batches: int) -> None:
     message = (f"{train.d_steps} discriminator updates per step need {train.d_steps} batches, but {have}"
                if batches else f"{have} (train.drop_last drops the incomplete one)")
     raise RecipeError([Problem("", key, f"{message}; lower train.d_steps or train.batch_size")])
+
+
+def capture_decision(recipe: Recipe, device: torch.device, world: World, components: list[tuple[str, object]]) -> bool:
+    """Whether the step is captured as one CUDA graph (``train.cuda_graph``). ``auto`` says
+    which path it took and why, in one line; ``on`` that cannot be honoured here (the
+    recipe checks what it can before, the world is known only now) is a recipe error."""
+    mode, train = recipe.config.train.cuda_graph, recipe.config.train
+    refusals = setting_refusals(device=device, distributed=world.distributed, compile=train.compile,
+                                precision=train.precision, schedules=schedule_names(recipe.resolved))
+    refusals += component_refusals(components)
+    decision = decide(mode, refusals)
+    if mode == "on" and not decision.captured:
+        raise RecipeError([Problem("", "train.cuda_graph", f"on, but {reason}") for reason in refusals])
+    if mode == "auto" and world.is_main:
+        print(f"ganzoo: {decision.line(mode)}", file=sys.stderr)
+    return decision.captured
 
 
 def sync_batchnorm(network: torch.nn.Module, device: torch.device) -> torch.nn.Module:

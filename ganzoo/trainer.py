@@ -1,7 +1,8 @@
 """The training loop, and nothing but the loop.
 
 Algorithm 1 of Goodfellow et al. (2014): ``d_steps`` discriminator updates, each on a fresh
-batch, then one generator update. The trainer knows no YAML, no plugin and no component
+batch, then one generator update; one such step is a unit of its own (:mod:`ganzoo.step`),
+run eagerly or, with ``cuda_graph``, captured once as a CUDA graph (:mod:`ganzoo.cuda_graph`). The trainer knows no YAML, no plugin and no component
 type: it calls the loss for the two objectives and tells the callbacks what happened.
 
 Logged scalars are summed on the device and read back once every ``log_every`` steps: no
@@ -18,8 +19,6 @@ runs the forward passes under bfloat16 autocast.
 
 from __future__ import annotations
 
-import contextlib
-import dataclasses
 from pathlib import Path
 from typing import Iterable, Literal, Optional, cast
 
@@ -27,12 +26,14 @@ import torch
 
 from ganzoo.callback_state import callback_states, emit, load_callback_states
 from ganzoo.callback_state import sampling as sampling_choice
-from ganzoo.components import Architecture, Callback, Loss, Schedule, StepContext
+from ganzoo.components import Architecture, Callback, Loss, Schedule
 from ganzoo.data import BatchStream
 from ganzoo.distributed import World, update_wrappers
 from ganzoo.divergence import DivergenceError, DivergenceWatch
 from ganzoo.log_window import LogWindow
 from ganzoo.rng import get_rng_state, set_rng_state
+from ganzoo.cuda_graph import CapturedStep
+from ganzoo.step import Batch, TrainingStep
 from ganzoo.weights import sampling_state
 
 __all__ = ["DivergenceError", "Trainer"]  # DivergenceError: importable from here as before
@@ -66,6 +67,7 @@ class Trainer:
         world: World = World(),
         g_schedule: Optional[Schedule] = None,
         d_schedule: Optional[Schedule] = None,
+        cuda_graph: bool = False,
     ) -> None:
         self.generator = generator
         self.discriminator = discriminator
@@ -113,6 +115,15 @@ class Trainer:
         self.schedules = {"generator": g_schedule or Schedule(), "discriminator": d_schedule or Schedule()}
         self.schedules["generator"].start(g_optimizer, self.total_steps)
         self.schedules["discriminator"].start(d_optimizer, self.total_steps)
+        self._eager = TrainingStep(
+            generator=self._g, discriminator=self._d, g_update=self._g_update, d_update=self._d_update,
+            frozen=discriminator, architecture=architecture, loss=loss, g_optimizer=g_optimizer,
+            d_optimizer=d_optimizer, divergence=self._divergence, accumulate=self._window.add,
+            precision=precision, world=world)
+        self._step: TrainingStep | CapturedStep = self._eager
+        """One training step (:mod:`ganzoo.step`); with ``cuda_graph``, captured once and replayed."""
+        if cuda_graph:
+            self._step = CapturedStep(self._eager, self._window, batches.batch_size)
 
     def release_world(self) -> None:
         """Drop the DistributedDataParallel wrappers once training is over. They hold the
@@ -121,6 +132,7 @@ class Trainer:
         likely cause of one "terminate called without an active exception" at the end of
         about 30 two-process runs."""
         self._g_update, self._d_update = self._g, self._d
+        self._eager.g_update, self._eager.d_update = self._g, self._d
 
     @property
     def device(self) -> torch.device:
@@ -145,6 +157,7 @@ class Trainer:
     def logged_through(self) -> int:
         """The last step whose logged row cannot change: a resumed run logs again, and
         identically, everything after it (a window still open is logged when it closes)."""
+        self._step.settle()
         return self.step - 1 if self._window.is_open else self.step
 
     @property
@@ -211,16 +224,14 @@ class Trainer:
         """The rest of the current epoch; True when training must stop before its end."""
         if self._order is None:
             self._order = self.batches.new_order()
-        shard = (self.world.rank, self.world.size)
-        for real, condition in self.batches.batches(self._order, start=self._position):
-            ctx = StepContext(real, condition, self._g, self._d, self.architecture, self.step, shard)
-            if self._position % self.d_steps == 0:
-                self._device_step.fill_(self.step + 1)  # no synchronisation: a device-side fill
-            self._discriminator_step(ctx)
+        group: list[Batch] = []
+        for batch in self.batches.batches(self._order, start=self._position):
+            group.append(batch)
             self._position += 1
-            if self._position % self.d_steps:
+            if len(group) < self.d_steps:
                 continue
-            self._generator_step(ctx)
+            self._step(group, self.step)
+            group = []
             self.step += 1
             for schedule in self.schedules.values():
                 schedule.step()
@@ -229,6 +240,8 @@ class Trainer:
             self._emit("on_step_end")  # after the log, so a checkpoint here holds a closed window
             if self._stop_now() or (self.max_steps and self.step >= self.max_steps):
                 return True
+        if group:  # the epoch's last batches, too few for a generator update
+            self._step.discriminator_updates(group, self.step)
         self._order, self._position = None, 0
         return False
 
@@ -250,45 +263,7 @@ class Trainer:
         """Whether training stopped for a signal: as the ranks agreed, in a data-parallel run."""
         return self._agreed[1] if self.world.distributed else self.interrupt_requested
 
-    def _discriminator_step(self, ctx: StepContext) -> None:
-        if self.world.distributed:
-            ctx = dataclasses.replace(ctx, discriminator=self._d_update)
-        self.d_optimizer.zero_grad(set_to_none=True)
-        with self._autocast():
-            out = self.loss.discriminator_loss(ctx)
-        out.loss.backward()
-        self.d_optimizer.step()
-        self.loss.after_discriminator_step(ctx)
-        self._watch("d_loss", out.loss)
-        self._accumulate({"d_loss": out.loss, **out.logs})
-
-    def _generator_step(self, ctx: StepContext) -> None:
-        # The discriminator's gradients from this backward pass would be thrown away
-        # (its optimiser does not step here), so they are not computed at all.
-        if self.world.distributed:
-            ctx = dataclasses.replace(ctx, generator=self._g_update)
-        self.discriminator.requires_grad_(False)
-        try:
-            self.g_optimizer.zero_grad(set_to_none=True)
-            with self._autocast():
-                out = self.loss.generator_loss(ctx)
-            out.loss.backward()
-            self.g_optimizer.step()
-        finally:
-            self.discriminator.requires_grad_(True)
-        self.loss.after_generator_step(ctx)
-        self._watch("g_loss", out.loss)
-        self._accumulate({"g_loss": out.loss, **out.logs})
-
-    def _autocast(self) -> contextlib.AbstractContextManager:
-        if self.precision == "bf16":
-            return torch.autocast(device_type=self.device.type, dtype=torch.bfloat16)
-        return contextlib.nullcontext()
-
     # ------------------------------------------------------------------ divergence
-
-    def _watch(self, name: str, loss: torch.Tensor) -> None:
-        self._divergence.watch(name, loss)
 
     def _explain_by_divergence(self, error: Exception) -> None:
         """A NaN usually surfaces as some later error (BCE refuses NaN probabilities, say);
@@ -313,6 +288,7 @@ class Trainer:
         state, optimisers, counters, the epoch's sample order and position, the logging
         window in progress, and every random stream. Only tensors and plain Python values,
         so that it loads with ``torch.load(weights_only=True)``."""
+        self._step.settle()  # a captured step's scalars into the open window
         return {
             "generator": self.generator.state_dict(),
             "discriminator": self.discriminator.state_dict(),
@@ -346,12 +322,10 @@ class Trainer:
 
     # ------------------------------------------------------------------ logging
 
-    def _accumulate(self, values: dict[str, torch.Tensor]) -> None:
-        self._window.add(values, self.step + 1)
-
     def _flush_logs(self) -> None:
         """Average the scalars since the last flush; the one host read per ``log_every``."""
         self.check_finite()
+        self._step.settle()
         means = self._window.close()
         if means is None:
             return

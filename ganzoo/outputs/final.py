@@ -21,6 +21,7 @@ class FinalWeights(Callback):
     """Saves G, D and the loss state to ``weights.pt`` when training finishes: the file to
     sample from. (An interrupted run is resumed from its checkpoints instead.) Its layout
     is :mod:`ganzoo.weights`'s."""
+    capturable = True  # every update is device work on tensors it keeps (docs/speed.md)
 
     name = "final_weights"
 
@@ -44,6 +45,7 @@ class ProgressVideo(Callback):
     ``video.format=mp4`` without ffmpeg fails at once rather than after hours. A video that
     cannot be written at the end is a warning, not a failed run: the weights are already
     saved by then."""
+    capturable = True  # every update is device work on tensors it keeps (docs/speed.md)
 
     name = "progress_video"
 

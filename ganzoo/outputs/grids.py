@@ -22,6 +22,7 @@ class SampleGrids(Callback):
     the classes); unconditional models ignore the labels. With paired data (image
     conditions), ``pairs`` holds fixed ``(conditions, targets)`` (held-out ones, where the
     dataset has a test split) and each grid row is a (condition, output, target) triple."""
+    capturable = True  # every update is device work on tensors it keeps (docs/speed.md)
 
     name = "sample_grids"
 

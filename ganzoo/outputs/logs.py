@@ -22,6 +22,7 @@ class MetricsLog(Callback):
     logged outside the loop (an evaluation, a callback's ``run.log``: it has no ``d_loss``)
     at the checkpoint's own step stays: it was logged before that checkpoint was written and
     is not repeated."""
+    capturable = True  # every update is device work on tensors it keeps (docs/speed.md)
 
     name = "metrics_log"
 
@@ -42,6 +43,7 @@ class Curves(Callback):
     training goes, at most once every ``interval`` seconds, and once more at the end, so
     that the last plot holds every logged window. A redraw takes about 0.16 s on a 2-core
     CPU: at every log, it would slow a run on a fast device down noticeably."""
+    capturable = True  # every update is device work on tensors it keeps (docs/speed.md)
 
     name = "curves"
 

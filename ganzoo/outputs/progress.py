@@ -17,6 +17,7 @@ if TYPE_CHECKING:  # pragma: no cover
 class ProgressBar(Callback):
     """epoch, step, d_loss, g_loss, the loss's d_real and d_fake (under its labels, such as
     D(x) and D(G(z))) and the time left (tqdm)."""
+    capturable = True  # every update is device work on tensors it keeps (docs/speed.md)
 
     name = "progress_bar"
 

@@ -27,6 +27,7 @@ class WandbLogger(Callback):
     artifact of type ``model``, and the final metrics in the summary.
 
     wandb is imported only when a run actually logs to it (it is slow to import)."""
+    capturable = True  # every update is device work on tensors it keeps (docs/speed.md)
 
     name = "wandb"
 

@@ -15,7 +15,7 @@ from ganzoo.compatibility import compatibility_problems
 from ganzoo.errors import GanzooError, Problem, RecipeError
 from ganzoo.recipe.schema import COMPONENT_LISTS, COMPONENT_PATHS, RESOLVED_ORDER, Recipe, RecipeModel
 from ganzoo.recipe.sources import COMMAND_LINE, Sources
-from ganzoo.recipe.validation import pydantic_problems, resolve_components
+from ganzoo.recipe.validation import capture_problems, pydantic_problems, resolve_components
 from ganzoo.registry import Registry
 
 
@@ -209,4 +209,7 @@ def load_recipe(path: str | Path, registry: Registry, overrides: Iterable[str] =
         raise RecipeError(problems)
     sections = config.model_dump(mode="json")
     resolved = {**sections, **components, "eval": {**sections["eval"], **components["eval"]}}
+    problems.extend(capture_problems(config, resolved, registry, sources))
+    if problems:
+        raise RecipeError(problems)
     return Recipe(path=path, config=config, resolved={key: resolved[key] for key in RESOLVED_ORDER})

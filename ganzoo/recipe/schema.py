@@ -56,6 +56,15 @@ class TrainSection(Options):
     compile: Literal[False, "default", "reduce-overhead", "max-autotune"] = Field(
         False, description="torch.compile both networks with this mode (reduce-overhead: CUDA graphs on a GPU)")
     precision: Literal["fp32", "bf16"] = Field("fp32", description="bf16: forward passes under bfloat16 autocast")
+    # CUDA graph capture of the whole step (issue 13; ganzoo/cuda_graph.py)
+    cuda_graph: Literal["auto", "on", "off"] = Field(
+        "auto", description="capture the whole training step as one CUDA graph: auto (on CUDA when every component can), on, off")
+
+    @field_validator("cuda_graph", mode="before")
+    @classmethod
+    def _yaml_on_off(cls, value: Any) -> Any:
+        """YAML reads a bare ``on``/``off`` as true/false: take them as meant."""
+        return {True: "on", False: "off"}.get(value, value) if isinstance(value, bool) else value
 
 
 class RunSection(Options):

@@ -8,8 +8,9 @@ from typing import Any, Mapping, Optional
 
 from pydantic import BaseModel, ValidationError
 
+from ganzoo.cuda_graph import component_refusals, schedule_names, setting_refusals
 from ganzoo.errors import Problem, unknown_name_message
-from ganzoo.recipe.schema import COMPONENT_SECTIONS
+from ganzoo.recipe.schema import COMPONENT_SECTIONS, RecipeModel
 from ganzoo.recipe.sources import Sources
 from ganzoo.registry import Registry, split_name
 
@@ -148,3 +149,30 @@ def _shown(value: object, limit: int = 80) -> str:
     shortener.maxstring = shortener.maxother = shortener.maxlong = limit
     text = shortener.repr(value)
     return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+# --------------------------------------------------------------------------- CUDA graph capture (issue 13)
+
+
+def recipe_components(resolved: dict[str, Any], registry: Registry) -> list[tuple[str, object]]:
+    """``(role, class)`` of the recipe's architecture, loss and callbacks: the components
+    whose ``capturable`` declaration decides ``train.cuda_graph``."""
+    parts: list[tuple[str, object]] = [
+        ("model", registry.get("architecture", split_name(resolved["model"])[0])),
+        ("loss", registry.get("loss", split_name(resolved["loss"])[0]))]
+    parts += [("callback", registry.get("callback", split_name(spec)[0])) for spec in resolved["callbacks"]]
+    return parts
+
+
+def capture_problems(config: RecipeModel, resolved: dict[str, Any], registry: Registry, sources: Sources) -> list[Problem]:
+    """``train.cuda_graph: on`` that this recipe cannot honour: one problem per reason."""
+    if config.train.cuda_graph != "on":
+        return []
+    import torch
+
+    device = config.device
+    kind = ("cuda" if torch.cuda.is_available() else "cpu") if device == "auto" else device.partition(":")[0]
+    refusals = setting_refusals(device=torch.device(kind), compile=config.train.compile, precision=config.train.precision,
+                                schedules=schedule_names(resolved))
+    refusals += component_refusals(recipe_components(resolved, registry))
+    return [Problem(sources.of("train.cuda_graph"), "train.cuda_graph", f"on, but {reason}") for reason in refusals]

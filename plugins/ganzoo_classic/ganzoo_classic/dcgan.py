@@ -90,6 +90,7 @@ class DCGAN(ganzoo.Architecture):
     breaks); ``d_norm: spectral`` is SNGAN's (spectral norm on every layer of D, no batch
     norm). ``output: probability`` ends D with a sigmoid, for the ``bce`` loss; the other
     losses take D's raw score."""
+    capturable = True  # every update is device work on tensors it keeps (docs/speed.md)
 
     name = "dcgan"
 

@@ -37,6 +37,7 @@ def energy(discriminator: nn.Module, x: torch.Tensor, labels, p: int) -> torch.T
 
 class Autoencoder(ganzoo.Architecture):
     """DCGAN's generator and an autoencoder discriminator (D(x) reconstructs x), for the `ebgan` and `began` losses."""
+    capturable = True  # every update is device work on tensors it keeps (docs/speed.md)
 
     name = "autoencoder"
 
@@ -158,6 +159,7 @@ class EBGANLoss(ganzoo.Loss):
     PT is the paper's pulling-away term on D's codes of the generated batch (EBGAN-PT, whose
     experiments weigh it 0.1); it needs D to give its code (the ``autoencoder`` architecture
     does), and is off at ``pt_weight: 0``."""
+    capturable = True  # every update is device work on tensors it keeps (docs/speed.md)
 
     name = "ebgan"
     scalars = {
@@ -196,6 +198,7 @@ class BEGANLoss(ganzoo.Loss):
     After every generator update, k <- clamp(k + lambda_k (gamma L(x) - L(G(z))), 0, 1). It
     logs ``k`` and ``convergence``, the paper's M = L(x) + |gamma L(x) - L(G(z))|. ``k`` is
     a buffer: saved in checkpoints and weights, restored on resume."""
+    capturable = True  # every update is device work on tensors it keeps (docs/speed.md)
 
     name = "began"
     scalars = {

@@ -48,6 +48,7 @@ class ScoreLoss(ganzoo.Loss):
 
 class CriticLoss(ScoreLoss):
     """Base of the losses whose G minimises -D(G(z')) (WGAN, WGAN-GP, hinge)."""
+    capturable = True  # every update is device work on tensors it keeps (docs/speed.md)
 
     def generator_loss(self, ctx):
         return ganzoo.LossOutput(-_fake_score(ctx).mean())
@@ -55,6 +56,7 @@ class CriticLoss(ScoreLoss):
 
 class LSGANLoss(ScoreLoss):
     """Least squares GAN (Mao et al., 2017) with a-b-c = 0-1-1: D: ½(D(x)-1)² + ½D(G(z))²; G: ½(D(G(z))-1)²."""
+    capturable = True  # every update is device work on tensors it keeps (docs/speed.md)
 
     name = "lsgan"
     scalars = {
@@ -125,6 +127,7 @@ class WGANGPLoss(CriticLoss):
 
 class DRAGANLoss(ScoreLoss):
     """DRAGAN (Kodali et al., 2017): the GAN loss on logits plus λ(||∇D(x̂)|| - 1)² around the data, x̂ = x + α·δ, δ ~ c·std(x)·U[0,1), one α per sample."""
+    capturable = True  # every update is device work on tensors it keeps (docs/speed.md)
 
     name = "dragan"
     scalars = {

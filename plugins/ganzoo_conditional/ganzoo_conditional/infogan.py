@@ -81,6 +81,7 @@ class InfoGANDiscriminator(nn.Module):
 
 class InfoGAN(ganzoo.Architecture):
     """infoGAN (Chen et al., 2016): the paper's MNIST networks; the latent holds noise, categorical and continuous codes, and D has a Q head that predicts the codes; pair with `infogan`."""
+    capturable = True  # every update is device work on tensors it keeps (docs/speed.md)
 
     name = "infogan"
 
@@ -183,6 +184,7 @@ class InfoGANLoss(ganzoo.Loss):
     λ_cat·CE for each categorical code plus λ_cont·½(c - μ)² summed over the continuous
     codes. It logs ``d_real``, ``d_fake`` (probabilities), ``info`` (L_I in D's update) and
     ``code_accuracy`` (Q's accuracy on the first categorical code of the fakes)."""
+    capturable = True  # every update is device work on tensors it keeps (docs/speed.md)
 
     name = "infogan"
     scalars = {

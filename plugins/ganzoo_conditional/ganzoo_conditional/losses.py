@@ -18,6 +18,7 @@ class ACGANLoss(ganzoo.Loss):
     D minimises BCE(src(x), 1) + BCE(src(G(z, c)), 0) + CE(cls(x), y) + CE(cls(G(z, c)), c);
     G minimises BCE(src(G(z, c)), 1) + CE(cls(G(z, c)), c), with c drawn uniformly. It logs
     ``d_real`` and ``d_fake`` (probabilities) and ``class_accuracy`` on the real batch."""
+    capturable = True  # every update is device work on tensors it keeps (docs/speed.md)
 
     name = "acgan"
     scalars = {

@@ -71,6 +71,7 @@ class CGANDiscriminator(nn.Module):
 
 class CGAN(ganzoo.Architecture):
     """Conditional GAN (Mirza & Osindero, 2014): the vanilla MLPs with a one-hot label joined to z and to x; pair with `bce`."""
+    capturable = True  # every update is device work on tensors it keeps (docs/speed.md)
 
     name = "cgan"
     conditional = True
@@ -128,6 +129,7 @@ class ACGANDiscriminator(nn.Module):
 
 class ACGAN(ganzoo.Architecture):
     """Auxiliary classifier GAN (Odena et al., 2017): a conditional DCGAN generator, and a D that also classifies; pair with `acgan`."""
+    capturable = True  # every update is device work on tensors it keeps (docs/speed.md)
 
     name = "acgan"
     conditional = True

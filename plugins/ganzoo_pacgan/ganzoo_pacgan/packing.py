@@ -93,6 +93,9 @@ class Pac(ganzoo.Architecture):
     G and the latent are the base architecture's. A batch of B samples makes B / m packs,
     so ``train.batch_size`` must be a multiple of ``m``. Unconditional bases only."""
 
+    capturable: bool | str = True
+    """A pack is a reshape on the device: whether the step can be captured is the base's call."""
+
     name = "pac"
 
     class Options(ganzoo.Options):
@@ -109,6 +112,8 @@ class Pac(ganzoo.Architecture):
     def __init__(self, **options: Any) -> None:
         super().__init__(**options)
         self.base = base_architecture(self.options.base)
+        if getattr(self.base, "capturable", None) is not True:  # the packing is a reshape; the base decides
+            self.capturable = f"its base architecture {self.base.name!r} does not declare capturable = True"
 
     def build_generator(self, data: ganzoo.DataInfo) -> torch.nn.Module:
         return self.base.build_generator(data)

@@ -27,6 +27,8 @@ def _paired_shapes(data: ganzoo.DataInfo) -> tuple[tuple[int, ...], tuple[int, .
 class UNet(ganzoo.Architecture):
     """Pix2Pix (Isola et al., 2017): a U-Net G with skips and dropout as noise; a PatchGAN D on (condition, image) pairs."""
 
+    capturable = True  # device work only (docs/speed.md); dropout draws from the device generator
+
     name = "unet"
 
     class Options(ganzoo.Options):

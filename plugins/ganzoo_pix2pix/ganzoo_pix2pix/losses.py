@@ -20,6 +20,7 @@ class Pix2PixLoss(ganzoo.Loss):
     """cGAN + lambda * L1 (Isola et al., 2017); the GAN part as BCE on logits or least squares."""
 
     name = "pix2pix"
+    capturable = True  # device work only (docs/speed.md); G's output passes from the D to the G update in one step
 
     class Options(ganzoo.Options):
         l1_weight: float = Field(100.0, ge=0, description="lambda, the weight of the L1 distance to the target")

@@ -17,6 +17,7 @@ class InstanceNoise(ganzoo.Callback):
     (``anneal_steps`` defaults to the run's total steps), in the data's model range ([-1, 1]
     for images). The noise is drawn from the training random stream, so runs stay
     reproducible and resumable."""
+    capturable = True  # every update is device work on tensors it keeps (docs/speed.md)
 
     name = "instance_noise"
 

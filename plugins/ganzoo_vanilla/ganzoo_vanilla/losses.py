@@ -44,6 +44,7 @@ class BCELoss(ganzoo.Loss):
     ``r1_gamma`` / 2 times the squared gradient norm of D's logit at real samples, added to
     D's loss and logged as ``r1``.
     """
+    capturable = True  # every update is device work on tensors it keeps (docs/speed.md)
 
     name = "bce"
     scalars = {
