@@ -28,7 +28,8 @@ def test_infogan_loss_on_dcgan_is_refused() -> None:
 
 def test_logit_loss_on_a_sigmoid_d_is_refused() -> None:
     lines = _refused("check", "recipes/vanilla_mnist.yaml", "loss.name=wgan")
-    assert lines == ["recipes/vanilla_mnist.yaml: loss.name: wgan needs D to output logit, "
+    # The loss was named on the command line, so the problem is reported there (issue 16 item 6).
+    assert lines == ["command line: loss.name: wgan needs D to output logit, "
                      "and vanilla_mlp's D outputs probability"]
     lines = _refused("check", "recipes/dcgan_mnist.yaml", "model.output=probability", "loss.name=hinge")
     assert len(lines) == 1 and "hinge needs D to output logit" in lines[0], lines
@@ -36,7 +37,7 @@ def test_logit_loss_on_a_sigmoid_d_is_refused() -> None:
 
 def test_image_only_architecture_on_points_is_refused_before_training(tmp_path) -> None:
     lines = _refused("check", "recipes/toy_ring.yaml", "model.name=dcgan", "loss.name=hinge")
-    assert lines == ["recipes/toy_ring.yaml: model.name: dcgan takes images, not 2-D points"], lines
+    assert lines == ["command line: model.name: dcgan takes images, not 2-D points"], lines  # named there
     # run refuses it the same way, before creating a run folder
     _refused("run", "recipes/toy_ring.yaml", "model.name=dcgan", "loss.name=hinge", f"run.dir={tmp_path}",
              "wandb.mode=disabled", "--no-progress")
