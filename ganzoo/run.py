@@ -23,7 +23,8 @@ import torch
 from ganzoo.checkpoint import CheckpointError, Checkpointer, latest_checkpoint
 from ganzoo.components import Optimizer, Schedule
 from ganzoo.data import BatchStream, to_model_range
-from ganzoo.cuda_graph import component_refusals, decide, schedule_names, setting_refusals
+from ganzoo.components import Callback
+from ganzoo.cuda_graph import Decision, component_refusals, decide, schedule_names, setting_refusals
 from ganzoo.devices import select_device
 from ganzoo.distributed import World, device_for, from_environment, shutdown
 from ganzoo.errors import GanzooError, Problem, RecipeError
@@ -37,6 +38,7 @@ from ganzoo.runlock import run_lock
 from ganzoo.sampling import preview_pairs
 from ganzoo.scalars import scalar_infos
 from ganzoo.trainer import Trainer
+from ganzoo.training_run import TrainingRun
 from ganzoo.weights import check_fits
 
 
@@ -79,7 +81,7 @@ def build_trainer(recipe: Recipe, registry: Registry, world: World = World()) ->
     loss = build("loss", "loss").to(device)
     train = config.train
     callbacks = [registry.get("callback", name)(**options) for name, options in map(split_name, recipe.resolved["callbacks"])]
-    captured = capture_decision(recipe, device, world, [("model", architecture), ("loss", loss)]
+    decision = capture_decision(recipe, device, world, [("model", architecture), ("loss", loss)]
                                 + [("callback", callback) for callback in callbacks])
     optim = recipe.resolved["optim"]
 
@@ -87,7 +89,7 @@ def build_trainer(recipe: Recipe, registry: Registry, world: World = World()) ->
         name, options = split_name(optim[network])
         schedule_name, schedule_options = split_name(options.pop("schedule", {"name": "constant"}))
         optimizer = cast(Optimizer, registry.get("optimizer", name)(**options)).build(module.parameters())
-        if captured:
+        if decision.captured:
             make_capturable(optimizer)
         return optimizer, cast(Schedule, registry.get("schedule", schedule_name)(**schedule_options))
 
@@ -113,9 +115,11 @@ def build_trainer(recipe: Recipe, registry: Registry, world: World = World()) ->
         world=world,
         g_schedule=g_schedule,
         d_schedule=d_schedule,
-        cuda_graph=captured,
+        cuda_graph=decision.captured,
     )
     trainer.recipe = recipe.resolved  # the run context callbacks read (see ganzoo.TrainingRun)
+    if recipe.config.train.cuda_graph == "auto" and world.is_main:
+        trainer.callbacks.append(StepPathLine(decision.line("auto")))
     return trainer
 
 
@@ -132,10 +136,11 @@ def _check_batches(recipe: Recipe, samples: int, batches: int) -> None:
     raise RecipeError([Problem("", key, f"{message}; lower train.d_steps or train.batch_size")])
 
 
-def capture_decision(recipe: Recipe, device: torch.device, world: World, components: list[tuple[str, object]]) -> bool:
-    """Whether the step is captured as one CUDA graph (``train.cuda_graph``). ``auto`` says
-    which path it took and why, in one line; ``on`` that cannot be honoured here (the
-    recipe checks what it can before, the world is known only now) is a recipe error."""
+def capture_decision(recipe: Recipe, device: torch.device, world: World, components: list[tuple[str, object]]) -> Decision:
+    """Whether the step is captured as one CUDA graph (``train.cuda_graph``), and why; ``on``
+    that cannot be honoured here (the recipe checks what it can before, the world is known
+    only now) is a recipe error. Under ``auto`` the run says which path it took, in one line,
+    once training has started (:class:`StepPathLine`), so that an error before it stays one line."""
     mode, train = recipe.config.train.cuda_graph, recipe.config.train
     refusals = setting_refusals(device=device, distributed=world.distributed, compile=train.compile,
                                 precision=train.precision, schedules=schedule_names(recipe.resolved))
@@ -143,9 +148,22 @@ def capture_decision(recipe: Recipe, device: torch.device, world: World, compone
     decision = decide(mode, refusals)
     if mode == "on" and not decision.captured:
         raise RecipeError([Problem("", "train.cuda_graph", f"on, but {reason}") for reason in refusals])
-    if mode == "auto" and world.is_main:
-        print(f"ganzoo: {decision.line(mode)}", file=sys.stderr)
-    return decision.captured
+    return decision
+
+
+class StepPathLine(Callback):
+    """Says, in one line on stderr, which path ``train.cuda_graph: auto`` took and why, once
+    training has started (after every output is ready): a run that fails before it, on bad
+    data or a checkpoint that does not fit, still answers in one line."""
+
+    name = "step_path_line"
+    capturable = True  # it only prints, before the first step
+
+    def __init__(self, line: str) -> None:
+        self.line = line
+
+    def on_train_start(self, trainer: TrainingRun) -> None:
+        print(f"ganzoo: {self.line}", file=sys.stderr)
 
 
 def sync_batchnorm(network: torch.nn.Module, device: torch.device) -> torch.nn.Module:
@@ -329,8 +347,11 @@ def _train(recipe: Recipe, trainer: Trainer, folder: Optional[Path], progress: b
     ]
     # The recipe's callbacks go first, so that what they change at a step (an EMA of G) is
     # in that step's grid, evaluation and checkpoint; wandb goes last so that it sees the
-    # final grid, weights and video before it finishes.
-    trainer.callbacks = trainer.callbacks + outputs + ([wandb] if wandb else [])
+    # final grid, weights and video before it finishes. The auto line comes after everything
+    # has started (wandb's connection too), so that a failure to start is the only line.
+    said: list[Callback] = [callback for callback in trainer.callbacks if isinstance(callback, StepPathLine)]
+    own = [callback for callback in trainer.callbacks if not isinstance(callback, StepPathLine)]
+    trainer.callbacks = own + outputs + ([wandb] if wandb else []) + said
     with _stop_on_signals(trainer) as received:
         trainer.fit()
     if trainer.status == "interrupted":

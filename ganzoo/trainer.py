@@ -72,7 +72,6 @@ class Trainer:
         self.generator = generator
         self.discriminator = discriminator
         self.architecture = architecture
-        self.loss = loss
         self.batches = batches
         self.g_optimizer = g_optimizer
         self.d_optimizer = d_optimizer
@@ -186,6 +185,15 @@ class Trainer:
         return min(total, self.max_steps) if self.max_steps else total
 
     # ------------------------------------------------------------------ loop
+
+    @property
+    def loss(self) -> Loss:
+        """The loss, held by the step that runs it: replacing it here replaces it there."""
+        return self._eager.loss
+
+    @loss.setter
+    def loss(self, loss: Loss) -> None:
+        self._eager.loss = loss
 
     def fit(self) -> "Trainer":
         if self.steps_per_epoch == 0:
