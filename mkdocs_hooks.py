@@ -58,6 +58,6 @@ def on_page_markdown(markdown: str, page: Any, config: Any, files: Files) -> str
 
     parts, last = [], 0
     for fence in FENCE.finditer(markdown):  # code blocks keep their text as it is
-        parts += [LINK.sub(rewrite, markdown[last:fence.start()]), fence.group(0)]
+        parts += [LINK.sub(rewrite, markdown[last : fence.start()]), fence.group(0)]
         last = fence.end()
     return "".join(parts) + LINK.sub(rewrite, markdown[last:])

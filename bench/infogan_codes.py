@@ -35,12 +35,17 @@ def main() -> None:
     data = load_dataset(model.recipe, registry)
     evaluation = Evaluation(registry, model.recipe, data, [], device=model.device, progress=False)  # for its extractor
     classifier = evaluation.extractor("classifier")
-    base = model.architecture.sample_latent(args.rows, device=model.device,
-                                            generator=torch.Generator(device=model.device).manual_seed(args.seed))
+    base = model.architecture.sample_latent(
+        args.rows, device=model.device, generator=torch.Generator(device=model.device).manual_seed(args.seed)
+    )
     latents = model.architecture.vary_code(base, "c1", 0)
     values = len(latents) // args.rows
-    images = to_data_format(generate(model.generator, model.architecture, len(latents), device=model.device,
-                                     seed=args.seed, latents=latents), model.info)
+    images = to_data_format(
+        generate(
+            model.generator, model.architecture, len(latents), device=model.device, seed=args.seed, latents=latents
+        ),
+        model.info,
+    )
 
     def digits_of(batch: torch.Tensor) -> torch.Tensor:
         logits = classifier.extract(batch.to(model.device)).logits
@@ -48,7 +53,9 @@ def main() -> None:
         return logits.argmax(1).cpu()
 
     with torch.no_grad():
-        digits = torch.cat([digits_of(images[i:i + 1000]) for i in range(0, len(images), 1000)]).view(args.rows, values)
+        digits = torch.cat([digits_of(images[i : i + 1000]) for i in range(0, len(images), 1000)]).view(
+            args.rows, values
+        )
     print(f"{args.run} (step {model.step}): c1 over {args.rows} latents; {classifier.describe()}")
     print("| c1 | most frequent digit | purity |\n| ---: | ---: | ---: |")
     purities, modes = [], []

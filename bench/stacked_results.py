@@ -42,21 +42,43 @@ def main() -> None:
 
     rows, commands = [], []
     for recipe in args.recipes:
-        train = ["run", f"recipes/{recipe}.yaml", f"data.root={args.data_root}", f"seed={args.seed}",
-                 f"callbacks=[{{name: time_budget, seconds: {args.seconds:g}}}]", f"checkpoint.every={args.every}",
-                 "checkpoint.keep_last=1000", f"run.dir={relative(args.runs)}",
-                 f"run.name={recipe}-s{args.seed}-{time.strftime('%Y%m%d-%H%M%S')}", "wandb.mode=disabled"]
+        train = [
+            "run",
+            f"recipes/{recipe}.yaml",
+            f"data.root={args.data_root}",
+            f"seed={args.seed}",
+            f"callbacks=[{{name: time_budget, seconds: {args.seconds:g}}}]",
+            f"checkpoint.every={args.every}",
+            "checkpoint.keep_last=1000",
+            f"run.dir={relative(args.runs)}",
+            f"run.name={recipe}-s{args.seed}-{time.strftime('%Y%m%d-%H%M%S')}",
+            "wandb.mode=disabled",
+        ]
         folder = Path(ganzoo(*train, "--no-progress").stdout.split("run folder: ", 1)[1].split("\n", 1)[0])
         folder = folder if folder.is_absolute() else REPO / folder
         sources = sorted((folder / "checkpoints").glob("step_*.pt")) or [folder]  # the last is written at the end
         for source in sources:
-            evaluation = json.loads(ganzoo("eval", relative(source), "--n", str(args.n), "--json", "--no-progress").stdout)
+            evaluation = json.loads(
+                ganzoo("eval", relative(source), "--n", str(args.n), "--json", "--no-progress").stdout
+            )
             values = {r["key"]: r["value"] for r in evaluation["results"]}
-            rows.append({"recipe": recipe, "step": evaluation["step"], "modes": values["stacked_modes"],
-                         "kl": values["stacked_kl"], "source": relative(source),
-                         "extractor": evaluation["results"][0]["extractor"]})
-        commands.append((recipe, " ".join(shlex.quote(a) for a in ["ganzoo", *train]),
-                         f"ganzoo eval <run or checkpoint> --n {args.n}"))
+            rows.append(
+                {
+                    "recipe": recipe,
+                    "step": evaluation["step"],
+                    "modes": values["stacked_modes"],
+                    "kl": values["stacked_kl"],
+                    "source": relative(source),
+                    "extractor": evaluation["results"][0]["extractor"],
+                }
+            )
+        commands.append(
+            (
+                recipe,
+                " ".join(shlex.quote(a) for a in ["ganzoo", *train]),
+                f"ganzoo eval <run or checkpoint> --n {args.n}",
+            )
+        )
 
     lines = ["| recipe | steps | modes (of 1000) | KL |", "| --- | ---: | ---: | ---: |"]
     lines += [f"| {r['recipe']} | {r['step']:,} | {r['modes']:.0f} | {r['kl']:.3f} |" for r in rows]
@@ -70,7 +92,8 @@ def main() -> None:
             f"    python bench/stacked_results.py {' '.join(shlex.quote(a) for a in sys.argv[1:])}\n\n"
             f"{args.seconds:g} s of training per recipe, {os.cpu_count()} CPU cores, n = {args.n} generated samples, "
             f"a checkpoint measured every {args.every} steps.\n\n{table}\n\nEach run:\n\n{listing}\n\n"
-            f"Raw results:\n\n```json\n{json.dumps(rows, indent=1)}\n```\n")
+            f"Raw results:\n\n```json\n{json.dumps(rows, indent=1)}\n```\n"
+        )
 
 
 if __name__ == "__main__":

@@ -70,8 +70,9 @@ def mlp_pair(device):
     from torch import nn
 
     G = nn.Sequential(nn.Linear(64, 256), nn.ReLU(), nn.Linear(256, 256), nn.ReLU(), nn.Linear(256, 784), nn.Tanh())
-    D = nn.Sequential(nn.Linear(784, 256), nn.LeakyReLU(0.2), nn.Linear(256, 256), nn.LeakyReLU(0.2),
-                      nn.Linear(256, 1), nn.Sigmoid())
+    D = nn.Sequential(
+        nn.Linear(784, 256), nn.LeakyReLU(0.2), nn.Linear(256, 256), nn.LeakyReLU(0.2), nn.Linear(256, 1), nn.Sigmoid()
+    )
     return G.to(device), D.to(device)
 
 
@@ -92,11 +93,13 @@ def floor_loop(root, batch_size, device):
         nonlocal order, position
         if position + batch_size > n:
             order, position = torch.randperm(n, device=device), 0
-        real = images[order[position:position + batch_size]].float().div(255).sub(0.5).div(0.5).view(batch_size, -1)
+        real = images[order[position : position + batch_size]].float().div(255).sub(0.5).div(0.5).view(batch_size, -1)
         position += batch_size
         d_real = D(real)
         d_fake = D(G(torch.randn(batch_size, 64, device=device)).detach())
-        d_loss = F.binary_cross_entropy(d_real, torch.ones_like(d_real)) + F.binary_cross_entropy(d_fake, torch.zeros_like(d_fake))
+        d_loss = F.binary_cross_entropy(d_real, torch.ones_like(d_real)) + F.binary_cross_entropy(
+            d_fake, torch.zeros_like(d_fake)
+        )
         d_opt.zero_grad()
         d_loss.backward()
         d_opt.step()
@@ -115,8 +118,9 @@ def article_loop(root, batch_size, device):
     import torchvision
     from torch import nn
 
-    transform = torchvision.transforms.Compose([
-        torchvision.transforms.ToTensor(), torchvision.transforms.Normalize(mean=(0.5,), std=(0.5,))])
+    transform = torchvision.transforms.Compose(
+        [torchvision.transforms.ToTensor(), torchvision.transforms.Normalize(mean=(0.5,), std=(0.5,))]
+    )
     mnist = torchvision.datasets.MNIST(str(root), train=True, transform=transform, download=False)
     loader = torch.utils.data.DataLoader(mnist, batch_size=batch_size, shuffle=True)
     G, D = mlp_pair(device)
@@ -177,7 +181,9 @@ def floor_graph_loop(root, batch_size, device):
         real = images[index].float().div(255).sub(0.5).div(0.5).view(batch_size, -1)
         d_real = D(real)
         d_fake = D(G(torch.randn(batch_size, 64, device=device)).detach())
-        d_loss = F.binary_cross_entropy(d_real, torch.ones_like(d_real)) + F.binary_cross_entropy(d_fake, torch.zeros_like(d_fake))
+        d_loss = F.binary_cross_entropy(d_real, torch.ones_like(d_real)) + F.binary_cross_entropy(
+            d_fake, torch.zeros_like(d_fake)
+        )
         d_opt.zero_grad(set_to_none=True)
         d_loss.backward()
         d_opt.step()
@@ -204,7 +210,7 @@ def floor_graph_loop(root, batch_size, device):
         nonlocal order, position
         if position + batch_size > n:
             order, position = torch.randperm(n, device=device), 0
-        index.copy_(order[position:position + batch_size])
+        index.copy_(order[position : position + batch_size])
         position += batch_size
         graph.replay()
 
@@ -222,8 +228,11 @@ def ganzoo_trainer(root, batch_size, device, overrides, folder, recipe_path=RECI
     from ganzoo.run import build_trainer
 
     registry = Registry.from_plugin_manager(make_plugin_manager())
-    recipe = load_recipe(recipe_path, registry, [f"data.root={root}", f"train.batch_size={batch_size}",
-                                            f"device={device}", "wandb.mode=disabled", *overrides])
+    recipe = load_recipe(
+        recipe_path,
+        registry,
+        [f"data.root={root}", f"train.batch_size={batch_size}", f"device={device}", "wandb.mode=disabled", *overrides],
+    )
     trainer = build_trainer(recipe, registry, from_environment(recipe.config.distributed.timeout))
     trainer.callbacks.append(MetricsLog(Path(folder) / "metrics.jsonl"))
     trainer.epochs = 10**6
@@ -265,8 +274,13 @@ def measure(variant, root, batch_size, device, steps, repeats, warmup, recipe_pa
         peak_mb = torch.cuda.max_memory_allocated(device) / 2**20
     else:
         peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    return {"variant": variant, "batch_size": batch_size, "rates": rates,
-            "steps_per_s": statistics.median(rates), "peak_mb": peak_mb}
+    return {
+        "variant": variant,
+        "batch_size": batch_size,
+        "rates": rates,
+        "steps_per_s": statistics.median(rates),
+        "peak_mb": peak_mb,
+    }
 
 
 # --------------------------------------------------------------------------- the driver
@@ -281,9 +295,9 @@ def synthetic_mnist(folder: Path) -> Path:
     for prefix, n in (("train", 60_000), ("t10k", 10_000)):
         images = torch.randint(0, 256, (n, 28, 28), dtype=torch.uint8, generator=generator)
         (raw / f"{prefix}-images-idx3-ubyte").write_bytes(
-            (0x803).to_bytes(4, "big") + n.to_bytes(4, "big") + (28).to_bytes(4, "big") * 2 + images.numpy().tobytes())
-        (raw / f"{prefix}-labels-idx1-ubyte").write_bytes(
-            (0x801).to_bytes(4, "big") + n.to_bytes(4, "big") + bytes(n))
+            (0x803).to_bytes(4, "big") + n.to_bytes(4, "big") + (28).to_bytes(4, "big") * 2 + images.numpy().tobytes()
+        )
+        (raw / f"{prefix}-labels-idx1-ubyte").write_bytes((0x801).to_bytes(4, "big") + n.to_bytes(4, "big") + bytes(n))
     return folder
 
 
@@ -291,20 +305,43 @@ def run_worker(args, nproc: int = 0) -> dict:
     """One measurement in a fresh process; with ``nproc``, in that many under torchrun
     (rank 0 reports)."""
     launcher = ["-m", "torch.distributed.run", "--standalone", f"--nproc-per-node={nproc}"] if nproc else []
-    command = [sys.executable, *launcher, __file__, "--worker", args.variant_to_run, "--device", args.device,
-               "--batch-size", str(args.batch_size_to_run), "--steps", str(args.steps),
-               "--repeats", str(args.repeats), "--warmup", str(args.warmup), "--data-root", str(args.data_root),
-               "--recipe", str(args.recipe)]
+    command = [
+        sys.executable,
+        *launcher,
+        __file__,
+        "--worker",
+        args.variant_to_run,
+        "--device",
+        args.device,
+        "--batch-size",
+        str(args.batch_size_to_run),
+        "--steps",
+        str(args.steps),
+        "--repeats",
+        str(args.repeats),
+        "--warmup",
+        str(args.warmup),
+        "--data-root",
+        str(args.data_root),
+        "--recipe",
+        str(args.recipe),
+    ]
     result = subprocess.run(command, capture_output=True, text=True)
     if result.returncode != 0:
-        return {"variant": args.variant_to_run, "batch_size": args.batch_size_to_run, "nproc": nproc or 1,
-                "error": (result.stderr.strip().splitlines() or ["failed"])[-1]}
+        return {
+            "variant": args.variant_to_run,
+            "batch_size": args.batch_size_to_run,
+            "nproc": nproc or 1,
+            "error": (result.stderr.strip().splitlines() or ["failed"])[-1],
+        }
     return {**json.loads(result.stdout.strip().splitlines()[-1]), "nproc": nproc or 1}
 
 
 def scaling_table(results: list[dict], device: str) -> str:
-    lines = ["| batch (global) | processes | steps/s (median) | images/s | speed-up | scaling efficiency | peak memory (rank 0) |",
-             "| ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+    lines = [
+        "| batch (global) | processes | steps/s (median) | images/s | speed-up | scaling efficiency | peak memory (rank 0) |",
+        "| ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
     for batch in sorted({r["batch_size"] for r in results}):
         rows = sorted((r for r in results if r["batch_size"] == batch), key=lambda r: r["nproc"])
         one = next((r.get("steps_per_s") for r in rows if r["nproc"] == 1), None)
@@ -321,8 +358,10 @@ def scaling_table(results: list[dict], device: str) -> str:
 
 
 def table(results: list[dict], device: str) -> str:
-    lines = ["| batch | variant | steps/s (median) | images/s | vs floor | vs article | peak memory |",
-             "| ---: | --- | ---: | ---: | ---: | ---: | ---: |"]
+    lines = [
+        "| batch | variant | steps/s (median) | images/s | vs floor | vs article | peak memory |",
+        "| ---: | --- | ---: | ---: | ---: | ---: | ---: |",
+    ]
     for batch in sorted({r["batch_size"] for r in results}):
         rows = [r for r in results if r["batch_size"] == batch]
         base = {r["variant"]: r.get("steps_per_s") for r in rows}
@@ -333,8 +372,10 @@ def table(results: list[dict], device: str) -> str:
             rate = r["steps_per_s"]
             ratio = lambda other, rate=rate, base=base: f"{rate / base[other]:.2f}x" if base.get(other) else "n/a"  # noqa: E731
             memory = f"{r['peak_mb']:.0f} MB" + (" (GPU)" if device.startswith("cuda") else " (RSS)")
-            lines.append(f"| {batch} | {r['variant']} | {rate:.1f} | {rate * batch:,.0f} | {ratio('floor')} | "
-                         f"{ratio('article')} | {memory} |")
+            lines.append(
+                f"| {batch} | {r['variant']} | {rate:.1f} | {rate * batch:,.0f} | {ratio('floor')} | "
+                f"{ratio('article')} | {memory} |"
+            )
     return "\n".join(lines)
 
 
@@ -342,22 +383,38 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--device", default="cpu", help="cpu, cuda, cuda:N or mps (default: cpu)")
     parser.add_argument("--batch-sizes", type=int, nargs="+", default=[32, 128])
-    parser.add_argument("--variants", nargs="+", help="default: ganzoo, floor, article and the accelerations that fit the device")
+    parser.add_argument(
+        "--variants", nargs="+", help="default: ganzoo, floor, article and the accelerations that fit the device"
+    )
     parser.add_argument("--steps", type=int, default=500, help="steps per timed segment")
     parser.add_argument("--repeats", type=int, default=5, help="timed segments; the median is reported")
     parser.add_argument("--warmup", type=int, default=100, help="untimed steps first (compilation happens here)")
-    parser.add_argument("--data-root", type=Path, help="folder with MNIST/raw/ (default: ../shared/data, else synthetic)")
-    parser.add_argument("--nproc", type=int, nargs="+", help="measure data-parallel scaling with these process counts instead")
+    parser.add_argument(
+        "--data-root", type=Path, help="folder with MNIST/raw/ (default: ../shared/data, else synthetic)"
+    )
+    parser.add_argument(
+        "--nproc", type=int, nargs="+", help="measure data-parallel scaling with these process counts instead"
+    )
     parser.add_argument("--out", type=Path, help="also write the table, with the command and machine, to this file")
-    parser.add_argument("--recipe", type=Path, default=RECIPE, help="the recipe of the ganzoo variants (default: vanilla)")
+    parser.add_argument(
+        "--recipe", type=Path, default=RECIPE, help="the recipe of the ganzoo variants (default: vanilla)"
+    )
     parser.add_argument("--quick", action="store_true", help="a smoke run: batch 32, ganzoo and floor, a few steps")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     parser.add_argument("--batch-size", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
 
     if args.worker:
-        result = measure(args.worker, args.data_root, args.batch_size, args.device, args.steps, args.repeats, args.warmup,
-                         args.recipe)
+        result = measure(
+            args.worker,
+            args.data_root,
+            args.batch_size,
+            args.device,
+            args.steps,
+            args.repeats,
+            args.warmup,
+            args.recipe,
+        )
         if os.environ.get("RANK", "0") == "0":
             print(json.dumps(result))
         return
@@ -368,9 +425,13 @@ def main() -> None:
         args.batch_sizes, args.steps, args.repeats, args.warmup = [32], 20, 1, 5
         args.variants = args.variants or ["ganzoo", "floor"]
     vanilla = args.recipe == RECIPE.resolve()
-    variants = args.variants or ["ganzoo", *(["floor", "article"] if vanilla else []), "ganzoo-fused", "ganzoo-compile",
-                                 "ganzoo-bf16"] + (["ganzoo-cudagraphs", "ganzoo-graph", "ganzoo-eager"]
-                                                   + (["floor-graph"] if vanilla else []) if cuda else [])
+    variants = args.variants or [
+        "ganzoo",
+        *(["floor", "article"] if vanilla else []),
+        "ganzoo-fused",
+        "ganzoo-compile",
+        "ganzoo-bf16",
+    ] + (["ganzoo-cudagraphs", "ganzoo-graph", "ganzoo-eager"] + (["floor-graph"] if vanilla else []) if cuda else [])
     if not cuda and set(variants) & set(CUDA_VARIANTS):
         parser.error(f"{', '.join(sorted(set(variants) & set(CUDA_VARIANTS)))}: CUDA only")
     with tempfile.TemporaryDirectory() as scratch:
@@ -388,21 +449,35 @@ def main() -> None:
             args.batch_size_to_run, args.variant_to_run = batch, variant
             results.append(run_worker(args, nproc))
 
-    threads = (f"1 process: {torch.get_num_threads()} CPU threads; N > 1 processes: 1 thread each (torchrun's "
-               f"OMP_NUM_THREADS=1)") if args.nproc else f"{torch.get_num_threads()} CPU threads"
-    header = (f"device {args.device}, torch {torch.__version__}, {threads}, {os.cpu_count()} cores, "
-              f"{platform.processor() or platform.machine()}; {args.repeats} x {args.steps} steps after "
-              f"{args.warmup} warm-up steps, median; data {args.data_root}; recipe {args.recipe.relative_to(REPO)}"
-              + (f"; GPU {torch.cuda.get_device_name()}" if cuda else ""))
+    threads = (
+        (
+            f"1 process: {torch.get_num_threads()} CPU threads; N > 1 processes: 1 thread each (torchrun's "
+            f"OMP_NUM_THREADS=1)"
+        )
+        if args.nproc
+        else f"{torch.get_num_threads()} CPU threads"
+    )
+    header = (
+        f"device {args.device}, torch {torch.__version__}, {threads}, {os.cpu_count()} cores, "
+        f"{platform.processor() or platform.machine()}; {args.repeats} x {args.steps} steps after "
+        f"{args.warmup} warm-up steps, median; data {args.data_root}; recipe {args.recipe.relative_to(REPO)}"
+        + (f"; GPU {torch.cuda.get_device_name()}" if cuda else "")
+    )
     body = scaling_table(results, args.device) if args.nproc else table(results, args.device)
     report = f"{header}\n\n{body}\n"
     print(report)
     if args.out:
-        command = "python " + " ".join([str(Path(sys.argv[0]).relative_to(REPO)) if Path(sys.argv[0]).is_absolute()
-                                        else sys.argv[0], *sys.argv[1:]])
+        command = "python " + " ".join(
+            [
+                str(Path(sys.argv[0]).relative_to(REPO)) if Path(sys.argv[0]).is_absolute() else sys.argv[0],
+                *sys.argv[1:],
+            ]
+        )
         args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(f"# Training speed, {time.strftime('%Y-%m-%d')}\n\nCommand:\n\n    {command}\n\n{report}\n"
-                            f"Raw results (steps/s of every repeat):\n\n```json\n{json.dumps(results, indent=1)}\n```\n")
+        args.out.write_text(
+            f"# Training speed, {time.strftime('%Y-%m-%d')}\n\nCommand:\n\n    {command}\n\n{report}\n"
+            f"Raw results (steps/s of every repeat):\n\n```json\n{json.dumps(results, indent=1)}\n```\n"
+        )
 
 
 if __name__ == "__main__":

@@ -28,8 +28,21 @@ from pathlib import Path
 from ganzoo.wandb_report import report_zoo, wandb_target, zoo_wandb_override
 
 REPO = Path(__file__).resolve().parents[1]
-VARIANTS = ["vanilla", "dcgan", "lsgan", "wgan", "wgan_gp", "dragan", "sngan", "ebgan", "began", "cgan", "acgan",
-            "infogan", "dcgan_stabilized"]
+VARIANTS = [
+    "vanilla",
+    "dcgan",
+    "lsgan",
+    "wgan",
+    "wgan_gp",
+    "dragan",
+    "sngan",
+    "ebgan",
+    "began",
+    "cgan",
+    "acgan",
+    "infogan",
+    "dcgan_stabilized",
+]
 KEYS = ["fid/classifier", "kid/classifier", "is/classifier", "class_coverage", "class_kl"]
 DIGITS = {"steps": 0, "fid/classifier": 1, "kid/classifier": 1, "is/classifier": 2, "class_coverage": 1, "class_kl": 3}
 REAL = "real data (test split)"
@@ -66,9 +79,17 @@ def callbacks_with_budget(recipe: str, seconds: float) -> str:
 def train_and_measure(variant: str, seed: int, args: argparse.Namespace) -> tuple[dict, list[str]]:
     """One variant trained with one seed: its row of values, and the training command."""
     recipe = f"recipes/{variant}_mnist.yaml"
-    train = ["run", recipe, f"data.root={args.data_root}", f"seed={seed}", "train.epochs=1000",
-             callbacks_with_budget(recipe, args.seconds), f"run.dir={relative(args.runs)}",
-             f"run.name={variant}-s{seed}-{time.strftime('%Y%m%d-%H%M%S')}", zoo_wandb_override(args.wandb, args.group)]
+    train = [
+        "run",
+        recipe,
+        f"data.root={args.data_root}",
+        f"seed={seed}",
+        "train.epochs=1000",
+        callbacks_with_budget(recipe, args.seconds),
+        f"run.dir={relative(args.runs)}",
+        f"run.name={variant}-s{seed}-{time.strftime('%Y%m%d-%H%M%S')}",
+        zoo_wandb_override(args.wandb, args.group),
+    ]
     folder = Path(ganzoo(*train, "--no-progress").stdout.split("run folder: ", 1)[1].split("\n", 1)[0])
     folder = folder if folder.is_absolute() else REPO / folder
     evaluation = json.loads(ganzoo("eval", relative(folder), "--n", str(args.n), "--json", "--no-progress").stdout)
@@ -76,8 +97,14 @@ def train_and_measure(variant: str, seed: int, args: argparse.Namespace) -> tupl
     if seed == 0 or args.all_grids:
         ganzoo("sample", relative(folder), "--grid", "8x8", "--out", relative(grid))
     values = {r["key"]: r["value"] for r in evaluation["results"]}
-    return {"variant": variant, "seed": seed, "steps": evaluation["step"], "values": values,
-            "grid": relative(args.grids / f"{variant}.png"), "run": relative(folder)}, train
+    return {
+        "variant": variant,
+        "seed": seed,
+        "steps": evaluation["step"],
+        "values": values,
+        "grid": relative(args.grids / f"{variant}.png"),
+        "run": relative(folder),
+    }, train
 
 
 def real_data_row(args: argparse.Namespace) -> dict:
@@ -99,8 +126,15 @@ def real_data_row(args: argparse.Namespace) -> dict:
     metrics = select_metrics(registry, recipe, train)
     evaluation = Evaluation(registry, recipe, train, metrics, device=select_device("auto"), n=args.n, progress=False)
     held_out = test.samples[: args.n]
-    ctx = MetricContext(evaluation.real, held_out, evaluation.real_labels, None, evaluation.data, evaluation.extractor,
-                        evaluation.batch_size)
+    ctx = MetricContext(
+        evaluation.real,
+        held_out,
+        evaluation.real_labels,
+        None,
+        evaluation.data,
+        evaluation.extractor,
+        evaluation.batch_size,
+    )
     values = {key: value for metric in metrics for key, value in metric.compute(ctx).items()}
     return {"variant": REAL, "seed": None, "steps": 0, "values": values, "grid": None, "n_fake": len(held_out)}
 
@@ -122,8 +156,10 @@ def cell(key: str, mean: float, spread: float | None) -> str:
 
 
 def table(groups: dict[str, list[dict]]) -> str:
-    lines = ["| variant | steps | FID (classifier) | KID | IS | class coverage | class KL | grid |",
-             "| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |"]
+    lines = [
+        "| variant | steps | FID (classifier) | KID | IS | class coverage | class KL | grid |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
+    ]
     for variant, rows in groups.items():
         summary = summarise(rows)
         cells = [cell(key, *summary[key]) if key in summary else "" for key in ["steps", *KEYS]]
@@ -134,19 +170,29 @@ def table(groups: dict[str, list[dict]]) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--seconds", type=float, default=150.0, help="training budget per variant and seed (wall clock)")
-    parser.add_argument("--seeds", type=int, default=1, help="train every variant with seeds 0 to N-1; report mean ± std")
+    parser.add_argument(
+        "--seconds", type=float, default=150.0, help="training budget per variant and seed (wall clock)"
+    )
+    parser.add_argument(
+        "--seeds", type=int, default=1, help="train every variant with seeds 0 to N-1; report mean ± std"
+    )
     parser.add_argument("--n", type=int, default=10_000, help="generated samples per evaluation")
     parser.add_argument("--data-root", default="../shared/data", help="folder with MNIST/raw/, from the repository")
     parser.add_argument("--runs", type=Path, default=REPO / "runs" / "zoo", help="where the run folders go")
     parser.add_argument("--grids", type=Path, default=REPO / "docs" / "zoo", help="where the 8x8 grids go (seed 0's)")
     parser.add_argument("--all-grids", action="store_true", help="also draw the grids of seeds 1 to N-1")
     parser.add_argument("--no-real", action="store_true", help="leave out the real-data row")
-    parser.add_argument("--variants", nargs="*", default=VARIANTS, help="variants to train (none: the real-data row only)")
+    parser.add_argument(
+        "--variants", nargs="*", default=VARIANTS, help="variants to train (none: the real-data row only)"
+    )
     parser.add_argument("--out", type=Path, help="also write the table, commands and raw results here")
-    parser.add_argument("--wandb", type=wandb_target, metavar="ENTITY/PROJECT",
-                        help="log the runs offline to this W&B project and build the zoo's W&B Report "
-                             "(its spec and HTML page go to --runs; see docs/report.md)")
+    parser.add_argument(
+        "--wandb",
+        type=wandb_target,
+        metavar="ENTITY/PROJECT",
+        help="log the runs offline to this W&B project and build the zoo's W&B Report "
+        "(its spec and HTML page go to --runs; see docs/report.md)",
+    )
     args = parser.parse_args()
 
     args.group = f"zoo-{time.strftime('%Y%m%d-%H%M%S')}"  # the W&B group of this zoo's runs
@@ -157,8 +203,13 @@ def main() -> None:
         for seed in range(args.seeds):
             row, train = train_and_measure(variant, seed, args)
             groups.setdefault(variant, []).append(row)
-            commands.append((f"{variant}, seed {seed}", " ".join(shlex.quote(a) for a in ["ganzoo", *train]),
-                             f"ganzoo eval <run> --n {args.n}"))
+            commands.append(
+                (
+                    f"{variant}, seed {seed}",
+                    " ".join(shlex.quote(a) for a in ["ganzoo", *train]),
+                    f"ganzoo eval <run> --n {args.n}",
+                )
+            )
     text = table(groups)
     print(text)
     if args.out:
@@ -171,7 +222,8 @@ def main() -> None:
             f"{f'{args.seconds:g} s of training each, ' if args.variants else ''}{os.cpu_count()} CPU cores, "
             f"n = {args.n} generated samples, dataset classifier features; {spread}. The real-data row is up to n "
             f"images of the MNIST test split against the same reference.\n\n{text}\n\nEach row:\n\n{listing}\n\n"
-            f"Raw results:\n\n```json\n{json.dumps([row for rows in groups.values() for row in rows], indent=1)}\n```\n")
+            f"Raw results:\n\n```json\n{json.dumps([row for rows in groups.values() for row in rows], indent=1)}\n```\n"
+        )
     if args.wandb:
         zoo_runs = [(variant, REPO / row["run"]) for variant, rows in groups.items() if variant != REAL for row in rows]
         raise SystemExit(report_zoo(args.wandb, zoo_runs, args.runs / "zoo-report.html"))

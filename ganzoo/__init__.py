@@ -68,4 +68,3 @@ __all__ = [
     "hookimpl",
     "network_timeout",
 ]
-

@@ -73,16 +73,20 @@ def check_tree(tree: Any) -> None:
         node, path = stack.pop()
         seen += 1
         if seen > MAX_VALUES:
-            raise BoundError(f"expands to more than {MAX_VALUES:,} values (YAML aliases repeat what they point "
-                             f"at); a recipe has a few hundred", ".".join(path[:2]))
+            raise BoundError(
+                f"expands to more than {MAX_VALUES:,} values (YAML aliases repeat what they point "
+                f"at); a recipe has a few hundred",
+                ".".join(path[:2]),
+            )
         if len(path) > MAX_DEPTH:
             raise BoundError(f"nested more than {MAX_DEPTH} levels deep", ".".join(path[:MAX_DEPTH]))
         if isinstance(node, dict):
             for key, value in node.items():
                 if not isinstance(key, str):
                     shown = "null" if key is None else str(key).lower() if isinstance(key, bool) else repr(key)
-                    raise BoundError(f"keys must be names, got {type(key).__name__} {shown}",
-                                     ".".join((*path, str(key))))
+                    raise BoundError(
+                        f"keys must be names, got {type(key).__name__} {shown}", ".".join((*path, str(key)))
+                    )
                 stack.append((value, (*path, key)))
         elif isinstance(node, list):
             stack.extend((value, (*path, str(index))) for index, value in enumerate(node))

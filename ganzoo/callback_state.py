@@ -23,8 +23,10 @@ def callback_states(callbacks: Sequence[Any]) -> dict[str, dict]:
         if not state:
             continue
         if callback.name in states:
-            raise GanzooError(f"two callbacks named {callback.name!r} keep state: a checkpoint cannot tell them "
-                              f"apart; list it once under callbacks")
+            raise GanzooError(
+                f"two callbacks named {callback.name!r} keep state: a checkpoint cannot tell them "
+                f"apart; list it once under callbacks"
+            )
         states[callback.name] = state
     return states
 
@@ -33,8 +35,10 @@ def load_callback_states(callbacks: Sequence[Any], saved: dict[str, dict]) -> No
     """Hand each callback its saved state; a saved state that no callback takes is refused."""
     missing = sorted(set(saved) - {getattr(callback, "name", None) for callback in callbacks})
     if missing:
-        raise GanzooError(f"the checkpoint holds the state of callback(s) {', '.join(missing)}, which the recipe no "
-                          f"longer lists: resuming without them would not continue the same training")
+        raise GanzooError(
+            f"the checkpoint holds the state of callback(s) {', '.join(missing)}, which the recipe no "
+            f"longer lists: resuming without them would not continue the same training"
+        )
     for callback in callbacks:
         if getattr(callback, "name", None) in saved:
             callback.load_state_dict(saved[callback.name])

@@ -85,8 +85,9 @@ def atomic_save(state: Any, path: Path) -> None:
     try:
         atomic_write(path, lambda file: torch.save(state, file))
     except OSError as error:
-        raise CheckpointError(f"cannot write {path}: {error.strerror or error}; the previous checkpoints are "
-                              f"untouched") from None
+        raise CheckpointError(
+            f"cannot write {path}: {error.strerror or error}; the previous checkpoints are untouched"
+        ) from None
 
 
 def load_safely(path: Path, what: str, error_type: type[GanzooError] = GanzooError) -> Any:
@@ -103,11 +104,16 @@ def load_safely(path: Path, what: str, error_type: type[GanzooError] = GanzooErr
             # torch's own advice is to load it again with weights_only=False: the very load
             # that would run the code. Say what the file holds instead.
             found = re.search(r"GLOBAL ([\w.]+)", text) or re.search(r"Unsupported [^\n]*", text)
-            detail = f" (it names {found.group(1)})" if found and found.lastindex else (
-                f" ({found.group(0).rstrip('.')})" if found else "")
-            raise error_type(f"{path} cannot be loaded safely: it holds Python objects that would run code when "
-                             f"loaded{detail}, and ganzoo loads only tensors and plain values; it is not {what} "
-                             f"as ganzoo writes it, and it is refused, not loaded") from None
+            detail = (
+                f" (it names {found.group(1)})"
+                if found and found.lastindex
+                else (f" ({found.group(0).rstrip('.')})" if found else "")
+            )
+            raise error_type(
+                f"{path} cannot be loaded safely: it holds Python objects that would run code when "
+                f"loaded{detail}, and ganzoo loads only tensors and plain values; it is not {what} "
+                f"as ganzoo writes it, and it is refused, not loaded"
+            ) from None
         reason = text.splitlines()[0] if text else type(error).__name__
         raise error_type(f"{path} cannot be loaded safely (truncated, corrupt or not {what}): {reason}") from None
 
@@ -120,8 +126,10 @@ def load_checkpoint(path: Path) -> dict:
         raise CheckpointError(f"{path}: no such checkpoint") from None
     if not isinstance(state, dict) or state.get("format") != FORMAT or "trainer" not in state:
         found = state.get("format") if isinstance(state, dict) else type(state).__name__
-        raise CheckpointError(f"{path} is not a ganzoo checkpoint of format {FORMAT} (found {found!r}); it was "
-                              f"written by another version of ganzoo")
+        raise CheckpointError(
+            f"{path} is not a ganzoo checkpoint of format {FORMAT} (found {found!r}); it was "
+            f"written by another version of ganzoo"
+        )
     return state
 
 
@@ -150,12 +158,20 @@ class Checkpointer(Callback):
 
     Before any write it checks that no loss or parameter has diverged, so a NaN never
     overwrites a good checkpoint."""
+
     capturable = True  # every update is device work on tensors it keeps (docs/speed.md)
 
     name = "checkpointer"
 
-    def __init__(self, run_folder: Path, recipe: dict[str, Any], every: Optional[int] = None, keep_last: int = 3,
-                 best_metric: Optional[str] = None, best_mode: Literal["min", "max"] = "min") -> None:
+    def __init__(
+        self,
+        run_folder: Path,
+        recipe: dict[str, Any],
+        every: Optional[int] = None,
+        keep_last: int = 3,
+        best_metric: Optional[str] = None,
+        best_mode: Literal["min", "max"] = "min",
+    ) -> None:
         self.folder = run_folder / FOLDER
         self.recipe = recipe
         self.every = every
@@ -183,7 +199,9 @@ class Checkpointer(Callback):
             return
         if self.best is None or (value < self.best if self.best_mode == "min" else value > self.best):
             self.best = value
-            atomic_save(self._state(trainer, best={"metric": self.best_metric, "value": value}), self.folder / "best.pt")
+            atomic_save(
+                self._state(trainer, best={"metric": self.best_metric, "value": value}), self.folder / "best.pt"
+            )
 
     def on_train_end(self, trainer: "TrainingRun") -> None:
         if trainer.status in ("finished", "interrupted"):
@@ -201,5 +219,11 @@ class Checkpointer(Callback):
         return path
 
     def _state(self, trainer: "TrainingRun", best: Optional[dict] = None) -> dict:
-        return {"format": FORMAT, "ganzoo": __version__, "recipe": self.recipe, "trainer": trainer.state_dict(),
-                "data_info": trainer.data_info, "best": best}
+        return {
+            "format": FORMAT,
+            "ganzoo": __version__,
+            "recipe": self.recipe,
+            "trainer": trainer.state_dict(),
+            "data_info": trainer.data_info,
+            "best": best,
+        }

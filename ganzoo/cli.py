@@ -36,8 +36,12 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("overrides", nargs="*", metavar="KEY=VALUE", help="dotted overrides, e.g. train.epochs=3")
     run.add_argument("--resume", metavar="RUN", help="continue the run in this folder from its latest checkpoint")
     run.add_argument("--no-progress", action="store_true", help="hide the progress bar")
-    run.add_argument("--nproc", type=_positive, metavar="N",
-                     help="train data-parallel in N processes on this machine (torchrun --standalone --nproc-per-node N)")
+    run.add_argument(
+        "--nproc",
+        type=_positive,
+        metavar="N",
+        help="train data-parallel in N processes on this machine (torchrun --standalone --nproc-per-node N)",
+    )
 
     check = commands.add_parser("check", help="validate a recipe without training", epilog=EPILOG)
     check.add_argument("recipe", help="path to a recipe YAML file")
@@ -45,37 +49,87 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("--print", action="store_true", dest="show", help="print the fully resolved recipe")
 
     sample = commands.add_parser("sample", help="draw samples, a grid or interpolation strips from a trained generator")
-    sample.add_argument("source", metavar="RUN", help="a run folder (its weights.pt, else its newest checkpoint) or a checkpoint file")
-    sample.add_argument("overrides", nargs="*", metavar="KEY=VALUE", help="overrides of the run's recipe, e.g. device=cpu")
+    sample.add_argument(
+        "source", metavar="RUN", help="a run folder (its weights.pt, else its newest checkpoint) or a checkpoint file"
+    )
+    sample.add_argument(
+        "overrides", nargs="*", metavar="KEY=VALUE", help="overrides of the run's recipe, e.g. device=cpu"
+    )
     what = sample.add_mutually_exclusive_group(required=True)
-    what.add_argument("--n", type=_positive, metavar="N", help="N samples to an .npz file (key images: uint8, (N, H, W) or (N, H, W, C))")
+    what.add_argument(
+        "--n",
+        type=_positive,
+        metavar="N",
+        help="N samples to an .npz file (key images: uint8, (N, H, W) or (N, H, W, C))",
+    )
     what.add_argument("--grid", metavar="ROWSxCOLS", help="a PNG grid of samples, e.g. 8x8")
-    what.add_argument("--interpolate", type=_positive, metavar="STEPS", help="a PNG of latent interpolation strips, STEPS images each")
-    what.add_argument("--vary", metavar="CODE", help="a PNG whose rows walk along one latent code (infoGAN's c1, c2, ...), "
-                                                     "the rest of the latent fixed per row")
-    sample.add_argument("--out", metavar="PATH", help="output file (default: samples.npz, grid.png, interpolation.png or vary.png)")
+    what.add_argument(
+        "--interpolate", type=_positive, metavar="STEPS", help="a PNG of latent interpolation strips, STEPS images each"
+    )
+    what.add_argument(
+        "--vary",
+        metavar="CODE",
+        help="a PNG whose rows walk along one latent code (infoGAN's c1, c2, ...), "
+        "the rest of the latent fixed per row",
+    )
+    sample.add_argument(
+        "--out", metavar="PATH", help="output file (default: samples.npz, grid.png, interpolation.png or vary.png)"
+    )
     sample.add_argument("--seed", type=int, default=0, help="seed of the latents (default 0)")
-    sample.add_argument("--class", type=int, dest="class_index", metavar="K",
-                        help="condition every sample on class K (class-conditional models only)")
+    sample.add_argument(
+        "--class",
+        type=int,
+        dest="class_index",
+        metavar="K",
+        help="condition every sample on class K (class-conditional models only)",
+    )
     sample.add_argument("--strips", type=_positive, default=8, help="interpolation strips or --vary rows (default 8)")
-    sample.add_argument("--steps", type=_positive, default=10,
-                        help="values of a continuous code per --vary row (default 10; a categorical code takes all its values)")
-    sample.add_argument("--path", choices=["linear", "spherical"], default="linear",
-                        help="interpolation path between two latents (default linear)")
+    sample.add_argument(
+        "--steps",
+        type=_positive,
+        default=10,
+        help="values of a continuous code per --vary row (default 10; a categorical code takes all its values)",
+    )
+    sample.add_argument(
+        "--path",
+        choices=["linear", "spherical"],
+        default="linear",
+        help="interpolation path between two latents (default linear)",
+    )
     sample.add_argument("--trained", action="store_true", help=TRAINED_HELP)
 
-    translate = commands.add_parser("translate", help="apply a trained image-to-image generator (pix2pix) to image files")
-    translate.add_argument("source", metavar="RUN", help="a run folder (its weights.pt, else its newest checkpoint) or a checkpoint file")
-    translate.add_argument("overrides", nargs="*", metavar="KEY=VALUE", help="overrides of the run's recipe, e.g. device=cpu")
-    translate.add_argument("--input", required=True, metavar="FILE_OR_DIR", help="an image, or a folder of images, to translate")
-    translate.add_argument("--out", required=True, metavar="DIR", help="folder for the outputs: one PNG per input, same name and size")
+    translate = commands.add_parser(
+        "translate", help="apply a trained image-to-image generator (pix2pix) to image files"
+    )
+    translate.add_argument(
+        "source", metavar="RUN", help="a run folder (its weights.pt, else its newest checkpoint) or a checkpoint file"
+    )
+    translate.add_argument(
+        "overrides", nargs="*", metavar="KEY=VALUE", help="overrides of the run's recipe, e.g. device=cpu"
+    )
+    translate.add_argument(
+        "--input", required=True, metavar="FILE_OR_DIR", help="an image, or a folder of images, to translate"
+    )
+    translate.add_argument(
+        "--out", required=True, metavar="DIR", help="folder for the outputs: one PNG per input, same name and size"
+    )
     translate.add_argument("--trained", action="store_true", help=TRAINED_HELP)
 
     evaluate = commands.add_parser("eval", help="measure a trained generator: FID, KID, IS, coverage, modes")
-    evaluate.add_argument("source", metavar="RUN", help="a run folder (its weights.pt, else its newest checkpoint) or a checkpoint file")
-    evaluate.add_argument("overrides", nargs="*", metavar="KEY=VALUE",
-                          help="overrides of the run's recipe, e.g. eval.extractors.inception.weights=PATH")
-    evaluate.add_argument("--metrics", metavar="NAMES", help="comma-separated metrics (default: eval.metrics, else every default one that applies)")
+    evaluate.add_argument(
+        "source", metavar="RUN", help="a run folder (its weights.pt, else its newest checkpoint) or a checkpoint file"
+    )
+    evaluate.add_argument(
+        "overrides",
+        nargs="*",
+        metavar="KEY=VALUE",
+        help="overrides of the run's recipe, e.g. eval.extractors.inception.weights=PATH",
+    )
+    evaluate.add_argument(
+        "--metrics",
+        metavar="NAMES",
+        help="comma-separated metrics (default: eval.metrics, else every default one that applies)",
+    )
     evaluate.add_argument("--n", type=_positive, metavar="N", help="generated samples (default: eval.n, 10000)")
     evaluate.add_argument("--seed", type=int, help="seed of the samples (default: eval.seed, 0)")
     evaluate.add_argument("--json", action="store_true", help="print the results as JSON")
@@ -84,19 +138,40 @@ def _parser() -> argparse.ArgumentParser:
 
     report = commands.add_parser("report", help="write one HTML page that shows runs side by side (and a W&B Report)")
     report.add_argument("runs", nargs="*", metavar="RUN", help="run folders, as `ganzoo run` prints them")
-    report.add_argument("--out", default="report.html", metavar="PATH",
-                        help="where to write the page (default: report.html in the current directory)")
+    report.add_argument(
+        "--out",
+        default="report.html",
+        metavar="PATH",
+        help="where to write the page (default: report.html in the current directory)",
+    )
     report.add_argument("--no-progress", action="store_true", help="hide the progress bar")
-    report.add_argument("--wandb", metavar="ENTITY/PROJECT", type=_wandb_target,
-                        help="also build a W&B Report in this project: its specification goes next to the page "
-                             "(report.wandb.json), then it is saved and its URL printed")
+    report.add_argument(
+        "--wandb",
+        metavar="ENTITY/PROJECT",
+        type=_wandb_target,
+        help="also build a W&B Report in this project: its specification goes next to the page "
+        "(report.wandb.json), then it is saved and its URL printed",
+    )
     report.add_argument("--group", help="with --wandb: the runs of this wandb group (of the RUNs given, those in it)")
-    report.add_argument("--tag", action="append", default=[], dest="tags", metavar="TAG",
-                        help="with --wandb: the runs with this wandb tag (repeat for several: runs with all of them)")
+    report.add_argument(
+        "--tag",
+        action="append",
+        default=[],
+        dest="tags",
+        metavar="TAG",
+        help="with --wandb: the runs with this wandb tag (repeat for several: runs with all of them)",
+    )
     report.add_argument("--dry-run", action="store_true", help="with --wandb: write the specification, do not save")
-    report.add_argument("--from-spec", metavar="FILE", help="with --wandb: save the report a specification file describes")
-    report.add_argument("--timeout", type=float, default=30.0, metavar="SECONDS",
-                        help="with --wandb: give up saving after this long (default 30)")
+    report.add_argument(
+        "--from-spec", metavar="FILE", help="with --wandb: save the report a specification file describes"
+    )
+    report.add_argument(
+        "--timeout",
+        type=float,
+        default=30.0,
+        metavar="SECONDS",
+        help="with --wandb: give up saving after this long (default 30)",
+    )
     report.set_defaults(usage_error=report.error)
 
     plugins = commands.add_parser("plugins", help="list installed plugins, their components and options")
@@ -152,8 +227,10 @@ def _run(args: argparse.Namespace, registry: Registry) -> int:
 
     if args.resume and args.recipe:
         if "=" not in args.recipe:
-            print("ganzoo run: give either a recipe or --resume RUN, not both (the run folder holds its recipe)",
-                  file=sys.stderr)
+            print(
+                "ganzoo run: give either a recipe or --resume RUN, not both (the run folder holds its recipe)",
+                file=sys.stderr,
+            )
             return 2
         args.overrides.insert(0, args.recipe)  # `run --resume RUN train.epochs=5`: an override, not a recipe
     elif not args.resume and not args.recipe:
@@ -166,17 +243,25 @@ def _run(args: argparse.Namespace, registry: Registry) -> int:
         if args.resume:
             run = resume_run(Path(args.resume), registry, args.overrides, progress=not args.no_progress)
         else:
-            run = run_recipe(load_recipe(args.recipe, registry, args.overrides), registry, progress=not args.no_progress)
+            run = run_recipe(
+                load_recipe(args.recipe, registry, args.overrides), registry, progress=not args.no_progress
+            )
     except RunInterrupted as stop:
         if not main_rank:
             return stop.exit_status
         saved = f"checkpoint {stop.checkpoint}" if stop.checkpoint else "the last checkpoint"
-        print(f"\nganzoo: interrupted at step {stop.step}; {saved} holds the whole state.\n"
-              f"Resume with: ganzoo run --resume {stop.folder}", file=sys.stderr)
+        print(
+            f"\nganzoo: interrupted at step {stop.step}; {saved} holds the whole state.\n"
+            f"Resume with: ganzoo run --resume {stop.folder}",
+            file=sys.stderr,
+        )
         return stop.exit_status
     except KeyboardInterrupt:
-        print("\nganzoo: stopped at once. Every file written is whole: a run with checkpoints resumes with "
-              "ganzoo run --resume <run folder>", file=sys.stderr)
+        print(
+            "\nganzoo: stopped at once. Every file written is whole: a run with checkpoints resumes with "
+            "ganzoo run --resume <run folder>",
+            file=sys.stderr,
+        )
         return 130
     if run.folder is not None:
         print(f"run folder: {run.folder}")
@@ -199,8 +284,11 @@ def _launch(args: argparse.Namespace, registry: Registry) -> int:
         recipe = load_recipe(args.recipe, registry, args.overrides)
     batch = recipe.config.train.batch_size
     if batch % args.nproc:
-        print(f"ganzoo run: train.batch_size {batch} (the global batch) does not split evenly over {args.nproc} "
-              f"processes; choose a multiple of {args.nproc}", file=sys.stderr)
+        print(
+            f"ganzoo run: train.batch_size {batch} (the global batch) does not split evenly over {args.nproc} "
+            f"processes; choose a multiple of {args.nproc}",
+            file=sys.stderr,
+        )
         return 2
     argv, skip = [], False
     for item in args.argv:
@@ -234,17 +322,29 @@ def _positive(text: str) -> int:
     return value
 
 
-TRAINED_HELP = ("use the trained generator even when the run keeps other weights to sample from "
-                "(the ema callback's average), which are used by default")
+TRAINED_HELP = (
+    "use the trained generator even when the run keeps other weights to sample from "
+    "(the ema callback's average), which are used by default"
+)
 
 
 def _sample(args: argparse.Namespace, registry: Registry) -> int:
     import torch
 
     from ganzoo.destinations import output_problem, write_target
-    from ganzoo.sampling import (check_npz_request, check_png_request, class_labels, code_traversal_latents, generate,
-                                 grid_shape, interpolation_latents, load_trained, sample_pairs, save_npz,
-                                 to_data_format)
+    from ganzoo.sampling import (
+        check_npz_request,
+        check_png_request,
+        class_labels,
+        code_traversal_latents,
+        generate,
+        grid_shape,
+        interpolation_latents,
+        load_trained,
+        sample_pairs,
+        save_npz,
+        to_data_format,
+    )
     from ganzoo.visualize import save_samples
 
     if args.grid:
@@ -254,8 +354,15 @@ def _sample(args: argparse.Namespace, registry: Registry) -> int:
         except ValueError as error:
             print(f"ganzoo sample: --grid: {error}", file=sys.stderr)
             return 2
-    default, suffix = (("samples.npz", ".npz") if args.n else ("grid.png", ".png") if args.grid
-                       else ("vary.png", ".png") if args.vary else ("interpolation.png", ".png"))
+    default, suffix = (
+        ("samples.npz", ".npz")
+        if args.n
+        else ("grid.png", ".png")
+        if args.grid
+        else ("vary.png", ".png")
+        if args.vary
+        else ("interpolation.png", ".png")
+    )
     out = Path(args.out or default)
     problem = output_problem(out)
     if out.suffix.lower() != suffix or problem:
@@ -263,9 +370,11 @@ def _sample(args: argparse.Namespace, registry: Registry) -> int:
         return 2
     try:
         if args.interpolate or args.vary:  # --vary walks a categorical code in fewer columns than --steps
-            check_png_request(args.strips * (args.interpolate or args.steps),
-                              f"--strips {args.strips} x {'--interpolate' if args.interpolate else '--steps'} "
-                              f"{args.interpolate or args.steps}")
+            check_png_request(
+                args.strips * (args.interpolate or args.steps),
+                f"--strips {args.strips} x {'--interpolate' if args.interpolate else '--steps'} "
+                f"{args.interpolate or args.steps}",
+            )
     except ValueError as error:
         print(f"ganzoo sample: {error}", file=sys.stderr)
         return 2
@@ -278,9 +387,13 @@ def _sample(args: argparse.Namespace, registry: Registry) -> int:
             return 2
     if model.info.condition_kind == "images":  # a translator: (condition, output, target) from held-out pairs
         if args.interpolate or args.vary:
-            raise GanzooError("a model trained on paired data translates images: it has no latent to interpolate or vary")
+            raise GanzooError(
+                "a model trained on paired data translates images: it has no latent to interpolate or vary"
+            )
         out, count = sample_pairs(model, registry, out, args.n or rows, seed=args.seed, grid=bool(args.grid))
-        print(f"{out}: {count} held-out pairs translated by {model.source} (step {model.step}, {model.weights} weights)")
+        print(
+            f"{out}: {count} held-out pairs translated by {model.source} (step {model.step}, {model.weights} weights)"
+        )
         return 0
     if (args.interpolate or args.vary) and len(model.info.shape) != 3:
         raise GanzooError("interpolation strips and code walks are drawn for images only; this model generates points")
@@ -295,8 +408,16 @@ def _sample(args: argparse.Namespace, registry: Registry) -> int:
         labels: Optional[torch.Tensor] = (torch.arange(args.strips) % model.info.num_classes).repeat_interleave(columns)
     else:
         labels = class_labels(model.architecture, model.info, n, seed=args.seed, class_index=args.class_index)
-    samples = generate(model.generator, model.architecture, n, device=model.device, seed=args.seed, labels=labels,
-                       latents=latents, convert=(lambda batch: to_data_format(batch, model.info)) if args.n else None)
+    samples = generate(
+        model.generator,
+        model.architecture,
+        n,
+        device=model.device,
+        seed=args.seed,
+        labels=labels,
+        latents=latents,
+        convert=(lambda batch: to_data_format(batch, model.info)) if args.n else None,
+    )
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
         if args.n:
@@ -316,7 +437,9 @@ def _translate(args: argparse.Namespace, registry: Registry) -> int:
     files = input_files(Path(args.input))
     model = load_trained(Path(args.source), registry, args.overrides, trained=args.trained)
     written = translate_files(model, files, Path(args.out))
-    print(f"{args.out}: {len(written)} image(s) translated by {model.source} (step {model.step}, {model.weights} weights)")
+    print(
+        f"{args.out}: {len(written)} image(s) translated by {model.source} (step {model.step}, {model.weights} weights)"
+    )
     return 0
 
 
@@ -337,8 +460,18 @@ def _eval(args: argparse.Namespace, registry: Registry) -> int:
         run.finish()
         logged = logger.run_folder
     if args.json:
-        print(json.dumps({"run": str(model.folder), "source": str(model.source), "step": model.step, "weights": model.weights,
-                          "results": [vars(r) for r in results]}, indent=2))
+        print(
+            json.dumps(
+                {
+                    "run": str(model.folder),
+                    "source": str(model.source),
+                    "step": model.step,
+                    "weights": model.weights,
+                    "results": [vars(r) for r in results],
+                },
+                indent=2,
+            )
+        )
     else:
         print(f"{model.source} (step {model.step}, {model.weights} weights):")
         print("\n".join(format_results(results)))
@@ -350,8 +483,12 @@ def _report(args: argparse.Namespace, registry: Registry) -> int:
     from ganzoo.destinations import output_problem
     from ganzoo.report import build_report
 
-    wandb_only = (("--group", args.group), ("--tag", args.tags), ("--dry-run", args.dry_run),
-                  ("--from-spec", args.from_spec))
+    wandb_only = (
+        ("--group", args.group),
+        ("--tag", args.tags),
+        ("--dry-run", args.dry_run),
+        ("--from-spec", args.from_spec),
+    )
     if not args.wandb and any(value for _, value in wandb_only):
         args.usage_error(f"{next(flag for flag, value in wandb_only if value)} needs --wandb ENTITY/PROJECT")
     if not args.runs and not (args.wandb and (args.group or args.tags or args.from_spec)):
@@ -370,9 +507,17 @@ def _report(args: argparse.Namespace, registry: Registry) -> int:
 def _wandb_report(args: argparse.Namespace) -> int:
     from ganzoo.wandb_report import report_command
 
-    return report_command([Path(run) for run in args.runs], target=args.wandb, out=Path(args.out), group=args.group,
-                          tags=args.tags, dry_run=args.dry_run, from_spec=args.from_spec, timeout=args.timeout,
-                          progress=not args.no_progress)
+    return report_command(
+        [Path(run) for run in args.runs],
+        target=args.wandb,
+        out=Path(args.out),
+        group=args.group,
+        tags=args.tags,
+        dry_run=args.dry_run,
+        from_spec=args.from_spec,
+        timeout=args.timeout,
+        progress=not args.no_progress,
+    )
 
 
 def type_name(annotation: object) -> str:
@@ -394,16 +539,25 @@ def describe_plugins(registry: Registry) -> list[dict]:
         for entry in registry.entries(kind):
             options = []
             for name, field in entry.cls.Options.model_fields.items():
-                options.append({
-                    "name": name,
-                    "type": type_name(field.annotation),
-                    "default": None if field.is_required() else field.get_default(call_default_factory=True),
-                    "required": field.is_required(),
-                    "help": field.description or "",
-                })
+                options.append(
+                    {
+                        "name": name,
+                        "type": type_name(field.annotation),
+                        "default": None if field.is_required() else field.get_default(call_default_factory=True),
+                        "required": field.is_required(),
+                        "help": field.description or "",
+                    }
+                )
             doc = (entry.cls.__doc__ or "").strip().splitlines()
-            rows.append({"kind": kind, "name": entry.name, "plugin": entry.plugin,
-                         "summary": doc[0] if doc else "", "options": options})
+            rows.append(
+                {
+                    "kind": kind,
+                    "name": entry.name,
+                    "plugin": entry.plugin,
+                    "summary": doc[0] if doc else "",
+                    "options": options,
+                }
+            )
     return rows
 
 
@@ -427,7 +581,15 @@ def _plugins(args: argparse.Namespace, registry: Registry) -> int:
     return 0
 
 
-COMMANDS = {"run": _run, "check": _check, "sample": _sample, "translate": _translate, "eval": _eval, "report": _report, "plugins": _plugins}
+COMMANDS = {
+    "run": _run,
+    "check": _check,
+    "sample": _sample,
+    "translate": _translate,
+    "eval": _eval,
+    "report": _report,
+    "plugins": _plugins,
+}
 
 
 def entry_point() -> None:  # pragma: no cover - the console script

@@ -59,7 +59,12 @@ def data_problems(accepts: Accepts, data: DataSpec) -> list[str]:
             reasons.append(f"needs images of at least {accepts.min_side}x{accepts.min_side}, not {what}")
         if height % accepts.side_multiple or width % accepts.side_multiple:
             reasons.append(f"needs images whose side divides by {accepts.side_multiple}, not {what}")
-    if data.kind == "points" and data.shape and accepts.point_dims is not None and data.shape[0] not in accepts.point_dims:
+    if (
+        data.kind == "points"
+        and data.shape
+        and accepts.point_dims is not None
+        and data.shape[0] not in accepts.point_dims
+    ):
         dims = " or ".join(f"{d}-D" for d in accepts.point_dims)
         reasons.append(f"takes {dims} points, not {what}")
     if accepts.labels and data.labels is False:
@@ -86,11 +91,15 @@ def loss_problems(needs: Needs, architecture: Optional[Architecture], data: Opti
         if needs.labels and data.labels is False:
             reasons.append(f"needs class labels, and the data ({_describe(data)}) has none")
         if needs.image_condition and data.condition != "images":
-            reasons.append(f"needs paired data (an image condition per sample), and the data ({_describe(data)}) is not")
+            reasons.append(
+                f"needs paired data (an image condition per sample), and the data ({_describe(data)}) is not"
+            )
     return reasons
 
 
-def compatibility_problems(resolved: dict[str, Any], registry: Registry, source_of: Callable[[str], str]) -> list[Problem]:
+def compatibility_problems(
+    resolved: dict[str, Any], registry: Registry, source_of: Callable[[str], str]
+) -> list[Problem]:
     """Every mismatch between the data, the architecture and the loss of a validated recipe
     (``resolved``: its component sections; ``source_of``: the file that set a key)."""
     dataset: Optional[Dataset] = _build(registry, "dataset", resolved.get("data"))
@@ -100,10 +109,14 @@ def compatibility_problems(resolved: dict[str, Any], registry: Registry, source_
     problems = []
     accepts = architecture.accepts() if architecture is not None else None
     if accepts is not None and data is not None:
-        problems += [Problem(source_of("model.name"), "model.name", f"{architecture.name} {reason}")  # type: ignore[union-attr]
-                     for reason in data_problems(accepts, data)]
+        problems += [
+            Problem(source_of("model.name"), "model.name", f"{architecture.name} {reason}")  # type: ignore[union-attr]
+            for reason in data_problems(accepts, data)
+        ]
     needs = loss.needs() if loss is not None else None
     if needs is not None:
-        problems += [Problem(source_of("loss.name"), "loss.name", f"{loss.name} {reason}")  # type: ignore[union-attr]
-                     for reason in loss_problems(needs, architecture, data)]
+        problems += [
+            Problem(source_of("loss.name"), "loss.name", f"{loss.name} {reason}")  # type: ignore[union-attr]
+            for reason in loss_problems(needs, architecture, data)
+        ]
     return problems

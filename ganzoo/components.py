@@ -188,16 +188,22 @@ class DataInfo:
     def as_dict(self) -> dict:
         """Plain values, saved with the weights so that sampling can rebuild the models
         without loading the dataset."""
-        return {"shape": list(self.shape), "num_classes": self.num_classes,
-                "condition_shape": list(self.condition_shape) if self.condition_shape is not None else None}
+        return {
+            "shape": list(self.shape),
+            "num_classes": self.num_classes,
+            "condition_shape": list(self.condition_shape) if self.condition_shape is not None else None,
+        }
 
     @classmethod
     def from_dict(cls, saved: dict) -> "DataInfo":
         """The inverse of :meth:`as_dict`; files written before conditions could be images
         have no ``condition_shape``."""
         condition_shape = saved.get("condition_shape")
-        return cls(shape=tuple(saved["shape"]), num_classes=saved.get("num_classes"),
-                   condition_shape=tuple(condition_shape) if condition_shape is not None else None)
+        return cls(
+            shape=tuple(saved["shape"]),
+            num_classes=saved.get("num_classes"),
+            condition_shape=tuple(condition_shape) if condition_shape is not None else None,
+        )
 
 
 @dataclass(init=False)
@@ -228,9 +234,17 @@ class Data:
     """For a mixture of Gaussians: the standard deviation of each component."""
     condition: Optional[torch.Tensor]
 
-    def __init__(self, samples: torch.Tensor, labels: Optional[torch.Tensor] = None, num_classes: Optional[int] = None,
-                 class_names: Optional[list[str]] = None, modes: Optional[torch.Tensor] = None,
-                 mode_std: Optional[float] = None, *, condition: Optional[torch.Tensor] = None) -> None:
+    def __init__(
+        self,
+        samples: torch.Tensor,
+        labels: Optional[torch.Tensor] = None,
+        num_classes: Optional[int] = None,
+        class_names: Optional[list[str]] = None,
+        modes: Optional[torch.Tensor] = None,
+        mode_std: Optional[float] = None,
+        *,
+        condition: Optional[torch.Tensor] = None,
+    ) -> None:
         if labels is None and condition is not None and condition.dim() == 1:
             labels = condition  # a label condition is the samples' labels
         self.samples = samples
@@ -247,8 +261,9 @@ class Data:
         if self.condition is None:
             return
         if self.condition.dim() not in (1, 4):
-            raise ValueError(f"a condition must be class labels (N,) or images (N, C, H, W), got shape "
-                             f"{tuple(self.condition.shape)}")
+            raise ValueError(
+                f"a condition must be class labels (N,) or images (N, C, H, W), got shape {tuple(self.condition.shape)}"
+            )
         if self.condition.dim() == 4 and self.condition.dtype not in (torch.uint8, torch.float32):
             raise TypeError(f"image conditions must be uint8 or float32, got {self.condition.dtype}")
         if len(self.condition) != len(self.samples):
@@ -270,9 +285,12 @@ class Data:
 
     @property
     def info(self) -> DataInfo:
-        condition_shape = tuple(self.condition.shape[1:]) if self.condition is not None and self.condition_kind == "images" else None
-        return DataInfo(shape=tuple(self.samples.shape[1:]), num_classes=self.num_classes,
-                        condition_shape=condition_shape)
+        condition_shape = (
+            tuple(self.condition.shape[1:]) if self.condition is not None and self.condition_kind == "images" else None
+        )
+        return DataInfo(
+            shape=tuple(self.samples.shape[1:]), num_classes=self.num_classes, condition_shape=condition_shape
+        )
 
 
 class Dataset(DatasetDeclarations, Component):
@@ -368,7 +386,7 @@ class StepContext:
         rank, size = self.shard
         if size == 1:
             return self.architecture.sample_latent(n, device=self.real.device)
-        return self.architecture.sample_latent(n * size, device=self.real.device)[rank * n:(rank + 1) * n]
+        return self.architecture.sample_latent(n * size, device=self.real.device)[rank * n : (rank + 1) * n]
 
 
 @dataclass

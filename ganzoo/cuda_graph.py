@@ -52,23 +52,35 @@ class Decision:
         return f"train.cuda_graph={mode}: eager training step ({'; '.join(self.reasons)})"
 
 
-def setting_refusals(*, device: torch.device, distributed: bool = False, compile: object = False,
-                     precision: str = "fp32", schedules: Iterable[str] = ()) -> list[str]:
+def setting_refusals(
+    *,
+    device: torch.device,
+    distributed: bool = False,
+    compile: object = False,
+    precision: str = "fp32",
+    schedules: Iterable[str] = (),
+) -> list[str]:
     """Why the run's settings (not its components) keep the step from being captured.
     ``schedules`` are the recipe's ``optim.<network>.schedule`` names."""
     refusals = []
     if device.type != "cuda":
         refusals.append(f"the device is {device.type}, and CUDA graphs need a CUDA device")
     if distributed:
-        refusals.append("a data-parallel run is not captured (DistributedDataParallel's all-reduce runs outside the graph)")
+        refusals.append(
+            "a data-parallel run is not captured (DistributedDataParallel's all-reduce runs outside the graph)"
+        )
     if compile:
-        refusals.append(f"train.compile={compile} compiles the networks instead (reduce-overhead captures its own graphs)")
+        refusals.append(
+            f"train.compile={compile} compiles the networks instead (reduce-overhead captures its own graphs)"
+        )
     if precision != "fp32":
         refusals.append(f"train.precision={precision}: autocast's weight cache does not survive capture")
     for name in schedules:
         if name != "constant":  # the graph keeps the learning rate it was captured with
-            refusals.append(f"the learning-rate schedule {name!r} changes the rate between steps, which a captured "
-                            "optimiser step would not see")
+            refusals.append(
+                f"the learning-rate schedule {name!r} changes the rate between steps, which a captured "
+                "optimiser step would not see"
+            )
     return refusals
 
 
@@ -126,7 +138,9 @@ class CapturedStep:
     def _add_static(self, values: dict[str, torch.Tensor], step: int) -> None:
         for key, value in values.items():
             if key not in self.sums:
-                raise RuntimeError(f"the scalar {key!r} was not logged by the warm-up steps; it cannot join a captured step")
+                raise RuntimeError(
+                    f"the scalar {key!r} was not logged by the warm-up steps; it cannot join a captured step"
+                )
             self.sums[key].add_(value.detach())
             self.per_replay[key] = self.per_replay.get(key, 0) + 1
 

@@ -46,11 +46,19 @@ class BatchStream:
     keeps its own contiguous share of each global batch of ``batch_size``. A last batch
     that does not split evenly over the ranks is dropped."""
 
-    def __init__(self, data: Data, batch_size: int, device: torch.device, drop_last: bool = False,
-                 shard: tuple[int, int] = (0, 1)) -> None:
+    def __init__(
+        self,
+        data: Data,
+        batch_size: int,
+        device: torch.device,
+        drop_last: bool = False,
+        shard: tuple[int, int] = (0, 1),
+    ) -> None:
         if batch_size % shard[1]:
-            raise GanzooError(f"train.batch_size {batch_size} (the global batch) does not split evenly over "
-                              f"{shard[1]} processes; choose a multiple of {shard[1]}")
+            raise GanzooError(
+                f"train.batch_size {batch_size} (the global batch) does not split evenly over "
+                f"{shard[1]} processes; choose a multiple of {shard[1]}"
+            )
         self.shard = shard
         self.data = data
         """The dataset as loaded (labels, class names, mixture modes), for evaluation."""

@@ -65,8 +65,9 @@ class World:
         if not self.distributed:
             return list(flags)
         values = torch.tensor([int(flag) for flag in flags])
-        self._collective(lambda: torch.distributed.all_reduce(values, op=torch.distributed.ReduceOp.MAX,
-                                                              group=self.control), what)
+        self._collective(
+            lambda: torch.distributed.all_reduce(values, op=torch.distributed.ReduceOp.MAX, group=self.control), what
+        )
         return [bool(v) for v in values.tolist()]
 
     def mean(self, values: torch.Tensor, what: str) -> torch.Tensor:
@@ -84,7 +85,8 @@ class World:
             reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
             raise DistributedError(
                 f"rank {self.rank} of {self.size}: {what} failed: another rank died, hung past "
-                f"distributed.timeout ({self.timeout:g} s) or disagreed ({reason})") from None
+                f"distributed.timeout ({self.timeout:g} s) or disagreed ({reason})"
+            ) from None
 
 
 def from_environment(timeout: float) -> World:
@@ -100,7 +102,9 @@ def from_environment(timeout: float) -> World:
         torch.cuda.set_device(local_rank)
     if not torch.distributed.is_initialized():
         torch.distributed.init_process_group(backend, timeout=timedelta(seconds=timeout))
-    control = torch.distributed.new_group(backend="gloo", timeout=timedelta(seconds=timeout)) if backend == "nccl" else None
+    control = (
+        torch.distributed.new_group(backend="gloo", timeout=timedelta(seconds=timeout)) if backend == "nccl" else None
+    )
     return World(rank, size, local_rank, backend, timeout, control)
 
 
@@ -123,8 +127,16 @@ def shutdown(world: World) -> None:
 def launch(nproc: int, argv: Sequence[str]) -> int:
     """``ganzoo run ... --nproc N``: the same command under torchrun on this machine.
     Returns torchrun's exit status (non-zero when any rank failed)."""
-    command = [sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc-per-node={nproc}",
-               "-m", "ganzoo", *argv]
+    command = [
+        sys.executable,
+        "-m",
+        "torch.distributed.run",
+        "--standalone",
+        f"--nproc-per-node={nproc}",
+        "-m",
+        "ganzoo",
+        *argv,
+    ]
     print(f"ganzoo: launching {nproc} processes: {' '.join(command[1:])}", file=sys.stderr)
     child = subprocess.Popen(command)
     forwarded: list[int] = []
@@ -143,8 +155,9 @@ def launch(nproc: int, argv: Sequence[str]) -> int:
             signal.signal(number, handler)
 
 
-def update_wrappers(generator: torch.nn.Module, discriminator: torch.nn.Module, world: World,
-                    device: torch.device) -> tuple[torch.nn.Module, torch.nn.Module]:
+def update_wrappers(
+    generator: torch.nn.Module, discriminator: torch.nn.Module, world: World, device: torch.device
+) -> tuple[torch.nn.Module, torch.nn.Module]:
     """The modules the trainer updates ``generator`` and ``discriminator`` through.
 
     In a data-parallel run, the network being updated runs under DDP (which averages its

@@ -41,9 +41,12 @@ class DivergenceWatch:
             if first >= 0:
                 raise DivergenceError(
                     f"{name} became NaN or infinite at step {first} (epoch {epoch}); training stopped "
-                    f"and no state after the last checkpoint was saved. Lower the learning rate or check the data.")
+                    f"and no state after the last checkpoint was saved. Lower the learning rate or check the data."
+                )
         for label, module in networks.items():
             finite = torch.stack([p.detach().isfinite().all() for p in module.parameters()]).all()
             if not bool(finite):
-                raise DivergenceError(f"a parameter of the {label} became NaN or infinite by step {step}; "
-                                      f"training stopped and no state after the last checkpoint was saved.")
+                raise DivergenceError(
+                    f"a parameter of the {label} became NaN or infinite by step {step}; "
+                    f"training stopped and no state after the last checkpoint was saved."
+                )

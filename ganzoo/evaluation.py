@@ -46,15 +46,20 @@ class Result:
     """The extractor's full description, or None for a metric computed without one."""
 
 
-def select_metrics(registry: Registry, recipe: Recipe, data: Data, names: Optional[Sequence[str]] = None) -> list[Metric]:
+def select_metrics(
+    registry: Registry, recipe: Recipe, data: Data, names: Optional[Sequence[str]] = None
+) -> list[Metric]:
     """The metrics to compute: ``names`` (with options from the recipe's ``eval.metrics``
     where it lists them), else the recipe's ``eval.metrics``, else every default metric
     that applies to ``data``. A metric asked for by name that cannot run is an error."""
     configured = {spec["name"]: spec for spec in recipe.resolved["eval"]["metrics"]}
     if names:
         known = registry.names("metric")
-        problems = [Problem("command line", "--metrics", unknown_name_message("metric", name, known))
-                    for name in names if name not in known]
+        problems = [
+            Problem("command line", "--metrics", unknown_name_message("metric", name, known))
+            for name in names
+            if name not in known
+        ]
         if problems:
             raise RecipeError(problems)
         specs, explicit = [configured.get(name, {"name": name}) for name in names], True
@@ -73,16 +78,28 @@ def select_metrics(registry: Registry, recipe: Recipe, data: Data, names: Option
         elif explicit:
             raise EvaluationError(f"metric {metric.name!r} cannot run on this run's data: {reason}")
     if not metrics:
-        raise EvaluationError(f"no installed metric applies to this data (metrics: {', '.join(registry.names('metric')) or 'none'}); "
-                              f"pip install -e plugins/ganzoo_metrics")
+        raise EvaluationError(
+            f"no installed metric applies to this data (metrics: {', '.join(registry.names('metric')) or 'none'}); "
+            f"pip install -e plugins/ganzoo_metrics"
+        )
     return metrics
 
 
 class Evaluation:
     """Real samples and prepared extractors, reused by every ``evaluate`` call."""
 
-    def __init__(self, registry: Registry, recipe: Recipe, data: Data, metrics: list[Metric], *, device: torch.device,
-                 n: Optional[int] = None, seed: Optional[int] = None, progress: bool = True) -> None:
+    def __init__(
+        self,
+        registry: Registry,
+        recipe: Recipe,
+        data: Data,
+        metrics: list[Metric],
+        *,
+        device: torch.device,
+        n: Optional[int] = None,
+        seed: Optional[int] = None,
+        progress: bool = True,
+    ) -> None:
         settings = recipe.config.eval
         self.registry = registry
         self.recipe = recipe
@@ -101,8 +118,11 @@ class Evaluation:
         self.real = real_source.samples[chosen]
         self.real_labels = real_source.labels[chosen] if real_source.labels is not None else None
         self.conditions = pairs.condition[chosen] if pairs is not None and pairs.condition is not None else None
-        self.frequencies = torch.bincount(data.labels.to(torch.int64), minlength=data.num_classes) if (
-            data.labels is not None and data.num_classes) else None
+        self.frequencies = (
+            torch.bincount(data.labels.to(torch.int64), minlength=data.num_classes)
+            if (data.labels is not None and data.num_classes)
+            else None
+        )
         self._extractors: dict[str, FeatureExtractor] = {}
         self._real_features: dict = {}
 
@@ -123,23 +143,47 @@ class Evaluation:
         devices = [self.device.index or 0] if self.device.type == "cuda" else []
         with torch.random.fork_rng(devices=devices):
             if self.conditions is not None:  # paired data: translate the held-out conditions
-                fake = generate(generator, architecture, len(self.conditions), device=self.device, seed=self.seed,
-                                labels=to_model_range(self.conditions), batch_size=self.batch_size)
+                fake = generate(
+                    generator,
+                    architecture,
+                    len(self.conditions),
+                    device=self.device,
+                    seed=self.seed,
+                    labels=to_model_range(self.conditions),
+                    batch_size=self.batch_size,
+                )
                 labels = None
             else:
                 labels = class_labels(architecture, info, self.n, seed=self.seed, frequencies=self.frequencies)
-                fake = generate(generator, architecture, self.n, device=self.device, seed=self.seed, labels=labels,
-                                batch_size=self.batch_size)
-            ctx = MetricContext(self.real, to_data_format(fake, info), self.real_labels, labels, self.data,
-                                self.extractor, self.batch_size, cache=dict(self._real_features),
-                                conditions=self.conditions)
+                fake = generate(
+                    generator,
+                    architecture,
+                    self.n,
+                    device=self.device,
+                    seed=self.seed,
+                    labels=labels,
+                    batch_size=self.batch_size,
+                )
+            ctx = MetricContext(
+                self.real,
+                to_data_format(fake, info),
+                self.real_labels,
+                labels,
+                self.data,
+                self.extractor,
+                self.batch_size,
+                cache=dict(self._real_features),
+                conditions=self.conditions,
+            )
             results = []
             for metric in self.metrics:
                 ctx.touched = set()
                 values = metric.compute(ctx)
                 extractor = "; ".join(ctx.used[name] for name in sorted(ctx.touched)) or None
-                results += [Result(key, float(value), metric.name, ctx.n_fake, ctx.n_real, extractor)
-                            for key, value in values.items()]
+                results += [
+                    Result(key, float(value), metric.name, ctx.n_fake, ctx.n_real, extractor)
+                    for key, value in values.items()
+                ]
             self._real_features.update({k: v for k, v in ctx.cache.items() if k[1] == "real"})
         return results
 
@@ -152,8 +196,16 @@ def scalars(results: list[Result]) -> dict[str, float]:
 def record(folder: Path, results: list[Result], *, step: int, source: str, seed: int) -> Path:
     """Append one evaluation to ``eval.jsonl`` in the run folder."""
     path = folder / RECORD_FILE
-    append_row(path, {"time": time.strftime("%Y-%m-%dT%H:%M:%S"), "step": step, "source": source, "seed": seed,
-                      "results": [asdict(r) for r in results]})
+    append_row(
+        path,
+        {
+            "time": time.strftime("%Y-%m-%dT%H:%M:%S"),
+            "step": step,
+            "source": source,
+            "seed": seed,
+            "results": [asdict(r) for r in results],
+        },
+    )
     return path
 
 
@@ -179,6 +231,7 @@ class EvaluateEvery(Callback):
     like any scalar (``metrics.jsonl``, wandb, ``checkpoint.best_metric``) and appends
     them to ``eval.jsonl``. Must come before the checkpointer, so that a checkpoint taken
     at the end of an epoch already follows its evaluation."""
+
     capturable = True  # every update is device work on tensors it keeps (docs/speed.md)
 
     name = "evaluate_every"
@@ -212,13 +265,24 @@ class EvaluateEvery(Callback):
         trainer.log(scalars(results))
 
 
-def evaluate_model(model: TrainedModel, registry: Registry, *, names: Optional[Sequence[str]] = None,
-                   n: Optional[int] = None, seed: Optional[int] = None, progress: bool = True) -> list[Result]:
+def evaluate_model(
+    model: TrainedModel,
+    registry: Registry,
+    *,
+    names: Optional[Sequence[str]] = None,
+    n: Optional[int] = None,
+    seed: Optional[int] = None,
+    progress: bool = True,
+) -> list[Result]:
     """``ganzoo eval``: every chosen metric on a trained model, recorded in its run folder."""
     data = load_dataset(model.recipe, registry)
     metrics = select_metrics(registry, model.recipe, data, names)
-    evaluation = Evaluation(registry, model.recipe, data, metrics, device=model.device, n=n, seed=seed, progress=progress)
+    evaluation = Evaluation(
+        registry, model.recipe, data, metrics, device=model.device, n=n, seed=seed, progress=progress
+    )
     results = evaluation.evaluate(model.generator, model.architecture, model.info)
-    source = str(model.source.relative_to(model.folder)) + ("" if model.weights == "trained" else f" ({model.weights} weights)")
+    source = str(model.source.relative_to(model.folder)) + (
+        "" if model.weights == "trained" else f" ({model.weights} weights)"
+    )
     record(model.folder, results, step=model.step, source=source, seed=evaluation.seed)
     return results

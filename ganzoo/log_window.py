@@ -34,8 +34,9 @@ class LogWindow:
             # Averaged over the ranks at once (no host synchronisation: a small collective in
             # the stream), so that the open window a checkpoint saves holds the global numbers.
             keys = list(values)
-            means = self.world.mean(torch.stack([values[k].detach().float() for k in keys]),
-                                    f"averaging the logged scalars at step {step}")
+            means = self.world.mean(
+                torch.stack([values[k].detach().float() for k in keys]), f"averaging the logged scalars at step {step}"
+            )
             values = dict(zip(keys, means.unbind()))
         for key, value in values.items():
             value = value.detach()

@@ -123,8 +123,9 @@ class MetricContext:
             return name
         data = self.data.data
         if not data.is_image:
-            raise EvaluationError("samples that are not images have no feature extractor; use the `modes` metric "
-                                  "for 2-D mixtures")
+            raise EvaluationError(
+                "samples that are not images have no feature extractor; use the `modes` metric for 2-D mixtures"
+            )
         return "classifier" if data.labels is not None and data.num_classes else "inception"
 
     def features(self, extractor: str, which: Literal["real", "fake"]) -> Features:
@@ -144,7 +145,7 @@ def _extract_all(extractor: FeatureExtractor, samples: torch.Tensor, device: tor
     parts = []
     with torch.no_grad():
         for start in range(0, len(samples), batch_size):
-            out = extractor.extract(samples[start:start + batch_size].to(device))
+            out = extractor.extract(samples[start : start + batch_size].to(device))
             parts.append(Features(out.features.float().cpu(), None if out.logits is None else out.logits.float().cpu()))
     logits = None if parts[0].logits is None else torch.cat([p.logits for p in parts if p.logits is not None])
     return Features(torch.cat([p.features for p in parts]), logits)

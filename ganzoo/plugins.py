@@ -39,7 +39,9 @@ def make_plugin_manager(modules: Optional[Plugins] = None, *, entry_points: bool
             pm.register(module, name=name)
         pm.check_pending()
     except pluggy.PluginValidationError as error:
-        raise GanzooError(f"plugin {_name(error.plugin)}: {' '.join(str(error).split())}. Known hooks: {', '.join(hook_names())}") from None
+        raise GanzooError(
+            f"plugin {_name(error.plugin)}: {' '.join(str(error).split())}. Known hooks: {', '.join(hook_names())}"
+        ) from None
     for plugin in pm.get_plugins():
         _check_markers(pm, plugin)
     return pm
@@ -51,7 +53,9 @@ def _check_markers(pm: pluggy.PluginManager, plugin: object) -> None:
     for name in hook_names():
         function = getattr(plugin, name, None)
         if callable(function) and function not in implemented:
-            raise GanzooError(f"plugin {pm.get_name(plugin)!r} defines {name} without @ganzoo.hookimpl, so it would never be called")
+            raise GanzooError(
+                f"plugin {pm.get_name(plugin)!r} defines {name} without @ganzoo.hookimpl, so it would never be called"
+            )
 
 
 def hook_names() -> list[str]:

@@ -91,8 +91,7 @@ class Registry:
         existing = self._entries[kind].get(component.name)
         if existing is not None and existing.cls is not component:
             raise GanzooError(
-                f"{kind} {component.name!r} is registered twice: by plugin {existing.plugin!r} "
-                f"and by plugin {plugin!r}"
+                f"{kind} {component.name!r} is registered twice: by plugin {existing.plugin!r} and by plugin {plugin!r}"
             )
         self._entries[kind][component.name] = Entry(kind, component, plugin)
 
@@ -130,4 +129,3 @@ class Registry:
 
     def entries(self, kind: str) -> list[Entry]:
         return [self._entries[kind][name] for name in self.names(kind)]
-

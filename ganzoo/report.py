@@ -77,9 +77,11 @@ def load_run(folder: Path) -> RunView:
     if not recipe_path.is_file():
         inside = sorted(child.name for child in folder.iterdir() if (child / "recipe.yaml").is_file())
         if inside:
-            raise GanzooError(f"{folder} is not a run folder, but holds {len(inside)} run folder(s) "
-                              f"({', '.join(inside[:3])}{', ...' if len(inside) > 3 else ''}); name them, "
-                              f"e.g. ganzoo report {folder / inside[0]}")
+            raise GanzooError(
+                f"{folder} is not a run folder, but holds {len(inside)} run folder(s) "
+                f"({', '.join(inside[:3])}{', ...' if len(inside) > 3 else ''}); name them, "
+                f"e.g. ganzoo report {folder / inside[0]}"
+            )
         raise GanzooError(f"{folder} is not a run folder: it has no recipe.yaml (give the folder `ganzoo run` printed)")
     try:
         recipe_text = bounded_yaml.read_text(recipe_path)
@@ -93,8 +95,16 @@ def load_run(folder: Path) -> RunView:
         raise GanzooError(f"{recipe_path} is not a recipe (not a mapping)")
     video = next((folder / name for name in VIDEO_NAMES if (folder / name).is_file()), None)
     curves = [folder / "curves" / f"{name}.png" for name in CURVES if (folder / "curves" / f"{name}.png").is_file()]
-    return RunView(folder, recipe_text, recipe, read_metrics(folder / "metrics.jsonl"), _status(folder),
-                   sample_grids(folder / "samples"), video, curves)
+    return RunView(
+        folder,
+        recipe_text,
+        recipe,
+        read_metrics(folder / "metrics.jsonl"),
+        _status(folder),
+        sample_grids(folder / "samples"),
+        video,
+        curves,
+    )
 
 
 def _status(folder: Path) -> str:
@@ -114,8 +124,10 @@ def build_report(folders: Sequence[Path], out: Path, *, progress: bool = True) -
     if problem:
         raise GanzooError(problem)
     runs = [load_run(Path(folder)) for folder in folders]
-    with tempfile.TemporaryDirectory(prefix="ganzoo-report-") as scratch, \
-            tqdm(total=len(runs), desc="report", unit="run", disable=not progress, dynamic_ncols=True) as bar:
+    with (
+        tempfile.TemporaryDirectory(prefix="ganzoo-report-") as scratch,
+        tqdm(total=len(runs), desc="report", unit="run", disable=not progress, dynamic_ncols=True) as bar,
+    ):
         for index, run in enumerate(runs):
             if not run.curves and run.rows:  # a run from before the curves existed
                 run.curves = draw_curves(run.rows, Path(scratch) / str(index), run.scalars)
@@ -155,13 +167,18 @@ def _number(value: Any) -> str:
 def _run_cells(run: RunView) -> dict[str, str]:
     """The HTML of each section's cell for one run."""
     cells = {}
-    cells["curves"] = "".join(
-        f'<img class="plot" src="{_data_uri(path)}" alt="{_e(path.stem)} of {_e(run.name)}">' for path in run.curves
-    ) or '<p class="none">no logged scalars yet</p>'
+    cells["curves"] = (
+        "".join(
+            f'<img class="plot" src="{_data_uri(path)}" alt="{_e(path.stem)} of {_e(run.name)}">' for path in run.curves
+        )
+        or '<p class="none">no logged scalars yet</p>'
+    )
     if run.grids:
         step, path = run.grids[-1]
-        cells["grid"] = (f'<figure><img class="grid" src="{_data_uri(path)}" alt="last sample grid of {_e(run.name)}">'
-                         f'<figcaption>step {step:,} (grid {len(run.grids)} of {len(run.grids)})</figcaption></figure>')
+        cells["grid"] = (
+            f'<figure><img class="grid" src="{_data_uri(path)}" alt="last sample grid of {_e(run.name)}">'
+            f"<figcaption>step {step:,} (grid {len(run.grids)} of {len(run.grids)})</figcaption></figure>"
+        )
     else:
         cells["grid"] = '<p class="none">no sample grid yet</p>'
     if run.video is None:
@@ -169,8 +186,10 @@ def _run_cells(run: RunView) -> dict[str, str]:
     elif run.video.suffix == ".gif":
         cells["video"] = f'<img class="video" src="{_data_uri(run.video)}" alt="progress video of {_e(run.name)}">'
     else:
-        cells["video"] = (f'<video class="video" src="{_data_uri(run.video)}" controls loop muted autoplay playsinline '
-                          f'preload="auto" title="progress video of {_e(run.name)}"></video>')
+        cells["video"] = (
+            f'<video class="video" src="{_data_uri(run.video)}" controls loop muted autoplay playsinline '
+            f'preload="auto" title="progress video of {_e(run.name)}"></video>'
+        )
     cells["recipe"] = f"<pre>{_e(run.recipe_text)}</pre>"
     return cells
 
@@ -188,11 +207,16 @@ def _metrics_table(runs: list[RunView]) -> str:
     body = ""
     for run in runs:
         values = [run.last.get(key, "") for key in ["step", "epoch", *keys]]
-        body += (f"<tr><th>{_e(run.name)}</th><td>{_e(run.status)}</td>"
-                 + "".join(f"<td>{_number(value)}</td>" for value in values) + "</tr>")
-    return (f'<table class="metrics"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
-            '<p class="note">The last logged window of each run: each value is the mean over '
-            '<code>train.log_every</code> steps.</p>')
+        body += (
+            f"<tr><th>{_e(run.name)}</th><td>{_e(run.status)}</td>"
+            + "".join(f"<td>{_number(value)}</td>" for value in values)
+            + "</tr>"
+        )
+    return (
+        f'<table class="metrics"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
+        '<p class="note">The last logged window of each run: each value is the mean over '
+        "<code>train.log_every</code> steps.</p>"
+    )
 
 
 def flatten(tree: Any, prefix: str = "") -> dict[str, Any]:
@@ -223,13 +247,18 @@ def _differences(runs: list[RunView]) -> str:
     body = "".join(
         f"<tr><th><code>{_e(key)}</code></th>"
         + "".join(f"<td>{_e(json.dumps(flat[key], default=str)) if key in flat else '(absent)'}</td>" for flat in flats)
-        + "</tr>" for key in differing
+        + "</tr>"
+        for key in differing
     )
     return f'<table class="diff"><thead><tr><th>recipe key</th>{head}</tr></thead><tbody>{body}</tbody></table>'
 
 
 SECTIONS = [
-    ("curves", "Curves", "d_loss and g_loss; d_real and d_fake, the loss's measure on real and generated samples, under the labels the loss gives them (D(x) and D(G(z)) for the probability losses)."),
+    (
+        "curves",
+        "Curves",
+        "d_loss and g_loss; d_real and d_fake, the loss's measure on real and generated samples, under the labels the loss gives them (D(x) and D(G(z)) for the probability losses).",
+    ),
     ("grid", "Last sample grid", "Samples from the run's fixed noise at its last grid."),
     ("video", "Progress video", "Every sample grid of the run, in order."),
     ("recipe", "Recipe", "The fully resolved recipe.yaml of the run: <code>ganzoo run</code> accepts it as it is."),

@@ -80,9 +80,15 @@ def build_trainer(recipe: Recipe, registry: Registry, world: World = World()) ->
     generator, discriminator = generator.to(device), discriminator.to(device)
     loss = build("loss", "loss").to(device)
     train = config.train
-    callbacks = [registry.get("callback", name)(**options) for name, options in map(split_name, recipe.resolved["callbacks"])]
-    decision = capture_decision(recipe, device, world, [("model", architecture), ("loss", loss)]
-                                + [("callback", callback) for callback in callbacks])
+    callbacks = [
+        registry.get("callback", name)(**options) for name, options in map(split_name, recipe.resolved["callbacks"])
+    ]
+    decision = capture_decision(
+        recipe,
+        device,
+        world,
+        [("model", architecture), ("loss", loss)] + [("callback", callback) for callback in callbacks],
+    )
     optim = recipe.resolved["optim"]
 
     def optimizer_and_schedule(network: str, module: torch.nn.Module) -> tuple[torch.optim.Optimizer, Schedule]:
@@ -131,19 +137,29 @@ def _check_batches(recipe: Recipe, samples: int, batches: int) -> None:
         return
     have = f"an epoch of {samples} samples in batches of {train.batch_size} has {batches}"
     key = "train.d_steps" if batches else "train.batch_size"
-    message = (f"{train.d_steps} discriminator updates per step need {train.d_steps} batches, but {have}"
-               if batches else f"{have} (train.drop_last drops the incomplete one)")
+    message = (
+        f"{train.d_steps} discriminator updates per step need {train.d_steps} batches, but {have}"
+        if batches
+        else f"{have} (train.drop_last drops the incomplete one)"
+    )
     raise RecipeError([Problem("", key, f"{message}; lower train.d_steps or train.batch_size")])
 
 
-def capture_decision(recipe: Recipe, device: torch.device, world: World, components: list[tuple[str, object]]) -> Decision:
+def capture_decision(
+    recipe: Recipe, device: torch.device, world: World, components: list[tuple[str, object]]
+) -> Decision:
     """Whether the step is captured as one CUDA graph (``train.cuda_graph``), and why; ``on``
     that cannot be honoured here (the recipe checks what it can before, the world is known
     only now) is a recipe error. Under ``auto`` the run says which path it took, in one line,
     once training has started (:class:`StepPathLine`), so that an error before it stays one line."""
     mode, train = recipe.config.train.cuda_graph, recipe.config.train
-    refusals = setting_refusals(device=device, distributed=world.distributed, compile=train.compile,
-                                precision=train.precision, schedules=schedule_names(recipe.resolved))
+    refusals = setting_refusals(
+        device=device,
+        distributed=world.distributed,
+        compile=train.compile,
+        precision=train.precision,
+        schedules=schedule_names(recipe.resolved),
+    )
     refusals += component_refusals(components)
     decision = decide(mode, refusals)
     if mode == "on" and not decision.captured:
@@ -170,8 +186,10 @@ def sync_batchnorm(network: torch.nn.Module, device: torch.device) -> torch.nn.M
     """``distributed.sync_batchnorm``: batch norm statistics over the global batch rather
     than each rank's share. PyTorch's SyncBatchNorm runs on GPUs only."""
     if device.type != "cuda":
-        raise GanzooError("distributed.sync_batchnorm needs CUDA devices (PyTorch's SyncBatchNorm does not run on "
-                          f"{device.type}); set it to false")
+        raise GanzooError(
+            "distributed.sync_batchnorm needs CUDA devices (PyTorch's SyncBatchNorm does not run on "
+            f"{device.type}); set it to false"
+        )
     return torch.nn.SyncBatchNorm.convert_sync_batchnorm(network)
 
 
@@ -225,12 +243,15 @@ def run_recipe(recipe: Recipe, registry: Registry, *, progress: bool = True) -> 
     with _world(recipe) as world, _trainer(recipe, registry, world) as trainer:
         if not world.is_main:  # rank 0 alone writes the run folder
             return _train(recipe, trainer, None, False)
-        evaluation = _evaluation(recipe, registry, trainer, progress)  # a metric that cannot run fails before the folder exists
+        evaluation = _evaluation(
+            recipe, registry, trainer, progress
+        )  # a metric that cannot run fails before the folder exists
         folder = new_run_folder(Path(config.run.dir), config.run.name, recipe.stem)
         with run_lock(folder):
             (folder / "recipe.yaml").write_text(recipe.to_yaml(), encoding="utf-8")
-            return _train(recipe, trainer, folder, progress, evaluation,
-                          preview_pairs(recipe, registry, trainer.batches.data))
+            return _train(
+                recipe, trainer, folder, progress, evaluation, preview_pairs(recipe, registry, trainer.batches.data)
+            )
 
 
 def resume_run(folder: Path, registry: Registry, overrides: Iterable[str] = (), *, progress: bool = True) -> Run:
@@ -255,8 +276,14 @@ def resume_run(folder: Path, registry: Registry, overrides: Iterable[str] = (), 
             if overrides:
                 (folder / "recipe.yaml").write_text(recipe.to_yaml(), encoding="utf-8")
             print(f"ganzoo: resuming {folder} from {path.name} (step {trainer.step})", file=sys.stderr)
-            return _train(recipe, trainer, folder, progress, _evaluation(recipe, registry, trainer, progress),
-                          preview_pairs(recipe, registry, trainer.batches.data))
+            return _train(
+                recipe,
+                trainer,
+                folder,
+                progress,
+                _evaluation(recipe, registry, trainer, progress),
+                preview_pairs(recipe, registry, trainer.batches.data),
+            )
 
 
 def load_fitting_state(trainer: Trainer, state: object, path: Path) -> None:
@@ -268,17 +295,23 @@ def load_fitting_state(trainer: Trainer, state: object, path: Path) -> None:
     check_fits(trainer.discriminator, state.get("discriminator"), "discriminator", path)
     for key, fresh in trainer.state_dict().items():  # the same structure as this trainer's own state
         saved = state.get(key, fresh)
-        if fresh is not None and type(saved) is not type(fresh) or (
-                isinstance(fresh, int) and isinstance(saved, int) and not 0 <= saved <= 2**62):
-            raise CheckpointError(f"{path} does not fit the recipe: its trainer state {key!r} is a "
-                                  f"{type(saved).__name__} where a {type(fresh).__name__} belongs; the file is "
-                                  f"damaged or was not written by ganzoo")
+        if (
+            fresh is not None
+            and type(saved) is not type(fresh)
+            or (isinstance(fresh, int) and isinstance(saved, int) and not 0 <= saved <= 2**62)
+        ):
+            raise CheckpointError(
+                f"{path} does not fit the recipe: its trainer state {key!r} is a "
+                f"{type(saved).__name__} where a {type(fresh).__name__} belongs; the file is "
+                f"damaged or was not written by ganzoo"
+            )
     try:
         trainer.load_state_dict(state)
     except (KeyError, TypeError, ValueError, RuntimeError, IndexError, AttributeError) as error:
         reason = " ".join(str(error).split())[:200] or type(error).__name__
-        raise CheckpointError(f"{path} does not fit the recipe: {reason}; was recipe.yaml edited, or is the "
-                              f"checkpoint from another run?") from None
+        raise CheckpointError(
+            f"{path} does not fit the recipe: {reason}; was recipe.yaml edited, or is the checkpoint from another run?"
+        ) from None
 
 
 @contextlib.contextmanager
@@ -312,8 +345,14 @@ def _evaluation(recipe: Recipe, registry: Registry, trainer: Trainer, progress: 
     return Evaluation(registry, recipe, data, metrics, device=trainer.device, progress=progress)
 
 
-def _train(recipe: Recipe, trainer: Trainer, folder: Optional[Path], progress: bool,
-           evaluation: Optional[Evaluation] = None, pairs: Optional[tuple[torch.Tensor, torch.Tensor]] = None) -> Run:
+def _train(
+    recipe: Recipe,
+    trainer: Trainer,
+    folder: Optional[Path],
+    progress: bool,
+    evaluation: Optional[Evaluation] = None,
+    pairs: Optional[tuple[torch.Tensor, torch.Tensor]] = None,
+) -> Run:
     """Attach the outputs, train, and turn a clean stop on a signal into RunInterrupted.
     Without a ``folder`` (ranks other than 0), nothing is written: only the recipe's
     own callbacks run."""
@@ -328,7 +367,9 @@ def _train(recipe: Recipe, trainer: Trainer, folder: Optional[Path], progress: b
     wandb = None
     if config.wandb.mode != "disabled":
         wandb = WandbLogger(config.wandb, folder, folder.name, recipe.resolved)
-    real = None if trainer.batches.samples.dtype == torch.uint8 else to_model_range(trainer.batches.samples[:2000]).cpu()
+    real = (
+        None if trainer.batches.samples.dtype == torch.uint8 else to_model_range(trainer.batches.samples[:2000]).cpu()
+    )
     checkpoints = Checkpointer(folder, recipe.resolved, **config.checkpoint.model_dump())
     scalars = scalar_infos(type(trainer.loss))  # how the loss names what it logs
     outputs = [
@@ -336,10 +377,21 @@ def _train(recipe: Recipe, trainer: Trainer, folder: Optional[Path], progress: b
         MetricsLog(folder / "metrics.jsonl"),
         # Before the checkpointer: a checkpoint at the end of an epoch follows its evaluation.
         *([EvaluateEvery(folder, evaluation, config.eval.every)] if evaluation and config.eval.every else []),
-        Curves(folder / "curves", config.video.curves_interval, history=read_metrics(folder / "metrics.jsonl", trainer.logged_through),
-               infos=scalars),
-        SampleGrids(folder / "samples", config.train.sample_every, config.train.num_samples, config.seed, real,
-                    on_saved=wandb.log_samples if wandb else None, pairs=pairs),
+        Curves(
+            folder / "curves",
+            config.video.curves_interval,
+            history=read_metrics(folder / "metrics.jsonl", trainer.logged_through),
+            infos=scalars,
+        ),
+        SampleGrids(
+            folder / "samples",
+            config.train.sample_every,
+            config.train.num_samples,
+            config.seed,
+            real,
+            on_saved=wandb.log_samples if wandb else None,
+            pairs=pairs,
+        ),
         checkpoints,
         FinalWeights(folder, on_saved=wandb.log_weights if wandb else None),
         # After the final grid (the video's last frame) and after the weights are safe.
@@ -371,8 +423,10 @@ def _stop_on_signals(trainer: Trainer) -> Iterator[list[int]]:
             raise KeyboardInterrupt
         received.append(number)
         trainer.interrupt_requested = True
-        print("\nganzoo: stopping after this step and saving a checkpoint (press Ctrl-C again to quit at once)",
-              file=sys.stderr)
+        print(
+            "\nganzoo: stopping after this step and saving a checkpoint (press Ctrl-C again to quit at once)",
+            file=sys.stderr,
+        )
 
     if threading.current_thread() is not threading.main_thread():  # signals reach the main thread only
         yield received

@@ -45,8 +45,10 @@ def run_lock(folder: Path) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             holder = os.pread(handle, 1000, 0).decode("utf-8", "replace").strip() or "unknown process"
-            raise GanzooError(f"{folder} is in use by another ganzoo process ({holder}); two processes must not "
-                              f"train one run: wait for it to end or stop it, then resume") from None
+            raise GanzooError(
+                f"{folder} is in use by another ganzoo process ({holder}); two processes must not "
+                f"train one run: wait for it to end or stop it, then resume"
+            ) from None
         os.ftruncate(handle, 0)
         os.pwrite(handle, (_holder() + "\n").encode("utf-8"), 0)
         try:

@@ -45,9 +45,11 @@ def check_npz_request(n: int, info: DataInfo) -> None:
     size = values * (1 if len(info.shape) == 3 else 4)
     if size > MAX_NPZ_BYTES:
         most = MAX_NPZ_BYTES // max(1, size // n)
-        raise ValueError(f"--n {n:,} samples of shape {tuple(info.shape)} take {size / 2**30:,.1f} GiB; the limit "
-                         f"is {MAX_NPZ_BYTES // 2**30} GiB ({most:,} samples of this model); draw several files "
-                         f"with different --seed")
+        raise ValueError(
+            f"--n {n:,} samples of shape {tuple(info.shape)} take {size / 2**30:,.1f} GiB; the limit "
+            f"is {MAX_NPZ_BYTES // 2**30} GiB ({most:,} samples of this model); draw several files "
+            f"with different --seed"
+        )
 
 
 @dataclass
@@ -100,8 +102,9 @@ def held_out(recipe: Recipe, registry: Registry, data: Optional[Data] = None) ->
     return data if data is not None else load_dataset(recipe, registry)
 
 
-def preview_pairs(recipe: Recipe, registry: Registry, data: Data,
-                  n: int = PREVIEW_PAIRS) -> Optional[tuple[torch.Tensor, torch.Tensor]]:
+def preview_pairs(
+    recipe: Recipe, registry: Registry, data: Data, n: int = PREVIEW_PAIRS
+) -> Optional[tuple[torch.Tensor, torch.Tensor]]:
     """For paired data (image conditions): the first ``n`` ``(conditions, targets)`` of the
     held-out pairs, in the model range on the CPU, for the sample grids. None for any
     other data."""
@@ -111,8 +114,14 @@ def preview_pairs(recipe: Recipe, registry: Registry, data: Data,
     return to_model_range(torch.as_tensor(pairs.condition)[:n]), to_model_range(pairs.samples[:n])
 
 
-def load_trained(path: Path, registry: Registry, overrides: Iterable[str] = (), device: Optional[torch.device] = None,
-                 *, trained: bool = False) -> TrainedModel:
+def load_trained(
+    path: Path,
+    registry: Registry,
+    overrides: Iterable[str] = (),
+    device: Optional[torch.device] = None,
+    *,
+    trained: bool = False,
+) -> TrainedModel:
     """The generator of a run folder (its ``weights.pt``, else its newest checkpoint) or of
     one checkpoint file inside a run folder. ``overrides`` change the saved recipe
     (``data.root=...`` when the data moved).
@@ -128,8 +137,10 @@ def load_trained(path: Path, registry: Registry, overrides: Iterable[str] = (), 
             try:
                 source, _, _ = latest_checkpoint(folder)
             except CheckpointError:
-                raise GanzooError(f"{folder} has neither weights.pt nor a loadable checkpoint: nothing to sample "
-                                  f"from (an unfinished run? resume it with ganzoo run --resume {folder})") from None
+                raise GanzooError(
+                    f"{folder} has neither weights.pt nor a loadable checkpoint: nothing to sample "
+                    f"from (an unfinished run? resume it with ganzoo run --resume {folder})"
+                ) from None
     elif path.is_file():
         source = path
         folder = path.parent.parent if path.parent.name == "checkpoints" else path.parent
@@ -152,25 +163,36 @@ def load_trained(path: Path, registry: Registry, overrides: Iterable[str] = (), 
     try:
         generator.load_state_dict(generator_state)
     except (KeyError, RuntimeError) as error:
-        raise GanzooError(f"{source} does not hold a generator for the recipe's model {name!r}: "
-                          f"{str(error).splitlines()[0]}") from None
+        raise GanzooError(
+            f"{source} does not hold a generator for the recipe's model {name!r}: {str(error).splitlines()[0]}"
+        ) from None
     step = weights.get("step", 0)
     if not isinstance(step, int) or isinstance(step, bool) or step < 0:
-        raise GanzooError(f"{source}: its step is not a count of steps (found {type(step).__name__}); the file is "
-                          f"damaged or was not written by ganzoo")
+        raise GanzooError(
+            f"{source}: its step is not a count of steps (found {type(step).__name__}); the file is "
+            f"damaged or was not written by ganzoo"
+        )
     return TrainedModel(folder, source, recipe, architecture, generator.to(device).eval(), info, step, device, kind)
 
 
-def class_labels(architecture: Architecture, info: DataInfo, n: int, *, seed: int, class_index: Optional[int] = None,
-                 frequencies: Optional[torch.Tensor] = None) -> Optional[torch.Tensor]:
+def class_labels(
+    architecture: Architecture,
+    info: DataInfo,
+    n: int,
+    *,
+    seed: int,
+    class_index: Optional[int] = None,
+    frequencies: Optional[torch.Tensor] = None,
+) -> Optional[torch.Tensor]:
     """Labels to condition ``n`` samples on: all ``class_index`` when asked for; for a
     conditional model otherwise, drawn with the data's class ``frequencies`` (uniform when
     unknown); None for an unconditional model."""
     classes = info.num_classes
     if class_index is not None:
         if not architecture.conditional:
-            raise GanzooError(f"model {architecture.name!r} is not class-conditional: it cannot be asked "
-                              f"for class {class_index}")
+            raise GanzooError(
+                f"model {architecture.name!r} is not class-conditional: it cannot be asked for class {class_index}"
+            )
         if not classes or not 0 <= class_index < classes:
             raise GanzooError(f"class {class_index} does not exist: the data has {classes or 0} classes")
         return torch.full((n,), class_index, dtype=torch.int64)
@@ -180,10 +202,18 @@ def class_labels(architecture: Architecture, info: DataInfo, n: int, *, seed: in
     return torch.multinomial(weights, n, replacement=True, generator=torch.Generator().manual_seed(seed + 1))
 
 
-def generate(generator: torch.nn.Module, architecture: Architecture, n: int, *, device: torch.device, seed: int,
-             labels: Optional[torch.Tensor] = None, batch_size: int = 500,
-             latents: Optional[torch.Tensor] = None,
-             convert: Optional[Callable[[torch.Tensor], torch.Tensor]] = None) -> torch.Tensor:
+def generate(
+    generator: torch.nn.Module,
+    architecture: Architecture,
+    n: int,
+    *,
+    device: torch.device,
+    seed: int,
+    labels: Optional[torch.Tensor] = None,
+    batch_size: int = 500,
+    latents: Optional[torch.Tensor] = None,
+    convert: Optional[Callable[[torch.Tensor], torch.Tensor]] = None,
+) -> torch.Tensor:
     """``n`` samples in the model range, on the CPU, from seeded latents (or ``latents``),
     with ``generator`` in eval mode (its mode is restored afterwards). ``convert`` is applied
     to each batch as it comes (:func:`to_data_format` keeps uint8 images, a quarter of the memory)."""
@@ -196,10 +226,10 @@ def generate(generator: torch.nn.Module, architecture: Architecture, n: int, *, 
             for start in range(0, n, batch_size):
                 size = min(batch_size, n - start)
                 if latents is not None:
-                    z = latents[start:start + size].to(device)
+                    z = latents[start : start + size].to(device)
                 else:
                     z = architecture.sample_latent(size, device=device, generator=noise)
-                y = labels[start:start + size].to(device) if labels is not None else None
+                y = labels[start : start + size].to(device) if labels is not None else None
                 batch = generator(z, y).float().cpu()
                 parts.append(convert(batch) if convert else batch)
     finally:
@@ -212,8 +242,9 @@ def to_data_format(samples: torch.Tensor, info: DataInfo) -> torch.Tensor:
     return to_uint8(samples) if len(info.shape) == 3 else samples.float()
 
 
-def interpolation_latents(model: TrainedModel, strips: int, steps: int, *, seed: int,
-                          path: Literal["linear", "spherical"] = "linear") -> torch.Tensor:
+def interpolation_latents(
+    model: TrainedModel, strips: int, steps: int, *, seed: int, path: Literal["linear", "spherical"] = "linear"
+) -> torch.Tensor:
     """``strips * steps`` latents: each strip walks from one random latent to another."""
     generator = torch.Generator(device=model.device).manual_seed(seed)
     ends = model.architecture.sample_latent(2 * strips, device=model.device, generator=generator)
@@ -224,13 +255,17 @@ def interpolation_latents(model: TrainedModel, strips: int, steps: int, *, seed:
         cos = torch.nn.functional.cosine_similarity(start, end, dim=1).clamp(-1, 1).view(strips, 1, 1)
         omega = torch.acos(cos)
         sin = torch.sin(omega).clamp_min(1e-8)
-        walk = torch.where(omega > 1e-4, (torch.sin((1 - t) * omega) * a + torch.sin(t * omega) * b) / sin, (1 - t) * a + t * b)
+        walk = torch.where(
+            omega > 1e-4, (torch.sin((1 - t) * omega) * a + torch.sin(t * omega) * b) / sin, (1 - t) * a + t * b
+        )
     else:
         walk = (1 - t) * a + t * b
     return walk.reshape(strips * steps, *ends.shape[1:])
 
 
-def code_traversal_latents(model: TrainedModel, code: str, strips: int, steps: int, *, seed: int) -> tuple[torch.Tensor, int]:
+def code_traversal_latents(
+    model: TrainedModel, code: str, strips: int, steps: int, *, seed: int
+) -> tuple[torch.Tensor, int]:
     """``(latents, columns)``: ``strips`` random latents, each followed along code ``code``
     (``columns`` values: a categorical code's categories, or ``steps`` continuous values),
     the rest of the latent held fixed."""
@@ -273,8 +308,9 @@ def grid_shape(text: str) -> tuple[int, int]:
     return int(rows), int(cols)
 
 
-def sample_pairs(model: TrainedModel, registry: Registry, out: Path, n: int, *, seed: int,
-                 grid: bool) -> tuple[Path, int]:
+def sample_pairs(
+    model: TrainedModel, registry: Registry, out: Path, n: int, *, seed: int, grid: bool
+) -> tuple[Path, int]:
     """A translator's outputs for the first ``n`` held-out pairs: a PNG of (condition,
     output, target) rows when ``grid``, else an .npz of uint8 ``images`` (the outputs),
     ``conditions`` and ``targets``. Returns the path written and the pair count."""
@@ -283,8 +319,9 @@ def sample_pairs(model: TrainedModel, registry: Registry, out: Path, n: int, *, 
     pairs = held_out(model.recipe, registry)
     conditions = to_model_range(torch.as_tensor(pairs.condition)[:n])
     targets = to_model_range(pairs.samples[:n])
-    outputs = generate(model.generator, model.architecture, len(conditions), device=model.device, seed=seed,
-                       labels=conditions)
+    outputs = generate(
+        model.generator, model.architecture, len(conditions), device=model.device, seed=seed, labels=conditions
+    )
     if grid:
         return save_triples(conditions, outputs, targets, out.with_suffix("")), len(conditions)
     import numpy

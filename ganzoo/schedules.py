@@ -59,8 +59,9 @@ class Linear(_TorchSchedule):
 
     def make(self, optimizer: torch.optim.Optimizer, total_steps: int) -> Any:
         o = cast(LinearOptions, self.options)
-        return torch.optim.lr_scheduler.LinearLR(optimizer, start_factor=1.0, end_factor=o.end_factor,
-                                                 total_iters=o.steps or total_steps)
+        return torch.optim.lr_scheduler.LinearLR(
+            optimizer, start_factor=1.0, end_factor=o.end_factor, total_iters=o.steps or total_steps
+        )
 
 
 class CosineOptions(Options):
@@ -116,8 +117,15 @@ class Plateau(_TorchSchedule):
 
     def make(self, optimizer: torch.optim.Optimizer, total_steps: int) -> Any:
         o = cast(PlateauOptions, self.options)
-        return torch.optim.lr_scheduler.ReduceLROnPlateau(optimizer, mode=o.mode, factor=o.factor, patience=o.patience,
-                                                          threshold=o.threshold, cooldown=o.cooldown, min_lr=o.min_lr)
+        return torch.optim.lr_scheduler.ReduceLROnPlateau(
+            optimizer,
+            mode=o.mode,
+            factor=o.factor,
+            patience=o.patience,
+            threshold=o.threshold,
+            cooldown=o.cooldown,
+            min_lr=o.min_lr,
+        )
 
     def step(self) -> None:
         """Nothing per step: the metric is read in ``on_log``."""
@@ -126,8 +134,7 @@ class Plateau(_TorchSchedule):
         metric = cast(PlateauOptions, self.options).metric
         if metric not in scalars:
             logged = ", ".join(k for k in scalars if k not in ("step", "epoch"))
-            raise GanzooError(f"schedule plateau watches {metric!r}, which this run does not log "
-                              f"(it logs {logged})")
+            raise GanzooError(f"schedule plateau watches {metric!r}, which this run does not log (it logs {logged})")
         self.scheduler.step(scalars[metric])
 
 

@@ -36,8 +36,14 @@ def registry(plugins: Modules, *, entry_points: bool = False) -> Registry:
     return Registry.from_plugin_manager(make_plugin_manager(modules, entry_points=entry_points))
 
 
-def small_data(kind: str = "points", n: int = 64, *, shape: Optional[tuple[int, ...]] = None,
-               num_classes: Optional[int] = None, seed: int = 0) -> Data:
+def small_data(
+    kind: str = "points",
+    n: int = 64,
+    *,
+    shape: Optional[tuple[int, ...]] = None,
+    num_classes: Optional[int] = None,
+    seed: int = 0,
+) -> Data:
     """``n`` random samples: ``"points"`` (float32, ``shape`` default ``(2,)``) or
     ``"images"`` (uint8, ``shape`` default ``(1, 8, 8)``), with ``num_classes`` labels
     when given. Deterministic for a ``seed``; enough to build networks and take a step."""
@@ -52,8 +58,14 @@ def small_data(kind: str = "points", n: int = 64, *, shape: Optional[tuple[int, 
     return Data(samples, labels, num_classes)
 
 
-def step_context(architecture: Architecture, data: Data, *, batch_size: int = 8, step: int = 0,
-                 device: Union[str, torch.device] = "cpu") -> StepContext:
+def step_context(
+    architecture: Architecture,
+    data: Data,
+    *,
+    batch_size: int = 8,
+    step: int = 0,
+    device: Union[str, torch.device] = "cpu",
+) -> StepContext:
     """What a loss receives for one update: the first ``batch_size`` samples of ``data``
     in the model range (and their condition), and ``architecture``'s networks built for
     ``data``. Call ``loss.discriminator_loss(ctx)`` and ``loss.generator_loss(ctx)`` on it."""
@@ -67,8 +79,14 @@ def step_context(architecture: Architecture, data: Data, *, batch_size: int = 8,
     return StepContext(real, condition, generator, discriminator, architecture, step)
 
 
-def short_run(recipe: Union[str, Path], registry: Registry, folder: Union[str, Path], overrides: Iterable[str] = (),
-              *, steps: int = 4) -> Run:
+def short_run(
+    recipe: Union[str, Path],
+    registry: Registry,
+    folder: Union[str, Path],
+    overrides: Iterable[str] = (),
+    *,
+    steps: int = 4,
+) -> Run:
     """Train ``recipe`` for ``steps`` steps into a new run folder under ``folder`` (logging
     every step, wandb off, no progress bar), as ``ganzoo run`` would; ``overrides`` come
     last, so they may change any of that. ``Run.folder`` is the run folder."""

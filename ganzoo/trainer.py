@@ -115,10 +115,20 @@ class Trainer:
         self.schedules["generator"].start(g_optimizer, self.total_steps)
         self.schedules["discriminator"].start(d_optimizer, self.total_steps)
         self._eager = TrainingStep(
-            generator=self._g, discriminator=self._d, g_update=self._g_update, d_update=self._d_update,
-            frozen=discriminator, architecture=architecture, loss=loss, g_optimizer=g_optimizer,
-            d_optimizer=d_optimizer, divergence=self._divergence, accumulate=self._window.add,
-            precision=precision, world=world)
+            generator=self._g,
+            discriminator=self._d,
+            g_update=self._g_update,
+            d_update=self._d_update,
+            frozen=discriminator,
+            architecture=architecture,
+            loss=loss,
+            g_optimizer=g_optimizer,
+            d_optimizer=d_optimizer,
+            divergence=self._divergence,
+            accumulate=self._window.add,
+            precision=precision,
+            world=world,
+        )
         self._step: TrainingStep | CapturedStep = self._eager
         """One training step (:mod:`ganzoo.step`); with ``cuda_graph``, captured once and replayed."""
         if cuda_graph:
@@ -261,8 +271,11 @@ class Trainer:
         agree sets its flag after the values were sent, and writing the answer back into the
         flags would erase it. Left alone, the flag is sent at the next step's agreement."""
         if self.world.distributed:  # one process decides alone, at no cost
-            self._agreed = tuple(self.world.any_of(
-                [self.should_stop, self.interrupt_requested], f"agreeing whether to stop at step {self.step}"))
+            self._agreed = tuple(
+                self.world.any_of(
+                    [self.should_stop, self.interrupt_requested], f"agreeing whether to stop at step {self.step}"
+                )
+            )
             return any(self._agreed)
         return self.should_stop or self.interrupt_requested
 
@@ -286,8 +299,11 @@ class Trainer:
 
         Called with every log and before every checkpoint (one synchronisation), so that a
         bad state is reported with its step and is never saved."""
-        self._divergence.check(step=self.step, epoch=self.display_epoch,
-                               networks={"generator": self.generator, "discriminator": self.discriminator})
+        self._divergence.check(
+            step=self.step,
+            epoch=self.display_epoch,
+            networks={"generator": self.generator, "discriminator": self.discriminator},
+        )
 
     # ------------------------------------------------------------------ state
 

@@ -51,24 +51,32 @@ def translate_files(model: TrainedModel, files: list[Path], out: Path) -> list[P
 
     shape = model.info.condition_shape
     if shape is None:
-        raise GanzooError(f"model {model.architecture.name!r} of {model.folder} was not trained on paired data: it "
-                          f"generates from noise and has no images to translate (use ganzoo sample)")
+        raise GanzooError(
+            f"model {model.architecture.name!r} of {model.folder} was not trained on paired data: it "
+            f"generates from noise and has no images to translate (use ganzoo sample)"
+        )
     out.mkdir(parents=True, exist_ok=True)
     written = []
     for path in files:
         image = read_image(path, shape[0])
         condition = to_model_range(image).unsqueeze(0).to(model.device)
-        z = model.architecture.sample_latent(1, device=model.device, generator=torch.Generator(model.device).manual_seed(0))
+        z = model.architecture.sample_latent(
+            1, device=model.device, generator=torch.Generator(model.device).manual_seed(0)
+        )
         try:
             with torch.no_grad():
                 output = model.generator(z, condition)
         except (RuntimeError, ValueError) as error:
             reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-            raise GanzooError(f"{path}: the model cannot translate a {image.shape[2]}x{image.shape[1]} image (it was "
-                              f"trained on {shape[2]}x{shape[1]}): {reason}") from None
+            raise GanzooError(
+                f"{path}: the model cannot translate a {image.shape[2]}x{image.shape[1]} image (it was "
+                f"trained on {shape[2]}x{shape[1]}): {reason}"
+            ) from None
         if output.shape[-2:] != image.shape[-2:]:
-            raise GanzooError(f"{path}: the model turned a {image.shape[2]}x{image.shape[1]} image into "
-                              f"{output.shape[-1]}x{output.shape[-2]}; it only translates {shape[2]}x{shape[1]} images")
+            raise GanzooError(
+                f"{path}: the model turned a {image.shape[2]}x{image.shape[1]} image into "
+                f"{output.shape[-1]}x{output.shape[-2]}; it only translates {shape[2]}x{shape[1]} images"
+            )
         pixels = to_uint8(output[0].float().cpu()).permute(1, 2, 0)
         target = out / f"{path.stem}.png"
         Image.fromarray((pixels[..., 0] if pixels.shape[-1] == 1 else pixels).numpy()).save(target)

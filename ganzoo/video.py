@@ -72,8 +72,9 @@ def frame_schedule(grids: int, frames: int) -> list[int]:
     return [round(i * (grids - 1) / (frames - 1)) for i in range(frames)]
 
 
-def make_video(grids: Sequence[tuple[int, Path]], stem: Path, *, seconds: float, fps: int, format: str,
-               progress: bool = True) -> Path:
+def make_video(
+    grids: Sequence[tuple[int, Path]], stem: Path, *, seconds: float, fps: int, format: str, progress: bool = True
+) -> Path:
     """Encode ``grids`` (``(step, png)``, in order) to ``stem.mp4`` or ``stem.gif`` and
     return its path. The file appears under its name only once it is complete."""
     if not grids:
@@ -84,8 +85,14 @@ def make_video(grids: Sequence[tuple[int, Path]], stem: Path, *, seconds: float,
     schedule = frame_schedule(len(grids), max(1, round(seconds * fps)))
     frames = _Frames(grids)
     try:
-        with tqdm(total=len(schedule), desc=f"progress video ({format})", unit="frame", disable=not progress,
-                  dynamic_ncols=True, mininterval=0.5) as bar:
+        with tqdm(
+            total=len(schedule),
+            desc=f"progress video ({format})",
+            unit="frame",
+            disable=not progress,
+            dynamic_ncols=True,
+            mininterval=0.5,
+        ) as bar:
             write = _write_mp4 if format == "mp4" else _write_gif
             write(partial, frames, schedule, fps, bar)
     except BaseException:
@@ -130,8 +137,15 @@ def _write_mp4(path: Path, frames: _Frames, schedule: list[int], fps: int, bar: 
     import imageio_ffmpeg
 
     writer = imageio_ffmpeg.write_frames(
-        str(path), frames.size, fps=fps, codec="libx264", pix_fmt_in="rgb24", pix_fmt_out="yuv420p",
-        quality=MP4_QUALITY, macro_block_size=2, output_params=["-movflags", "+faststart"],  # playable while loading
+        str(path),
+        frames.size,
+        fps=fps,
+        codec="libx264",
+        pix_fmt_in="rgb24",
+        pix_fmt_out="yuv420p",
+        quality=MP4_QUALITY,
+        macro_block_size=2,
+        output_params=["-movflags", "+faststart"],  # playable while loading
     )
     writer.send(None)  # start ffmpeg
     try:
@@ -158,5 +172,11 @@ def _write_gif(path: Path, frames: _Frames, schedule: list[int], fps: int, bar: 
             bar.update(count)
 
     sequence = images()
-    next(sequence).save(path, format="GIF", save_all=True, append_images=sequence, loop=0,
-                        duration=[count * 1000 / fps for _, count in runs])
+    next(sequence).save(
+        path,
+        format="GIF",
+        save_all=True,
+        append_images=sequence,
+        loop=0,
+        duration=[count * 1000 / fps for _, count in runs],
+    )

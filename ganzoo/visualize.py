@@ -12,8 +12,13 @@ from PIL import Image
 from ganzoo.data import to_uint8
 
 
-def save_samples(samples: torch.Tensor, stem: Path, real: Optional[torch.Tensor] = None, title: str = "",
-                 columns: Optional[int] = None) -> Path:
+def save_samples(
+    samples: torch.Tensor,
+    stem: Path,
+    real: Optional[torch.Tensor] = None,
+    title: str = "",
+    columns: Optional[int] = None,
+) -> Path:
     """Draw samples to ``stem.png`` and return the path written.
 
     Images ``(N, C, H, W)`` in [-1, 1] become a grid (square unless ``columns`` is given); points ``(N, 2)`` a scatter plot
@@ -23,8 +28,9 @@ def save_samples(samples: torch.Tensor, stem: Path, real: Optional[torch.Tensor]
     if samples.dim() == 4 and samples.shape[1] in (1, 3):
         import torchvision.utils  # imported here: it costs a second and points need none of it
 
-        grid = torchvision.utils.make_grid(to_uint8(samples), nrow=columns or int(math.ceil(math.sqrt(len(samples)))),
-                                            padding=2)
+        grid = torchvision.utils.make_grid(
+            to_uint8(samples), nrow=columns or int(math.ceil(math.sqrt(len(samples)))), padding=2
+        )
         Image.fromarray(grid.permute(1, 2, 0).numpy()).save(path)
     elif samples.dim() == 2 and samples.shape[1] == 2:
         _scatter(samples, path, real, title)

@@ -111,8 +111,10 @@ def load_wandb_run(folder: Path) -> WandbRun:
     id_file = folder / RUN_ID_FILE
     run_id = id_file.read_text(encoding="utf-8").strip() if id_file.is_file() else ""
     if not run_id:
-        raise ReportUsageError(f"unknown run: {folder} has no wandb run (it ran with wandb.mode=disabled); "
-                               f"a W&B report shows runs logged with wandb.mode=offline or online")
+        raise ReportUsageError(
+            f"unknown run: {folder} has no wandb run (it ran with wandb.mode=disabled); "
+            f"a W&B report shows runs logged with wandb.mode=offline or online"
+        )
     scalars: list[str] = []
     for row in view.rows:
         scalars += [key for key in row if key not in scalars]
@@ -127,8 +129,9 @@ def select_runs(runs: Sequence[WandbRun], group: Optional[str], tags: Sequence[s
 # --------------------------------------------------------------------------- the specification
 
 
-def runset(name: str, *, ids: Sequence[str] = (), group: Optional[str] = None,
-           tags: Sequence[str] = ()) -> dict[str, Any]:
+def runset(
+    name: str, *, ids: Sequence[str] = (), group: Optional[str] = None, tags: Sequence[str] = ()
+) -> dict[str, Any]:
     """The runs a panel grid shows: by wandb run id, group and tags (all that are given)."""
     return {"name": name, "ids": list(ids), "group": group, "tags": list(tags)}
 
@@ -181,8 +184,10 @@ def training_panels(runs: Sequence[WandbRun], evaluated: Iterable[str]) -> list[
             panels.append(line(" and ".join(scalar_label(key) for key in keys), keys))
     grouped = {key for group in CURVES.values() for key in group}
     panels += [line(scalar_label(key), [key]) for key in own if key not in grouped]
-    panels += [media("samples: the fixed-noise grid at each step", "samples"),
-               media("progress video", "progress_video")]
+    panels += [
+        media("samples: the fixed-noise grid at each step", "samples"),
+        media("progress video", "progress_video"),
+    ]
     return panels
 
 
@@ -190,16 +195,18 @@ def comparison_panels(keys: Sequence[str], summary: Sequence[str]) -> list[dict[
     """A run comparer (differences only), and parallel coordinates over the recipe keys that
     differ, then the final losses and evaluation values."""
     columns = [{"config": key} for key in keys] + [{"summary": key} for key in ("d_loss", "g_loss", *summary)]
-    return [{"type": "run_comparer", "diff_only": True},
-            {"type": "parallel_coordinates", "title": "recipe keys that differ, and the final values",
-             "columns": columns}]
+    return [
+        {"type": "run_comparer", "diff_only": True},
+        {"type": "parallel_coordinates", "title": "recipe keys that differ, and the final values", "columns": columns},
+    ]
 
 
 def describe(runs: Sequence[WandbRun], keys: Sequence[str]) -> tuple[str, str]:
     """A title and a short description, from the runs' recipes and what differs between them."""
     flats = [flatten(run.recipe) for run in runs]
-    setups = dict.fromkeys(f"{f.get('model.name', '?')} + {f.get('loss.name', '?')} on {f.get('data.name', '?')}"
-                           for f in flats)
+    setups = dict.fromkeys(
+        f"{f.get('model.name', '?')} + {f.get('loss.name', '?')} on {f.get('data.name', '?')}" for f in flats
+    )
     title = " / ".join(setups)
     if keys:
         title += f": {', '.join(keys)}"
@@ -207,8 +214,9 @@ def describe(runs: Sequence[WandbRun], keys: Sequence[str]) -> tuple[str, str]:
         title = title[: TITLE_LIMIT - 3] + "..."
     text = f"{len(runs)} ganzoo run(s): {', '.join(run.name for run in runs)}."
     if keys:
-        values = "; ".join(f"{key} = " + " / ".join(json.dumps(flat.get(key), default=str) for flat in flats)
-                           for key in keys)
+        values = "; ".join(
+            f"{key} = " + " / ".join(json.dumps(flat.get(key), default=str) for flat in flats) for key in keys
+        )
         text += f" They differ in {values}."
     elif len(runs) > 1:
         text += " Their recipes are identical (apart from where the runs are written)."
@@ -220,8 +228,9 @@ def report_keys(runs: Sequence[WandbRun]) -> list[str]:
     return [key for key in differing_keys([run.recipe for run in runs]) if not key.startswith(BOOKKEEPING)]
 
 
-def build_spec(runs: Sequence[WandbRun], entity: str, project: str, *, group: Optional[str] = None,
-               tags: Sequence[str] = ()) -> dict[str, Any]:
+def build_spec(
+    runs: Sequence[WandbRun], entity: str, project: str, *, group: Optional[str] = None, tags: Sequence[str] = ()
+) -> dict[str, Any]:
     """The specification of a comparison report on ``runs``. With ``group`` or ``tags``,
     the panel grids show every run of W&B's project in that group or with those tags;
     otherwise the runs given, by id. Without runs (a group or tags only), the panels are
@@ -239,10 +248,14 @@ def build_spec(runs: Sequence[WandbRun], entity: str, project: str, *, group: Op
         {"type": "panels", "runset": selected, "panels": training_panels(runs, summary)},
     ]
     if evaluations:
-        blocks += [{"type": "heading", "text": "Evaluation"},
-                   {"type": "panels", "runset": selected, "panels": evaluations}]
-    blocks += [{"type": "heading", "text": "What differs"},
-               {"type": "panels", "runset": selected, "panels": comparison_panels(keys, summary)}]
+        blocks += [
+            {"type": "heading", "text": "Evaluation"},
+            {"type": "panels", "runset": selected, "panels": evaluations},
+        ]
+    blocks += [
+        {"type": "heading", "text": "What differs"},
+        {"type": "panels", "runset": selected, "panels": comparison_panels(keys, summary)},
+    ]
     return _spec(entity, project, title, description, runs, blocks)
 
 
@@ -255,26 +268,37 @@ def build_zoo_spec(variants: Sequence[tuple[str, WandbRun]], entity: str, projec
         by_variant.setdefault(variant, []).append(run)
     evaluations, summary = evaluation_panels(runs)
     title = f"The ganzoo zoo: {len(by_variant)} variants"
-    description = (f"{len(runs)} run(s) of {len(by_variant)} variant(s) ({', '.join(by_variant)}), "
-                   "trained and evaluated by bench/zoo_results.py.")
+    description = (
+        f"{len(runs)} run(s) of {len(by_variant)} variant(s) ({', '.join(by_variant)}), "
+        "trained and evaluated by bench/zoo_results.py."
+    )
     everyone = runset("the zoo", ids=[run.id for run in runs])
     blocks: list[dict[str, Any]] = [
         {"type": "heading", "text": "Final values"},
         {"type": "markdown", "text": final_values_table(variants, summary)},
         {"type": "heading", "text": "All variants"},
-        {"type": "panels", "runset": everyone,
-         "panels": [*evaluations, *comparison_panels(report_keys(runs), summary)]},
+        {
+            "type": "panels",
+            "runset": everyone,
+            "panels": [*evaluations, *comparison_panels(report_keys(runs), summary)],
+        },
     ]
     for variant, members in by_variant.items():
         own_evaluations, own_summary = evaluation_panels(members)
-        blocks += [{"type": "heading", "text": variant, "variant": variant},
-                   {"type": "panels", "runset": runset(variant, ids=[run.id for run in members]),
-                    "panels": [*training_panels(members, own_summary), *own_evaluations]}]
+        blocks += [
+            {"type": "heading", "text": variant, "variant": variant},
+            {
+                "type": "panels",
+                "runset": runset(variant, ids=[run.id for run in members]),
+                "panels": [*training_panels(members, own_summary), *own_evaluations],
+            },
+        ]
     return _spec(entity, project, title, description, runs, blocks)
 
 
 def final_values_table(variants: Sequence[tuple[str, WandbRun]], keys: Sequence[str]) -> str:
     """A markdown table: one row per run, its step and the last value of every key."""
+
     def last(run: WandbRun, key: str) -> str:
         bare = key.removeprefix("eval/")
         for entry in reversed(run.evaluations):
@@ -291,13 +315,20 @@ def final_values_table(variants: Sequence[tuple[str, WandbRun]], keys: Sequence[
     return "\n".join(rows)
 
 
-def _spec(entity: str, project: str, title: str, description: str, runs: Sequence[WandbRun],
-          blocks: list[dict[str, Any]]) -> dict[str, Any]:
+def _spec(
+    entity: str, project: str, title: str, description: str, runs: Sequence[WandbRun], blocks: list[dict[str, Any]]
+) -> dict[str, Any]:
     return {
-        "format": SPEC_FORMAT, "version": SPEC_VERSION, "entity": entity, "project": project,
-        "title": title, "description": description,
-        "runs": [{"name": run.name, "id": run.id, "folder": str(run.folder), "group": run.group, "tags": run.tags}
-                 for run in runs],
+        "format": SPEC_FORMAT,
+        "version": SPEC_VERSION,
+        "entity": entity,
+        "project": project,
+        "title": title,
+        "description": description,
+        "runs": [
+            {"name": run.name, "id": run.id, "folder": str(run.folder), "group": run.group, "tags": run.tags}
+            for run in runs
+        ],
         "blocks": blocks,
     }
 
@@ -322,10 +353,11 @@ def read_spec(path: Path, entity: Optional[str] = None, project: Optional[str] =
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
         raise GanzooError(f"{path}: cannot read the report specification: {error}") from None
     if not isinstance(spec, dict) or spec.get("format") != SPEC_FORMAT:
-        raise GanzooError(f"{path} is not a ganzoo report specification (no \"format\": \"{SPEC_FORMAT}\")")
+        raise GanzooError(f'{path} is not a ganzoo report specification (no "format": "{SPEC_FORMAT}")')
     if spec.get("version") != SPEC_VERSION:
-        raise GanzooError(f"{path}: specification version {spec.get('version')!r}; "
-                          f"this ganzoo reads version {SPEC_VERSION}")
+        raise GanzooError(
+            f"{path}: specification version {spec.get('version')!r}; this ganzoo reads version {SPEC_VERSION}"
+        )
     if entity and project:
         spec = {**spec, "entity": entity, "project": project}
     return spec
@@ -362,23 +394,31 @@ def to_wandb_report(spec: dict[str, Any]) -> Any:
         "line": lambda p: wr.LinePlot(title=p["title"], x=p["x"], y=list(p["y"])),
         "media": lambda p: wr.MediaBrowser(title=p["title"], media_keys=list(p["keys"]), gallery_axis=p["axis"]),
         "run_comparer": lambda p: wr.RunComparer(diff_only="split" if p.get("diff_only") else None),
-        "parallel_coordinates": lambda p: wr.ParallelCoordinatesPlot(title=p["title"],
-                                                                     columns=[column(c) for c in p["columns"]]),
+        "parallel_coordinates": lambda p: wr.ParallelCoordinatesPlot(
+            title=p["title"], columns=[column(c) for c in p["columns"]]
+        ),
     }
     block_makers: dict[str, Callable[[dict[str, Any]], Any]] = {
         "heading": lambda b: wr.H2(b["text"]),
         "text": lambda b: wr.P(b["text"]),
         "markdown": lambda b: wr.MarkdownBlock(text=b["text"]),
-        "panels": lambda b: wr.PanelGrid(runsets=[make_runset(b["runset"])],
-                                         panels=[panel_makers[p["type"]](p) for p in b["panels"]]),
+        "panels": lambda b: wr.PanelGrid(
+            runsets=[make_runset(b["runset"])], panels=[panel_makers[p["type"]](p) for p in b["panels"]]
+        ),
     }
     try:
         blocks = [block_makers[block["type"]](block) for block in spec["blocks"]]
-        return wr.Report(entity=entity, project=project, title=spec["title"][:TITLE_LIMIT],
-                         description=spec.get("description", ""), blocks=blocks)
+        return wr.Report(
+            entity=entity,
+            project=project,
+            title=spec["title"][:TITLE_LIMIT],
+            description=spec.get("description", ""),
+            blocks=blocks,
+        )
     except (KeyError, TypeError, ValueError) as error:
-        raise GanzooError(f"the report specification is not one ganzoo can build: {type(error).__name__}: {error}") \
-            from None
+        raise GanzooError(
+            f"the report specification is not one ganzoo can build: {type(error).__name__}: {error}"
+        ) from None
 
 
 def wandb_host() -> str:
@@ -401,8 +441,9 @@ def check_login(host: str) -> None:
     try:
         from wandb.sdk.lib import wbauth
 
-        credentials = wbauth.authenticate_session(host=host, source="ganzoo report", prompt=False, verify=False,
-                                                  update_session=False)
+        credentials = wbauth.authenticate_session(
+            host=host, source="ganzoo report", prompt=False, verify=False, update_session=False
+        )
     except (ImportError, TypeError, AttributeError):  # another wandb: leave the check to wandb itself
         return
     except Exception as error:  # noqa: BLE001 - a malformed key, whatever wandb raises for it
@@ -459,16 +500,27 @@ def publish(spec: dict[str, Any], written: Path, *, timeout: float = 30.0) -> st
     try:
         return save_report(spec, timeout=timeout)
     except GanzooError as error:
-        raise SaveError(f"{error}. The report's specification is in {written}; save it later with: "
-                        f"{save_later_command(spec, written)}") from None
+        raise SaveError(
+            f"{error}. The report's specification is in {written}; save it later with: "
+            f"{save_later_command(spec, written)}"
+        ) from None
 
 
 # --------------------------------------------------------------------------- the command
 
 
-def report_command(folders: Sequence[Path], *, target: str, out: Path, group: Optional[str] = None,
-                   tags: Sequence[str] = (), dry_run: bool = False, from_spec: Optional[str] = None,
-                   timeout: float = 30.0, progress: bool = True) -> int:
+def report_command(
+    folders: Sequence[Path],
+    *,
+    target: str,
+    out: Path,
+    group: Optional[str] = None,
+    tags: Sequence[str] = (),
+    dry_run: bool = False,
+    from_spec: Optional[str] = None,
+    timeout: float = 30.0,
+    progress: bool = True,
+) -> int:
     """``ganzoo report --wandb``: the HTML page and the specification next to it, then the
     save (or, with ``from_spec``, the save of a specification written before). Returns the
     exit status: 2 for a run or an argument the report cannot use, printed as one line; a
@@ -485,8 +537,9 @@ def report_command(folders: Sequence[Path], *, target: str, out: Path, group: Op
             runs = [load_wandb_run(folder) for folder in folders]
             chosen = select_runs(runs, group, tags)
             if runs and not chosen:
-                wanted = " and ".join([f"in group {group!r}"] * bool(group)
-                                      + [f"tagged {', '.join(tags)}"] * bool(tags))
+                wanted = " and ".join(
+                    [f"in group {group!r}"] * bool(group) + [f"tagged {', '.join(tags)}"] * bool(tags)
+                )
                 raise ReportUsageError(f"unknown run: none of the {len(runs)} run(s) given is {wanted}")
             spec = build_spec(chosen, entity, project, group=group, tags=tags)
             if chosen:

@@ -72,8 +72,10 @@ def generator_weights(weights: dict, trained: bool) -> tuple[str, dict]:
     trainer state: the weights to sample from unless ``trained`` asks otherwise."""
     sources = [weights.get(key) for key in ("generator_source", "sampling_source") if key in weights]
     if not all(isinstance(name, str) for name in sources):
-        raise GanzooError("the file names the source of its generator weights with something other than a name; "
-                          "it is damaged or was not written by ganzoo")
+        raise GanzooError(
+            "the file names the source of its generator weights with something other than a name; "
+            "it is damaged or was not written by ganzoo"
+        )
     if "generator_source" in weights:  # weights.pt
         if trained and "trained_generator" in weights:
             return "trained", weights["trained_generator"]
@@ -89,21 +91,28 @@ def check_fits(module: "torch.nn.Module", state: object, what: str, source: Path
     before ``load_state_dict``, whose size-mismatch traceback says nothing of the recipe."""
     import torch
 
-    if not isinstance(state, dict) or not all(isinstance(k, str) and isinstance(v, torch.Tensor)
-                                              for k, v in state.items()):
-        raise GanzooError(f"{source}: its {what} weights are not a mapping of names to tensors; the file is damaged "
-                          f"or was not written by ganzoo")
+    if not isinstance(state, dict) or not all(
+        isinstance(k, str) and isinstance(v, torch.Tensor) for k, v in state.items()
+    ):
+        raise GanzooError(
+            f"{source}: its {what} weights are not a mapping of names to tensors; the file is damaged "
+            f"or was not written by ganzoo"
+        )
     expected = module.state_dict()
     differ = sorted(set(expected) ^ set(state))
     if differ:
-        raise GanzooError(f"{source} does not fit the recipe: the {what} of the recipe's model and the one in the file "
-                          f"differ in {len(differ)} name(s), e.g. {differ[0]!r}; the file is from another model or "
-                          f"recipe")
+        raise GanzooError(
+            f"{source} does not fit the recipe: the {what} of the recipe's model and the one in the file "
+            f"differ in {len(differ)} name(s), e.g. {differ[0]!r}; the file is from another model or "
+            f"recipe"
+        )
     for name, tensor in expected.items():
         if state[name].shape != tensor.shape:
-            raise GanzooError(f"{source} does not fit the recipe: {what} {name} has shape {list(state[name].shape)} "
-                              f"in the file and {list(tensor.shape)} for the recipe's model; was a model option "
-                              f"changed in recipe.yaml, or is the file from another run?")
+            raise GanzooError(
+                f"{source} does not fit the recipe: {what} {name} has shape {list(state[name].shape)} "
+                f"in the file and {list(tensor.shape)} for the recipe's model; was a model option "
+                f"changed in recipe.yaml, or is the file from another run?"
+            )
 
 
 MAX_SAMPLE_VALUES = 2**24
@@ -116,8 +125,11 @@ def saved_data_info(saved: object, source: Path) -> "DataInfo":
     from ganzoo.components import DataInfo
 
     def shape_ok(shape: object) -> bool:
-        if not (isinstance(shape, (list, tuple)) and 1 <= len(shape) <= 3
-                and all(isinstance(n, int) and not isinstance(n, bool) and n > 0 for n in shape)):
+        if not (
+            isinstance(shape, (list, tuple))
+            and 1 <= len(shape) <= 3
+            and all(isinstance(n, int) and not isinstance(n, bool) and n > 0 for n in shape)
+        ):
             return False
         values = 1
         for n in shape:
@@ -126,12 +138,18 @@ def saved_data_info(saved: object, source: Path) -> "DataInfo":
 
     classes = saved.get("num_classes") if isinstance(saved, dict) else None
     condition = saved.get("condition_shape") if isinstance(saved, dict) else None
-    if not (isinstance(saved, dict) and shape_ok(saved.get("shape"))
-            and (classes is None or (isinstance(classes, int) and not isinstance(classes, bool) and
-                                     0 < classes <= 1_000_000))
-            and (condition is None or shape_ok(condition))):
+    if not (
+        isinstance(saved, dict)
+        and shape_ok(saved.get("shape"))
+        and (
+            classes is None or (isinstance(classes, int) and not isinstance(classes, bool) and 0 < classes <= 1_000_000)
+        )
+        and (condition is None or shape_ok(condition))
+    ):
         shown = repr(saved)
-        raise GanzooError(f"{source}: its data_info is not valid (1 to 3 positive sizes of at most "
-                          f"{MAX_SAMPLE_VALUES:,} values, and a class count up to 1,000,000): "
-                          f"{shown if len(shown) <= 80 else shown[:77] + '...'}")
+        raise GanzooError(
+            f"{source}: its data_info is not valid (1 to 3 positive sizes of at most "
+            f"{MAX_SAMPLE_VALUES:,} values, and a class count up to 1,000,000): "
+            f"{shown if len(shown) <= 80 else shown[:77] + '...'}"
+        )
     return DataInfo.from_dict(saved)

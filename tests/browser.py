@@ -14,8 +14,16 @@ from pathlib import Path
 
 import pytest
 
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 # Every <img> and <video> with what the browser made of it, once each video has its
 # metadata (or has failed): natural sizes are 0 for anything that did not load.
@@ -29,8 +37,12 @@ VIDEOS_SETTLED = "[...document.querySelectorAll('video')].every(v => v.readyStat
 
 def chromium() -> str:
     """The Chromium binary, or skip (fail in CI) when there is none."""
-    for candidate in (os.environ.get("GANZOO_CHROMIUM"), "/usr/bin/chromium", shutil.which("chromium"),
-                      shutil.which("chromium-browser")):
+    for candidate in (
+        os.environ.get("GANZOO_CHROMIUM"),
+        "/usr/bin/chromium",
+        shutil.which("chromium"),
+        shutil.which("chromium-browser"),
+    ):
         if candidate and Path(candidate).is_file():
             return candidate
     message = "Chromium is not installed (apt-get install chromium)"

@@ -46,18 +46,22 @@ def write_recipe(path: Path, recipe: dict | str) -> Path:
 @pytest.fixture
 def toy_recipe(tmp_path) -> Path:
     """A ring recipe small enough to train in about a second."""
-    return write_recipe(tmp_path / "toy.yaml", {
-        "extends": str(REPO / "recipes" / "toy_ring.yaml"),
-        "data": {"name": "ring", "size": 1024},
-        "model": {"name": "vanilla_mlp", "hidden_dim": 32, "latent_dim": 8, "output": "linear"},
-        "train": {"epochs": 2, "batch_size": 64, "log_every": 5, "sample_every": 10, "num_samples": 100},
-        "run": {"dir": str(tmp_path / "runs")},
-        "wandb": {"mode": "disabled"},
-    })
+    return write_recipe(
+        tmp_path / "toy.yaml",
+        {
+            "extends": str(REPO / "recipes" / "toy_ring.yaml"),
+            "data": {"name": "ring", "size": 1024},
+            "model": {"name": "vanilla_mlp", "hidden_dim": 32, "latent_dim": 8, "output": "linear"},
+            "train": {"epochs": 2, "batch_size": 64, "log_every": 5, "sample_every": 10, "num_samples": 100},
+            "run": {"dir": str(tmp_path / "runs")},
+            "wandb": {"mode": "disabled"},
+        },
+    )
 
 
-def ganzoo(*args: str, env: dict | None = None, target: Path | None = None, timeout: float = 600,
-           cwd: Path = REPO) -> subprocess.CompletedProcess[str]:
+def ganzoo(
+    *args: str, env: dict | None = None, target: Path | None = None, timeout: float = 600, cwd: Path = REPO
+) -> subprocess.CompletedProcess[str]:
     """The installed command, as a user runs it (``python -m ganzoo ARGS``, from the repository
     root by default); ``target`` goes first on the path (a plugin installed with ``--target``)."""
     env = {**os.environ, "WANDB_SILENT": "true", **(env or {})}
@@ -67,8 +71,9 @@ def ganzoo(*args: str, env: dict | None = None, target: Path | None = None, time
         env["PYTHONPATH"] = os.pathsep.join(paths)
     else:
         env.pop("PYTHONPATH", None)
-    return subprocess.run([sys.executable, "-m", "ganzoo", *args], capture_output=True, text=True, cwd=cwd, env=env,
-                          timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-m", "ganzoo", *args], capture_output=True, text=True, cwd=cwd, env=env, timeout=timeout
+    )
 
 
 def metrics(folder: Path) -> list[dict]:
@@ -107,9 +112,11 @@ def write_idx_mnist(root: Path, folder: str = "MNIST", n_train: int = 320, n_tes
         images = torch.randint(0, 256, (n, 28, 28), dtype=torch.uint8, generator=generator)
         labels = torch.randint(0, 10, (n,), dtype=torch.uint8, generator=generator)
         (raw / f"{prefix}-images-idx3-ubyte").write_bytes(
-            (0x803).to_bytes(4, "big") + n.to_bytes(4, "big") + (28).to_bytes(4, "big") * 2 + images.numpy().tobytes())
+            (0x803).to_bytes(4, "big") + n.to_bytes(4, "big") + (28).to_bytes(4, "big") * 2 + images.numpy().tobytes()
+        )
         (raw / f"{prefix}-labels-idx1-ubyte").write_bytes(
-            (0x801).to_bytes(4, "big") + n.to_bytes(4, "big") + labels.numpy().tobytes())
+            (0x801).to_bytes(4, "big") + n.to_bytes(4, "big") + labels.numpy().tobytes()
+        )
     return root
 
 

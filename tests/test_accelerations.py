@@ -21,11 +21,14 @@ def reference(toy_recipe, registry):
     return train(toy_recipe, registry)
 
 
-@pytest.mark.parametrize("overrides", [
-    ["optim.generator.fused=true", "optim.discriminator.fused=true"],
-    ["optim.generator.foreach=true", "optim.discriminator.foreach=true"],
-    ["train.compile=default"],
-])
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        ["optim.generator.fused=true", "optim.discriminator.fused=true"],
+        ["optim.generator.foreach=true", "optim.discriminator.foreach=true"],
+        ["train.compile=default"],
+    ],
+)
 def test_acceleration_learns_the_same_weights_to_rounding(toy_recipe, registry, reference, overrides):
     trainer, weights = train(toy_recipe, registry, *overrides)
     _, expected = reference

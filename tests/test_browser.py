@@ -15,23 +15,43 @@ def test_the_report_opens_in_chromium_with_every_image_and_video(tmp_path, capsy
     chromium()  # skip before training anything when there is no browser (never in CI)
     write_idx_mnist(tmp_path / "data", n_train=256)
     common = {"run": {"dir": str(tmp_path / "runs")}, "wandb": {"mode": "disabled"}}
-    digits = write_recipe(tmp_path / "digits.yaml", {  # image grids, an MP4
-        "extends": str(REPO / "recipes" / "vanilla_mnist.yaml"), **common,
-        "data": {"name": "mnist", "root": str(tmp_path / "data"), "download": False},
-        "model": {"name": "vanilla_mlp", "hidden_dim": 16},
-        "train": {"epochs": 1, "log_every": 2, "sample_every": 4, "num_samples": 16},
-    })
-    ring = write_recipe(tmp_path / "ring.yaml", {  # scatter plots, a GIF
-        "extends": str(REPO / "recipes" / "toy_ring.yaml"), **common,
-        "data": {"name": "ring", "size": 512}, "model": {"name": "vanilla_mlp", "hidden_dim": 16, "output": "linear"},
-        "train": {"epochs": 1, "batch_size": 64, "log_every": 2, "sample_every": 4, "num_samples": 64},
-        "video": {"format": "gif", "seconds": 4},
-    })
+    digits = write_recipe(
+        tmp_path / "digits.yaml",
+        {  # image grids, an MP4
+            "extends": str(REPO / "recipes" / "vanilla_mnist.yaml"),
+            **common,
+            "data": {"name": "mnist", "root": str(tmp_path / "data"), "download": False},
+            "model": {"name": "vanilla_mlp", "hidden_dim": 16},
+            "train": {"epochs": 1, "log_every": 2, "sample_every": 4, "num_samples": 16},
+        },
+    )
+    ring = write_recipe(
+        tmp_path / "ring.yaml",
+        {  # scatter plots, a GIF
+            "extends": str(REPO / "recipes" / "toy_ring.yaml"),
+            **common,
+            "data": {"name": "ring", "size": 512},
+            "model": {"name": "vanilla_mlp", "hidden_dim": 16, "output": "linear"},
+            "train": {"epochs": 1, "batch_size": 64, "log_every": 2, "sample_every": 4, "num_samples": 64},
+            "video": {"format": "gif", "seconds": 4},
+        },
+    )
     for recipe in (digits, ring):
         assert main(["run", str(recipe), f"run.name={recipe.stem}", "--no-progress"]) == 0
     page = tmp_path / "report.html"
-    assert main(["report", str(tmp_path / "runs" / "digits"), str(tmp_path / "runs" / "ring"), "--out", str(page),
-                 "--no-progress"]) == 0
+    assert (
+        main(
+            [
+                "report",
+                str(tmp_path / "runs" / "digits"),
+                str(tmp_path / "runs" / "ring"),
+                "--out",
+                str(page),
+                "--no-progress",
+            ]
+        )
+        == 0
+    )
 
     screenshot = tmp_path / "report.png"
     media = open_page(page, screenshot)

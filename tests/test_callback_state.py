@@ -58,7 +58,8 @@ class SnapshotPlugin:
 @pytest.fixture
 def snapshot_registry() -> Registry:
     return Registry.from_plugin_manager(
-        make_plugin_manager([ganzoo_vanilla, ganzoo_datasets, SnapshotPlugin()], entry_points=False))
+        make_plugin_manager([ganzoo_vanilla, ganzoo_datasets, SnapshotPlugin()], entry_points=False)
+    )
 
 
 def same(a: dict, b: dict) -> bool:
@@ -66,8 +67,10 @@ def same(a: dict, b: dict) -> bool:
 
 
 def test_a_callbacks_generator_is_what_weights_and_checkpoints_sample_from(tmp_path, toy_recipe, snapshot_registry):
-    path = write_recipe(tmp_path / "snap.yaml", {"extends": str(toy_recipe), "callbacks": [{"name": "snapshot", "at": 3}],
-                                                 "checkpoint": {"every": 10}})
+    path = write_recipe(
+        tmp_path / "snap.yaml",
+        {"extends": str(toy_recipe), "callbacks": [{"name": "snapshot", "at": 3}], "checkpoint": {"every": 10}},
+    )
     run = run_recipe(load_recipe(path, snapshot_registry), snapshot_registry, progress=False)
     snapshot = next(c for c in run.trainer.callbacks if isinstance(c, Snapshot)).copy.state_dict()
     weights = torch.load(run.folder / "weights.pt", weights_only=True)
@@ -87,8 +90,10 @@ def test_a_callbacks_generator_is_what_weights_and_checkpoints_sample_from(tmp_p
 
 
 def test_resume_hands_the_saved_state_back(tmp_path, toy_recipe, snapshot_registry):
-    path = write_recipe(tmp_path / "snap.yaml", {"extends": str(toy_recipe), "callbacks": [{"name": "snapshot", "at": 3}],
-                                                 "checkpoint": {"every": 10}})
+    path = write_recipe(
+        tmp_path / "snap.yaml",
+        {"extends": str(toy_recipe), "callbacks": [{"name": "snapshot", "at": 3}], "checkpoint": {"every": 10}},
+    )
     first = run_recipe(load_recipe(path, snapshot_registry), snapshot_registry, progress=False)
     snapshot = next(c for c in first.trainer.callbacks if isinstance(c, Snapshot)).copy.state_dict()
     resumed = resume_run(first.folder, snapshot_registry, ["train.epochs=3"], progress=False)
@@ -98,10 +103,13 @@ def test_resume_hands_the_saved_state_back(tmp_path, toy_recipe, snapshot_regist
 
 
 def test_resume_without_a_stateful_callback_is_refused(tmp_path, toy_recipe, snapshot_registry):
-    path = write_recipe(tmp_path / "snap.yaml", {"extends": str(toy_recipe), "callbacks": [{"name": "snapshot", "at": 3}],
-                                                 "checkpoint": {"every": 10}})
+    path = write_recipe(
+        tmp_path / "snap.yaml",
+        {"extends": str(toy_recipe), "callbacks": [{"name": "snapshot", "at": 3}], "checkpoint": {"every": 10}},
+    )
     first = run_recipe(load_recipe(path, snapshot_registry), snapshot_registry, progress=False)
     (first.folder / "recipe.yaml").write_text(
-        (first.folder / "recipe.yaml").read_text().replace("callbacks:\n- name: snapshot\n  at: 3\n", "callbacks: []\n"))
+        (first.folder / "recipe.yaml").read_text().replace("callbacks:\n- name: snapshot\n  at: 3\n", "callbacks: []\n")
+    )
     with pytest.raises(ganzoo.GanzooError, match="snapshot, which the recipe no longer lists"):
         resume_run(first.folder, snapshot_registry, ["train.epochs=3"], progress=False)

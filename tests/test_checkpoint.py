@@ -10,8 +10,14 @@ import sys
 import pytest
 import torch
 
-from ganzoo.checkpoint import (CheckpointError, Checkpointer, atomic_save, latest_checkpoint, load_checkpoint,
-                               step_checkpoints)
+from ganzoo.checkpoint import (
+    CheckpointError,
+    Checkpointer,
+    atomic_save,
+    latest_checkpoint,
+    load_checkpoint,
+    step_checkpoints,
+)
 from ganzoo.recipe import load_recipe
 from ganzoo.run import build_trainer
 from ganzoo.trainer import DivergenceError
@@ -30,7 +36,10 @@ def test_every_n_steps_keeping_the_last_ones(toy_recipe, registry, tmp_path):
     trainer, _ = trained(toy_recipe, registry, tmp_path, "train.max_steps=14")
     trainer.fit()
     assert [p.name for p in step_checkpoints(tmp_path / "run")] == [
-        "step_0000008.pt", "step_0000012.pt", "step_0000014.pt"]
+        "step_0000008.pt",
+        "step_0000012.pt",
+        "step_0000014.pt",
+    ]
     state = load_checkpoint(tmp_path / "run" / "checkpoints" / "step_0000014.pt")
     assert state["trainer"]["step"] == 14 and state["recipe"]["data"]["name"] == "ring"
     assert set(state["trainer"]["rng"]) == {"python", "torch", "cuda", "numpy"}
@@ -56,8 +65,14 @@ def test_a_full_disk_leaves_the_previous_checkpoint_and_no_temporary_file(tmp_pa
 def small_filesystem_script(mount: str, size: str, then: str) -> list[str]:
     """A shell command that mounts a tmpfs of ``size`` at ``mount`` in a private mount
     namespace (unprivileged, so nothing leaks to the host) and runs ``then`` there."""
-    return ["unshare", "--map-root-user", "--mount", "sh", "-c",
-            f"mount -t tmpfs -o size={size} tmpfs {mount} && {then}"]
+    return [
+        "unshare",
+        "--map-root-user",
+        "--mount",
+        "sh",
+        "-c",
+        f"mount -t tmpfs -o size={size} tmpfs {mount} && {then}",
+    ]
 
 
 def test_a_real_full_disk_during_a_checkpoint_is_the_documented_message(tmp_path):
@@ -65,20 +80,28 @@ def test_a_real_full_disk_during_a_checkpoint_is_the_documented_message(tmp_path
     'unexpected pos', and the message must still say the disk is full."""
     mount, copy = tmp_path / "small", tmp_path / "copy"
     mount.mkdir()
-    if shutil.which("unshare") is None or subprocess.run(
-            small_filesystem_script(str(mount), "64k", "true"), capture_output=True).returncode != 0:
+    if (
+        shutil.which("unshare") is None
+        or subprocess.run(small_filesystem_script(str(mount), "64k", "true"), capture_output=True).returncode != 0
+    ):
         pytest.skip("cannot mount a small tmpfs here (no unprivileged user and mount namespaces)")
     # Each checkpoint of this model is about 190 kB: two fit in 512 kB, the third does not.
-    run = (f"{sys.executable} -m ganzoo run {REPO / 'recipes' / 'toy_ring.yaml'} model.hidden_dim=64 "
-           f"data.size=640 train.batch_size=64 train.epochs=1 checkpoint.every=1 checkpoint.keep_last=5 "
-           f"run.dir={mount}/runs wandb.mode=disabled train.cuda_graph=off --no-progress")  # off: no path line
-    result = subprocess.run(small_filesystem_script(str(mount), "512k", f"{run}; status=$?; cp -a {mount}/runs "
-                                                    f"{copy}; exit $status"), capture_output=True, text=True)
+    run = (
+        f"{sys.executable} -m ganzoo run {REPO / 'recipes' / 'toy_ring.yaml'} model.hidden_dim=64 "
+        f"data.size=640 train.batch_size=64 train.epochs=1 checkpoint.every=1 checkpoint.keep_last=5 "
+        f"run.dir={mount}/runs wandb.mode=disabled train.cuda_graph=off --no-progress"
+    )  # off: no path line
+    result = subprocess.run(
+        small_filesystem_script(str(mount), "512k", f"{run}; status=$?; cp -a {mount}/runs {copy}; exit $status"),
+        capture_output=True,
+        text=True,
+    )
     assert result.returncode == 1, result.stderr
     assert "Traceback" not in result.stderr and "unexpected pos" not in result.stderr
     (line,) = result.stderr.strip().splitlines()
     assert line.startswith("ganzoo: error: cannot write ") and line.endswith(
-        ": No space left on device; the previous checkpoints are untouched")
+        ": No space left on device; the previous checkpoints are untouched"
+    )
     (folder,) = (copy).iterdir()
     saved = step_checkpoints(folder)
     assert saved and all(load_checkpoint(path)["trainer"]["step"] == int(path.stem[5:]) for path in saved)
@@ -174,8 +197,17 @@ def test_best_checkpoint_follows_the_metric(toy_recipe, registry, tmp_path):
     trainer = build_trainer(recipe, registry)
     checkpointer = Checkpointer(tmp_path / "run", recipe.resolved, every=100, best_metric="g_loss", best_mode="min")
     logged = []
-    trainer.callbacks += [checkpointer, type("Spy", (), {**{m: lambda *a: None for m in (
-        "on_train_start", "on_step_end", "on_epoch_end", "on_train_end")}, "on_log": lambda self, t, s: logged.append(s)})()]
+    trainer.callbacks += [
+        checkpointer,
+        type(
+            "Spy",
+            (),
+            {
+                **{m: lambda *a: None for m in ("on_train_start", "on_step_end", "on_epoch_end", "on_train_end")},
+                "on_log": lambda self, t, s: logged.append(s),
+            },
+        )(),
+    ]
     trainer.fit()
     best = load_checkpoint(tmp_path / "run" / "checkpoints" / "best.pt")
     assert best["best"]["value"] == min(row["g_loss"] for row in logged)

@@ -40,7 +40,7 @@ class Quadratic(nn.Module):
         self.a = nn.Parameter(torch.tensor(a))
 
     def forward(self, x, labels=None):
-        return 0.5 * self.a * (x ** 2).sum(1, keepdim=True)
+        return 0.5 * self.a * (x**2).sum(1, keepdim=True)
 
 
 def test_lsgan_by_hand():
@@ -99,8 +99,10 @@ def test_dragan_by_hand():
     uniform, alpha = torch.rand(2, 2), torch.rand(2, 1)  # the loss's two draws, in order
     # D is linear, so its gradient is w everywhere: the penalty is (|w| - 1)^2 wherever the points are.
     penalty = (math.hypot(0.5, -1.0) - 1) ** 2
-    gan = (F.binary_cross_entropy_with_logits(torch.tensor([-1.5, 2.5]), torch.ones(2))
-           + F.binary_cross_entropy_with_logits(torch.tensor([-1.0, -1.0]), torch.zeros(2))).item()
+    gan = (
+        F.binary_cross_entropy_with_logits(torch.tensor([-1.5, 2.5]), torch.ones(2))
+        + F.binary_cross_entropy_with_logits(torch.tensor([-1.0, -1.0]), torch.zeros(2))
+    ).item()
     assert out.logs["penalty"].item() == pytest.approx(penalty, rel=1e-5)
     assert out.loss.item() == pytest.approx(gan + 10 * penalty, rel=1e-5)
     # With a curved D the perturbed points matter: x + alpha * 0.5 * std(x) * u.
@@ -222,9 +224,23 @@ VARIANTS = ["dcgan", "lsgan", "wgan", "wgan_gp", "dragan", "sngan", "ebgan", "be
 @pytest.mark.parametrize("variant", VARIANTS)
 def test_every_recipe_trains_a_few_steps(variant, digits, tmp_path, capsys):
     assert main(["check", f"recipes/{variant}_fashion.yaml"]) == 0
-    assert main(["run", str(REPO / "recipes" / f"{variant}_mnist.yaml"), f"data.root={digits}", "train.max_steps=2",
-                 "train.batch_size=16", "model.width=8", f"run.dir={tmp_path}", "wandb.mode=disabled",
-                 "video.format=gif", "--no-progress"]) == 0
+    assert (
+        main(
+            [
+                "run",
+                str(REPO / "recipes" / f"{variant}_mnist.yaml"),
+                f"data.root={digits}",
+                "train.max_steps=2",
+                "train.batch_size=16",
+                "model.width=8",
+                f"run.dir={tmp_path}",
+                "wandb.mode=disabled",
+                "video.format=gif",
+                "--no-progress",
+            ]
+        )
+        == 0
+    )
     folder = next(tmp_path.iterdir())
     weights = torch.load(folder / "weights.pt", weights_only=True)
     assert weights["step"] == 2
@@ -240,14 +256,28 @@ def test_plugins_lists_the_variants(capsys):
     assert main(["plugins", "--json"]) == 0
     listing = json.loads(capsys.readouterr().out)
     names = {(c["kind"], c["name"]) for c in listing["components"] if c["plugin"] == "classic"}
-    assert names == {("architecture", "dcgan"), ("architecture", "autoencoder"), ("architecture", "elu_autoencoder"),
-                     ("callback", "time_budget"),
-                     *(("loss", n) for n in ["lsgan", "wgan", "wgan_gp", "dragan", "hinge", "ebgan", "began"])}
+    assert names == {
+        ("architecture", "dcgan"),
+        ("architecture", "autoencoder"),
+        ("architecture", "elu_autoencoder"),
+        ("callback", "time_budget"),
+        *(("loss", n) for n in ["lsgan", "wgan", "wgan_gp", "dragan", "hinge", "ebgan", "began"]),
+    }
 
 
 def test_time_budget_ends_a_run_cleanly(toy_recipe, tmp_path, capsys):
-    assert main(["run", str(toy_recipe), "train.epochs=50", "callbacks=[{name: time_budget, seconds: 0.001}]",
-                 "--no-progress"]) == 0
+    assert (
+        main(
+            [
+                "run",
+                str(toy_recipe),
+                "train.epochs=50",
+                "callbacks=[{name: time_budget, seconds: 0.001}]",
+                "--no-progress",
+            ]
+        )
+        == 0
+    )
     folder = next((tmp_path / "runs").iterdir())
     weights = torch.load(folder / "weights.pt", weights_only=True)
     assert weights["status"] == "finished" and weights["step"] == 1  # stopped after the first step, with its weights

@@ -23,9 +23,23 @@ from conftest import REPO
 @pytest.fixture(scope="module", params=["cgan", "acgan"])
 def conditional_run(request, digits, tmp_path_factory):
     runs = tmp_path_factory.mktemp(f"{request.param}-runs")
-    assert main(["run", str(REPO / "recipes" / f"{request.param}_mnist.yaml"), f"data.root={digits}",
-                 "train.max_steps=3", "train.batch_size=16", f"run.dir={runs}", "wandb.mode=disabled",
-                 "video.format=gif", "--no-progress", *(["model.width=8"] if request.param == "acgan" else [])]) == 0
+    assert (
+        main(
+            [
+                "run",
+                str(REPO / "recipes" / f"{request.param}_mnist.yaml"),
+                f"data.root={digits}",
+                "train.max_steps=3",
+                "train.batch_size=16",
+                f"run.dir={runs}",
+                "wandb.mode=disabled",
+                "video.format=gif",
+                "--no-progress",
+                *(["model.width=8"] if request.param == "acgan" else []),
+            ]
+        )
+        == 0
+    )
     return request.param, next(runs.iterdir())
 
 
@@ -47,7 +61,7 @@ def test_sample_class_conditions_every_sample_on_that_class(conditional_run, tmp
     assert drawn["labels"].tolist() == [7] * 12
 
     # The same images, computed independently: G(z, 7) from weights.pt with the seed-0 latents.
-    architecture = (CGAN() if variant == "cgan" else ACGAN(width=8))
+    architecture = CGAN() if variant == "cgan" else ACGAN(width=8)
     generator = architecture.build_generator(ganzoo.DataInfo(shape=(1, 28, 28), num_classes=10))
     generator.load_state_dict(torch.load(folder / "weights.pt", weights_only=True)["generator"])
     z = architecture.sample_latent(12, device=torch.device("cpu"), generator=torch.Generator().manual_seed(0))
@@ -102,9 +116,12 @@ def test_acgan_loss_by_hand():
     fake = Table.points[fake_labels]
     d = TwoHeads()
     (src_real, cls_real), (src_fake, cls_fake) = d(real), d(fake)
-    expected = (F.binary_cross_entropy_with_logits(src_real, torch.ones(2, 1))
-                + F.binary_cross_entropy_with_logits(src_fake, torch.zeros(2, 1))
-                + F.cross_entropy(cls_real, labels) + F.cross_entropy(cls_fake, fake_labels))
+    expected = (
+        F.binary_cross_entropy_with_logits(src_real, torch.ones(2, 1))
+        + F.binary_cross_entropy_with_logits(src_fake, torch.zeros(2, 1))
+        + F.cross_entropy(cls_real, labels)
+        + F.cross_entropy(cls_fake, fake_labels)
+    )
     assert out.loss.item() == pytest.approx(expected.item(), rel=1e-6)
     # class logits of the real batch: [1, 5, -1] (argmax 1, label 2) and [3.5, -2, -3] (argmax 0, label 0)
     assert out.logs["class_accuracy"].item() == 0.5

@@ -37,19 +37,25 @@ def test_labels_are_the_label_case_of_the_same_condition():
 
 
 def test_data_info_round_trips_through_plain_values():
-    for info in (ganzoo.DataInfo((1, 28, 28)), ganzoo.DataInfo((1, 28, 28), 10),
-                 ganzoo.DataInfo((3, 8, 8), condition_shape=(1, 8, 8))):
+    for info in (
+        ganzoo.DataInfo((1, 28, 28)),
+        ganzoo.DataInfo((1, 28, 28), 10),
+        ganzoo.DataInfo((3, 8, 8), condition_shape=(1, 8, 8)),
+    ):
         assert ganzoo.DataInfo.from_dict(info.as_dict()) == info
     assert ganzoo.DataInfo.from_dict({"shape": [2], "num_classes": None}) == ganzoo.DataInfo((2,))  # older files
 
 
-@pytest.mark.parametrize("kwargs, message", [
-    ({"condition": torch.zeros(3, dtype=torch.int64)}, "3 labels for 4 samples"),
-    ({"condition": torch.zeros(3, 2)}, "class labels"),
-    ({"condition": torch.zeros(3, 1, 2, 2, dtype=torch.int64)}, "uint8 or float32"),
-    ({"condition": torch.zeros(2, 1, 2, 2)}, "2 conditions for 4 samples"),
-    ({"labels": torch.zeros(3, dtype=torch.int64)}, "3 labels for 4 samples"),
-])
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"condition": torch.zeros(3, dtype=torch.int64)}, "3 labels for 4 samples"),
+        ({"condition": torch.zeros(3, 2)}, "class labels"),
+        ({"condition": torch.zeros(3, 1, 2, 2, dtype=torch.int64)}, "uint8 or float32"),
+        ({"condition": torch.zeros(2, 1, 2, 2)}, "2 conditions for 4 samples"),
+        ({"labels": torch.zeros(3, dtype=torch.int64)}, "3 labels for 4 samples"),
+    ],
+)
 def test_bad_conditions_are_refused(kwargs, message):
     with pytest.raises((ValueError, TypeError), match=message):
         ganzoo.Data(torch.zeros(4, 1, 2, 2, dtype=torch.uint8), **kwargs)

@@ -24,8 +24,17 @@ def test_every_bundled_component_declares_it_can_be_captured(registry):
     for kind in ("architecture", "loss", "callback"):
         for name in registry.names(kind):
             assert capture_refusal(registry.get(kind, name)) is None, (kind, name)
-    for output in (Checkpointer, SampleGrids, MetricsLog, Curves, ProgressBar, FinalWeights, ProgressVideo, WandbLogger,
-                   EvaluateEvery):
+    for output in (
+        Checkpointer,
+        SampleGrids,
+        MetricsLog,
+        Curves,
+        ProgressBar,
+        FinalWeights,
+        ProgressVideo,
+        WandbLogger,
+        EvaluateEvery,
+    ):
         assert capture_refusal(output) is None, output  # the outputs every run attaches
 
 
@@ -40,7 +49,8 @@ def test_a_component_that_declares_nothing_is_refused_with_its_name_and_reason()
     assert capture_refusal(ThirdParty) == CAPTURE_UNDECLARED
     assert component_refusals([("loss", ThirdParty), ("callback", Honest())]) == [
         f"loss 'third_party' cannot be captured: {CAPTURE_UNDECLARED}",
-        "callback 'honest' cannot be captured: it reads the loss on the host every step"]
+        "callback 'honest' cannot be captured: it reads the loss on the host every step",
+    ]
     assert not decide("auto", ["x"]).captured and decide("auto", []).captured and not decide("off", []).captured
 
 
@@ -61,8 +71,10 @@ def test_on_with_compile_names_the_setting(toy_recipe, capsys):
 def test_on_with_a_learning_rate_schedule_names_it(toy_recipe, capsys):
     # A captured optimiser step keeps the rate it was captured with, so a schedule would be ignored.
     assert main(["check", str(toy_recipe), "train.cuda_graph=on", "optim.generator.schedule={name: cosine}"]) == 2
-    assert ("train.cuda_graph: on, but the learning-rate schedule 'cosine' changes the rate between steps"
-            in capsys.readouterr().err)
+    assert (
+        "train.cuda_graph: on, but the learning-rate schedule 'cosine' changes the rate between steps"
+        in capsys.readouterr().err
+    )
 
 
 def test_bad_value_is_a_recipe_error(toy_recipe, capsys):
@@ -74,8 +86,9 @@ def test_bad_value_is_a_recipe_error(toy_recipe, capsys):
 def test_auto_says_which_path_it_took_in_one_line(toy_recipe, capsys):
     assert main(["run", str(toy_recipe), "train.max_steps=3", "--no-progress"]) == 0
     lines = [line for line in capsys.readouterr().err.splitlines() if "train.cuda_graph" in line]
-    assert lines == ["ganzoo: train.cuda_graph=auto: eager training step "
-                     "(the device is cpu, and CUDA graphs need a CUDA device)"]
+    assert lines == [
+        "ganzoo: train.cuda_graph=auto: eager training step (the device is cpu, and CUDA graphs need a CUDA device)"
+    ]
 
 
 def test_off_prints_nothing(toy_recipe, capsys):
@@ -108,8 +121,9 @@ def test_captured_steps_learn_what_eager_steps_learn(toy_recipe, capsys, loss):
 @cuda_only
 def test_a_captured_run_resumes_where_it_stopped_bitwise(toy_recipe, capsys):
     straight = _run(toy_recipe, capsys, "train.cuda_graph=on", "train.max_steps=30", "run.name=straight")
-    first = _run(toy_recipe, capsys, "train.cuda_graph=on", "train.max_steps=12", "checkpoint.every=6",
-                 "run.name=resumed")
+    first = _run(
+        toy_recipe, capsys, "train.cuda_graph=on", "train.max_steps=12", "checkpoint.every=6", "run.name=resumed"
+    )
     assert main(["run", "--resume", str(first), "train.max_steps=30", "--no-progress"]) == 0
     capsys.readouterr()
     assert metrics(first) == metrics(straight)
@@ -127,9 +141,25 @@ def test_a_signal_stops_a_captured_run_with_a_checkpoint(toy_recipe):
 
     from conftest import REPO
 
-    process = subprocess.Popen([sys.executable, "-m", "ganzoo", "run", str(toy_recipe), "device=cuda",
-                                "train.cuda_graph=on", "train.epochs=2000", "checkpoint.every=50", "run.name=sig",
-                                "--no-progress"], cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "ganzoo",
+            "run",
+            str(toy_recipe),
+            "device=cuda",
+            "train.cuda_graph=on",
+            "train.epochs=2000",
+            "checkpoint.every=50",
+            "run.name=sig",
+            "--no-progress",
+        ],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     folder = toy_recipe.parent / "runs" / "sig"
     deadline = time.monotonic() + 120
     while not list(folder.glob("checkpoints/step_*.pt")) and time.monotonic() < deadline:

@@ -38,8 +38,9 @@ def test_batches_equal_a_shuffled_dataloader_with_the_same_seed():
 
 def test_scaling_matches_totensor_and_normalize_bitwise():
     pixels = torch.arange(256, dtype=torch.uint8).view(1, 16, 16)
-    transform = torchvision.transforms.Compose([torchvision.transforms.ToTensor(),
-                                                torchvision.transforms.Normalize((0.5,), (0.5,))])
+    transform = torchvision.transforms.Compose(
+        [torchvision.transforms.ToTensor(), torchvision.transforms.Normalize((0.5,), (0.5,))]
+    )
     reference = transform(Image.fromarray(pixels[0].numpy(), mode="L"))
     assert torch.equal(to_model_range(pixels), reference)
 

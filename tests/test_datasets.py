@@ -49,7 +49,9 @@ def test_a_failed_download_leaves_nothing_behind(tmp_path, capsys, monkeypatch):
         assert tmp_path / "data" in raw.parents
         raw.mkdir(parents=True, exist_ok=True)
         (raw / "train-images-idx3-ubyte.gz").write_bytes(b"\x1f\x8b partial")
-        raise RuntimeError("Error downloading train-labels-idx1-ubyte.gz: <urlopen error [Errno 111] Connection refused>")
+        raise RuntimeError(
+            "Error downloading train-labels-idx1-ubyte.gz: <urlopen error [Errno 111] Connection refused>"
+        )
 
     monkeypatch.setattr(torchvision.datasets.MNIST, "download", half_download)
     root = tmp_path / "data"
@@ -105,18 +107,28 @@ def damage(raw: Path, how: str) -> str:
         labels.write_bytes(labels.read_bytes()[:-1] + bytes([200]))
         return f"{labels} holds the label 200; labels must lie in 0..9"
     assert how == "wrong size"
-    images.write_bytes((0x0803).to_bytes(4, "big") + (50).to_bytes(4, "big") + (14).to_bytes(4, "big") * 2
-                       + bytes(50 * 14 * 14))
+    images.write_bytes(
+        (0x0803).to_bytes(4, "big") + (50).to_bytes(4, "big") + (14).to_bytes(4, "big") * 2 + bytes(50 * 14 * 14)
+    )
     return f"{images} holds 14x14 images; MNIST images are 28x28"
 
 
-@pytest.mark.parametrize("how", ["wrong magic", "gzip", "empty", "truncated", "too few labels", "label out of range",
-                                 "wrong size"])
+@pytest.mark.parametrize(
+    "how", ["wrong magic", "gzip", "empty", "truncated", "too few labels", "label out of range", "wrong size"]
+)
 def test_corrupt_mnist_files_are_named_in_one_line(tmp_path, capsys, how):
     write_idx_mnist(tmp_path, n_train=50, n_test=20)
     expected = damage(tmp_path / "MNIST" / "raw", how)
-    status = main(["run", RECIPE, f"data.root={tmp_path}", "data.download=false", f"run.dir={tmp_path / 'runs'}",
-                   "wandb.mode=disabled"])
+    status = main(
+        [
+            "run",
+            RECIPE,
+            f"data.root={tmp_path}",
+            "data.download=false",
+            f"run.dir={tmp_path / 'runs'}",
+            "wandb.mode=disabled",
+        ]
+    )
     assert expected in one_line_error(capsys, status)
     assert not (tmp_path / "runs").exists()
 
@@ -154,12 +166,17 @@ def test_image_folder_names_broken_images(tmp_path):
 
 def png_header_only(path: Path, width: int, height: int) -> Path:
     """A valid 1 kB PNG that announces ``width`` x ``height`` greyscale pixels: a decompression bomb."""
+
     def chunk(kind: bytes, data: bytes) -> bytes:
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
 
     rows = zlib.compress(b"\x00" * 1000)
-    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0))
-                     + chunk(b"IDAT", rows) + chunk(b"IEND", b""))
+    path.write_bytes(
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0))
+        + chunk(b"IDAT", rows)
+        + chunk(b"IEND", b"")
+    )
     return path
 
 
@@ -167,14 +184,24 @@ def png_header_only(path: Path, width: int, height: int) -> Path:
 def test_a_decompression_bomb_is_named_not_decoded(tmp_path, capsys, side):
     root = make_images(tmp_path / "images")
     png_header_only(root / "cat" / "bomb.png", side, side)
-    status = main(["run", RECIPE, "data.name=image_folder", f"data.root={root}", "data.image_size=8",
-                   f"run.dir={tmp_path / 'runs'}", "wandb.mode=disabled", "--no-progress"])
+    status = main(
+        [
+            "run",
+            RECIPE,
+            "data.name=image_folder",
+            f"data.root={root}",
+            "data.image_size=8",
+            f"run.dir={tmp_path / 'runs'}",
+            "wandb.mode=disabled",
+            "--no-progress",
+        ]
+    )
     line = one_line_error(capsys, status)
     assert "1 image(s) cannot be decoded: " in line and "bomb.png (" in line and "pixels" in line
 
 
 def test_a_16_bit_greyscale_png_is_scaled_not_clipped(tmp_path):
-    ramp = (numpy.arange(64 * 64, dtype=numpy.uint16).reshape(64, 64) * 16)  # 0 .. 65520
+    ramp = numpy.arange(64 * 64, dtype=numpy.uint16).reshape(64, 64) * 16  # 0 .. 65520
     Image.fromarray(ramp).save(tmp_path / "deep.png")
     assert Image.open(tmp_path / "deep.png").mode == "I;16"
     (image,) = ImageFolder(root=str(tmp_path), image_size=64, channels=1, cache=False).load().samples
@@ -194,9 +221,22 @@ def test_image_folder_without_images(tmp_path):
 
 def test_a_recipe_trains_on_an_image_folder(tmp_path, capsys):
     root = make_images(tmp_path / "images", per_class=8)
-    status = main(["run", RECIPE, "data.name=image_folder", f"data.root={root}", "data.image_size=8",
-                   "train.epochs=2", "train.batch_size=4", "train.sample_every=2", "train.num_samples=4",
-                   f"run.dir={tmp_path / 'runs'}", "wandb.mode=disabled", "--no-progress"])
+    status = main(
+        [
+            "run",
+            RECIPE,
+            "data.name=image_folder",
+            f"data.root={root}",
+            "data.image_size=8",
+            "train.epochs=2",
+            "train.batch_size=4",
+            "train.sample_every=2",
+            "train.num_samples=4",
+            f"run.dir={tmp_path / 'runs'}",
+            "wandb.mode=disabled",
+            "--no-progress",
+        ]
+    )
     assert status == 0
     (run,) = (tmp_path / "runs").iterdir()
     assert sorted(p.name for p in (run / "samples").iterdir()) == [f"step_{s:07d}.png" for s in (2, 4, 6, 8)]
@@ -217,6 +257,8 @@ def test_toy_mixtures_put_every_point_near_a_mode(dataset, modes, std):
 
 
 def test_ring_and_grid_geometry():
-    assert torch.allclose(Ring(modes=4, radius=1.0).centers(), torch.tensor([[1.0, 0], [0, 1], [-1, 0], [0, -1]]), atol=1e-6)
+    assert torch.allclose(
+        Ring(modes=4, radius=1.0).centers(), torch.tensor([[1.0, 0], [0, 1], [-1, 0], [0, -1]]), atol=1e-6
+    )
     grid = Grid(side=3, spacing=1.0).centers()
     assert grid.min() == -1 and grid.max() == 1 and len(grid) == 9

@@ -47,7 +47,11 @@ def test_two_processes_end_with_the_parameters_of_one(ring, tmp_path):
     assert [r["step"] for r in rows_two] == [r["step"] for r in rows_one]
     for a, b in zip(rows_one, rows_two):
         assert all(b[k] == pytest.approx(a[k], rel=1e-4, abs=1e-5) for k in a)
-    assert sorted(p.name for p in (two / "checkpoints").iterdir()) == ["step_0000016.pt", "step_0000032.pt", "step_0000048.pt"]
+    assert sorted(p.name for p in (two / "checkpoints").iterdir()) == [
+        "step_0000016.pt",
+        "step_0000032.pt",
+        "step_0000048.pt",
+    ]
 
 
 def test_each_rank_takes_its_share_of_every_global_batch_and_of_its_latents():
@@ -80,15 +84,25 @@ def test_a_global_batch_that_does_not_split_is_refused(ring, tmp_path):
 
 
 def test_a_sigterm_stops_both_ranks_at_one_step_and_torchrun_resumes_bitwise(tmp_path, toy_recipe):
-    recipe = write_recipe(tmp_path / "long.yaml", {
-        "extends": str(toy_recipe), "train": {"epochs": 20}, "checkpoint": {"every": 16},
-        "run": {"dir": str(tmp_path / "runs")},
-    })
+    recipe = write_recipe(
+        tmp_path / "long.yaml",
+        {
+            "extends": str(toy_recipe),
+            "train": {"epochs": 20},
+            "checkpoint": {"every": 16},
+            "run": {"dir": str(tmp_path / "runs")},
+        },
+    )
     reference = ganzoo("run", str(recipe), "run.name=reference", "--nproc", "2", "--no-progress")
     assert reference.returncode == 0, reference.stderr
 
-    launcher = subprocess.Popen([sys.executable, "-m", "ganzoo", "run", str(recipe), "run.name=stopped", "--nproc", "2",
-                                 "--no-progress"], cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    launcher = subprocess.Popen(
+        [sys.executable, "-m", "ganzoo", "run", str(recipe), "run.name=stopped", "--nproc", "2", "--no-progress"],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     folder = tmp_path / "runs" / "stopped"
     deadline = time.monotonic() + 120
     while not list((folder / "checkpoints").glob("step_*.pt")) and time.monotonic() < deadline:
@@ -98,9 +112,25 @@ def test_a_sigterm_stops_both_ranks_at_one_step_and_torchrun_resumes_bitwise(tmp
     assert launcher.returncode == 143 and "interrupted at step" in stderr, f"{stderr}\nstdout:\n{stdout}"
     assert not (folder / "weights.pt").exists()
 
-    torchrun = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node=2",
-                               "-m", "ganzoo", "run", "--resume", str(folder), "--no-progress"],
-                              cwd=REPO, capture_output=True, text=True, timeout=300)
+    torchrun = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "torch.distributed.run",
+            "--standalone",
+            "--nproc-per-node=2",
+            "-m",
+            "ganzoo",
+            "run",
+            "--resume",
+            str(folder),
+            "--no-progress",
+        ],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert torchrun.returncode == 0, torchrun.stderr
     assert "resuming" in torchrun.stderr
     assert metrics(folder) == metrics(tmp_path / "runs" / "reference")
@@ -154,14 +184,25 @@ def fault_plugin(tmp_path) -> dict:
     site = tmp_path / "site"
     (site / "ganzoo_fault-0.1.dist-info").mkdir(parents=True)
     (site / "ganzoo_fault.py").write_text(textwrap.dedent(FAULT_PLUGIN))
-    (site / "ganzoo_fault-0.1.dist-info" / "METADATA").write_text("Metadata-Version: 2.1\nName: ganzoo-fault\nVersion: 0.1\n")
+    (site / "ganzoo_fault-0.1.dist-info" / "METADATA").write_text(
+        "Metadata-Version: 2.1\nName: ganzoo-fault\nVersion: 0.1\n"
+    )
     (site / "ganzoo_fault-0.1.dist-info" / "entry_points.txt").write_text("[ganzoo]\nfault = ganzoo_fault\n")
     return {"PYTHONPATH": os.pathsep.join([str(site), os.environ.get("PYTHONPATH", "")])}
 
 
 def test_a_rank_that_dies_fails_the_job(ring, fault_plugin):
-    result = ganzoo("run", str(ring), "train.epochs=50", "callbacks=[{name: fault, mode: die}]",
-                    "--nproc", "2", "--no-progress", env=fault_plugin, timeout=180)
+    result = ganzoo(
+        "run",
+        str(ring),
+        "train.epochs=50",
+        "callbacks=[{name: fault, mode: die}]",
+        "--nproc",
+        "2",
+        "--no-progress",
+        env=fault_plugin,
+        timeout=180,
+    )
     assert result.returncode != 0
     assert "ganzoo (rank 0): error: rank 0 of 2:" in result.stderr, result.stderr[-3000:]
     assert "another rank died, hung past distributed.timeout" in result.stderr
@@ -171,9 +212,27 @@ def test_a_rank_that_dies_fails_the_job(ring, fault_plugin):
 def test_a_rank_that_hangs_fails_the_job_within_the_timeout(ring, fault_plugin):
     started = time.monotonic()
     result = subprocess.run(  # torchrun called directly, as a user may
-        [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node=2", "-m", "ganzoo", "run", str(ring), "train.epochs=50", "callbacks=[{name: fault, mode: hang}]",
-         "distributed.timeout=5", "--no-progress"],
-        cwd=REPO, capture_output=True, text=True, timeout=180, env={**os.environ, **fault_plugin})
+        [
+            sys.executable,
+            "-m",
+            "torch.distributed.run",
+            "--standalone",
+            "--nproc-per-node=2",
+            "-m",
+            "ganzoo",
+            "run",
+            str(ring),
+            "train.epochs=50",
+            "callbacks=[{name: fault, mode: hang}]",
+            "distributed.timeout=5",
+            "--no-progress",
+        ],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=180,
+        env={**os.environ, **fault_plugin},
+    )
     elapsed = time.monotonic() - started
     assert result.returncode != 0
     assert "ganzoo (rank 0): error: rank 0 of 2:" in result.stderr, result.stderr[-3000:]

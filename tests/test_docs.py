@@ -210,7 +210,9 @@ def test_every_optimizer_option_is_documented(optimizer):
     for option, field in options_cls.model_fields.items():
         assert option in rows, f"optimizer {optimizer!r}: option `{option}` is not in its table in docs/recipes.md"
         assert_default_documented(f"{optimizer}.{option}", field, rows[option])
-    assert set(rows) <= set(options_cls.model_fields), f"{optimizer!r} has no option(s) {set(rows) - set(options_cls.model_fields)}"
+    assert set(rows) <= set(options_cls.model_fields), (
+        f"{optimizer!r} has no option(s) {set(rows) - set(options_cls.model_fields)}"
+    )
 
 
 @pytest.mark.parametrize("schedule", [cls.name for cls in SCHEDULES])
@@ -223,18 +225,29 @@ def test_every_schedule_option_is_documented(schedule):
     for option, field in options_cls.model_fields.items():
         assert option in rows, f"schedule {schedule!r}: option `{option}` is not in its table in docs/recipes.md"
         assert_default_documented(f"{schedule}.{option}", field, rows[option])
-    assert set(rows) <= set(options_cls.model_fields), f"{schedule!r} has no option(s) {set(rows) - set(options_cls.model_fields)}"
+    assert set(rows) <= set(options_cls.model_fields), (
+        f"{schedule!r} has no option(s) {set(rows) - set(options_cls.model_fields)}"
+    )
 
 
 def bundled_registry() -> Registry:
-    return Registry.from_plugin_manager(make_plugin_manager([ganzoo_vanilla, ganzoo_datasets, ganzoo_classic, ganzoo_conditional, ganzoo_stabilizers,
-                                                              ganzoo_pacgan, ganzoo_pix2pix],
-                                                            entry_points=False))
+    return Registry.from_plugin_manager(
+        make_plugin_manager(
+            [
+                ganzoo_vanilla,
+                ganzoo_datasets,
+                ganzoo_classic,
+                ganzoo_conditional,
+                ganzoo_stabilizers,
+                ganzoo_pacgan,
+                ganzoo_pix2pix,
+            ],
+            entry_points=False,
+        )
+    )
 
 
-BUNDLED = [
-    (kind, entry.name) for kind in SECTION_OF_KIND for entry in bundled_registry().entries(kind)
-]
+BUNDLED = [(kind, entry.name) for kind in SECTION_OF_KIND for entry in bundled_registry().entries(kind)]
 
 
 def test_bundled_plugins_provide_components():
@@ -321,7 +334,9 @@ def test_every_cli_command_and_option_is_documented(word):
 @pytest.mark.parametrize("command", list(subparsers(_parser())))
 def test_every_cli_command_has_a_section(command):
     headings = [heading for heading, _ in sections(read(DOCS / "cli.md"))]
-    assert any(f"`ganzoo {command}`" in heading for heading in headings), f"no heading for `ganzoo {command}` in docs/cli.md"
+    assert any(f"`ganzoo {command}`" in heading for heading in headings), (
+        f"no heading for `ganzoo {command}` in docs/cli.md"
+    )
 
 
 def test_every_exit_status_is_documented():
@@ -349,7 +364,9 @@ def test_readme_commands_each_have_a_heading_and_block_of_their_own():
     for command in README_COMMANDS:
         owners = [heading for heading, body in sections(read(README)) if command in code_block_lines(body)]
         assert len(owners) == 1, f"{command!r} should sit under one heading, found {owners}"
-    owners = {heading for heading, body in sections(read(README)) for c in README_COMMANDS if c in code_block_lines(body)}
+    owners = {
+        heading for heading, body in sections(read(README)) for c in README_COMMANDS if c in code_block_lines(body)
+    }
     assert len(owners) == len(README_COMMANDS), "each command needs a heading of its own"
 
 
@@ -359,8 +376,10 @@ MARKDOWN = [README, *sorted(DOCS.glob("*.md"))]
 def anchors(page: Path) -> set[str]:
     """The anchors GitHub makes for a page's headings (lower case, punctuation dropped,
     spaces to hyphens)."""
-    return {re.sub(r"[^\w\- ]", "", heading.lstrip("#").strip().lower()).replace(" ", "-")
-            for heading, _ in sections(read(page))}
+    return {
+        re.sub(r"[^\w\- ]", "", heading.lstrip("#").strip().lower()).replace(" ", "-")
+        for heading, _ in sections(read(page))
+    }
 
 
 def links(page: Path) -> list[str]:

@@ -34,8 +34,9 @@ CPU = torch.device("cpu")
 
 
 def bundled() -> Registry:
-    return Registry.from_plugin_manager(make_plugin_manager([ganzoo_vanilla, ganzoo_datasets, ganzoo_metrics],
-                                                            entry_points=False))
+    return Registry.from_plugin_manager(
+        make_plugin_manager([ganzoo_vanilla, ganzoo_datasets, ganzoo_metrics], entry_points=False)
+    )
 
 
 @pytest.fixture(scope="session")
@@ -47,13 +48,17 @@ def classifier_cache(tmp_path_factory) -> Path:
 def mnist(classifier_cache):
     """Real MNIST (train and test splits) and an evaluation session with its classifier."""
     registry = bundled()
-    recipe = load_recipe(REPO / "recipes" / "vanilla_mnist.yaml", registry,
-                         [f"data.root={SHARED_DATA}", f"eval.extractors.classifier.cache_dir={classifier_cache}"])
+    recipe = load_recipe(
+        REPO / "recipes" / "vanilla_mnist.yaml",
+        registry,
+        [f"data.root={SHARED_DATA}", f"eval.extractors.classifier.cache_dir={classifier_cache}"],
+    )
     train, test = load_dataset(recipe, registry), load_dataset(recipe, registry, split="test")
     evaluation = Evaluation(registry, recipe, train, [], device=CPU, n=5000, progress=False)
     classifier = evaluation.extractor("classifier")  # trained now, or loaded from the session's cache
-    return SimpleNamespace(registry=registry, recipe=recipe, train=train, test=test, evaluation=evaluation,
-                           classifier=classifier)
+    return SimpleNamespace(
+        registry=registry, recipe=recipe, train=train, test=test, evaluation=evaluation, classifier=classifier
+    )
 
 
 def context(mnist, real: torch.Tensor, fake: torch.Tensor) -> MetricContext:
@@ -70,8 +75,9 @@ def noise_images(n: int) -> torch.Tensor:
 @needs_shared_mnist
 def test_the_dataset_classifier_reaches_98_percent_on_the_mnist_test_split(mnist):
     with torch.no_grad():
-        logits = torch.cat([mnist.classifier.extract(mnist.test.samples[i:i + 1000]).logits
-                            for i in range(0, len(mnist.test), 1000)])
+        logits = torch.cat(
+            [mnist.classifier.extract(mnist.test.samples[i : i + 1000]).logits for i in range(0, len(mnist.test), 1000)]
+        )
     accuracy = (logits.argmax(1) == mnist.test.labels).double().mean().item()
     assert accuracy >= 0.98, accuracy
     assert "trained on mnist" in mnist.classifier.describe() and "test split" in mnist.classifier.describe()
@@ -126,12 +132,21 @@ def test_the_modes_metric_counts_covered_modes_and_high_quality_samples():
     data = ganzoo_datasets.toy.Ring(size=100).load()
     modes = data.modes
     # 100 samples: 40 on mode 0, 15 near mode 1, 2 on mode 2 (below a fifth of the fair 12.5), 43 far away.
-    fake = torch.cat([modes[0].repeat(40, 1), modes[1].repeat(15, 1) + torch.tensor([0.05, 0.0]), modes[2].repeat(2, 1), torch.full((43, 2), 9.0)])
+    fake = torch.cat(
+        [
+            modes[0].repeat(40, 1),
+            modes[1].repeat(15, 1) + torch.tensor([0.05, 0.0]),
+            modes[2].repeat(2, 1),
+            torch.full((43, 2), 9.0),
+        ]
+    )
     ctx = MetricContext(data.samples, fake, None, None, ganzoo.EvalData(data, "ring", {}, CPU), lambda name: None)
     values = ModeCoverage().compute(ctx)
     assert values == {"modes_covered": 2.0, "high_quality": 0.57}
     assert ModeCoverage(sigmas=2.0).compute(ctx)["high_quality"] == 0.42  # 0.05 from its centre is 2.5 sigma
-    assert FID().unsupported(data) and ModeCoverage().unsupported(ganzoo.Data(torch.zeros(4, 1, 8, 8, dtype=torch.uint8)))
+    assert FID().unsupported(data) and ModeCoverage().unsupported(
+        ganzoo.Data(torch.zeros(4, 1, 8, 8, dtype=torch.uint8))
+    )
 
 
 # --------------------------------------------------------------------------- the CLI
@@ -141,8 +156,20 @@ def test_the_modes_metric_counts_covered_modes_and_high_quality_samples():
 def trained_mnist(tmp_path, classifier_cache, monkeypatch):
     """A vanilla GAN trained 400 steps on the real MNIST, with an offline wandb run."""
     monkeypatch.setenv("GANZOO_CACHE", str(classifier_cache))
-    assert main(["run", str(REPO / "recipes" / "vanilla_mnist.yaml"), f"data.root={SHARED_DATA}", "train.max_steps=400",
-                 f"run.dir={tmp_path / 'runs'}", "video.format=gif", "--no-progress"]) == 0
+    assert (
+        main(
+            [
+                "run",
+                str(REPO / "recipes" / "vanilla_mnist.yaml"),
+                f"data.root={SHARED_DATA}",
+                "train.max_steps=400",
+                f"run.dir={tmp_path / 'runs'}",
+                "video.format=gif",
+                "--no-progress",
+            ]
+        )
+        == 0
+    )
     return next((tmp_path / "runs").iterdir())
 
 
@@ -177,21 +204,34 @@ def synthetic_run(tmp_path_factory):
     """A vanilla GAN trained 10 steps on random digits: enough to evaluate, in a second."""
     root = tmp_path_factory.mktemp("synthetic")
     write_idx_mnist(root / "data", n_train=320)
-    recipe = write_recipe(root / "r.yaml", {
-        "extends": str(REPO / "recipes" / "vanilla_mnist.yaml"),
-        "data": {"root": str(root / "data")}, "train": {"epochs": 1},
-        "run": {"dir": str(root / "runs"), "name": "synthetic"}, "wandb": {"mode": "disabled"}, "video": {"format": "gif"},
-    })
+    recipe = write_recipe(
+        root / "r.yaml",
+        {
+            "extends": str(REPO / "recipes" / "vanilla_mnist.yaml"),
+            "data": {"root": str(root / "data")},
+            "train": {"epochs": 1},
+            "run": {"dir": str(root / "runs"), "name": "synthetic"},
+            "wandb": {"mode": "disabled"},
+            "video": {"format": "gif"},
+        },
+    )
     assert main(["run", str(recipe), "--no-progress"]) == 0
     return root / "runs" / "synthetic"
 
 
-@pytest.mark.parametrize("args, status, message", [
-    (["--metrics", "fdi"], 2, "unknown metric 'fdi'; did you mean 'fid'?"),
-    (["--metrics", "modes"], 1, "metric 'modes' cannot run on this run's data: needs a mixture of Gaussians"),
-    (["eval.metrics=[{name: fid, subsets: 3}]"], 2, "eval.metrics.0.subsets: unknown key 'subsets'"),
-    (["eval.extractors.classifer.epochs=1"], 2, "unknown feature extractor 'classifer'; did you mean 'classifier'?"),
-])
+@pytest.mark.parametrize(
+    "args, status, message",
+    [
+        (["--metrics", "fdi"], 2, "unknown metric 'fdi'; did you mean 'fid'?"),
+        (["--metrics", "modes"], 1, "metric 'modes' cannot run on this run's data: needs a mixture of Gaussians"),
+        (["eval.metrics=[{name: fid, subsets: 3}]"], 2, "eval.metrics.0.subsets: unknown key 'subsets'"),
+        (
+            ["eval.extractors.classifer.epochs=1"],
+            2,
+            "unknown feature extractor 'classifer'; did you mean 'classifier'?",
+        ),
+    ],
+)
 def test_eval_rejects_unknown_and_unsupported_metrics(synthetic_run, capsys, args, status, message):
     assert main(["eval", str(synthetic_run), *args]) == status
     assert message in capsys.readouterr().err
@@ -204,16 +244,29 @@ def test_inception_offline_fails_naming_the_weights_file_and_the_option(syntheti
         monkeypatch.setenv(variable, "http://127.0.0.1:9")  # nothing listens there: no network, at once
     monkeypatch.delenv("NO_PROXY", raising=False)
     monkeypatch.delenv("no_proxy", raising=False)
-    assert main(["eval", str(synthetic_run), "--metrics", "fid", "eval.metrics=[{name: fid, extractor: inception}]",
-                 "--n", "10"]) == 1
+    assert (
+        main(
+            [
+                "eval",
+                str(synthetic_run),
+                "--metrics",
+                "fid",
+                "eval.metrics=[{name: fid, extractor: inception}]",
+                "--n",
+                "10",
+            ]
+        )
+        == 1
+    )
     error = capsys.readouterr().err
     assert INCEPTION_FILE in error and "eval.extractors.inception.weights" in error
     assert str(tmp_path / "torch" / "hub" / "checkpoints" / INCEPTION_FILE) in error
     assert not any((tmp_path / "torch").rglob("*.pth"))  # no half-downloaded file left behind
 
 
-def test_inception_behind_a_stalled_proxy_fails_in_the_time_out(synthetic_run, tmp_path, monkeypatch, capsys,
-                                                                 stalled_server):
+def test_inception_behind_a_stalled_proxy_fails_in_the_time_out(
+    synthetic_run, tmp_path, monkeypatch, capsys, stalled_server
+):
     import time
     import urllib.request
 
@@ -227,8 +280,21 @@ def test_inception_behind_a_stalled_proxy_fails_in_the_time_out(synthetic_run, t
     monkeypatch.delenv("NO_PROXY", raising=False)
     monkeypatch.delenv("no_proxy", raising=False)
     started = time.monotonic()
-    assert main(["eval", str(synthetic_run), "--metrics", "fid", "eval.metrics=[{name: fid, extractor: inception}]",
-                 "--n", "10", "--no-progress"]) == 1
+    assert (
+        main(
+            [
+                "eval",
+                str(synthetic_run),
+                "--metrics",
+                "fid",
+                "eval.metrics=[{name: fid, extractor: inception}]",
+                "--n",
+                "10",
+                "--no-progress",
+            ]
+        )
+        == 1
+    )
     assert time.monotonic() - started < 10
     (line,) = capsys.readouterr().err.strip().splitlines()
     assert "could not be downloaded from https://github.com/" in line and "no answer within 0.5 s" in line
@@ -242,14 +308,29 @@ def test_inception_runs_from_a_local_weights_file(synthetic_run, tmp_path, capsy
 
     from torch_fidelity.feature_extractor_inceptionv3 import FeatureExtractorInceptionV3
 
-    with mock.patch("torch_fidelity.feature_extractor_inceptionv3.load_state_dict_from_url", return_value={}), \
-            mock.patch.object(FeatureExtractorInceptionV3, "load_state_dict"):
+    with (
+        mock.patch("torch_fidelity.feature_extractor_inceptionv3.load_state_dict_from_url", return_value={}),
+        mock.patch.object(FeatureExtractorInceptionV3, "load_state_dict"),
+    ):
         network = FeatureExtractorInceptionV3("inception-v3-compat", ["2048"])
     weights = tmp_path / INCEPTION_FILE
     torch.save(network.state_dict(), weights)
-    assert main(["eval", str(synthetic_run), "--metrics", "fid,is", "--n", "12", "--json",
-                 "eval.metrics=[{name: fid, extractor: inception}, {name: is, extractor: inception, splits: 2}]",
-                 f"eval.extractors.inception.weights={weights}"]) == 0
+    assert (
+        main(
+            [
+                "eval",
+                str(synthetic_run),
+                "--metrics",
+                "fid,is",
+                "--n",
+                "12",
+                "--json",
+                "eval.metrics=[{name: fid, extractor: inception}, {name: is, extractor: inception, splits: 2}]",
+                f"eval.extractors.inception.weights={weights}",
+            ]
+        )
+        == 0
+    )
     results = json.loads(capsys.readouterr().out)["results"]
     assert {r["key"] for r in results} == {"fid/inception", "is/inception", "is_std/inception"}
     assert all(math.isfinite(r["value"]) and INCEPTION_FILE in r["extractor"] for r in results)
@@ -295,9 +376,12 @@ class MetricPlugin:
 
 
 def plugin_registry() -> Registry:
-    return Registry.from_plugin_manager(make_plugin_manager(
-        {"vanilla": ganzoo_vanilla, "datasets": ganzoo_datasets, "metrics": ganzoo_metrics, "mine": MetricPlugin()},
-        entry_points=False))
+    return Registry.from_plugin_manager(
+        make_plugin_manager(
+            {"vanilla": ganzoo_vanilla, "datasets": ganzoo_datasets, "metrics": ganzoo_metrics, "mine": MetricPlugin()},
+            entry_points=False,
+        )
+    )
 
 
 def test_hook_register_metrics(synthetic_run):
@@ -330,11 +414,16 @@ def _sample(folder: Path, n: int) -> Path:
 
 @pytest.fixture
 def ring_recipe(tmp_path, toy_recipe):
-    return write_recipe(tmp_path / "ring.yaml", {
-        "extends": str(toy_recipe), "train": {"epochs": 3},
-        "eval": {"every": 1, "n": 500}, "checkpoint": {"best_metric": "high_quality", "best_mode": "max"},
-        "wandb": {"mode": "offline"},
-    })
+    return write_recipe(
+        tmp_path / "ring.yaml",
+        {
+            "extends": str(toy_recipe),
+            "train": {"epochs": 3},
+            "eval": {"every": 1, "n": 500},
+            "checkpoint": {"best_metric": "high_quality", "best_mode": "max"},
+            "wandb": {"mode": "offline"},
+        },
+    )
 
 
 def test_training_evaluates_every_epoch_logs_everywhere_and_keeps_the_best(ring_recipe, tmp_path, capsys):
@@ -349,8 +438,9 @@ def test_training_evaluates_every_epoch_logs_everywhere_and_keeps_the_best(ring_
     best = torch.load(folder / "checkpoints" / "best.pt", weights_only=True)
     assert best["best"] == {"metric": "high_quality", "value": max(row["high_quality"] for row in evaluations)}
     history = logged_history(next(next((folder / "wandb").glob("offline-run-*")).glob("*.wandb")))
-    assert [(row["_step"], row["high_quality"]) for row in history if "high_quality" in row] == \
-        [(row["step"], row["high_quality"]) for row in evaluations]
+    assert [(row["_step"], row["high_quality"]) for row in history if "high_quality" in row] == [
+        (row["step"], row["high_quality"]) for row in evaluations
+    ]
 
     # Evaluating does not change what is learned: the same run without it ends identically.
     assert main(["run", str(ring_recipe), "eval.every=null", "checkpoint.best_metric=null", "--no-progress"]) == 0

@@ -28,8 +28,17 @@ def target(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The example, pip-installed (offline, without dependencies) into a folder of its own."""
     folder = tmp_path_factory.mktemp("ganzoo-example-site")
     command = [
-        sys.executable, "-m", "pip", "install", "--no-deps", "--no-build-isolation", "--no-index",
-        "--disable-pip-version-check", "--target", str(folder), "examples/ganzoo-example",
+        sys.executable,
+        "-m",
+        "pip",
+        "install",
+        "--no-deps",
+        "--no-build-isolation",
+        "--no-index",
+        "--disable-pip-version-check",
+        "--target",
+        str(folder),
+        "examples/ganzoo-example",
     ]
     result = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, f"pip install failed:\n{result.stdout}\n{result.stderr}"
@@ -58,8 +67,14 @@ def test_plugins_lists_the_example_and_its_dataset(target: Path) -> None:
 
 def test_spiral_recipe_runs(target: Path, tmp_path: Path) -> None:
     result = ganzoo(
-        "run", RECIPE, f"run.dir={tmp_path}", "wandb.mode=disabled", "train.epochs=1", "data.size=2000",
-        "--no-progress", target=target,
+        "run",
+        RECIPE,
+        f"run.dir={tmp_path}",
+        "wandb.mode=disabled",
+        "train.epochs=1",
+        "data.size=2000",
+        "--no-progress",
+        target=target,
     )
     assert result.returncode == 0, f"{result.stdout}\n{result.stderr}"
     lines = [line for line in result.stdout.splitlines() if line.startswith("run folder: ")]
@@ -95,8 +110,10 @@ def test_declarations_are_checked(target: Path) -> None:
     assert ganzoo("check", RELATIVISTIC, target=target).returncode == 0
     result = ganzoo("check", RELATIVISTIC, "model.name=vanilla_mlp", target=target)
     assert result.returncode == 2, result.stderr
-    assert f"{RELATIVISTIC}: loss.name: relativistic needs D to output logit, and vanilla_mlp's D outputs " \
-           "probability" in result.stderr.splitlines()
+    assert (
+        f"{RELATIVISTIC}: loss.name: relativistic needs D to output logit, and vanilla_mlp's D outputs "
+        "probability" in result.stderr.splitlines()
+    )
     result = ganzoo("check", RELATIVISTIC, "model.name=dcgan", target=target)
     assert result.returncode == 2, result.stderr
     assert "model.name: dcgan takes images, not 2-D points" in result.stderr
@@ -106,13 +123,16 @@ def test_callback_run_context_survives_resume(target: Path, tmp_path: Path) -> N
     """Item 1 from a third-party package: the callback logs `spread` with run.log (a row of its
     own in metrics.jsonl) and keeps spread.jsonl with a StepLog, trimmed on resume."""
     args = ("data.size=2000", "train.batch_size=32", "train.log_every=50", "train.max_steps=100")
-    result = ganzoo("run", RELATIVISTIC, f"run.dir={tmp_path}", "wandb.mode=disabled", *args, "--no-progress",
-                    target=target)
+    result = ganzoo(
+        "run", RELATIVISTIC, f"run.dir={tmp_path}", "wandb.mode=disabled", *args, "--no-progress", target=target
+    )
     assert result.returncode == 0, result.stderr
     folder = next(tmp_path.iterdir())
     first = [row for row in metrics(folder) if "spread" in row]
-    assert [(row["step"], sorted(row)) for row in first] == [(50, ["epoch", "spread", "step"]),
-                                                             (100, ["epoch", "spread", "step"])]
+    assert [(row["step"], sorted(row)) for row in first] == [
+        (50, ["epoch", "spread", "step"]),
+        (100, ["epoch", "spread", "step"]),
+    ]
     own = [json.loads(line) for line in (folder / "spread.jsonl").read_text().splitlines()]
     assert [row["step"] for row in own] == [50, 100] and own[0]["batch_size"] == 32
 
@@ -129,7 +149,13 @@ def test_callback_run_context_survives_resume(target: Path, tmp_path: Path) -> N
 def test_example_tests_pass_with_ganzoo_testing(target: Path) -> None:
     """Item 5: the package's own tests, written on ganzoo.testing, pass against the installed package."""
     env = {**os.environ, "PYTHONPATH": str(target)}
-    result = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests"],
-                            cwd=EXAMPLE, env=env, capture_output=True, text=True, timeout=600)
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests"],
+        cwd=EXAMPLE,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert result.returncode == 0, result.stdout[-3000:]
     assert "4 passed" in result.stdout

@@ -101,9 +101,11 @@ class CountingPenaltyLoss(ganzoo.Loss):
         d_real = ctx.discriminator(ctx.real, ctx.labels)
         d_fake = ctx.discriminator(fake, ctx.labels)
         real = ctx.real.detach().requires_grad_(True)
-        grad, = torch.autograd.grad(ctx.discriminator(real, ctx.labels).sum(), real, create_graph=True)
+        (grad,) = torch.autograd.grad(ctx.discriminator(real, ctx.labels).sum(), real, create_graph=True)
         penalty = grad.pow(2).sum(1).mean()
-        loss = F.binary_cross_entropy(d_real, torch.ones_like(d_real)) + F.binary_cross_entropy(d_fake, torch.zeros_like(d_fake))
+        loss = F.binary_cross_entropy(d_real, torch.ones_like(d_real)) + F.binary_cross_entropy(
+            d_fake, torch.zeros_like(d_fake)
+        )
         return ganzoo.LossOutput(loss + self.options.weight * penalty, {"penalty": penalty.detach()})
 
     def generator_loss(self, ctx):
@@ -166,10 +168,14 @@ def plugin_registry():
 
 
 def train(tmp_path, registry, recipe):
-    base = {"data": {"name": "labelled_line"}, "model": {"name": "conditional_linear"},
-            "loss": {"name": "counting_penalty"},
-            "train": {"epochs": 2, "batch_size": 32, "log_every": 4, "sample_every": 100, "num_samples": 16},
-            "run": {"dir": str(tmp_path / "runs")}, "wandb": {"mode": "disabled"}}
+    base = {
+        "data": {"name": "labelled_line"},
+        "model": {"name": "conditional_linear"},
+        "loss": {"name": "counting_penalty"},
+        "train": {"epochs": 2, "batch_size": 32, "log_every": 4, "sample_every": 100, "num_samples": 16},
+        "run": {"dir": str(tmp_path / "runs")},
+        "wandb": {"mode": "disabled"},
+    }
     for key, value in recipe.items():
         base[key] = {**base.get(key, {}), **value} if isinstance(value, dict) else value
     return run_recipe(load_recipe(write_recipe(tmp_path / "r.yaml", base), registry), registry, progress=False)
@@ -179,8 +185,10 @@ def train(tmp_path, registry, recipe):
 
 
 def test_hook_register_architectures(tmp_path, plugin_registry):
-    assert plugin_registry.entry("architecture", "conditional_linear").plugin == plugin_registry.entry(
-        "dataset", "labelled_line").plugin
+    assert (
+        plugin_registry.entry("architecture", "conditional_linear").plugin
+        == plugin_registry.entry("dataset", "labelled_line").plugin
+    )
     run = train(tmp_path, plugin_registry, {})
     assert isinstance(run.trainer.generator, ConditionalLinear.Net)
     # Conditional models: every call received the batch's labels, never None.
@@ -249,7 +257,8 @@ def test_an_implementation_asking_for_an_unknown_argument_is_an_error():
 
 def test_plugins_given_by_name_can_be_required(tmp_path):
     registry = Registry.from_plugin_manager(
-        make_plugin_manager({"vanilla": ganzoo_vanilla, "datasets": ganzoo_datasets}, entry_points=False))
+        make_plugin_manager({"vanilla": ganzoo_vanilla, "datasets": ganzoo_datasets}, entry_points=False)
+    )
     assert registry.plugin_names == ["datasets", "vanilla"]
     assert registry.entry("loss", "bce").plugin == "vanilla"
 
@@ -261,9 +270,18 @@ def test_a_callback_can_stop_training_early(tmp_path, plugin_registry):
 
     from ganzoo.run import build_trainer
 
-    recipe = load_recipe(write_recipe(tmp_path / "r.yaml", {
-        "data": {"name": "labelled_line"}, "model": {"name": "conditional_linear"}, "loss": {"name": "counting_penalty"},
-        "train": {"epochs": 5, "batch_size": 32}}), plugin_registry)
+    recipe = load_recipe(
+        write_recipe(
+            tmp_path / "r.yaml",
+            {
+                "data": {"name": "labelled_line"},
+                "model": {"name": "conditional_linear"},
+                "loss": {"name": "counting_penalty"},
+                "train": {"epochs": 5, "batch_size": 32},
+            },
+        ),
+        plugin_registry,
+    )
     trainer = build_trainer(recipe, plugin_registry)
     trainer.callbacks.append(StopAtThree())
     assert trainer.fit().step == 3 and trainer.status == "finished"
@@ -287,6 +305,7 @@ def test_samples_that_cannot_be_drawn_are_kept_as_tensors(tmp_path, plugin_regis
 def test_a_name_registered_twice_names_both_plugins():
     class Dup(ganzoo.Loss):
         """Another bce."""
+
         name = "bce"
 
     duplicate = make_plugin("duplicate", register_losses=lambda register: register(Dup))
@@ -295,11 +314,14 @@ def test_a_name_registered_twice_names_both_plugins():
         Registry.from_plugin_manager(pm)
 
 
-@pytest.mark.parametrize("component, reason", [
-    (object, "not a subclass of ganzoo.Loss"),
-    (type("Nameless", (ganzoo.Loss,), {}), "has no `name`"),
-    (type("BadOptions", (ganzoo.Loss,), {"name": "bad", "Options": dict}), "`Options` is not a pydantic model"),
-])
+@pytest.mark.parametrize(
+    "component, reason",
+    [
+        (object, "not a subclass of ganzoo.Loss"),
+        (type("Nameless", (ganzoo.Loss,), {}), "has no `name`"),
+        (type("BadOptions", (ganzoo.Loss,), {"name": "bad", "Options": dict}), "`Options` is not a pydantic model"),
+    ],
+)
 def test_malformed_components_are_refused(component, reason):
     plugin = make_plugin("malformed", register_losses=lambda register: register(component))
     with pytest.raises(GanzooError, match=reason):
@@ -324,7 +346,9 @@ def test_components_are_usable_directly_with_explicit_options():
 
 def test_bundled_plugins_are_found_through_the_entry_point_group():
     """The installed `ganzoo` command sees the bundled plugins as installed packages."""
-    out = subprocess.run([sys.executable, "-m", "ganzoo", "plugins", "--json"], capture_output=True, text=True, check=True).stdout
+    out = subprocess.run(
+        [sys.executable, "-m", "ganzoo", "plugins", "--json"], capture_output=True, text=True, check=True
+    ).stdout
     listing = json.loads(out)
     plugins = {p["name"]: p["distribution"] for p in listing["plugins"]}
     assert plugins["vanilla"] == "ganzoo-vanilla 0.1.0"
@@ -332,7 +356,18 @@ def test_bundled_plugins_are_found_through_the_entry_point_group():
     owners = {(c["kind"], c["name"]): c["plugin"] for c in listing["components"]}
     assert owners[("architecture", "vanilla_mlp")] == "vanilla"
     assert owners[("loss", "bce")] == "vanilla"
-    assert {name for kind, name in owners if kind == "dataset"} >= {"mnist", "fashion_mnist", "image_folder", "ring", "grid"}
+    assert {name for kind, name in owners if kind == "dataset"} >= {
+        "mnist",
+        "fashion_mnist",
+        "image_folder",
+        "ring",
+        "grid",
+    }
     options = next(c for c in listing["components"] if c["name"] == "vanilla_mlp")["options"]
-    assert {"name": "latent_dim", "type": "int", "default": 64, "required": False,
-            "help": "size of the noise vector z"} in options
+    assert {
+        "name": "latent_dim",
+        "type": "int",
+        "default": 64,
+        "required": False,
+        "help": "size of the noise vector z",
+    } in options

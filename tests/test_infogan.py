@@ -58,7 +58,7 @@ def test_infogan_loss_by_hand():
     # Q's logits for c1 are 2 x one-hot: cross-entropy log(1 + 2 e^-2) for both samples, accuracy 1.
     cross_entropy = math.log1p(2 * math.exp(-2))
     # Q's mean for c2 is 2 c: 1/2 (c - 2c)^2 = c^2 / 2, averaged over c = 0.25, -0.5.
-    gaussian = (0.25 ** 2 / 2 + 0.5 ** 2 / 2) / 2
+    gaussian = (0.25**2 / 2 + 0.5**2 / 2) / 2
     info = 1.0 * cross_entropy + 0.1 * gaussian
     out = InfoGANLoss(categorical_weight=1.0, continuous_weight=0.1).discriminator_loss(context())
     # BCE with logits: real logits 1, 2 against 1; fake logits 0.5, -1 against 0.
@@ -70,7 +70,9 @@ def test_infogan_loss_by_hand():
     g = InfoGANLoss(categorical_weight=1.0, continuous_weight=0.1).generator_loss(context())
     assert g.loss.item() == pytest.approx((softplus(-0.5) + softplus(1)) / 2 + info, rel=1e-6)
     heavier = InfoGANLoss(categorical_weight=2.0, continuous_weight=1.0).generator_loss(context())
-    assert heavier.loss.item() == pytest.approx((softplus(-0.5) + softplus(1)) / 2 + 2 * cross_entropy + gaussian, rel=1e-6)
+    assert heavier.loss.item() == pytest.approx(
+        (softplus(-0.5) + softplus(1)) / 2 + 2 * cross_entropy + gaussian, rel=1e-6
+    )
 
 
 def test_infogan_loss_needs_the_infogan_architecture():
@@ -111,9 +113,24 @@ def test_vary_code_walks_one_code_and_holds_the_rest():
 def infogan_run(tmp_path_factory):
     digits = write_idx_mnist(tmp_path_factory.mktemp("digits"), n_train=96)
     runs = tmp_path_factory.mktemp("infogan-runs")
-    assert main(["run", str(REPO / "recipes" / "infogan_mnist.yaml"), f"data.root={digits}", "train.max_steps=3",
-                 "train.batch_size=16", "train.log_every=1", "model.width=8", f"run.dir={runs}",
-                 "wandb.mode=disabled", "video.format=gif", "--no-progress"]) == 0
+    assert (
+        main(
+            [
+                "run",
+                str(REPO / "recipes" / "infogan_mnist.yaml"),
+                f"data.root={digits}",
+                "train.max_steps=3",
+                "train.batch_size=16",
+                "train.log_every=1",
+                "model.width=8",
+                f"run.dir={runs}",
+                "wandb.mode=disabled",
+                "video.format=gif",
+                "--no-progress",
+            ]
+        )
+        == 0
+    )
     return next(runs.iterdir())
 
 
@@ -132,12 +149,14 @@ def test_sample_vary_draws_one_column_per_value(infogan_run, tmp_path, capsys):
     assert Image.open(slant).size == (5 * 30 + 2, 8 * 30 + 2)  # default 8 rows
     assert "40 samples" in capsys.readouterr().out
     assert main(["sample", str(infogan_run), "--vary", "c9"]) == 1
-    assert ("no latent code 'c9'; its codes: c1 (categorical, 10 values), c2 (continuous"
-            in capsys.readouterr().err)
+    assert "no latent code 'c9'; its codes: c1 (categorical, 10 values), c2 (continuous" in capsys.readouterr().err
 
 
 def test_plugins_lists_infogan(capsys):
     assert main(["plugins", "--json"]) == 0
-    names = {(c["kind"], c["name"]) for c in json.loads(capsys.readouterr().out)["components"]
-             if c["plugin"] == "conditional"}
+    names = {
+        (c["kind"], c["name"])
+        for c in json.loads(capsys.readouterr().out)["components"]
+        if c["plugin"] == "conditional"
+    }
     assert {("architecture", "infogan"), ("loss", "infogan")} <= names

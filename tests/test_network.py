@@ -20,13 +20,22 @@ def one_line(capsys, status: int) -> str:
     return line
 
 
-def test_a_stalled_mnist_mirror_fails_in_the_time_out_naming_the_host(tmp_path, capsys, monkeypatch, stalled_server,
-                                                                       no_proxy):
+def test_a_stalled_mnist_mirror_fails_in_the_time_out_naming_the_host(
+    tmp_path, capsys, monkeypatch, stalled_server, no_proxy
+):
     monkeypatch.setattr(ganzoo.network, "NETWORK_TIMEOUT", 0.5)
     monkeypatch.setattr(torchvision.datasets.MNIST, "mirrors", [f"{stalled_server}/mnist/"])
     started = time.monotonic()
-    status = main(["run", str(REPO / "recipes" / "vanilla_mnist.yaml"), f"data.root={tmp_path / 'data'}",
-                   f"run.dir={tmp_path / 'runs'}", "wandb.mode=disabled", "--no-progress"])
+    status = main(
+        [
+            "run",
+            str(REPO / "recipes" / "vanilla_mnist.yaml"),
+            f"data.root={tmp_path / 'data'}",
+            f"run.dir={tmp_path / 'runs'}",
+            "wandb.mode=disabled",
+            "--no-progress",
+        ]
+    )
     assert time.monotonic() - started < 10
     line = one_line(capsys, status)
     assert f"(download failed: no answer from {stalled_server.removeprefix('http://')} within 0.5 s)" in line
@@ -49,11 +58,14 @@ def test_wandb_online_without_its_server_fails_at_once_naming_the_host(toy_recip
     status = main(["run", str(toy_recipe), "wandb.mode=online", "--no-progress"])
     assert time.monotonic() - started < 10  # wandb alone waits 90 s
     line = one_line(capsys, status)
-    assert line == (f"ganzoo: error: wandb.mode=online: cannot reach 127.0.0.1:{port} (Connection refused). Use "
-                    f"wandb.mode=offline and upload the run later with `wandb sync`, or wandb.mode=disabled")
+    assert line == (
+        f"ganzoo: error: wandb.mode=online: cannot reach 127.0.0.1:{port} (Connection refused). Use "
+        f"wandb.mode=offline and upload the run later with `wandb sync`, or wandb.mode=disabled"
+    )
 
 
 def test_an_unresolvable_host_is_named_and_a_listening_one_is_reachable(stalled_server):
     assert ganzoo.network.unreachable("https://no-such-host.invalid").startswith(
-        "cannot reach no-such-host.invalid:443 (the name does not resolve")
+        "cannot reach no-such-host.invalid:443 (the name does not resolve"
+    )
     assert ganzoo.network.unreachable(stalled_server, seconds=0.5) is None  # it accepts: reachable

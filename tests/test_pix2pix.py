@@ -20,8 +20,16 @@ from ganzoo_pix2pix.mnist_pairs import MNISTPairs, edge_map, hide_blocks
 from ganzoo_pix2pix.paired_folder import PairedFolder
 from conftest import REPO, run_folder, write_idx_mnist
 
-SMALL = ["model.width=4", "model.d_width=4", "model.depth=2", "train.batch_size=8", "train.log_every=1",
-         "wandb.mode=disabled", "video.format=gif", "--no-progress"]
+SMALL = [
+    "model.width=4",
+    "model.d_width=4",
+    "model.depth=2",
+    "train.batch_size=8",
+    "train.log_every=1",
+    "wandb.mode=disabled",
+    "video.format=gif",
+    "--no-progress",
+]
 
 
 @pytest.fixture(scope="module")
@@ -32,8 +40,19 @@ def digits(tmp_path_factory):
 @pytest.fixture(scope="module")
 def edges_run(digits, tmp_path_factory):
     runs = tmp_path_factory.mktemp("runs")
-    assert main(["run", str(REPO / "recipes" / "pix2pix_mnist_edges.yaml"), f"data.root={digits}", "train.max_steps=3",
-                 f"run.dir={runs}", *SMALL]) == 0
+    assert (
+        main(
+            [
+                "run",
+                str(REPO / "recipes" / "pix2pix_mnist_edges.yaml"),
+                f"data.root={digits}",
+                "train.max_steps=3",
+                f"run.dir={runs}",
+                *SMALL,
+            ]
+        )
+        == 0
+    )
     return next(runs.iterdir())
 
 
@@ -114,7 +133,9 @@ def test_sample_shows_held_out_triples(edges_run, digits, tmp_path, capsys):
 
 
 def test_eval_measures_outputs_against_held_out_targets(edges_run, capsys):
-    assert main(["eval", str(edges_run), "--metrics", "paired", "--n", "16", "--json", "--no-progress"]) == 0  # no classifier
+    assert (
+        main(["eval", str(edges_run), "--metrics", "paired", "--n", "16", "--json", "--no-progress"]) == 0
+    )  # no classifier
     printed = json.loads(capsys.readouterr().out)
     values = {r["key"]: r for r in printed["results"]}
     assert {"l1", "psnr", "ssim"} <= set(values)
@@ -222,8 +243,18 @@ def test_paired_folder_refuses_unpaired_and_mismatched_files(folders, side_by_si
 
 
 def test_paired_folder_recipe_gives_a_clear_error_without_files(tmp_path, capsys):
-    assert main(["run", str(REPO / "recipes" / "pix2pix_facades.yaml"), f"data.root={tmp_path / 'facades'}",
-                 "wandb.mode=disabled", "--no-progress"]) == 1
+    assert (
+        main(
+            [
+                "run",
+                str(REPO / "recipes" / "pix2pix_facades.yaml"),
+                f"data.root={tmp_path / 'facades'}",
+                "wandb.mode=disabled",
+                "--no-progress",
+            ]
+        )
+        == 1
+    )
     err = capsys.readouterr().err
     assert "no image pairs under" in err and "Traceback" not in err
 
@@ -239,14 +270,21 @@ def test_unet_fits_28_to_256_px_and_patchgan_sees_pairs():
         condition = torch.randn(1, 1, side, side)
         fake = generator(arch.sample_latent(1, device=torch.device("cpu")), condition)
         assert fake.shape == (1, 3, side, side) and fake.abs().le(1).all()
-        assert discriminator(fake, condition).shape == (1, 1, patches, patches)  # 30x30 patches of 70 px at 256, as in the paper
+        assert discriminator(fake, condition).shape == (
+            1,
+            1,
+            patches,
+            patches,
+        )  # 30x30 patches of 70 px at 256, as in the paper
     assert sum(isinstance(m, torch.nn.Dropout) for m in UNet().build_generator(info).modules()) == 3
 
 
 def test_unet_refuses_data_it_cannot_model():
     with pytest.raises(ganzoo.GanzooError, match="pairs"):
         UNet().build_generator(ganzoo.DataInfo((1, 28, 28), num_classes=10))
-    with pytest.raises(ganzoo.GanzooError, match=r"receptive_field 142 does not fit 28x28 images; choose one of \[1, 16, 34, 70\]"):
+    with pytest.raises(
+        ganzoo.GanzooError, match=r"receptive_field 142 does not fit 28x28 images; choose one of \[1, 16, 34, 70\]"
+    ):
         UNet(receptive_field=142).build_discriminator(ganzoo.DataInfo((1, 28, 28), condition_shape=(1, 28, 28)))
 
 

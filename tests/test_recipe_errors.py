@@ -29,33 +29,49 @@ def problem_lines(lines):
 
 CASES = {
     # kind: (recipe text, overrides, [(dotted key, words that must appear)])
-    "unknown plugin": (f"extends: {BASE}\nrequires: [ganzoo_dcgan]\n", [],
-                       [("requires", "unknown plugin 'ganzoo_dcgan'")]),
-    "unknown component": (f"extends: {BASE}\nloss: {{name: bec}}\n", [],
-                          [("loss.name", "unknown loss 'bec'; did you mean 'bce'? known: ")]),
-    "unknown section key": (f"extends: {BASE}\ntrian: {{epochs: 3}}\n", [],
-                            [("trian", "unknown key 'trian'; did you mean 'train'?")]),
-    "unknown nested key": (f"extends: {BASE}\ntrain: {{epoch: 3}}\n", [],
-                           [("train.epoch", "did you mean 'epochs'?")]),
-    "unknown component option": (f"extends: {BASE}\nmodel: {{latent_dims: 10}}\n", [],
-                                 [("model.latent_dims", "did you mean 'latent_dim'?")]),
-    "wrong type": (f"extends: {BASE}\ntrain: {{batch_size: many}}\n", [],
-                   [("train.batch_size", "valid integer")]),
-    "out of range": (f"extends: {BASE}\ntrain: {{epochs: 0}}\n", [],
-                     [("train.epochs", "greater than 0")]),
-    "bad choice": (f"extends: {BASE}\nmodel: {{noise: gaussian}}\n", [],
-                   [("model.noise", "'normal' or 'uniform'")]),
-    "bad device": (f"extends: {BASE}\ndevice: tpu\n", [],
-                   [("device", "expected auto, cpu, cuda, cuda:N or mps")]),
-    "unknown optimizer": (f"extends: {BASE}\noptim: {{generator: {{name: adan}}}}\n", [],
-                          [("optim.generator.name", "did you mean 'adam'?")]),
-    "inconsistent options": (f"extends: {BASE}\noptim: {{generator: {{name: sgd, nesterov: true}}}}\n", [],
-                             [("optim.generator", "nesterov: true needs momentum > 0")]),
-    "missing section": ("data: {name: ring}\nmodel: {name: vanilla_mlp}\n", [],
-                        [("loss", "required but missing")]),
+    "unknown plugin": (
+        f"extends: {BASE}\nrequires: [ganzoo_dcgan]\n",
+        [],
+        [("requires", "unknown plugin 'ganzoo_dcgan'")],
+    ),
+    "unknown component": (
+        f"extends: {BASE}\nloss: {{name: bec}}\n",
+        [],
+        [("loss.name", "unknown loss 'bec'; did you mean 'bce'? known: ")],
+    ),
+    "unknown section key": (
+        f"extends: {BASE}\ntrian: {{epochs: 3}}\n",
+        [],
+        [("trian", "unknown key 'trian'; did you mean 'train'?")],
+    ),
+    "unknown nested key": (f"extends: {BASE}\ntrain: {{epoch: 3}}\n", [], [("train.epoch", "did you mean 'epochs'?")]),
+    "unknown component option": (
+        f"extends: {BASE}\nmodel: {{latent_dims: 10}}\n",
+        [],
+        [("model.latent_dims", "did you mean 'latent_dim'?")],
+    ),
+    "wrong type": (f"extends: {BASE}\ntrain: {{batch_size: many}}\n", [], [("train.batch_size", "valid integer")]),
+    "out of range": (f"extends: {BASE}\ntrain: {{epochs: 0}}\n", [], [("train.epochs", "greater than 0")]),
+    "bad choice": (f"extends: {BASE}\nmodel: {{noise: gaussian}}\n", [], [("model.noise", "'normal' or 'uniform'")]),
+    "bad device": (f"extends: {BASE}\ndevice: tpu\n", [], [("device", "expected auto, cpu, cuda, cuda:N or mps")]),
+    "unknown optimizer": (
+        f"extends: {BASE}\noptim: {{generator: {{name: adan}}}}\n",
+        [],
+        [("optim.generator.name", "did you mean 'adam'?")],
+    ),
+    "inconsistent options": (
+        f"extends: {BASE}\noptim: {{generator: {{name: sgd, nesterov: true}}}}\n",
+        [],
+        [("optim.generator", "nesterov: true needs momentum > 0")],
+    ),
+    "missing section": ("data: {name: ring}\nmodel: {name: vanilla_mlp}\n", [], [("loss", "required but missing")]),
     "bad override syntax": (f"extends: {BASE}\n", ["train.epochs"], [("train.epochs", "section.key=value")]),
     "bad override value": (f"extends: {BASE}\n", ["train.epochs=[3"], [("train.epochs", "cannot parse value")]),
-    "override into a value": (f"extends: {BASE}\n", ["seed.value=3"], [("seed.value", "seed is a value (int), not a section")]),
+    "override into a value": (
+        f"extends: {BASE}\n",
+        ["seed.value=3"],
+        [("seed.value", "seed is a value (int), not a section")],
+    ),
     "override of unknown key": (f"extends: {BASE}\n", ["train.epohcs=3"], [("train.epohcs", "did you mean 'epochs'?")]),
 }
 
@@ -71,7 +87,9 @@ def test_bad_recipe_is_reported_with_file_key_and_reason(kind, tmp_path, capsys)
         matching = [line for line in problems if f": {key}: " in line]
         assert matching, f"no line for {key} in {problems}"
         assert words in matching[0], matching[0]
-        source = "command line" if key.split(".")[0] in {o.split("=")[0].split(".")[0] for o in overrides} else "bad.yaml"
+        source = (
+            "command line" if key.split(".")[0] in {o.split("=")[0].split(".")[0] for o in overrides} else "bad.yaml"
+        )
         assert source in matching[0].split(f": {key}: ")[0]
 
 
@@ -119,14 +137,20 @@ def test_unsafe_yaml_tags_are_refused(tmp_path, capsys):
 
 
 def test_every_problem_is_reported_at_once(tmp_path, capsys):
-    recipe = write_recipe(tmp_path / "many.yaml", (
-        f"extends: {BASE}\nseed: abc\ndevice: tpu\nloss: {{name: bec}}\nmodel: {{latent_dims: 3}}\ntrain: {{epoch: 1}}\n"))
+    recipe = write_recipe(
+        tmp_path / "many.yaml",
+        (
+            f"extends: {BASE}\nseed: abc\ndevice: tpu\nloss: {{name: bec}}\nmodel: {{latent_dims: 3}}\ntrain: {{epoch: 1}}\n"
+        ),
+    )
     status, lines = check(capsys, recipe, "train.batch_size=0")
     assert status == 2
     keys = {line.split(": ")[1] for line in problem_lines(lines)}
     assert {"seed", "device", "loss.name", "model.latent_dims", "train.epoch", "train.batch_size"} <= keys
     # component problems are found even when the sections around them are invalid
-    status, lines = check(capsys, recipe, "requires=[nope]", "callbacks=[{name: no_such_callback}]", "optim.generator.name=adan")
+    status, lines = check(
+        capsys, recipe, "requires=[nope]", "callbacks=[{name: no_such_callback}]", "optim.generator.name=adan"
+    )
     keys = {line.split(": ")[1] for line in problem_lines(lines)}
     assert {"seed", "requires", "callbacks.0.name", "optim.generator.name"} <= keys
 

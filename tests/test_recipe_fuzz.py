@@ -16,21 +16,65 @@ from ganzoo.errors import RecipeError
 from ganzoo.recipe import load_recipe
 from conftest import REPO
 
-SECTIONS = ["requires", "seed", "device", "data", "model", "loss", "optim", "train", "callbacks", "run", "wandb",
-            "video", "checkpoint", "extends", "trian", "name"]
-KEYS = ["name", "epochs", "batch_size", "lr", "betas", "root", "latent_dim", "noise", "mode", "every", "size",
-        "non_saturating", "d_steps", "generator", "discriminator", "modes", "seconds", "tags", "bogus"]
+SECTIONS = [
+    "requires",
+    "seed",
+    "device",
+    "data",
+    "model",
+    "loss",
+    "optim",
+    "train",
+    "callbacks",
+    "run",
+    "wandb",
+    "video",
+    "checkpoint",
+    "extends",
+    "trian",
+    "name",
+]
+KEYS = [
+    "name",
+    "epochs",
+    "batch_size",
+    "lr",
+    "betas",
+    "root",
+    "latent_dim",
+    "noise",
+    "mode",
+    "every",
+    "size",
+    "non_saturating",
+    "d_steps",
+    "generator",
+    "discriminator",
+    "modes",
+    "seconds",
+    "tags",
+    "bogus",
+]
 NAMES = ["mnist", "ring", "grid", "vanilla_mlp", "bce", "adam", "sgd", "rmsprop", "nope", ""]
 
-scalars = st.one_of(st.none(), st.booleans(), st.integers(-10**6, 10**6), st.floats(allow_nan=True),
-                    st.text(max_size=12), st.sampled_from(NAMES))
-values = st.recursive(scalars, lambda inner: st.one_of(
-    st.lists(inner, max_size=4), st.dictionaries(st.sampled_from(KEYS), inner, max_size=4)), max_leaves=12)
+scalars = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-(10**6), 10**6),
+    st.floats(allow_nan=True),
+    st.text(max_size=12),
+    st.sampled_from(NAMES),
+)
+values = st.recursive(
+    scalars,
+    lambda inner: st.one_of(st.lists(inner, max_size=4), st.dictionaries(st.sampled_from(KEYS), inner, max_size=4)),
+    max_leaves=12,
+)
 recipes = st.dictionaries(st.sampled_from(SECTIONS), values, max_size=8)
 override_keys = st.lists(st.sampled_from(SECTIONS + KEYS), min_size=1, max_size=3).map(".".join)
-overrides = st.lists(st.one_of(
-    st.tuples(override_keys, st.text(max_size=12)).map("=".join),
-    st.text(max_size=20)), max_size=4)
+overrides = st.lists(
+    st.one_of(st.tuples(override_keys, st.text(max_size=12)).map("=".join), st.text(max_size=20)), max_size=4
+)
 
 
 def accepted_or_recipe_error(path, registry, extra):
@@ -69,8 +113,15 @@ def test_random_overrides_of_the_real_recipe(registry, extra):
 
 SECONDS_PER_EXAMPLE = 10.0  # generous: the machine running the suite may be loaded; the issue's bombs never ended
 BYTES_PER_EXAMPLE = 64 * 2**20  # Python allocations while loading one recipe (the issue's bombs took gigabytes)
-TARGETS = ["train: {epochs: *TOP}", "data: *TOP", "model: {name: vanilla_mlp, hidden_dim: *TOP}",
-           "video: {seconds: *TOP}", "run: {name: *TOP}", "optim: {generator: *TOP}", "wandb: {tags: *TOP}"]
+TARGETS = [
+    "train: {epochs: *TOP}",
+    "data: *TOP",
+    "model: {name: vanilla_mlp, hidden_dim: *TOP}",
+    "video: {seconds: *TOP}",
+    "run: {name: *TOP}",
+    "optim: {generator: *TOP}",
+    "wandb: {tags: *TOP}",
+]
 
 
 def bounded(path, registry, extra=()):
@@ -92,11 +143,16 @@ def alias_bombs(draw) -> str:
     then a validated key pointing at the top."""
     levels, width = draw(st.integers(1, 12)), draw(st.integers(2, 12))
     mapping = draw(st.booleans())
-    lines = [f"x0: &x0 {{{', '.join(f'k{i}: a' for i in range(width))}}}" if mapping
-             else f"x0: &x0 [{', '.join(['a'] * width)}]"]
+    lines = [
+        f"x0: &x0 {{{', '.join(f'k{i}: a' for i in range(width))}}}"
+        if mapping
+        else f"x0: &x0 [{', '.join(['a'] * width)}]"
+    ]
     for level in range(1, levels + 1):
         items = [f"k{i}: *x{level - 1}" if mapping else f"*x{level - 1}" for i in range(width)]
-        lines.append(f"x{level}: &x{level} " + ("{" + ", ".join(items) + "}" if mapping else "[" + ", ".join(items) + "]"))
+        lines.append(
+            f"x{level}: &x{level} " + ("{" + ", ".join(items) + "}" if mapping else "[" + ", ".join(items) + "]")
+        )
     lines.append(draw(st.sampled_from(TARGETS)).replace("TOP", f"x{levels}"))
     return "\n".join(lines) + "\n"
 
@@ -112,17 +168,40 @@ def deep_nesting(draw) -> str:
     else:  # block style, as deep as a file of reasonable size allows
         depth = min(depth, 400)
         value = "".join(f"\n{'  ' * (level + 2)}k{level}:" for level in range(depth)) + " 1"
-    return f"{section}: {{{option}: {value}}}\n" if option and value.startswith(("[", "{")) else (
-        f"{section}:\n  {option or 'x'}: {value}\n")
+    return (
+        f"{section}: {{{option}: {value}}}\n"
+        if option and value.startswith(("[", "{"))
+        else (f"{section}:\n  {option or 'x'}: {value}\n")
+    )
 
 
-scalar_keys = st.one_of(st.integers(-10**30, 10**30), st.booleans(), st.none(), st.floats(allow_nan=False))
-extreme_numbers = st.one_of(st.integers(-10**40, 10**40), st.sampled_from([".inf", "-.inf", ".nan", "1.0e+300",
-                                                                            "-1.0e-300", "1e8", "0x7fffffffffffffff"]))
-NUMBER_KEYS = ["seed", "train.epochs", "train.batch_size", "train.num_samples", "train.d_steps", "train.log_every",
-               "data.modes", "data.size", "data.seed", "data.std", "model.hidden_dim", "model.latent_dim",
-               "optim.generator.lr", "optim.generator.betas", "video.seconds", "video.fps", "checkpoint.keep_last",
-               "eval.n", "eval.seed", "distributed.timeout"]
+scalar_keys = st.one_of(st.integers(-(10**30), 10**30), st.booleans(), st.none(), st.floats(allow_nan=False))
+extreme_numbers = st.one_of(
+    st.integers(-(10**40), 10**40),
+    st.sampled_from([".inf", "-.inf", ".nan", "1.0e+300", "-1.0e-300", "1e8", "0x7fffffffffffffff"]),
+)
+NUMBER_KEYS = [
+    "seed",
+    "train.epochs",
+    "train.batch_size",
+    "train.num_samples",
+    "train.d_steps",
+    "train.log_every",
+    "data.modes",
+    "data.size",
+    "data.seed",
+    "data.std",
+    "model.hidden_dim",
+    "model.latent_dim",
+    "optim.generator.lr",
+    "optim.generator.betas",
+    "video.seconds",
+    "video.fps",
+    "checkpoint.keep_last",
+    "eval.n",
+    "eval.seed",
+    "distributed.timeout",
+]
 
 
 @settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -142,8 +221,7 @@ def test_deep_nesting_is_refused_in_bounded_time_and_memory(tmp_path, registry, 
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(section=st.sampled_from(SECTIONS + ["optim.generator", "eval.extractors"]), key=scalar_keys,
-       value=values)
+@given(section=st.sampled_from(SECTIONS + ["optim.generator", "eval.extractors"]), key=scalar_keys, value=values)
 def test_non_string_keys_are_recipe_errors(tmp_path, registry, section, key, value):
     tree: dict = yaml.safe_load((REPO / "recipes" / "toy_ring.yaml").read_text())
     tree.pop("extends", None)

@@ -20,15 +20,20 @@ FASHION_RECIPES = sorted(path.name for path in (REPO / "recipes").glob("*_fashio
 
 
 def test_every_variant_has_a_fashion_recipe():
-    mnist = {path.name.removesuffix("_mnist.yaml") for path in (REPO / "recipes").glob("*_mnist.yaml")
-             if "fashion" not in path.name}
+    mnist = {
+        path.name.removesuffix("_mnist.yaml")
+        for path in (REPO / "recipes").glob("*_mnist.yaml")
+        if "fashion" not in path.name
+    }
     fashion = {name.removesuffix("_fashion_mnist.yaml").removesuffix("_fashion.yaml") for name in FASHION_RECIPES}
     assert mnist == fashion
 
 
 @pytest.fixture(scope="module")
 def fashion(tmp_path_factory) -> Path:
-    return write_idx_mnist(tmp_path_factory.mktemp("fashion"), folder="FashionMNIST", n_train=96)  # 6 batches: room for 5 critic steps
+    return write_idx_mnist(
+        tmp_path_factory.mktemp("fashion"), folder="FashionMNIST", n_train=96
+    )  # 6 batches: room for 5 critic steps
 
 
 @pytest.mark.parametrize("name", FASHION_RECIPES)
@@ -36,9 +41,24 @@ def test_every_fashion_recipe_trains_a_step(name, fashion, tmp_path):
     recipe = load_recipe(REPO / "recipes" / name, Registry.from_plugin_manager(make_plugin_manager()))
     assert recipe.resolved["data"]["name"] == "fashion_mnist"
     small = ["model.width=8"] if "width" in recipe.resolved["model"] else []
-    assert main(["run", str(REPO / "recipes" / name), f"data.root={fashion}", "data.download=false",
-                 "train.max_steps=1", "train.batch_size=16", *small, f"run.dir={tmp_path}", "wandb.mode=disabled",
-                 "video.format=gif", "--no-progress"]) == 0
+    assert (
+        main(
+            [
+                "run",
+                str(REPO / "recipes" / name),
+                f"data.root={fashion}",
+                "data.download=false",
+                "train.max_steps=1",
+                "train.batch_size=16",
+                *small,
+                f"run.dir={tmp_path}",
+                "wandb.mode=disabled",
+                "video.format=gif",
+                "--no-progress",
+            ]
+        )
+        == 0
+    )
     folder = next(tmp_path.iterdir())
     assert torch.load(folder / "weights.pt", weights_only=True)["step"] == 1
     rows = [json.loads(line) for line in (folder / "metrics.jsonl").read_text().splitlines()]

@@ -23,18 +23,27 @@ def article_script(root, steps, seed=0, generator_loss="non_saturating", noise="
     torch.manual_seed(seed)
     latent_size, hidden_size, image_size, batch_size = 64, 256, 784, 32
     G = nn.Sequential(
-        nn.Linear(latent_size, hidden_size), nn.ReLU(),
-        nn.Linear(hidden_size, hidden_size), nn.ReLU(),
-        nn.Linear(hidden_size, image_size), nn.Tanh())
+        nn.Linear(latent_size, hidden_size),
+        nn.ReLU(),
+        nn.Linear(hidden_size, hidden_size),
+        nn.ReLU(),
+        nn.Linear(hidden_size, image_size),
+        nn.Tanh(),
+    )
     D = nn.Sequential(
-        nn.Linear(image_size, hidden_size), nn.LeakyReLU(0.2),
-        nn.Linear(hidden_size, hidden_size), nn.LeakyReLU(0.2),
-        nn.Linear(hidden_size, 1), nn.Sigmoid())
+        nn.Linear(image_size, hidden_size),
+        nn.LeakyReLU(0.2),
+        nn.Linear(hidden_size, hidden_size),
+        nn.LeakyReLU(0.2),
+        nn.Linear(hidden_size, 1),
+        nn.Sigmoid(),
+    )
     criterion = nn.BCELoss()
     d_optimizer = torch.optim.Adam(D.parameters(), lr=0.0002)
     g_optimizer = torch.optim.Adam(G.parameters(), lr=0.0002)
-    transform = torchvision.transforms.Compose([
-        torchvision.transforms.ToTensor(), torchvision.transforms.Normalize(mean=(0.5,), std=(0.5,))])
+    transform = torchvision.transforms.Compose(
+        [torchvision.transforms.ToTensor(), torchvision.transforms.Normalize(mean=(0.5,), std=(0.5,))]
+    )
     mnist = torchvision.datasets.MNIST(root=str(root), train=True, transform=transform, download=False)
     data_loader = torch.utils.data.DataLoader(dataset=mnist, batch_size=batch_size, shuffle=True)
 
@@ -80,8 +89,19 @@ def article_script(root, steps, seed=0, generator_loss="non_saturating", noise="
 
 
 def ganzoo_weights(capsys, tmp_path, root, steps, *overrides):
-    status = main(["run", RECIPE, f"data.root={root}", f"train.max_steps={steps}", "device=cpu",
-                   f"run.dir={tmp_path / 'runs'}", "wandb.mode=disabled", "--no-progress", *overrides])
+    status = main(
+        [
+            "run",
+            RECIPE,
+            f"data.root={root}",
+            f"train.max_steps={steps}",
+            "device=cpu",
+            f"run.dir={tmp_path / 'runs'}",
+            "wandb.mode=disabled",
+            "--no-progress",
+            *overrides,
+        ]
+    )
     assert status == 0
     weights = torch.load(run_folder(capsys.readouterr().out) / "weights.pt", weights_only=True)
     return weights["generator"], weights["discriminator"]

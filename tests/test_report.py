@@ -41,7 +41,7 @@ def shows(frame: np.ndarray, grid: Path) -> float:
     image = Image.open(grid).convert("RGB")
     scale = round(frame.shape[1] / image.width)
     pixels = np.asarray(image.resize((image.width * scale, image.height * scale), Image.Resampling.NEAREST), np.float32)
-    return float(np.abs(frame[-pixels.shape[0]:, : pixels.shape[1]].astype(np.float32) - pixels).mean())
+    return float(np.abs(frame[-pixels.shape[0] :, : pixels.shape[1]].astype(np.float32) - pixels).mean())
 
 
 # --------------------------------------------------------------------------- what a run leaves
@@ -148,10 +148,18 @@ def test_curves_are_redrawn_as_training_goes(tmp_path, toy_recipe, interval, red
     import sys
 
     registry = Registry.from_plugin_manager(
-        make_plugin_manager([ganzoo_vanilla, ganzoo_datasets, sys.modules[__name__]], entry_points=False))
+        make_plugin_manager([ganzoo_vanilla, ganzoo_datasets, sys.modules[__name__]], entry_points=False)
+    )
     folder = tmp_path / "runs" / "watched"
-    recipe = load_recipe(toy_recipe, registry, [f"video.curves_interval={interval}", "run.name=watched",
-                                                f"callbacks=[{{name: curve_watcher, folder: '{folder}'}}]"])
+    recipe = load_recipe(
+        toy_recipe,
+        registry,
+        [
+            f"video.curves_interval={interval}",
+            "run.name=watched",
+            f"callbacks=[{{name: curve_watcher, folder: '{folder}'}}]",
+        ],
+    )
     CurveWatcher.seen = []
     run_recipe(recipe, registry, progress=False)
     assert len(CurveWatcher.seen) == 6 and None not in CurveWatcher.seen
@@ -169,18 +177,27 @@ def two_runs(tmp_path_factory) -> list[Path]:
     root = tmp_path_factory.mktemp("report_runs")
     write_idx_mnist(root / "data", n_train=256)
     common = {"run": {"dir": str(root / "runs")}, "wandb": {"mode": "disabled"}}
-    toy = write_recipe(root / "toy.yaml", {
-        "extends": str(REPO / "recipes" / "toy_ring.yaml"), **common,
-        "data": {"name": "ring", "size": 512}, "model": {"name": "vanilla_mlp", "hidden_dim": 16, "latent_dim": 4, "output": "linear"},
-        "train": {"epochs": 2, "batch_size": 64, "log_every": 2, "sample_every": 4, "num_samples": 64},
-    })
-    digits = write_recipe(root / "digits.yaml", {
-        "extends": str(REPO / "recipes" / "vanilla_mnist.yaml"), **common,
-        "data": {"name": "mnist", "root": str(root / "data"), "download": False},
-        "model": {"name": "vanilla_mlp", "hidden_dim": 16},
-        "train": {"epochs": 1, "log_every": 2, "sample_every": 3, "num_samples": 16},
-        "video": {"seconds": 3},
-    })
+    toy = write_recipe(
+        root / "toy.yaml",
+        {
+            "extends": str(REPO / "recipes" / "toy_ring.yaml"),
+            **common,
+            "data": {"name": "ring", "size": 512},
+            "model": {"name": "vanilla_mlp", "hidden_dim": 16, "latent_dim": 4, "output": "linear"},
+            "train": {"epochs": 2, "batch_size": 64, "log_every": 2, "sample_every": 4, "num_samples": 64},
+        },
+    )
+    digits = write_recipe(
+        root / "digits.yaml",
+        {
+            "extends": str(REPO / "recipes" / "vanilla_mnist.yaml"),
+            **common,
+            "data": {"name": "mnist", "root": str(root / "data"), "download": False},
+            "model": {"name": "vanilla_mlp", "hidden_dim": 16},
+            "train": {"epochs": 1, "log_every": 2, "sample_every": 3, "num_samples": 16},
+            "video": {"seconds": 3},
+        },
+    )
     for recipe in (toy, digits):
         assert main(["run", str(recipe), f"run.name={recipe.stem}", "--no-progress"]) == 0
     return [root / "runs" / "toy", root / "runs" / "digits"]
@@ -237,8 +254,8 @@ def test_report_shows_runs_side_by_side_in_one_self_contained_page(tmp_path, two
         assert f"<td>{last['g_loss']:.4f}</td>" in page and f"<td>{last['d_real']:.4f}</td>" in page
     assert len(videos) == 2 and len(images) == 2 * 3
     # What differs between the two recipes is listed, side by side.
-    assert '<th><code>data.name</code></th><td>&quot;ring&quot;</td><td>&quot;mnist&quot;</td>' in page
-    assert '<th><code>video.seconds</code></th><td>30.0</td><td>3.0</td>' in page
+    assert "<th><code>data.name</code></th><td>&quot;ring&quot;</td><td>&quot;mnist&quot;</td>" in page
+    assert "<th><code>video.seconds</code></th><td>30.0</td><td>3.0</td>" in page
 
 
 def test_report_on_a_run_that_stopped_early_or_predates_the_curves(tmp_path, two_runs, capsys):
@@ -271,12 +288,15 @@ def not_a_run(tmp_path: Path, kind: str) -> Path:
     return path
 
 
-@pytest.mark.parametrize("kind, message", [
-    ("missing", "missing: no such folder"),
-    ("file", "file is not a run folder: give the folder `ganzoo run` printed"),
-    ("empty", "empty is not a run folder: it has no recipe.yaml"),
-    ("runs", "runs is not a run folder, but holds 2 run folder(s) (a, b); name them, e.g. ganzoo report "),
-])
+@pytest.mark.parametrize(
+    "kind, message",
+    [
+        ("missing", "missing: no such folder"),
+        ("file", "file is not a run folder: give the folder `ganzoo run` printed"),
+        ("empty", "empty is not a run folder: it has no recipe.yaml"),
+        ("runs", "runs is not a run folder, but holds 2 run folder(s) (a, b); name them, e.g. ganzoo report "),
+    ],
+)
 def test_report_on_a_folder_that_is_not_a_run_is_a_clear_error(tmp_path, two_runs, capsys, kind, message):
     out = tmp_path / "report.html"
     assert main(["report", str(two_runs[0]), str(not_a_run(tmp_path, kind)), "--out", str(out)]) == 1

@@ -30,9 +30,15 @@ def assert_same_run(folder: Path, reference: Path) -> None:
 @pytest.fixture
 def long_recipe(tmp_path, toy_recipe):
     """About 300 steps over two epochs: long enough to be interrupted anywhere."""
-    return write_recipe(tmp_path / "long.yaml", {
-        "extends": str(toy_recipe), "data": {"size": 9600}, "train": {"epochs": 2, "log_every": 7},
-        "checkpoint": {"every": 10}})
+    return write_recipe(
+        tmp_path / "long.yaml",
+        {
+            "extends": str(toy_recipe),
+            "data": {"size": 9600},
+            "train": {"epochs": 2, "log_every": 7},
+            "checkpoint": {"every": 10},
+        },
+    )
 
 
 @pytest.fixture
@@ -42,15 +48,22 @@ def reference_run(long_recipe, capsys):
 
 
 def start(*args):
-    return subprocess.Popen([sys.executable, "-m", "ganzoo", "run", *args, "--no-progress"], cwd=REPO,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            env={**os.environ, "WANDB_SILENT": "true"})
+    return subprocess.Popen(
+        [sys.executable, "-m", "ganzoo", "run", *args, "--no-progress"],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "WANDB_SILENT": "true"},
+    )
 
 
 def wait_for_checkpoint(folder_glob: Path, newer_than: int = -1, timeout: float = 120) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        steps = [int(p.stem.split("_")[1]) for p in folder_glob.parent.glob(folder_glob.name + "/checkpoints/step_*.pt")]
+        steps = [
+            int(p.stem.split("_")[1]) for p in folder_glob.parent.glob(folder_glob.name + "/checkpoints/step_*.pt")
+        ]
         if steps and max(steps) > newer_than:
             return
         time.sleep(0.05)

@@ -41,13 +41,24 @@ def _plugin() -> types.ModuleType:
 
 def test_log_from_on_log_follows_the_row_and_the_context_is_set(tmp_path: Path) -> None:
     registry = testing.registry({"vanilla": ganzoo_vanilla, "datasets": ganzoo_datasets, "ratio": _plugin()})
-    run = testing.short_run(REPO / "recipes" / "toy_ring.yaml", registry, tmp_path,
-                            ["data.size=512", "callbacks=[{name: ratio}]", "seed=7"], steps=3)
+    run = testing.short_run(
+        REPO / "recipes" / "toy_ring.yaml",
+        registry,
+        tmp_path,
+        ["data.size=512", "callbacks=[{name: ratio}]", "seed=7"],
+        steps=3,
+    )
     assert run.folder is not None
     assert Ratio.seen == {"folder": run.folder, "rank": 0, "is_main": True, "seed": 7}
     rows = [json.loads(line) for line in (run.folder / "metrics.jsonl").read_text().splitlines()]
-    assert [(row["step"], "ratio" in row) for row in rows] == [(1, False), (1, True), (2, False), (2, True),
-                                                              (3, False), (3, True)]
+    assert [(row["step"], "ratio" in row) for row in rows] == [
+        (1, False),
+        (1, True),
+        (2, False),
+        (2, True),
+        (3, False),
+        (3, True),
+    ]
     for loop, extra in zip(rows[::2], rows[1::2]):
         assert extra["ratio"] == loop["d_loss"] / loop["g_loss"]
         assert sorted(extra) == ["epoch", "ratio", "step"]

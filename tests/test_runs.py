@@ -32,7 +32,11 @@ def test_a_run_leaves_its_folder_and_an_offline_wandb_run(tmp_path, toy_recipe, 
     assert [row["step"] for row in rows] == [5, 10, 15, 20, 25, 30, 32]
     assert all(set(row) == {"step", "epoch"} | SCALARS for row in rows)
     assert sorted(p.name for p in (folder / "samples").iterdir()) == [
-        "step_0000010.png", "step_0000020.png", "step_0000030.png", "step_0000032.png"]
+        "step_0000010.png",
+        "step_0000020.png",
+        "step_0000030.png",
+        "step_0000032.png",
+    ]
     weights = torch.load(folder / "weights.pt", weights_only=True)
     assert weights["step"] == 32 and weights["status"] == "finished"
     assert set(weights) >= {"generator", "discriminator", "loss"}
@@ -79,7 +83,10 @@ def test_run_folders_are_never_overwritten(tmp_path, toy_recipe, capsys):
 
 
 def test_max_steps_and_d_steps(tmp_path, toy_recipe, capsys):
-    assert main(["run", str(toy_recipe), "train.max_steps=7", "train.d_steps=2", "train.log_every=7", "--no-progress"]) == 0
+    assert (
+        main(["run", str(toy_recipe), "train.max_steps=7", "train.d_steps=2", "train.log_every=7", "--no-progress"])
+        == 0
+    )
     folder = run_folder(capsys.readouterr().out)
     assert [row["step"] for row in metrics(folder)] == [7]
     assert torch.load(folder / "weights.pt", weights_only=True)["step"] == 7
@@ -133,8 +140,9 @@ def test_toy_ring_recipe_covers_every_mode(tmp_path):
 
 @needs_shared_mnist
 def test_vanilla_mnist_one_epoch_as_the_readme_says(tmp_path):
-    result = ganzoo("run", "recipes/vanilla_mnist.yaml", f"data.root={SHARED_DATA}", "train.epochs=1",
-                    f"run.dir={tmp_path}")
+    result = ganzoo(
+        "run", "recipes/vanilla_mnist.yaml", f"data.root={SHARED_DATA}", "train.epochs=1", f"run.dir={tmp_path}"
+    )
     assert result.returncode == 0, result.stderr
     folder = run_folder(result.stdout)
     assert "epoch 1/1: 100%" in result.stderr and "1875/1875" in result.stderr
@@ -155,9 +163,17 @@ def test_vanilla_mnist_one_epoch_as_the_readme_says(tmp_path):
     assert artifact["type"] == "model" and [entry["path"] for entry in artifact["files"]] == ["weights.pt"]
 
     # `ganzoo report` on this run and a short minimax run beside it opens in Chromium.
-    other = ganzoo("run", "recipes/vanilla_mnist.yaml", f"data.root={SHARED_DATA}", "train.max_steps=200",
-                   "train.sample_every=50", "loss.non_saturating=false", "wandb.mode=disabled", f"run.dir={tmp_path}",
-                   "--no-progress")
+    other = ganzoo(
+        "run",
+        "recipes/vanilla_mnist.yaml",
+        f"data.root={SHARED_DATA}",
+        "train.max_steps=200",
+        "train.sample_every=50",
+        "loss.non_saturating=false",
+        "wandb.mode=disabled",
+        f"run.dir={tmp_path}",
+        "--no-progress",
+    )
     assert other.returncode == 0, other.stderr
     page = tmp_path / "report.html"
     report = ganzoo("report", str(folder), str(run_folder(other.stdout)), "--out", str(page))

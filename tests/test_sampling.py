@@ -21,14 +21,18 @@ def mnist_run(tmp_path_factory) -> Path:
     """A vanilla GAN trained 12 steps on random 28x28 digits, with a checkpoint every 5 steps."""
     root = tmp_path_factory.mktemp("sampling")
     write_idx_mnist(root / "data", n_train=384)
-    recipe = write_recipe(root / "mnist.yaml", {
-        "extends": str(REPO / "recipes" / "vanilla_mnist.yaml"),
-        "data": {"root": str(root / "data")},
-        "train": {"epochs": 1, "log_every": 4, "sample_every": 100},
-        "checkpoint": {"every": 5, "keep_last": 5},
-        "run": {"dir": str(root / "runs"), "name": "mnist"},
-        "wandb": {"mode": "disabled"}, "video": {"format": "gif"},
-    })
+    recipe = write_recipe(
+        root / "mnist.yaml",
+        {
+            "extends": str(REPO / "recipes" / "vanilla_mnist.yaml"),
+            "data": {"root": str(root / "data")},
+            "train": {"epochs": 1, "log_every": 4, "sample_every": 100},
+            "checkpoint": {"every": 5, "keep_last": 5},
+            "run": {"dir": str(root / "runs"), "name": "mnist"},
+            "wandb": {"mode": "disabled"},
+            "video": {"format": "gif"},
+        },
+    )
     with pytest.MonkeyPatch.context() as patch:
         patch.chdir(root)
         assert main(["run", str(recipe), "--no-progress"]) == 0
@@ -70,8 +74,23 @@ def test_sample_grid_and_interpolation_pngs_have_the_asked_layout(mnist_run, tmp
     grid, strips = tmp_path / "grid.png", tmp_path / "interp.png"
     assert main(["sample", str(mnist_run), "--grid", "3x5", "--out", str(grid)]) == 0
     assert Image.open(grid).size == (5 * 30 + 2, 3 * 30 + 2)  # 28-pixel images, 2-pixel padding
-    assert main(["sample", str(mnist_run), "--interpolate", "7", "--strips", "2", "--path", "spherical",
-                 "--out", str(strips)]) == 0
+    assert (
+        main(
+            [
+                "sample",
+                str(mnist_run),
+                "--interpolate",
+                "7",
+                "--strips",
+                "2",
+                "--path",
+                "spherical",
+                "--out",
+                str(strips),
+            ]
+        )
+        == 0
+    )
     assert Image.open(strips).size == (7 * 30 + 2, 2 * 30 + 2)
 
 
@@ -102,27 +121,35 @@ def test_sample_of_points_writes_points(tmp_path, toy_recipe):
 def test_rgb_samples_are_height_width_channels(tmp_path, capsys):
     for i in range(8):
         Image.fromarray(numpy.full((10, 10, 3), i * 30, dtype=numpy.uint8)).save(tmp_path / f"{i}.png")
-    recipe = write_recipe(tmp_path / "rgb.yaml", {
-        "extends": str(REPO / "recipes" / "vanilla_mnist.yaml"),
-        "data": {"name": "image_folder", "root": str(tmp_path), "image_size": 8, "channels": 3, "cache": False},
-        "model": {"hidden_dim": 16, "latent_dim": 4},
-        "train": {"epochs": 1, "batch_size": 4}, "run": {"dir": str(tmp_path / "runs")},
-        "wandb": {"mode": "disabled"}, "video": {"format": "gif"},
-    })
+    recipe = write_recipe(
+        tmp_path / "rgb.yaml",
+        {
+            "extends": str(REPO / "recipes" / "vanilla_mnist.yaml"),
+            "data": {"name": "image_folder", "root": str(tmp_path), "image_size": 8, "channels": 3, "cache": False},
+            "model": {"hidden_dim": 16, "latent_dim": 4},
+            "train": {"epochs": 1, "batch_size": 4},
+            "run": {"dir": str(tmp_path / "runs")},
+            "wandb": {"mode": "disabled"},
+            "video": {"format": "gif"},
+        },
+    )
     assert main(["run", str(recipe), "--no-progress"]) == 0
     out = tmp_path / "rgb.npz"
     assert main(["sample", str(run_folder(capsys.readouterr().out)), "--n", "5", "--out", str(out)]) == 0
     assert numpy.load(out)["images"].shape == (5, 8, 8, 3)
 
 
-@pytest.mark.parametrize("args, status, message", [
-    (["--n", "4", "--class", "3"], 1, "not class-conditional"),
-    (["--n", "4", "--out", "x.png"], 2, "must be a .npz file"),
-    (["--grid", "8by8"], 2, "expected ROWSxCOLUMNS"),
-    (["--n", "0"], 2, "positive integer"),
-    (["--vary", "c1"], 1, "model 'vanilla_mlp' has no latent codes to vary"),
-    ([], 2, "one of the arguments"),
-])
+@pytest.mark.parametrize(
+    "args, status, message",
+    [
+        (["--n", "4", "--class", "3"], 1, "not class-conditional"),
+        (["--n", "4", "--out", "x.png"], 2, "must be a .npz file"),
+        (["--grid", "8by8"], 2, "expected ROWSxCOLUMNS"),
+        (["--n", "0"], 2, "positive integer"),
+        (["--vary", "c1"], 1, "model 'vanilla_mlp' has no latent codes to vary"),
+        ([], 2, "one of the arguments"),
+    ],
+)
 def test_sample_rejects_what_it_cannot_draw(mnist_run, tmp_path, capsys, monkeypatch, args, status, message):
     monkeypatch.chdir(tmp_path)
     try:
@@ -134,18 +161,30 @@ def test_sample_rejects_what_it_cannot_draw(mnist_run, tmp_path, capsys, monkeyp
     assert not list(tmp_path.glob("*.npz")) and not list(tmp_path.glob("*.png"))
 
 
-@pytest.mark.parametrize("args, message", [
-    (["--grid", "100000x100000"], "--grid: --grid 100000x100000 asks for 10,000,000,000 images in one PNG; the limit "
-                                  "is 10,000"),
-    (["--grid", "101x100"], "the limit is 10,000"),
-    (["--interpolate", "1000000000"], "--strips 8 x --interpolate 1000000000 asks for 8,000,000,000 images in one PNG"),
-    (["--interpolate", "10", "--strips", "1001"], "asks for 10,010 images in one PNG"),
-    (["--vary", "c1", "--steps", "1000000000"], "--strips 8 x --steps 1000000000 asks for 8,000,000,000 images"),
-    (["--n", "1000000000000"], "--n 1,000,000,000,000 samples of shape (1, 28, 28) take 730,156.9 GiB; the limit is "
-                               "1 GiB (1,369,568 samples of this model)"),
-])
-def test_requests_too_large_to_serve_are_refused_before_drawing(mnist_run, tmp_path, capsys, monkeypatch, args,
-                                                                 message):
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (
+            ["--grid", "100000x100000"],
+            "--grid: --grid 100000x100000 asks for 10,000,000,000 images in one PNG; the limit is 10,000",
+        ),
+        (["--grid", "101x100"], "the limit is 10,000"),
+        (
+            ["--interpolate", "1000000000"],
+            "--strips 8 x --interpolate 1000000000 asks for 8,000,000,000 images in one PNG",
+        ),
+        (["--interpolate", "10", "--strips", "1001"], "asks for 10,010 images in one PNG"),
+        (["--vary", "c1", "--steps", "1000000000"], "--strips 8 x --steps 1000000000 asks for 8,000,000,000 images"),
+        (
+            ["--n", "1000000000000"],
+            "--n 1,000,000,000,000 samples of shape (1, 28, 28) take 730,156.9 GiB; the limit is "
+            "1 GiB (1,369,568 samples of this model)",
+        ),
+    ],
+)
+def test_requests_too_large_to_serve_are_refused_before_drawing(
+    mnist_run, tmp_path, capsys, monkeypatch, args, message
+):
     monkeypatch.chdir(tmp_path)
     assert main(["sample", str(mnist_run), *args]) == 2
     (line,) = capsys.readouterr().err.strip().splitlines()

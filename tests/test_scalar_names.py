@@ -36,14 +36,28 @@ def test_the_progress_bar_shows_the_loss_labels():
     bar = ProgressBar(disable=True, infos=scalar_infos(next(e.cls for e in LOSSES if e.name == "wgan")))
     bar.on_train_start(type("Run", (), {"total_steps": 4, "step": 0, "display_epoch": 1, "epochs": 1})())
     bar.on_log(None, {"step": 1, "epoch": 1, "d_loss": 0.5, "g_loss": 0.1, "d_real": 2.0, "d_fake": -1.0})
-    assert set(bar.bar.postfix.split(", ")) == {"d_loss=0.500", "g_loss=0.100", "critic(x)=2.000", "critic(G(z))=-1.000"}
+    assert set(bar.bar.postfix.split(", ")) == {
+        "d_loss=0.500",
+        "g_loss=0.100",
+        "critic(x)=2.000",
+        "critic(G(z))=-1.000",
+    }
 
 
 def test_the_report_heads_columns_with_the_loss_labels(tmp_path, digits):
     # WGAN needs a critic that outputs logits (the compatibility check refuses it on vanilla_mlp): DCGAN's.
-    done = ganzoo_cli("run", str(REPO / "recipes" / "wgan_mnist.yaml"), f"data.root={digits}", "train.max_steps=10",
-                      "train.batch_size=16", "model.width=8", f"run.dir={tmp_path / 'runs'}", "wandb.mode=disabled",
-                      "video.format=gif", "--no-progress")
+    done = ganzoo_cli(
+        "run",
+        str(REPO / "recipes" / "wgan_mnist.yaml"),
+        f"data.root={digits}",
+        "train.max_steps=10",
+        "train.batch_size=16",
+        "model.width=8",
+        f"run.dir={tmp_path / 'runs'}",
+        "wandb.mode=disabled",
+        "video.format=gif",
+        "--no-progress",
+    )
     assert done.returncode == 0, done.stderr
     page = tmp_path / "report.html"
     done = ganzoo_cli("report", str(run_folder(done.stdout)), "--out", str(page), "--no-progress")

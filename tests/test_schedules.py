@@ -80,8 +80,9 @@ PLUGIN.register_schedules = register_schedules  # type: ignore[attr-defined]
 
 @pytest.fixture
 def plugin_registry() -> Registry:
-    pm = make_plugin_manager({"extra": PLUGIN, "vanilla": ganzoo_vanilla, "datasets": ganzoo_datasets},
-                             entry_points=False)
+    pm = make_plugin_manager(
+        {"extra": PLUGIN, "vanilla": ganzoo_vanilla, "datasets": ganzoo_datasets}, entry_points=False
+    )
     return Registry.from_plugin_manager(pm)
 
 
@@ -100,8 +101,13 @@ def test_hook_register_optimizers(toy_recipe, plugin_registry):
 
 def test_hook_register_schedules(toy_recipe, plugin_registry):
     assert plugin_registry.entry("schedule", "warmup").plugin == "extra"
-    trainer = _trainer(toy_recipe, plugin_registry, "optim.discriminator.schedule.name=warmup",
-                       "optim.discriminator.lr=0.004", "train.max_steps=6")
+    trainer = _trainer(
+        toy_recipe,
+        plugin_registry,
+        "optim.discriminator.schedule.name=warmup",
+        "optim.discriminator.lr=0.004",
+        "train.max_steps=6",
+    )
     assert trainer.d_optimizer.param_groups[0]["lr"] == pytest.approx(0.001)
     trainer.fit()
     assert trainer.d_optimizer.param_groups[0]["lr"] == pytest.approx(0.004)
@@ -115,15 +121,23 @@ def test_the_core_registers_without_any_plugin():
     assert registry.plugin_names == []  # the core is not listed as an installed plugin
 
 
-@pytest.mark.parametrize(("schedule", "expected"), [
-    ({"name": "constant"}, 1e-3),
-    ({"name": "linear", "end_factor": 0.5}, 5e-4),
-    ({"name": "cosine", "min_lr": 1e-5}, 1e-5),
-    ({"name": "step", "every": 10, "gamma": 0.5}, 1e-3 * 0.5 ** 3),  # 32 steps: three drops
-])
+@pytest.mark.parametrize(
+    ("schedule", "expected"),
+    [
+        ({"name": "constant"}, 1e-3),
+        ({"name": "linear", "end_factor": 0.5}, 5e-4),
+        ({"name": "cosine", "min_lr": 1e-5}, 1e-5),
+        ({"name": "step", "every": 10, "gamma": 0.5}, 1e-3 * 0.5**3),  # 32 steps: three drops
+    ],
+)
 def test_each_schedule_reaches_its_end(toy_recipe, registry, schedule, expected):
-    trainer = _trainer(toy_recipe, registry, f"optim.generator.schedule={schedule}", "optim.generator.lr=0.001",
-                       "optim.discriminator.lr=0.001")
+    trainer = _trainer(
+        toy_recipe,
+        registry,
+        f"optim.generator.schedule={schedule}",
+        "optim.generator.lr=0.001",
+        "optim.discriminator.lr=0.001",
+    )
     assert trainer.total_steps == 32
     trainer.fit()
     assert trainer.g_optimizer.param_groups[0]["lr"] == pytest.approx(expected)
@@ -133,27 +147,42 @@ def test_each_schedule_reaches_its_end(toy_recipe, registry, schedule, expected)
 def test_plateau_halves_when_the_watched_scalar_stalls(toy_recipe, registry):
     """BEGAN's halving, written in a recipe: ``{name: plateau, metric: convergence, factor: 0.5}``;
     here on d_loss with no patience, so that a logged row without improvement halves it."""
-    trainer = _trainer(toy_recipe, registry, "optim.discriminator.schedule={name: plateau, metric: d_loss, patience: 0}",
-                       "optim.discriminator.lr=0.01")
+    trainer = _trainer(
+        toy_recipe,
+        registry,
+        "optim.discriminator.schedule={name: plateau, metric: d_loss, patience: 0}",
+        "optim.discriminator.lr=0.01",
+    )
     trainer.fit()
     lr = trainer.d_optimizer.param_groups[0]["lr"]
     assert lr < 0.01 and lr / 0.01 == pytest.approx(0.5 ** round(torch.log2(torch.tensor(0.01 / lr)).item()))
 
 
 def test_plateau_on_a_scalar_the_run_does_not_log_is_one_clear_error(toy_recipe, capsys):
-    assert main(["run", str(toy_recipe), "optim.generator.schedule={name: plateau, metric: convergence}",
-                 "--no-progress"]) == 1
+    assert (
+        main(["run", str(toy_recipe), "optim.generator.schedule={name: plateau, metric: convergence}", "--no-progress"])
+        == 1
+    )
     err = capsys.readouterr().err
     assert "schedule plateau watches 'convergence', which this run does not log" in err and "Traceback" not in err
 
 
 def test_schedule_problems_name_their_key(toy_recipe, registry):
     with pytest.raises(RecipeError) as caught:
-        load_recipe(toy_recipe, registry, ["optim.generator.schedule.name=cosin", "optim.discriminator.schedule.name=cosine",
-                                           "optim.discriminator.schedule.steps=0"])
+        load_recipe(
+            toy_recipe,
+            registry,
+            [
+                "optim.generator.schedule.name=cosin",
+                "optim.discriminator.schedule.name=cosine",
+                "optim.discriminator.schedule.steps=0",
+            ],
+        )
     lines = [str(p) for p in caught.value.problems]
-    assert any(line.startswith("command line: optim.generator.schedule.name: unknown schedule 'cosin'; "
-                               "did you mean 'cosine'?") for line in lines), lines
+    assert any(
+        line.startswith("command line: optim.generator.schedule.name: unknown schedule 'cosin'; did you mean 'cosine'?")
+        for line in lines
+    ), lines
     assert any(line.startswith("command line: optim.discriminator.schedule.steps:") for line in lines), lines
 
 
@@ -166,14 +195,23 @@ def test_the_resolved_recipe_holds_each_schedule(toy_recipe, registry):
 def test_schedules_resume_bitwise_through_the_cli(tmp_path, toy_recipe, capsys):
     """A run with a schedule on each network, resumed from a checkpoint in its middle, ends
     exactly where the uninterrupted run ends: weights, logged rows and learning rates."""
-    recipe = write_recipe(tmp_path / "scheduled.yaml", {
-        "extends": str(toy_recipe), "train": {"log_every": 3},
-        "checkpoint": {"every": 5, "keep_last": 10},
-        "optim": {"generator": {"name": "adam", "schedule": {"name": "cosine", "min_lr": 1e-5}},
-                  "discriminator": {"name": "adam", "lr": 0.01,
-                                    # threshold 1: a BCE loss never "improves" by 100%, so it drops at every row
-                                    "schedule": {"name": "plateau", "metric": "d_loss", "patience": 2,
-                                                 "threshold": 1.0}}}})
+    recipe = write_recipe(
+        tmp_path / "scheduled.yaml",
+        {
+            "extends": str(toy_recipe),
+            "train": {"log_every": 3},
+            "checkpoint": {"every": 5, "keep_last": 10},
+            "optim": {
+                "generator": {"name": "adam", "schedule": {"name": "cosine", "min_lr": 1e-5}},
+                "discriminator": {
+                    "name": "adam",
+                    "lr": 0.01,
+                    # threshold 1: a BCE loss never "improves" by 100%, so it drops at every row
+                    "schedule": {"name": "plateau", "metric": "d_loss", "patience": 2, "threshold": 1.0},
+                },
+            },
+        },
+    )
     assert main(["run", str(recipe), "run.name=whole", "--no-progress"]) == 0
     whole = run_folder(capsys.readouterr().out)
     cut = tmp_path / "runs" / "cut"

@@ -15,8 +15,14 @@ REPO = Path(__file__).resolve().parents[1]
 
 def test_the_site_builds_strictly_with_api_pages_from_the_docstrings(tmp_path):
     site = tmp_path / "site"
-    result = subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(site)], cwd=REPO,
-                            capture_output=True, text=True, env={**os.environ, "NO_MKDOCS_2_WARNING": "1"}, timeout=300)
+    result = subprocess.run(
+        [sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(site)],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "NO_MKDOCS_2_WARNING": "1"},
+        timeout=300,
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     pages = {path.parent.name for path in site.glob("*/index.html")}
     assert {path.stem for path in (REPO / "docs").glob("*.md")} <= pages  # every page, none left out of the build

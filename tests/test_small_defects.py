@@ -25,8 +25,14 @@ def test_a_closed_pipe_ends_the_command_quietly(args):
     read, write = os.pipe()
     os.close(read)
     try:
-        done = subprocess.run([sys.executable, "-m", "ganzoo", *args], stdout=write, stderr=subprocess.PIPE,
-                              text=True, cwd=REPO, timeout=120)
+        done = subprocess.run(
+            [sys.executable, "-m", "ganzoo", *args],
+            stdout=write,
+            stderr=subprocess.PIPE,
+            text=True,
+            cwd=REPO,
+            timeout=120,
+        )
     finally:
         os.close(write)
     assert "Traceback" not in done.stderr and "BrokenPipeError" not in done.stderr, done.stderr
@@ -50,7 +56,9 @@ def test_bce_keeps_d_gradient_under_bf16(logit):
         bce(d(x), 1.0).backward()
     expected = torch.sigmoid(torch.tensor(logit)) - 1  # d BCE(sigmoid(l), 1) / dl = p - 1
     assert d.net[4].bias.grad is not None
-    torch.testing.assert_close(d.net[4].bias.grad[0], expected, rtol=1e-2, atol=0)  # bfloat16 rounding of the backward pass
+    torch.testing.assert_close(
+        d.net[4].bias.grad[0], expected, rtol=1e-2, atol=0
+    )  # bfloat16 rounding of the backward pass
 
 
 def test_r1_is_on_under_bf16():

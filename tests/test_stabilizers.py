@@ -36,7 +36,7 @@ def linear(x, a):  # logit = x . [a, -1]: its gradient is [a, -1] everywhere
 
 
 def quadratic(x, a):  # logit = a |x|^2 / 2: its gradient is a x
-    return 0.5 * a * (x ** 2).sum(1, keepdim=True)
+    return 0.5 * a * (x**2).sum(1, keepdim=True)
 
 
 def bce_by_hand(logits: list[float], target: float) -> float:
@@ -56,13 +56,17 @@ def test_one_sided_label_smoothing_by_hand():
     plain = BCELoss().discriminator_loss(context(SigmoidOf(linear))).loss.item()
     assert plain == pytest.approx(bce_by_hand(real_logits, 1.0) + bce_by_hand(fake_logits, 0.0), rel=1e-6)
     assert BCELoss(label_smoothing=0.1).generator_loss(context(SigmoidOf(linear))).loss.item() == pytest.approx(
-        bce_by_hand(fake_logits, 1.0), rel=1e-6)  # G's target is not smoothed
+        bce_by_hand(fake_logits, 1.0), rel=1e-6
+    )  # G's target is not smoothed
 
 
-@pytest.mark.parametrize("logit, r1", [
-    (linear, 0.3 ** 2 + 1.0),  # |[a, -1]|^2 at every real sample
-    (quadratic, 0.3 ** 2 * (5 + 10) / 2),  # mean of a^2 |x|^2 over |x|^2 = 5, 10
-])
+@pytest.mark.parametrize(
+    "logit, r1",
+    [
+        (linear, 0.3**2 + 1.0),  # |[a, -1]|^2 at every real sample
+        (quadratic, 0.3**2 * (5 + 10) / 2),  # mean of a^2 |x|^2 over |x|^2 = 5, 10
+    ],
+)
 def test_r1_penalty_by_hand(logit, r1):
     out = BCELoss(r1_gamma=4.0).discriminator_loss(context(SigmoidOf(logit)))
     plain = BCELoss().discriminator_loss(context(SigmoidOf(logit)))
@@ -73,8 +77,9 @@ def test_r1_penalty_by_hand(logit, r1):
 
 
 def fake_trainer(generator: nn.Module, step: int = 0, total: int = 10):
-    return SimpleNamespace(generator=generator, step=step, total_steps=total, device=torch.device("cpu"),
-                           discriminator=nn.Identity())
+    return SimpleNamespace(
+        generator=generator, step=step, total_steps=total, device=torch.device("cpu"), discriminator=nn.Identity()
+    )
 
 
 def test_ema_by_hand():
@@ -83,9 +88,11 @@ def test_ema_by_hand():
     ema = EMA(decay=0.75, start_step=1)
     trainer = fake_trainer(generator)
     ema.on_train_start(trainer)
-    for step, weight, expected in [(1, 2.0, 2.0),  # up to start_step: a copy of G
-                                   (2, 4.0, 0.75 * 2.0 + 0.25 * 4.0),
-                                   (3, 0.0, 0.75 * 2.5 + 0.25 * 0.0)]:
+    for step, weight, expected in [
+        (1, 2.0, 2.0),  # up to start_step: a copy of G
+        (2, 4.0, 0.75 * 2.0 + 0.25 * 4.0),
+        (3, 0.0, 0.75 * 2.5 + 0.25 * 0.0),
+    ]:
         generator.weight.data.fill_(weight)
         trainer.step = step
         ema.on_step_end(trainer)
@@ -130,9 +137,15 @@ def test_plugins_lists_the_stabilizers(capsys):
 
 
 def test_ema_is_what_is_sampled_and_survives_a_resume(tmp_path, toy_recipe, capsys):
-    recipe = write_recipe(tmp_path / "ema.yaml", {
-        "extends": str(toy_recipe), "train": {"epochs": 1}, "checkpoint": {"every": 5},
-        "callbacks": [{"name": "ema", "decay": 0.9}, {"name": "instance_noise", "std": 0.05, "anneal_steps": 12}]})
+    recipe = write_recipe(
+        tmp_path / "ema.yaml",
+        {
+            "extends": str(toy_recipe),
+            "train": {"epochs": 1},
+            "checkpoint": {"every": 5},
+            "callbacks": [{"name": "ema", "decay": 0.9}, {"name": "instance_noise", "std": 0.05, "anneal_steps": 12}],
+        },
+    )
     assert main(["run", str(recipe), "run.name=whole", "--no-progress"]) == 0
     whole = run_folder(capsys.readouterr().out)
     state = weights(whole)
@@ -144,7 +157,10 @@ def test_ema_is_what_is_sampled_and_survives_a_resume(tmp_path, toy_recipe, caps
     assert main(["sample", str(whole), "--n", "10", "--out", str(tmp_path / "trained.npz"), "--trained"]) == 0
     assert "trained weights" in capsys.readouterr().out
     import numpy
-    assert not numpy.array_equal(numpy.load(tmp_path / "ema.npz")["points"], numpy.load(tmp_path / "trained.npz")["points"])
+
+    assert not numpy.array_equal(
+        numpy.load(tmp_path / "ema.npz")["points"], numpy.load(tmp_path / "trained.npz")["points"]
+    )
 
     # Resumed from the checkpoint of step 5 (written while training went on): the average
     # and the noisy training continue exactly.
@@ -160,9 +176,24 @@ def test_ema_is_what_is_sampled_and_survives_a_resume(tmp_path, toy_recipe, caps
 
 def test_the_stabilized_recipe_composes_everything(digits, tmp_path, capsys):
     assert main(["check", "recipes/dcgan_stabilized_fashion.yaml"]) == 0
-    assert main(["run", str(REPO / "recipes" / "dcgan_stabilized_mnist.yaml"), f"data.root={digits}",
-                 "train.max_steps=3", "train.batch_size=16", "train.log_every=1", "model.width=8",
-                 f"run.dir={tmp_path}", "wandb.mode=disabled", "video.format=gif", "--no-progress"]) == 0
+    assert (
+        main(
+            [
+                "run",
+                str(REPO / "recipes" / "dcgan_stabilized_mnist.yaml"),
+                f"data.root={digits}",
+                "train.max_steps=3",
+                "train.batch_size=16",
+                "train.log_every=1",
+                "model.width=8",
+                f"run.dir={tmp_path}",
+                "wandb.mode=disabled",
+                "video.format=gif",
+                "--no-progress",
+            ]
+        )
+        == 0
+    )
     folder = next(tmp_path.iterdir())
     assert weights(folder)["generator_source"] == "ema"
     rows = [json.loads(line) for line in (folder / "metrics.jsonl").read_text().splitlines()]

@@ -72,7 +72,9 @@ def test_the_dataset_builds_from_mnist_files(tmp_path):
     digits = pool_labels[matches.float().argmax(2)]
     assert torch.equal(data.labels, digits[:, 0] * 100 + digits[:, 1] * 10 + digits[:, 2])
     test_only = StackedMNIST(root=str(root), size=50, digits="test").load()
-    assert bool((test_only.samples.unsqueeze(2) == test.samples[:, 0].view(1, 1, -1, 28, 28)).flatten(3).all(3).any(2).all())
+    assert bool(
+        (test_only.samples.unsqueeze(2) == test.samples[:, 0].view(1, 1, -1, 28, 28)).flatten(3).all(3).any(2).all()
+    )
 
 
 # --------------------------------------------------------------------------- counting modes
@@ -120,7 +122,9 @@ class PixelClassifier(torch.nn.Module):
 
 def stub_extractor() -> MnistChannels:
     extractor = MnistChannels()
-    extractor.trained = SimpleNamespace(network=PixelClassifier(), accuracy=1.0, held_out="a stub", path=Path("stub.pt"))
+    extractor.trained = SimpleNamespace(
+        network=PixelClassifier(), accuracy=1.0, held_out="a stub", path=Path("stub.pt")
+    )
     return extractor
 
 
@@ -129,8 +133,10 @@ def stacked(modes: torch.Tensor) -> torch.Tensor:
     return torch.stack([digit_images(digits[:, c]) for c in range(3)], 1)
 
 
-@pytest.mark.parametrize("modes, covered", [(torch.arange(1000).repeat(3), 1000), (torch.arange(0, 1000, 100).repeat(30), 10),
-                                            (torch.full((300,), 123), 1)])
+@pytest.mark.parametrize(
+    "modes, covered",
+    [(torch.arange(1000).repeat(3), 1000), (torch.arange(0, 1000, 100).repeat(30), 10), (torch.full((300,), 123), 1)],
+)
 def test_the_metric_counts_modes_through_the_extractor(modes, covered):
     extractor = stub_extractor()
     fake = stacked(modes)
@@ -230,8 +236,9 @@ def test_a_bad_base_is_a_recipe_error_and_conditional_bases_are_refused():
         Pac(base={"name": "dcgan", "width": 0})
     with pytest.raises(ValueError, match="conditional"):
         Pac(base={"name": "acgan"})
-    assert isinstance(Pac(base={"name": "dcgan"}).build_discriminator(ganzoo.DataInfo(shape=(1, 28, 28))),
-                      PackedDiscriminator)
+    assert isinstance(
+        Pac(base={"name": "dcgan"}).build_discriminator(ganzoo.DataInfo(shape=(1, 28, 28))), PackedDiscriminator
+    )
 
 
 # --------------------------------------------------------------------------- through the CLI
@@ -240,13 +247,39 @@ def test_a_bad_base_is_a_recipe_error_and_conditional_bases_are_refused():
 @pytest.mark.parametrize("recipe", ["dcgan_stacked", "pacdcgan2_stacked"])
 def test_the_stacked_recipes_train_and_count_modes(recipe, tmp_path, capsys):
     root = write_idx_mnist(tmp_path / "digits", n_train=320, n_test=64)
-    assert main(["run", str(REPO / "recipes" / f"{recipe}.yaml"), f"data.root={root}", "data.size=256",
-                 "train.max_steps=3", "model.width=8" if recipe == "dcgan_stacked" else "model.base.width=8",
-                 f"run.dir={tmp_path / 'runs'}", "wandb.mode=disabled", "video.format=gif", "--no-progress"]) == 0
+    assert (
+        main(
+            [
+                "run",
+                str(REPO / "recipes" / f"{recipe}.yaml"),
+                f"data.root={root}",
+                "data.size=256",
+                "train.max_steps=3",
+                "model.width=8" if recipe == "dcgan_stacked" else "model.base.width=8",
+                f"run.dir={tmp_path / 'runs'}",
+                "wandb.mode=disabled",
+                "video.format=gif",
+                "--no-progress",
+            ]
+        )
+        == 0
+    )
     folder = run_folder(capsys.readouterr().out)
     assert torch.load(folder / "weights.pt", weights_only=True)["step"] == 3
-    assert main(["eval", str(folder), "--n", "300", "--json", "--no-progress",
-                 f"eval.extractors.mnist_channels.cache_dir={tmp_path / 'cache'}"]) == 0
+    assert (
+        main(
+            [
+                "eval",
+                str(folder),
+                "--n",
+                "300",
+                "--json",
+                "--no-progress",
+                f"eval.extractors.mnist_channels.cache_dir={tmp_path / 'cache'}",
+            ]
+        )
+        == 0
+    )
     results = {r["key"]: r for r in json.loads(capsys.readouterr().out)["results"]}
     assert set(results) == {"stacked_modes", "stacked_kl"}
     assert 1 <= results["stacked_modes"]["value"] <= 300 and results["stacked_kl"]["value"] >= 0

@@ -32,23 +32,35 @@ def runs(tmp_path_factory) -> list[Path]:
     """Two toy runs logged offline to wandb, that differ in one recipe key; both evaluated
     while training, in one group, each with a tag of its own and one they share."""
     root = tmp_path_factory.mktemp("wandb_report")
-    recipe = write_recipe(root / "toy.yaml", {
-        "extends": str(REPO / "recipes" / "toy_ring.yaml"),
-        "data": {"name": "ring", "size": 256},
-        "model": {"name": "vanilla_mlp", "hidden_dim": 16, "latent_dim": 4, "output": "linear"},
-        "train": {"epochs": 1, "batch_size": 64, "log_every": 2, "sample_every": 2, "num_samples": 64},
-        "eval": {"every": 1, "n": 100, "metrics": [{"name": "modes"}]},
-        "video": {"seconds": 1, "fps": 2},
-        "run": {"dir": str(root / "runs")},
-    })
+    recipe = write_recipe(
+        root / "toy.yaml",
+        {
+            "extends": str(REPO / "recipes" / "toy_ring.yaml"),
+            "data": {"name": "ring", "size": 256},
+            "model": {"name": "vanilla_mlp", "hidden_dim": 16, "latent_dim": 4, "output": "linear"},
+            "train": {"epochs": 1, "batch_size": 64, "log_every": 2, "sample_every": 2, "num_samples": 64},
+            "eval": {"every": 1, "n": 100, "metrics": [{"name": "modes"}]},
+            "video": {"seconds": 1, "fps": 2},
+            "run": {"dir": str(root / "runs")},
+        },
+    )
     folders = []
     with pytest.MonkeyPatch.context() as patch:
         patch.delenv("WANDB_MODE", raising=False)
         patch.setenv("WANDB_SILENT", "true")
         patch.setenv("WANDB_DIR", str(root))
         for name, saturating, tag in (("first", "true", "a"), ("second", "false", "b")):
-            args = ["run", str(recipe), f"run.name={name}", f"loss.non_saturating={saturating}", "wandb.mode=offline",
-                    "wandb.group=compare", f"wandb.tags=[{tag}, both]", f"wandb.notes=the {name} run", "--no-progress"]
+            args = [
+                "run",
+                str(recipe),
+                f"run.name={name}",
+                f"loss.non_saturating={saturating}",
+                "wandb.mode=offline",
+                "wandb.group=compare",
+                f"wandb.tags=[{tag}, both]",
+                f"wandb.notes=the {name} run",
+                "--no-progress",
+            ]
             out = io.StringIO()
             with contextlib.redirect_stdout(out):  # a module fixture has no capsys
                 assert main(args) == 0
@@ -100,8 +112,9 @@ def test_the_spec_of_two_runs_that_differ_in_one_key(runs, tmp_path, capsys):
 
     # The one recipe key that differs, as the runs' own recipes say, is the one compared.
     recipes = [flatten(load_wandb_run(folder).recipe) for folder in runs]
-    differing = [key for key in recipes[0] if recipes[0][key] != recipes[1].get(key)
-                 and not key.startswith(("run.", "wandb."))]
+    differing = [
+        key for key in recipes[0] if recipes[0][key] != recipes[1].get(key) and not key.startswith(("run.", "wandb."))
+    ]
     assert len(differing) == 1
     (coordinates,) = [panel for panel, _ in panels(spec) if panel["type"] == "parallel_coordinates"]
     assert [column["config"] for column in coordinates["columns"] if "config" in column] == differing
@@ -115,22 +128,34 @@ def test_the_spec_of_two_runs_that_differ_in_one_key(runs, tmp_path, capsys):
     lines = [panel for panel, _ in panels(spec) if panel["type"] == "line"]
     assert {"x": "Step", "y": ["d_loss", "g_loss"]}.items() <= lines[0].items()
     history = [row for folder in runs for row in logged_history(wandb_file(folder))]
-    scalars = {key for row in history for key, value in row.items()
-               if isinstance(value, float) and not key.startswith("_") and key not in ("epoch", "eval_n")}
+    scalars = {
+        key
+        for row in history
+        for key, value in row.items()
+        if isinstance(value, float) and not key.startswith("_") and key not in ("epoch", "eval_n")
+    }
     plotted = {key for panel in lines for key in panel["y"]}
     assert scalars and scalars <= plotted
 
     # Every evaluation value, titled with its sample count and its extractor (none here).
-    evaluated = {(r["key"], r["n_fake"]) for folder in runs for line in (folder / "eval.jsonl").read_text().splitlines()
-                 for r in json.loads(line)["results"]}
+    evaluated = {
+        (r["key"], r["n_fake"])
+        for folder in runs
+        for line in (folder / "eval.jsonl").read_text().splitlines()
+        for r in json.loads(line)["results"]
+    }
     assert evaluated
     for key, n in evaluated:
         (panel,) = [panel for panel in lines if panel["y"] == [key]]
         assert f"n={n}" in panel["title"] and "extractor none" in panel["title"]
 
     # Media: the images and the video the runs logged, each with a step slider.
-    media = {row_key.removesuffix("/_type") for row in history for row_key, value in row.items()
-             if row_key.endswith("/_type") and value in ("image-file", "video-file")}
+    media = {
+        row_key.removesuffix("/_type")
+        for row in history
+        for row_key, value in row.items()
+        if row_key.endswith("/_type") and value in ("image-file", "video-file")
+    }
     browsers = [panel for panel, _ in panels(spec) if panel["type"] == "media"]
     assert media == {key for panel in browsers for key in panel["keys"]} and len(media) == 2
     assert all(panel["axis"] == "step" for panel in browsers)
@@ -182,8 +207,13 @@ def test_the_wandb_run_holds_what_the_report_selects_and_compares_by(runs, tmp_p
     uploads that record as it is), and every config key the report compares is in its
     config at the dotted path the report names it by."""
     spec = dry_run(capsys, *map(str, runs), "--out", str(tmp_path / "r.html"))
-    compared = [column["config"] for panel, _ in panels(spec) if panel["type"] == "parallel_coordinates"
-                for column in panel["columns"] if "config" in column]
+    compared = [
+        column["config"]
+        for panel, _ in panels(spec)
+        if panel["type"] == "parallel_coordinates"
+        for column in panel["columns"]
+        if "config" in column
+    ]
     assert compared
     for folder, tag, name in zip(runs, "ab", ("first", "second"), strict=True):
         (record,) = [r.run for r in read_records(wandb_file(folder)) if r.WhichOneof("record_type") == "run"]
@@ -226,8 +256,21 @@ def closed_port() -> int:
 def test_without_network_the_error_is_one_line_and_fast(runs, tmp_path, capsys, offline, monkeypatch):
     monkeypatch.setenv("WANDB_API_KEY", "x" * 40)
     monkeypatch.setenv("WANDB_BASE_URL", f"http://127.0.0.1:{closed_port()}")
-    assert main(["report", *map(str, runs), "--wandb", TARGET, "--out", str(tmp_path / "r.html"), "--dry-run",
-                 "--no-progress"]) == 0
+    assert (
+        main(
+            [
+                "report",
+                *map(str, runs),
+                "--wandb",
+                TARGET,
+                "--out",
+                str(tmp_path / "r.html"),
+                "--dry-run",
+                "--no-progress",
+            ]
+        )
+        == 0
+    )
     capsys.readouterr()
     err = one_line_failure(capsys, ["report", "--wandb", TARGET, "--from-spec", str(tmp_path / "r.wandb.json")], 1)
     assert "no network: cannot reach W&B" in err

@@ -17,7 +17,13 @@ spec.loader.exec_module(zoo_results)
 
 
 def row(variant: str, seed: int, fid: float, steps: int) -> dict:
-    values = {"fid/classifier": fid, "kid/classifier": 1.0, "is/classifier": 2.0, "class_coverage": 1.0, "class_kl": 0.5}
+    values = {
+        "fid/classifier": fid,
+        "kid/classifier": 1.0,
+        "is/classifier": 2.0,
+        "class_coverage": 1.0,
+        "class_kl": 0.5,
+    }
     return {"variant": variant, "seed": seed, "steps": steps, "values": values, "grid": f"docs/zoo/{variant}.png"}
 
 
@@ -30,10 +36,22 @@ def test_seeds_are_summarised_as_mean_and_standard_deviation():
 
 
 def test_the_table_shows_the_spread_and_the_real_data_row_first():
-    real = {"variant": zoo_results.REAL, "seed": None, "steps": 0, "grid": None,
-            "values": {"fid/classifier": 18.4, "kid/classifier": 0.5, "is/classifier": 9.8, "class_coverage": 1.0,
-                       "class_kl": 0.001}}
-    text = zoo_results.table({zoo_results.REAL: [real], "dcgan": [row("dcgan", s, 260.0 + 20 * s, 1000) for s in range(2)]})
+    real = {
+        "variant": zoo_results.REAL,
+        "seed": None,
+        "steps": 0,
+        "grid": None,
+        "values": {
+            "fid/classifier": 18.4,
+            "kid/classifier": 0.5,
+            "is/classifier": 9.8,
+            "class_coverage": 1.0,
+            "class_kl": 0.001,
+        },
+    }
+    text = zoo_results.table(
+        {zoo_results.REAL: [real], "dcgan": [row("dcgan", s, 260.0 + 20 * s, 1000) for s in range(2)]}
+    )
     lines = text.splitlines()
     assert lines[2].startswith(f"| {zoo_results.REAL} | 0 | 18.4 |") and lines[2].endswith("|  |")
     assert "| dcgan | 1,000 ± 0 | 270.0 ± 14.1 |" in lines[3] and "[dcgan.png](docs/zoo/dcgan.png)" in lines[3]

@@ -66,7 +66,9 @@ def logged_history(path: Path) -> list[dict]:
     rows = []
     for record in read_records(path):
         if record.WhichOneof("record_type") == "history":
-            rows.append({(item.key or "/".join(item.nested_key)): json.loads(item.value_json) for item in record.history.item})
+            rows.append(
+                {(item.key or "/".join(item.nested_key)): json.loads(item.value_json) for item in record.history.item}
+            )
     return rows
 
 
@@ -92,8 +94,12 @@ def logged_summary(path: Path) -> dict:
 
 def logged_files(path: Path) -> list[str]:
     """The run files wandb was told to save (``media/...``), relative to ``files/``."""
-    return [item.path for record in read_records(path) if record.WhichOneof("record_type") == "files"
-            for item in record.files.files]
+    return [
+        item.path
+        for record in read_records(path)
+        if record.WhichOneof("record_type") == "files"
+        for item in record.files.files
+    ]
 
 
 def logged_artifacts(path: Path) -> list[dict]:
@@ -103,10 +109,16 @@ def logged_artifacts(path: Path) -> list[dict]:
     for record in read_records(path):
         if record.WhichOneof("record_type") == "artifact":
             artifact = record.artifact
-            artifacts.append({
-                "name": artifact.name, "type": artifact.type, "aliases": list(artifact.aliases),
-                "metadata": json.loads(artifact.metadata or "{}"),
-                "files": [{"path": entry.path, "digest": entry.digest, "size": entry.size, "local_path": entry.local_path}
-                          for entry in artifact.manifest.contents],
-            })
+            artifacts.append(
+                {
+                    "name": artifact.name,
+                    "type": artifact.type,
+                    "aliases": list(artifact.aliases),
+                    "metadata": json.loads(artifact.metadata or "{}"),
+                    "files": [
+                        {"path": entry.path, "digest": entry.digest, "size": entry.size, "local_path": entry.local_path}
+                        for entry in artifact.manifest.contents
+                    ],
+                }
+            )
     return artifacts

@@ -21,6 +21,7 @@ class FinalWeights(Callback):
     """Saves G, D and the loss state to ``weights.pt`` when training finishes: the file to
     sample from. (An interrupted run is resumed from its checkpoints instead.) Its layout
     is :mod:`ganzoo.weights`'s."""
+
     capturable = True  # every update is device work on tensors it keeps (docs/speed.md)
 
     name = "final_weights"
@@ -45,12 +46,18 @@ class ProgressVideo(Callback):
     ``video.format=mp4`` without ffmpeg fails at once rather than after hours. A video that
     cannot be written at the end is a warning, not a failed run: the weights are already
     saved by then."""
+
     capturable = True  # every update is device work on tensors it keeps (docs/speed.md)
 
     name = "progress_video"
 
-    def __init__(self, folder: Path, settings: "VideoSection", progress: bool = True,
-                 on_saved: Optional[Callable[[Path], None]] = None) -> None:
+    def __init__(
+        self,
+        folder: Path,
+        settings: "VideoSection",
+        progress: bool = True,
+        on_saved: Optional[Callable[[Path], None]] = None,
+    ) -> None:
         self.folder = folder
         self.settings = settings
         self.progress = progress
@@ -62,8 +69,14 @@ class ProgressVideo(Callback):
         if trainer.status != "finished" or not grids:
             return
         try:
-            path = make_video(grids, self.folder / "progress", seconds=self.settings.seconds, fps=self.settings.fps,
-                              format=self.format, progress=self.progress)
+            path = make_video(
+                grids,
+                self.folder / "progress",
+                seconds=self.settings.seconds,
+                fps=self.settings.fps,
+                format=self.format,
+                progress=self.progress,
+            )
         except (OSError, RuntimeError, ValueError) as error:
             tqdm.write(f"ganzoo: warning: no progress video: {error}", file=sys.stderr)
             return

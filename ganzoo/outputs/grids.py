@@ -22,13 +22,21 @@ class SampleGrids(Callback):
     the classes); unconditional models ignore the labels. With paired data (image
     conditions), ``pairs`` holds fixed ``(conditions, targets)`` (held-out ones, where the
     dataset has a test split) and each grid row is a (condition, output, target) triple."""
+
     capturable = True  # every update is device work on tensors it keeps (docs/speed.md)
 
     name = "sample_grids"
 
-    def __init__(self, folder: Path, every: int, count: int, seed: int, real: Optional[torch.Tensor],
-                 on_saved: Optional[Callable[[int, Path], None]] = None,
-                 pairs: Optional[tuple[torch.Tensor, torch.Tensor]] = None) -> None:
+    def __init__(
+        self,
+        folder: Path,
+        every: int,
+        count: int,
+        seed: int,
+        real: Optional[torch.Tensor],
+        on_saved: Optional[Callable[[int, Path], None]] = None,
+        pairs: Optional[tuple[torch.Tensor, torch.Tensor]] = None,
+    ) -> None:
         self.folder = folder
         self.every = every
         self.count = count if pairs is None else len(pairs[0])

@@ -22,6 +22,7 @@ class MetricsLog(Callback):
     logged outside the loop (an evaluation, a callback's ``run.log``: it has no ``d_loss``)
     at the checkpoint's own step stays: it was logged before that checkpoint was written and
     is not repeated."""
+
     capturable = True  # every update is device work on tensors it keeps (docs/speed.md)
 
     name = "metrics_log"
@@ -31,8 +32,13 @@ class MetricsLog(Callback):
 
     def on_train_start(self, trainer: "TrainingRun") -> None:
         if trainer.step and self.path.is_file():
-            keep_rows(self.path, lambda row: row.get("step", 0) <= trainer.logged_through
-                      or ("d_loss" not in row and row["step"] <= trainer.step))
+            keep_rows(
+                self.path,
+                lambda row: (
+                    row.get("step", 0) <= trainer.logged_through
+                    or ("d_loss" not in row and row["step"] <= trainer.step)
+                ),
+            )
 
     def on_log(self, trainer: "TrainingRun", scalars: dict[str, float]) -> None:
         append_row(self.path, scalars)
@@ -43,12 +49,14 @@ class Curves(Callback):
     training goes, at most once every ``interval`` seconds, and once more at the end, so
     that the last plot holds every logged window. A redraw takes about 0.16 s on a 2-core
     CPU: at every log, it would slow a run on a fast device down noticeably."""
+
     capturable = True  # every update is device work on tensors it keeps (docs/speed.md)
 
     name = "curves"
 
-    def __init__(self, folder: Path, interval: float, history: Optional[list[dict[str, float]]] = None,
-                 infos: Infos = CORE) -> None:
+    def __init__(
+        self, folder: Path, interval: float, history: Optional[list[dict[str, float]]] = None, infos: Infos = CORE
+    ) -> None:
         self.folder = folder
         self.infos = infos  # the loss's names for its scalars
         self.interval = interval

@@ -17,6 +17,7 @@ if TYPE_CHECKING:  # pragma: no cover
 class ProgressBar(Callback):
     """epoch, step, d_loss, g_loss, the loss's d_real and d_fake (under its labels, such as
     D(x) and D(G(z))) and the time left (tqdm)."""
+
     capturable = True  # every update is device work on tensors it keeps (docs/speed.md)
 
     name = "progress_bar"
@@ -34,7 +35,14 @@ class ProgressBar(Callback):
         return self.bar
 
     def on_train_start(self, trainer: "TrainingRun") -> None:
-        self.bar = tqdm(total=trainer.total_steps, initial=trainer.step, unit="step", dynamic_ncols=True, mininterval=0.5, disable=self.disable)
+        self.bar = tqdm(
+            total=trainer.total_steps,
+            initial=trainer.step,
+            unit="step",
+            dynamic_ncols=True,
+            mininterval=0.5,
+            disable=self.disable,
+        )
         self._describe(trainer)
 
     def on_step_end(self, trainer: "TrainingRun") -> None:
@@ -46,8 +54,13 @@ class ProgressBar(Callback):
     def on_log(self, trainer: "TrainingRun", scalars: dict[str, float]) -> None:
         # The loop's rows show the standard scalars; a row logged by a callback (run.log) shows all of its own.
         extra = "d_loss" not in scalars
-        self.shown.update({label(k, self.infos): f"{v:.3f}" for k, v in scalars.items()
-                           if k in STANDARD or (extra and k not in ("step", "epoch"))})
+        self.shown.update(
+            {
+                label(k, self.infos): f"{v:.3f}"
+                for k, v in scalars.items()
+                if k in STANDARD or (extra and k not in ("step", "epoch"))
+            }
+        )
         self._live.set_postfix(self.shown, refresh=False)
 
     def on_train_end(self, trainer: "TrainingRun") -> None:

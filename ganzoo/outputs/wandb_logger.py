@@ -27,6 +27,7 @@ class WandbLogger(Callback):
     artifact of type ``model``, and the final metrics in the summary.
 
     wandb is imported only when a run actually logs to it (it is slow to import)."""
+
     capturable = True  # every update is device work on tensors it keeps (docs/speed.md)
 
     name = "wandb"
@@ -54,13 +55,24 @@ class WandbLogger(Callback):
         if s.mode == "online":  # wandb itself waits 90 s for a server that cannot answer
             problem = unreachable(os.environ.get("WANDB_BASE_URL") or "https://api.wandb.ai")
             if problem:
-                raise GanzooError(f"wandb.mode=online: {problem}. Use wandb.mode=offline and upload the run "
-                                  f"later with `wandb sync`, or wandb.mode=disabled")
+                raise GanzooError(
+                    f"wandb.mode=online: {problem}. Use wandb.mode=offline and upload the run "
+                    f"later with `wandb sync`, or wandb.mode=disabled"
+                )
         try:
             self.run = wandb.init(
-                mode=s.mode, project=s.project, entity=s.entity, group=s.group, tags=s.tags or None, notes=s.notes,
-                name=self.run_name, dir=str(self.folder), config=self.config, id=run_id,
-                resume="allow" if run_id else None, settings=wandb.Settings(console="off", quiet=True),
+                mode=s.mode,
+                project=s.project,
+                entity=s.entity,
+                group=s.group,
+                tags=s.tags or None,
+                notes=s.notes,
+                name=self.run_name,
+                dir=str(self.folder),
+                config=self.config,
+                id=run_id,
+                resume="allow" if run_id else None,
+                settings=wandb.Settings(console="off", quiet=True),
             )
             id_file.parent.mkdir(parents=True, exist_ok=True)
             id_file.write_text(self.run.id)
@@ -83,7 +95,9 @@ class WandbLogger(Callback):
         import wandb
 
         fmt = cast(Literal["mp4", "gif"], path.suffix.lstrip("."))  # ganzoo.video writes one of the two
-        self._log({"progress_video": wandb.Video(str(path), format=fmt, caption=f"{self.run_name}: training")}, self.step)
+        self._log(
+            {"progress_video": wandb.Video(str(path), format=fmt, caption=f"{self.run_name}: training")}, self.step
+        )
 
     def log_evaluation(self, step: int, values: dict[str, float], extractors: list[str]) -> None:
         """``ganzoo eval`` results for the model at ``step``: under ``eval/`` in the history,
@@ -104,10 +118,14 @@ class WandbLogger(Callback):
             return
         if self.weights is not None:
             self._log_weights(trainer)
-        self.run.summary.update({
-            "status": trainer.status, "final_step": trainer.step, "final_epoch": trainer.last_scalars.get("epoch", 0),
-            **{k: v for k, v in trainer.last_scalars.items() if k not in ("step", "epoch")},
-        })
+        self.run.summary.update(
+            {
+                "status": trainer.status,
+                "final_step": trainer.step,
+                "final_epoch": trainer.last_scalars.get("epoch", 0),
+                **{k: v for k, v in trainer.last_scalars.items() if k not in ("step", "epoch")},
+            }
+        )
         self.run.finish(exit_code=0 if trainer.status == "finished" else 1)
 
     def _log_weights(self, trainer: "TrainingRun") -> None:
@@ -117,10 +135,15 @@ class WandbLogger(Callback):
 
         assert self.run is not None and self.weights is not None, "on_train_end checked both"
         artifact = wandb.Artifact(
-            _artifact_name(f"{self.run_name}-weights"), type="model",
+            _artifact_name(f"{self.run_name}-weights"),
+            type="model",
             description=f"G, D and loss state of the ganzoo run {self.run_name} ({trainer.status} at step {trainer.step})",
-            metadata={"step": trainer.step, "status": trainer.status, "file": self.weights.name,
-                      **{key: self.config[key] for key in ("data", "model", "loss") if key in self.config}},
+            metadata={
+                "step": trainer.step,
+                "status": trainer.status,
+                "file": self.weights.name,
+                **{key: self.config[key] for key in ("data", "model", "loss") if key in self.config},
+            },
         )
         artifact.add_file(str(self.weights.resolve()), name=self.weights.name, policy="immutable")
         self.run.log_artifact(artifact, aliases=["latest", trainer.status])

@@ -19,9 +19,22 @@ name stays importable from ``ganzoo.recipe``.
 """
 
 from ganzoo.recipe.loader import load_recipe, parse_overrides, saved_recipe
-from ganzoo.recipe.schema import (COMPONENT_PATHS, COMPONENT_SECTIONS, RESOLVED_ORDER, CheckpointSection, ComponentSpec,
-                                  DistributedSection, EvalSection, OptimSection, Recipe, RecipeModel, RunSection,
-                                  TrainSection, VideoSection, WandbSection)
+from ganzoo.recipe.schema import (
+    COMPONENT_PATHS,
+    COMPONENT_SECTIONS,
+    RESOLVED_ORDER,
+    CheckpointSection,
+    ComponentSpec,
+    DistributedSection,
+    EvalSection,
+    OptimSection,
+    Recipe,
+    RecipeModel,
+    RunSection,
+    TrainSection,
+    VideoSection,
+    WandbSection,
+)
 from ganzoo.recipe.sources import COMMAND_LINE, Sources
 
 __all__ = [

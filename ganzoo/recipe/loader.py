@@ -28,7 +28,12 @@ def _is_component(path: tuple[str, ...]) -> bool:
 
 
 def _renames_component(path: tuple[str, ...], old: Any, new: Any) -> bool:
-    return _is_component(path) and isinstance(old, dict) and isinstance(new, dict) and new.get("name", old.get("name")) != old.get("name")
+    return (
+        _is_component(path)
+        and isinstance(old, dict)
+        and isinstance(new, dict)
+        and new.get("name", old.get("name")) != old.get("name")
+    )
 
 
 def _merge(base: dict[str, Any], update: dict[str, Any], path: tuple[str, ...] = ()) -> dict[str, Any]:
@@ -118,7 +123,9 @@ def parse_overrides(overrides: Iterable[str], problems: list[Problem]) -> list[t
             problems.append(Problem(COMMAND_LINE, key, str(error)))
             continue
         except yaml.YAMLError as error:
-            problems.append(Problem(COMMAND_LINE, key, f"cannot parse value {raw!r}: {getattr(error, 'problem', error)}"))
+            problems.append(
+                Problem(COMMAND_LINE, key, f"cannot parse value {raw!r}: {getattr(error, 'problem', error)}")
+            )
             continue
         parsed.append((parts, value))
     return parsed
@@ -130,8 +137,13 @@ def _item(items: list[Any], part: str, where: str, key: str, problems: list[Prob
         problems.append(Problem(COMMAND_LINE, key, f"{where} is a list: expected an item number, got {part!r}"))
         return None
     if int(part) >= len(items):
-        problems.append(Problem(COMMAND_LINE, key, f"{where} has {len(items)} item(s), so no item {part}; "
-                                                   f"set the whole list ({where}=[...]) to add one"))
+        problems.append(
+            Problem(
+                COMMAND_LINE,
+                key,
+                f"{where} has {len(items)} item(s), so no item {part}; set the whole list ({where}=[...]) to add one",
+            )
+        )
         return None
     return int(part)
 
@@ -149,8 +161,14 @@ def _apply_override(tree: dict[str, Any], parts: list[str], value: Any, problems
                 return False
             here: Any = index
         elif depth + 1 < len(parts) and part not in node and parts[depth + 1].isdigit():
-            problems.append(Problem(COMMAND_LINE, key, f"{'.'.join(parts[:depth + 1])} is not set, so it has no item "
-                                                       f"{parts[depth + 1]}; set the whole list to add one"))
+            problems.append(
+                Problem(
+                    COMMAND_LINE,
+                    key,
+                    f"{'.'.join(parts[: depth + 1])} is not set, so it has no item "
+                    f"{parts[depth + 1]}; set the whole list to add one",
+                )
+            )
             return False
         else:
             here = part
@@ -160,10 +178,17 @@ def _apply_override(tree: dict[str, Any], parts: list[str], value: Any, problems
             node.setdefault(here, {})
         if not isinstance(node[here], (dict, list)):
             where = ".".join(parts[: depth + 1])
-            problems.append(Problem(COMMAND_LINE, key, f"{where} is a value ({type(node[here]).__name__}), not a section"))
+            problems.append(
+                Problem(COMMAND_LINE, key, f"{where} is a value ({type(node[here]).__name__}), not a section")
+            )
             return False
         node = node[here]
-    replaced = parts[-1] == "name" and _is_component(tuple(parts[:-1])) and isinstance(node, dict) and node.get("name") != value
+    replaced = (
+        parts[-1] == "name"
+        and _is_component(tuple(parts[:-1]))
+        and isinstance(node, dict)
+        and node.get("name") != value
+    )
     if replaced:
         node.clear()  # a different component: the old one's options do not apply
     node[here] = value

@@ -18,8 +18,11 @@ from ganzoo.registry import split_name
 
 # Recipe section -> registry kind of the component it names.
 COMPONENT_SECTIONS = {"data": "dataset", "model": "architecture", "loss": "loss"}
-COMPONENT_PATHS = {(s,) for s in COMPONENT_SECTIONS} | {("optim", "generator"), ("optim", "discriminator")} | {
-    ("optim", "generator", "schedule"), ("optim", "discriminator", "schedule")}
+COMPONENT_PATHS = (
+    {(s,) for s in COMPONENT_SECTIONS}
+    | {("optim", "generator"), ("optim", "discriminator")}
+    | {("optim", "generator", "schedule"), ("optim", "discriminator", "schedule")}
+)
 COMPONENT_LISTS = {("callbacks",), ("eval", "metrics")}
 """Lists whose every item names a component (an override can reach one: ``callbacks.0.every=10``)."""
 
@@ -46,7 +49,9 @@ class TrainSection(Options):
     """How long and how the alternating updates run."""
 
     epochs: PositiveInt = Field(300, description="passes over the dataset")
-    max_steps: Optional[PositiveInt] = Field(None, description="stop after this many steps (overrides epochs when reached first)")
+    max_steps: Optional[PositiveInt] = Field(
+        None, description="stop after this many steps (overrides epochs when reached first)"
+    )
     batch_size: PositiveInt = Field(32, description="samples per discriminator step")
     d_steps: PositiveInt = Field(1, description="discriminator updates per generator update (k of Algorithm 1)")
     drop_last: bool = Field(False, description="drop the last incomplete batch of each epoch")
@@ -54,11 +59,14 @@ class TrainSection(Options):
     sample_every: PositiveInt = Field(1875, description="steps between fixed-noise sample grids")
     num_samples: PositiveInt = Field(64, le=10_000, description="samples in each fixed-noise grid (at most 10,000)")
     compile: Literal[False, "default", "reduce-overhead", "max-autotune"] = Field(
-        False, description="torch.compile both networks with this mode (reduce-overhead: CUDA graphs on a GPU)")
+        False, description="torch.compile both networks with this mode (reduce-overhead: CUDA graphs on a GPU)"
+    )
     precision: Literal["fp32", "bf16"] = Field("fp32", description="bf16: forward passes under bfloat16 autocast")
     # CUDA graph capture of the whole step (issue 13; ganzoo/cuda_graph.py)
     cuda_graph: Literal["auto", "on", "off"] = Field(
-        "auto", description="capture the whole training step as one CUDA graph: auto (on CUDA when every component can), on, off")
+        "auto",
+        description="capture the whole training step as one CUDA graph: auto (on CUDA when every component can), on, off",
+    )
 
     @field_validator("cuda_graph", mode="before")
     @classmethod
@@ -102,15 +110,20 @@ class VideoSection(Options):
     fps: PositiveInt = Field(10, le=60, description="frames per second of the progress video (at most 60)")
     format: Literal["auto", "mp4", "gif"] = Field("auto", description="auto: mp4 when ffmpeg is there, else gif")
     curves_interval: NonNegativeFloat = Field(
-        10.0, description="least seconds between two redraws of the curves while training (0: at every log)")
+        10.0, description="least seconds between two redraws of the curves while training (0: at every log)"
+    )
 
 
 class CheckpointSection(Options):
     """How often the whole training state is saved, so that a run can be resumed."""
 
-    every: Optional[PositiveInt] = Field(None, description="steps between checkpoints (null: at the end of every epoch)")
+    every: Optional[PositiveInt] = Field(
+        None, description="steps between checkpoints (null: at the end of every epoch)"
+    )
     keep_last: PositiveInt = Field(3, description="step checkpoints kept; older ones are deleted")
-    best_metric: Optional[str] = Field(None, description="logged scalar that decides checkpoints/best.pt (null: no best)")
+    best_metric: Optional[str] = Field(
+        None, description="logged scalar that decides checkpoints/best.pt (null: no best)"
+    )
     best_mode: Literal["min", "max"] = Field("min", description="whether a lower or a higher best_metric is better")
 
 
@@ -119,11 +132,14 @@ class EvalSection(Options):
     set (see docs/evaluation.md)."""
 
     every: Optional[PositiveInt] = Field(None, description="epochs between evaluations while training (null: never)")
-    n: PositiveInt = Field(10_000, description="generated samples per evaluation (and real ones, up to the dataset's size)")
+    n: PositiveInt = Field(
+        10_000, description="generated samples per evaluation (and real ones, up to the dataset's size)"
+    )
     seed: int = Field(0, ge=0, lt=2**63, description="seed of the generated and the chosen real samples")
     batch_size: PositiveInt = Field(500, description="samples per batch when generating and extracting features")
     metrics: list[ComponentSpec] = Field(
-        [], description="metrics, each {name, options}; empty: every default metric that applies to the data")
+        [], description="metrics, each {name, options}; empty: every default metric that applies to the data"
+    )
     extractors: dict[str, dict[str, Any]] = Field({}, description="options of feature extractors, by extractor name")
 
 
@@ -131,8 +147,12 @@ class DistributedSection(Options):
     """Settings for data-parallel runs under torchrun (``ganzoo run --nproc N``); a run of
     one process ignores them."""
 
-    timeout: PositiveFloat = Field(300.0, le=604_800, description="seconds a rank waits for the others before the job fails (at most a week)")
-    sync_batchnorm: bool = Field(False, description="turn batch norm layers into SyncBatchNorm (statistics over the global batch)")
+    timeout: PositiveFloat = Field(
+        300.0, le=604_800, description="seconds a rank waits for the others before the job fails (at most a week)"
+    )
+    sync_batchnorm: bool = Field(
+        False, description="turn batch norm layers into SyncBatchNorm (statistics over the global batch)"
+    )
 
 
 class RecipeModel(Options):
@@ -184,5 +204,20 @@ class Recipe:
         return yaml.safe_dump(self.resolved, sort_keys=False)
 
 
-RESOLVED_ORDER = ["requires", "seed", "device", "data", "model", "loss", "optim", "train", "callbacks", "run", "wandb", "video",
-                  "checkpoint", "eval", "distributed"]
+RESOLVED_ORDER = [
+    "requires",
+    "seed",
+    "device",
+    "data",
+    "model",
+    "loss",
+    "optim",
+    "train",
+    "callbacks",
+    "run",
+    "wandb",
+    "video",
+    "checkpoint",
+    "eval",
+    "distributed",
+]

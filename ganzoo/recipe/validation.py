@@ -50,7 +50,9 @@ def pydantic_problems(error: ValidationError, model: type[BaseModel], prefix: st
     return problems
 
 
-def _validate_options(options_cls: type[BaseModel], options: dict[str, Any], key: str, sources: Sources, problems: list[Problem]) -> dict[str, Any]:
+def _validate_options(
+    options_cls: type[BaseModel], options: dict[str, Any], key: str, sources: Sources, problems: list[Problem]
+) -> dict[str, Any]:
     try:
         return options_cls(**options).model_dump(mode="json")
     except ValidationError as error:
@@ -58,7 +60,9 @@ def _validate_options(options_cls: type[BaseModel], options: dict[str, Any], key
         return options
 
 
-def _resolve(raw: Any, key: str, what: str, classes: Mapping[str, type[BaseModel]], sources: Sources, problems: list[Problem]) -> Optional[dict[str, Any]]:
+def _resolve(
+    raw: Any, key: str, what: str, classes: Mapping[str, type[BaseModel]], sources: Sources, problems: list[Problem]
+) -> Optional[dict[str, Any]]:
     """``{name, **options}`` with every option validated and defaulted, for a section that
     names a component; None when the section is not even a mapping with a ``name`` (the
     schema validation reports that)."""
@@ -66,14 +70,19 @@ def _resolve(raw: Any, key: str, what: str, classes: Mapping[str, type[BaseModel
         return None
     name, options = split_name(raw)
     if name not in classes:
-        problems.append(Problem(sources.of(f"{key}.name"), f"{key}.name", unknown_name_message(what, name, list(classes))))
+        problems.append(
+            Problem(sources.of(f"{key}.name"), f"{key}.name", unknown_name_message(what, name, list(classes)))
+        )
         return dict(raw)
     return {"name": name, **_validate_options(classes[name], options, key, sources, problems)}
 
 
-def resolve_components(tree: dict[str, Any], registry: Registry, sources: Sources, problems: list[Problem]) -> dict[str, Any]:
+def resolve_components(
+    tree: dict[str, Any], registry: Registry, sources: Sources, problems: list[Problem]
+) -> dict[str, Any]:
     """Every component section looked up and its options validated. Works on the raw
     tree, so that these problems are reported even when other sections are invalid."""
+
     def options_of(kind: str) -> dict[str, type[BaseModel]]:
         return _options(registry, kind)
 
@@ -81,13 +90,18 @@ def resolve_components(tree: dict[str, Any], registry: Registry, sources: Source
     requires = tree.get("requires", [])
     for plugin in requires if isinstance(requires, list) else []:
         if isinstance(plugin, str) and plugin not in registry.plugin_names:
-            problems.append(Problem(sources.of("requires"), "requires", unknown_name_message("plugin", plugin, registry.plugin_names)))
+            problems.append(
+                Problem(
+                    sources.of("requires"), "requires", unknown_name_message("plugin", plugin, registry.plugin_names)
+                )
+            )
     for section, kind in COMPONENT_SECTIONS.items():
         resolved[section] = _resolve(tree.get(section), section, kind, options_of(kind), sources, problems)
     optim = raw_optim if isinstance(raw_optim := tree.get("optim"), dict) else {}
-    resolved["optim"] = {net: _resolve_optimizer(optim.get(net, {"name": "adam"}), f"optim.{net}", registry, sources,
-                                                 problems)
-                         for net in ("generator", "discriminator")}
+    resolved["optim"] = {
+        net: _resolve_optimizer(optim.get(net, {"name": "adam"}), f"optim.{net}", registry, sources, problems)
+        for net in ("generator", "discriminator")
+    }
     callbacks = raw_callbacks if isinstance(raw_callbacks := tree.get("callbacks"), list) else []
     resolved["callbacks"] = [
         _resolve(spec, f"callbacks.{i}", "callback", options_of("callback"), sources, problems)
@@ -102,7 +116,9 @@ def _options(registry: Registry, kind: str) -> dict[str, type[BaseModel]]:
     return {name: registry.get(kind, name).Options for name in registry.names(kind)}
 
 
-def _resolve_optimizer(raw: Any, key: str, registry: Registry, sources: Sources, problems: list[Problem]) -> Optional[dict[str, Any]]:
+def _resolve_optimizer(
+    raw: Any, key: str, registry: Registry, sources: Sources, problems: list[Problem]
+) -> Optional[dict[str, Any]]:
     """An optimiser section, ``{name, **options, schedule: {name, **options}}``, with both
     components validated; without a schedule, the optimiser keeps its ``lr`` (``constant``)."""
     if not isinstance(raw, dict):
@@ -113,30 +129,43 @@ def _resolve_optimizer(raw: Any, key: str, registry: Registry, sources: Sources,
     schedule = raw.pop("schedule")
     resolved = _resolve(raw, key, "optimizer", _options(registry, "optimizer"), sources, problems)
     if not (isinstance(schedule, dict) and isinstance(schedule.get("name"), str)):
-        where = f"{key}.schedule.{next(iter(schedule))}" if isinstance(schedule, dict) and schedule else f"{key}.schedule"
-        problems.append(Problem(sources.of(where), f"{key}.schedule",
-                                f"expected a schedule with a name, such as {{name: cosine}}, got {schedule!r}"))
+        where = (
+            f"{key}.schedule.{next(iter(schedule))}" if isinstance(schedule, dict) and schedule else f"{key}.schedule"
+        )
+        problems.append(
+            Problem(
+                sources.of(where),
+                f"{key}.schedule",
+                f"expected a schedule with a name, such as {{name: cosine}}, got {schedule!r}",
+            )
+        )
         return resolved
     done = _resolve(schedule, f"{key}.schedule", "schedule", _options(registry, "schedule"), sources, problems)
     return {**resolved, "schedule": done} if resolved is not None else None
 
 
-def _resolve_eval(section: Any, registry: Registry, sources: Sources, problems: list[Problem]) -> Optional[dict[str, Any]]:
+def _resolve_eval(
+    section: Any, registry: Registry, sources: Sources, problems: list[Problem]
+) -> Optional[dict[str, Any]]:
     """The ``eval`` section with its metrics and extractor options validated against the
     installed plugins (the section's own keys are validated with the schema)."""
     section = section if isinstance(section, dict) else {}
     metrics = section.get("metrics") if isinstance(section.get("metrics"), list) else []
     extractors = section.get("extractors") if isinstance(section.get("extractors"), dict) else {}
     metric_options = {name: registry.get("metric", name).Options for name in registry.names("metric")}
-    extractor_options = {name: registry.get("feature_extractor", name).Options for name in registry.names("feature_extractor")}
+    extractor_options = {
+        name: registry.get("feature_extractor", name).Options for name in registry.names("feature_extractor")
+    }
     resolved_extractors = {}
     for name, options in extractors.items():
         spec = {"name": name, **(options if isinstance(options, dict) else {})}
         done = _resolve(spec, f"eval.extractors.{name}", "feature extractor", extractor_options, sources, problems)
         resolved_extractors[name] = split_name(done)[1] if done else {}
     return {
-        "metrics": [_resolve(spec, f"eval.metrics.{i}", "metric", metric_options, sources, problems)
-                    for i, spec in enumerate(metrics)],
+        "metrics": [
+            _resolve(spec, f"eval.metrics.{i}", "metric", metric_options, sources, problems)
+            for i, spec in enumerate(metrics)
+        ],
         "extractors": resolved_extractors,
     }
 
@@ -159,12 +188,15 @@ def recipe_components(resolved: dict[str, Any], registry: Registry) -> list[tupl
     whose ``capturable`` declaration decides ``train.cuda_graph``."""
     parts: list[tuple[str, object]] = [
         ("model", registry.get("architecture", split_name(resolved["model"])[0])),
-        ("loss", registry.get("loss", split_name(resolved["loss"])[0]))]
+        ("loss", registry.get("loss", split_name(resolved["loss"])[0])),
+    ]
     parts += [("callback", registry.get("callback", split_name(spec)[0])) for spec in resolved["callbacks"]]
     return parts
 
 
-def capture_problems(config: RecipeModel, resolved: dict[str, Any], registry: Registry, sources: Sources) -> list[Problem]:
+def capture_problems(
+    config: RecipeModel, resolved: dict[str, Any], registry: Registry, sources: Sources
+) -> list[Problem]:
     """``train.cuda_graph: on`` that this recipe cannot honour: one problem per reason."""
     if config.train.cuda_graph != "on":
         return []
@@ -172,7 +204,11 @@ def capture_problems(config: RecipeModel, resolved: dict[str, Any], registry: Re
 
     device = config.device
     kind = ("cuda" if torch.cuda.is_available() else "cpu") if device == "auto" else device.partition(":")[0]
-    refusals = setting_refusals(device=torch.device(kind), compile=config.train.compile, precision=config.train.precision,
-                                schedules=schedule_names(resolved))
+    refusals = setting_refusals(
+        device=torch.device(kind),
+        compile=config.train.compile,
+        precision=config.train.precision,
+        schedules=schedule_names(resolved),
+    )
     refusals += component_refusals(recipe_components(resolved, registry))
     return [Problem(sources.of("train.cuda_graph"), "train.cuda_graph", f"on, but {reason}") for reason in refusals]

@@ -78,13 +78,27 @@ class PointMLP(ganzoo.Architecture):
 
     def build_generator(self, data: ganzoo.DataInfo) -> torch.nn.Module:
         w = self.options.width
-        return _Ignoring(torch.nn.Sequential(torch.nn.Linear(self.options.latent_dim, w), torch.nn.ReLU(),
-                                             torch.nn.Linear(w, w), torch.nn.ReLU(), torch.nn.Linear(w, 2)))
+        return _Ignoring(
+            torch.nn.Sequential(
+                torch.nn.Linear(self.options.latent_dim, w),
+                torch.nn.ReLU(),
+                torch.nn.Linear(w, w),
+                torch.nn.ReLU(),
+                torch.nn.Linear(w, 2),
+            )
+        )
 
     def build_discriminator(self, data: ganzoo.DataInfo) -> torch.nn.Module:
         w = self.options.width
-        return _Ignoring(torch.nn.Sequential(torch.nn.Linear(2, w), torch.nn.LeakyReLU(0.2),
-                                             torch.nn.Linear(w, w), torch.nn.LeakyReLU(0.2), torch.nn.Linear(w, 1)))
+        return _Ignoring(
+            torch.nn.Sequential(
+                torch.nn.Linear(2, w),
+                torch.nn.LeakyReLU(0.2),
+                torch.nn.Linear(w, w),
+                torch.nn.LeakyReLU(0.2),
+                torch.nn.Linear(w, 1),
+            )
+        )
 
     def sample_latent(self, n, *, device, generator=None):
         return torch.randn((n, self.options.latent_dim), device=device, generator=generator)

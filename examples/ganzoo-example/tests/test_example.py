@@ -45,7 +45,9 @@ def test_a_sigmoid_d_is_refused(registry) -> None:
 
 
 def test_short_run_logs_spread(registry, tmp_path) -> None:
-    run = testing.short_run(RECIPES / "spiral_relativistic.yaml", registry, tmp_path, ["data.size=2000", "train.batch_size=32"], steps=50)
+    run = testing.short_run(
+        RECIPES / "spiral_relativistic.yaml", registry, tmp_path, ["data.size=2000", "train.batch_size=32"], steps=50
+    )
     assert run.folder is not None
     rows = [json.loads(line) for line in (run.folder / "metrics.jsonl").read_text().splitlines()]
     assert len([row for row in rows if "d_loss" in row]) == 50

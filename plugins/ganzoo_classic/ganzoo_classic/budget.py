@@ -14,6 +14,7 @@ class TimeBudget(ganzoo.Callback):
 
     The clock starts at the first step; a resumed run gets a fresh budget. Used to compare
     variants after the same compute, as in docs/zoo.md."""
+
     capturable = True  # every update is device work on tensors it keeps (docs/speed.md)
 
     name = "time_budget"

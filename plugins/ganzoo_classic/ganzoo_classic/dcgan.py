@@ -34,8 +34,9 @@ class Generator(nn.Module):
         count, base = upsamplings(side)
         widths = [width * 2 ** (count - 1 - i) for i in range(count)] + [channels]
         self.shape = (widths[0], base, base)
-        self.project = nn.Sequential(nn.Linear(latent_dim, math.prod(self.shape), bias=False),
-                                     nn.BatchNorm1d(math.prod(self.shape)), nn.ReLU())
+        self.project = nn.Sequential(
+            nn.Linear(latent_dim, math.prod(self.shape), bias=False), nn.BatchNorm1d(math.prod(self.shape)), nn.ReLU()
+        )
         layers: list[nn.Module] = []
         for i, (a, b) in enumerate(zip(widths, widths[1:])):
             last = i == count - 1
@@ -52,7 +53,7 @@ class Discriminator(nn.Module):
         super().__init__()
         channels, side, _ = shape
         count, base = upsamplings(side)
-        widths = [channels] + [width * 2 ** i for i in range(count)]
+        widths = [channels] + [width * 2**i for i in range(count)]
         wrap = nn.utils.parametrizations.spectral_norm if norm == "spectral" else (lambda layer: layer)
         layers: list[nn.Module] = []
         for i, (a, b) in enumerate(zip(widths, widths[1:])):
@@ -90,6 +91,7 @@ class DCGAN(ganzoo.Architecture):
     breaks); ``d_norm: spectral`` is SNGAN's (spectral norm on every layer of D, no batch
     norm). ``output: probability`` ends D with a sigmoid, for the ``bce`` loss; the other
     losses take D's raw score."""
+
     capturable = True  # every update is device work on tensors it keeps (docs/speed.md)
 
     name = "dcgan"
@@ -98,7 +100,9 @@ class DCGAN(ganzoo.Architecture):
         latent_dim: PositiveInt = Field(100, description="size of the noise vector z (the paper's 100)")
         width: PositiveInt = Field(64, description="channels of G's last and D's first hidden layer; doubled per level")
         d_norm: Literal["batch", "none", "spectral"] = Field("batch", description="normalisation in D")
-        output: Literal["logit", "probability"] = Field("logit", description="D's output: a raw score, or a sigmoid probability (for bce)")
+        output: Literal["logit", "probability"] = Field(
+            "logit", description="D's output: a raw score, or a sigmoid probability (for bce)"
+        )
 
     options: Options
 

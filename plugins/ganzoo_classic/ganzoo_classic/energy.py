@@ -37,6 +37,7 @@ def energy(discriminator: nn.Module, x: torch.Tensor, labels, p: int) -> torch.T
 
 class Autoencoder(ganzoo.Architecture):
     """DCGAN's generator and an autoencoder discriminator (D(x) reconstructs x), for the `ebgan` and `began` losses."""
+
     capturable = True  # every update is device work on tensors it keeps (docs/speed.md)
 
     name = "autoencoder"
@@ -82,7 +83,12 @@ def pull_away(codes: torch.Tensor) -> torch.Tensor:
 
 def _elu_convs(channels: int) -> list[nn.Module]:
     """Two 3x3 convolutions with ELUs: the unit both BEGAN networks repeat at every scale."""
-    return [nn.Conv2d(channels, channels, 3, padding=1), nn.ELU(), nn.Conv2d(channels, channels, 3, padding=1), nn.ELU()]
+    return [
+        nn.Conv2d(channels, channels, 3, padding=1),
+        nn.ELU(),
+        nn.Conv2d(channels, channels, 3, padding=1),
+        nn.ELU(),
+    ]
 
 
 class ELUDecoder(nn.Module):
@@ -115,8 +121,11 @@ class ELUAutoencoderD(nn.Module):
         count, base = upsamplings(side)
         layers: list[nn.Module] = [nn.Conv2d(channels, width, 3, padding=1), nn.ELU()]
         for level in range(1, count + 1):
-            layers += [*_elu_convs(width * level), nn.Conv2d(width * level, width * (level + 1), 3, stride=2, padding=1),
-                       nn.ELU()]
+            layers += [
+                *_elu_convs(width * level),
+                nn.Conv2d(width * level, width * (level + 1), 3, stride=2, padding=1),
+                nn.ELU(),
+            ]
         last = width * (count + 1)
         self.encoder = nn.Sequential(*layers, *_elu_convs(last), nn.Flatten(), nn.Linear(last * base * base, code_dim))
         self.decoder = ELUDecoder(code_dim, width, shape)
@@ -133,7 +142,9 @@ class ELUAutoencoder(ganzoo.Architecture):
 
     class Options(ganzoo.Options):
         latent_dim: PositiveInt = Field(64, description="size of the noise vector z (the paper's h = 64)")
-        width: PositiveInt = Field(32, description="n: channels of every conv of the decoders; the encoder adds n per scale")
+        width: PositiveInt = Field(
+            32, description="n: channels of every conv of the decoders; the encoder adds n per scale"
+        )
         code_dim: PositiveInt = Field(64, description="size of D's bottleneck code (the paper's h = 64)")
 
     options: Options
@@ -159,17 +170,22 @@ class EBGANLoss(ganzoo.Loss):
     PT is the paper's pulling-away term on D's codes of the generated batch (EBGAN-PT, whose
     experiments weigh it 0.1); it needs D to give its code (the ``autoencoder`` architecture
     does), and is off at ``pt_weight: 0``."""
+
     capturable = True  # every update is device work on tensors it keeps (docs/speed.md)
 
     name = "ebgan"
     scalars = {
         "energy_real": ganzoo.ScalarInfo("E(x)", "mean reconstruction error of D's autoencoder on real samples"),
-        "energy_fake": ganzoo.ScalarInfo("E(G(z))", "mean reconstruction error of D's autoencoder on generated samples"),
+        "energy_fake": ganzoo.ScalarInfo(
+            "E(G(z))", "mean reconstruction error of D's autoencoder on generated samples"
+        ),
     }
 
     class Options(ganzoo.Options):
         margin: PositiveFloat = Field(1.0, description="m: D pushes the energy of fakes up to this margin")
-        pt_weight: NonNegativeFloat = Field(0.0, description="weight of the pulling-away term in G's loss (EBGAN-PT: 0.1)")
+        pt_weight: NonNegativeFloat = Field(
+            0.0, description="weight of the pulling-away term in G's loss (EBGAN-PT: 0.1)"
+        )
 
     options: Options
 
@@ -178,7 +194,10 @@ class EBGANLoss(ganzoo.Loss):
 
     def discriminator_loss(self, ctx):
         fake = ctx.generator(ctx.latent(), ctx.labels).detach()
-        e_real, e_fake = energy(ctx.discriminator, ctx.real, ctx.labels, 2), energy(ctx.discriminator, fake, ctx.labels, 2)
+        e_real, e_fake = (
+            energy(ctx.discriminator, ctx.real, ctx.labels, 2),
+            energy(ctx.discriminator, fake, ctx.labels, 2),
+        )
         loss = e_real.mean() + F.relu(self.options.margin - e_fake).mean()
         return ganzoo.LossOutput(loss, {"energy_real": e_real.detach().mean(), "energy_fake": e_fake.detach().mean()})
 
@@ -198,6 +217,7 @@ class BEGANLoss(ganzoo.Loss):
     After every generator update, k <- clamp(k + lambda_k (gamma L(x) - L(G(z))), 0, 1). It
     logs ``k`` and ``convergence``, the paper's M = L(x) + |gamma L(x) - L(G(z))|. ``k`` is
     a buffer: saved in checkpoints and weights, restored on resume."""
+
     capturable = True  # every update is device work on tensors it keeps (docs/speed.md)
 
     name = "began"

@@ -24,7 +24,11 @@ def _fake_score(ctx: ganzoo.StepContext) -> torch.Tensor:
 
 
 def _logs(d_real: torch.Tensor, d_fake: torch.Tensor, **more: torch.Tensor) -> dict[str, torch.Tensor]:
-    return {"d_real": d_real.detach().mean(), "d_fake": d_fake.detach().mean(), **{k: v.detach() for k, v in more.items()}}
+    return {
+        "d_real": d_real.detach().mean(),
+        "d_fake": d_fake.detach().mean(),
+        **{k: v.detach() for k, v in more.items()},
+    }
 
 
 def gradient_penalty(ctx: ganzoo.StepContext, points: torch.Tensor) -> torch.Tensor:
@@ -48,6 +52,7 @@ class ScoreLoss(ganzoo.Loss):
 
 class CriticLoss(ScoreLoss):
     """Base of the losses whose G minimises -D(G(z')) (WGAN, WGAN-GP, hinge)."""
+
     capturable = True  # every update is device work on tensors it keeps (docs/speed.md)
 
     def generator_loss(self, ctx):
@@ -56,6 +61,7 @@ class CriticLoss(ScoreLoss):
 
 class LSGANLoss(ScoreLoss):
     """Least squares GAN (Mao et al., 2017) with a-b-c = 0-1-1: D: ½(D(x)-1)² + ½D(G(z))²; G: ½(D(G(z))-1)²."""
+
     capturable = True  # every update is device work on tensors it keeps (docs/speed.md)
 
     name = "lsgan"
@@ -66,7 +72,7 @@ class LSGANLoss(ScoreLoss):
 
     def discriminator_loss(self, ctx):
         d_real, d_fake, _ = _scores(ctx)
-        loss = 0.5 * ((d_real - 1) ** 2).mean() + 0.5 * (d_fake ** 2).mean()
+        loss = 0.5 * ((d_real - 1) ** 2).mean() + 0.5 * (d_fake**2).mean()
         return ganzoo.LossOutput(loss, _logs(d_real, d_fake))
 
     def generator_loss(self, ctx):
@@ -80,11 +86,15 @@ class WGANLoss(CriticLoss):
     scalars = {
         "d_real": ganzoo.ScalarInfo("critic(x)", "mean critic score of real samples (unbounded)"),
         "d_fake": ganzoo.ScalarInfo("critic(G(z))", "mean critic score of generated samples (unbounded)"),
-        "wasserstein": ganzoo.ScalarInfo("W estimate", "critic(x) - critic(G(z)): the critic's estimate of the Wasserstein distance"),
+        "wasserstein": ganzoo.ScalarInfo(
+            "W estimate", "critic(x) - critic(G(z)): the critic's estimate of the Wasserstein distance"
+        ),
     }
 
     class Options(ganzoo.Options):
-        clip: PositiveFloat = Field(0.01, description="the critic's weights are clipped to [-clip, clip] (the paper's c)")
+        clip: PositiveFloat = Field(
+            0.01, description="the critic's weights are clipped to [-clip, clip] (the paper's c)"
+        )
 
     options: Options
 
@@ -106,8 +116,12 @@ class WGANGPLoss(CriticLoss):
     scalars = {
         "d_real": ganzoo.ScalarInfo("critic(x)", "mean critic score of real samples (unbounded)"),
         "d_fake": ganzoo.ScalarInfo("critic(G(z))", "mean critic score of generated samples (unbounded)"),
-        "wasserstein": ganzoo.ScalarInfo("W estimate", "critic(x) - critic(G(z)): the critic's estimate of the Wasserstein distance"),
-        "penalty": ganzoo.ScalarInfo("gradient penalty", "mean (||grad critic|| - 1)^2 at points between real and generated samples"),
+        "wasserstein": ganzoo.ScalarInfo(
+            "W estimate", "critic(x) - critic(G(z)): the critic's estimate of the Wasserstein distance"
+        ),
+        "penalty": ganzoo.ScalarInfo(
+            "gradient penalty", "mean (||grad critic|| - 1)^2 at points between real and generated samples"
+        ),
     }
 
     class Options(ganzoo.Options):
@@ -120,20 +134,23 @@ class WGANGPLoss(CriticLoss):
         epsilon = per_sample(ctx.real)
         penalty = gradient_penalty(ctx, epsilon * ctx.real + (1 - epsilon) * fake)
         distance = d_real.mean() - d_fake.mean()
-        return ganzoo.LossOutput(-distance + self.options.weight * penalty,
-                                 _logs(d_real, d_fake, wasserstein=distance, penalty=penalty))
-
+        return ganzoo.LossOutput(
+            -distance + self.options.weight * penalty, _logs(d_real, d_fake, wasserstein=distance, penalty=penalty)
+        )
 
 
 class DRAGANLoss(ScoreLoss):
     """DRAGAN (Kodali et al., 2017): the GAN loss on logits plus λ(||∇D(x̂)|| - 1)² around the data, x̂ = x + α·δ, δ ~ c·std(x)·U[0,1), one α per sample."""
+
     capturable = True  # every update is device work on tensors it keeps (docs/speed.md)
 
     name = "dragan"
     scalars = {
         "d_real": ganzoo.ScalarInfo("D(x)", "mean probability D gives real samples", probability=True),
         "d_fake": ganzoo.ScalarInfo("D(G(z))", "mean probability D gives generated samples", probability=True),
-        "penalty": ganzoo.ScalarInfo("gradient penalty", "DRAGAN's penalty on D's gradient norm around the real samples"),
+        "penalty": ganzoo.ScalarInfo(
+            "gradient penalty", "DRAGAN's penalty on D's gradient norm around the real samples"
+        ),
     }
 
     class Options(ganzoo.Options):
@@ -144,12 +161,14 @@ class DRAGANLoss(ScoreLoss):
 
     def discriminator_loss(self, ctx):
         d_real, d_fake, _ = _scores(ctx)
-        loss = (F.binary_cross_entropy_with_logits(d_real, torch.ones_like(d_real))
-                + F.binary_cross_entropy_with_logits(d_fake, torch.zeros_like(d_fake)))
+        loss = F.binary_cross_entropy_with_logits(d_real, torch.ones_like(d_real)) + F.binary_cross_entropy_with_logits(
+            d_fake, torch.zeros_like(d_fake)
+        )
         perturbation = self.options.spread * ctx.real.std() * torch.rand_like(ctx.real)
         penalty = gradient_penalty(ctx, ctx.real + per_sample(ctx.real) * perturbation)
-        return ganzoo.LossOutput(loss + self.options.weight * penalty,
-                                 _logs(torch.sigmoid(d_real), torch.sigmoid(d_fake), penalty=penalty))
+        return ganzoo.LossOutput(
+            loss + self.options.weight * penalty, _logs(torch.sigmoid(d_real), torch.sigmoid(d_fake), penalty=penalty)
+        )
 
     def generator_loss(self, ctx):
         d_fake = _fake_score(ctx)
@@ -162,11 +181,12 @@ class HingeLoss(CriticLoss):
     name = "hinge"
     scalars = {
         "d_real": ganzoo.ScalarInfo("D(x)", "mean raw score D gives real samples (the hinge pushes it above 1)"),
-        "d_fake": ganzoo.ScalarInfo("D(G(z))", "mean raw score D gives generated samples (the hinge pushes it below -1)"),
+        "d_fake": ganzoo.ScalarInfo(
+            "D(G(z))", "mean raw score D gives generated samples (the hinge pushes it below -1)"
+        ),
     }
 
     def discriminator_loss(self, ctx):
         d_real, d_fake, _ = _scores(ctx)
         loss = F.relu(1 - d_real).mean() + F.relu(1 + d_fake).mean()
         return ganzoo.LossOutput(loss, _logs(d_real, d_fake))
-

@@ -35,7 +35,9 @@ class Codes:
 
 def _shape(data: ganzoo.DataInfo) -> tuple[int, int, int]:
     if len(data.shape) != 3 or data.shape[1] != data.shape[2] or data.shape[1] % 4:
-        raise ganzoo.GanzooError(f"infogan needs square images whose side divides by 4, got samples of shape {data.shape}")
+        raise ganzoo.GanzooError(
+            f"infogan needs square images whose side divides by 4, got samples of shape {data.shape}"
+        )
     return data.shape
 
 
@@ -47,11 +49,18 @@ class InfoGANGenerator(nn.Module):
         super().__init__()
         channels, side = shape[0], shape[1] // 4
         self.net = nn.Sequential(
-            nn.Linear(latent_dim, 1024), nn.BatchNorm1d(1024), nn.ReLU(),
-            nn.Linear(1024, 2 * width * side * side), nn.BatchNorm1d(2 * width * side * side), nn.ReLU(),
+            nn.Linear(latent_dim, 1024),
+            nn.BatchNorm1d(1024),
+            nn.ReLU(),
+            nn.Linear(1024, 2 * width * side * side),
+            nn.BatchNorm1d(2 * width * side * side),
+            nn.ReLU(),
             nn.Unflatten(1, (2 * width, side, side)),
-            nn.ConvTranspose2d(2 * width, width, 4, 2, 1), nn.BatchNorm2d(width), nn.ReLU(),
-            nn.ConvTranspose2d(width, channels, 4, 2, 1), nn.Tanh(),
+            nn.ConvTranspose2d(2 * width, width, 4, 2, 1),
+            nn.BatchNorm2d(width),
+            nn.ReLU(),
+            nn.ConvTranspose2d(width, channels, 4, 2, 1),
+            nn.Tanh(),
         )
 
     def forward(self, z: torch.Tensor, labels=None) -> torch.Tensor:
@@ -67,12 +76,20 @@ class InfoGANDiscriminator(nn.Module):
         super().__init__()
         channels, side = shape[0], shape[1] // 4
         self.body = nn.Sequential(
-            nn.Conv2d(channels, width, 4, 2, 1), nn.LeakyReLU(0.1),
-            nn.Conv2d(width, 2 * width, 4, 2, 1), nn.BatchNorm2d(2 * width), nn.LeakyReLU(0.1),
-            nn.Flatten(), nn.Linear(2 * width * side * side, 1024), nn.BatchNorm1d(1024), nn.LeakyReLU(0.1),
+            nn.Conv2d(channels, width, 4, 2, 1),
+            nn.LeakyReLU(0.1),
+            nn.Conv2d(width, 2 * width, 4, 2, 1),
+            nn.BatchNorm2d(2 * width),
+            nn.LeakyReLU(0.1),
+            nn.Flatten(),
+            nn.Linear(2 * width * side * side, 1024),
+            nn.BatchNorm1d(1024),
+            nn.LeakyReLU(0.1),
         )
         self.source = nn.Linear(1024, 1)
-        self.q = nn.Sequential(nn.Linear(1024, 128), nn.BatchNorm1d(128), nn.LeakyReLU(0.1), nn.Linear(128, code_outputs))
+        self.q = nn.Sequential(
+            nn.Linear(1024, 128), nn.BatchNorm1d(128), nn.LeakyReLU(0.1), nn.Linear(128, code_outputs)
+        )
 
     def forward(self, x: torch.Tensor, labels=None) -> tuple[torch.Tensor, torch.Tensor]:
         features = self.body(x)
@@ -81,13 +98,16 @@ class InfoGANDiscriminator(nn.Module):
 
 class InfoGAN(ganzoo.Architecture):
     """infoGAN (Chen et al., 2016): the paper's MNIST networks; the latent holds noise, categorical and continuous codes, and D has a Q head that predicts the codes; pair with `infogan`."""
+
     capturable = True  # every update is device work on tensors it keeps (docs/speed.md)
 
     name = "infogan"
 
     class Options(ganzoo.Options):
         noise_dim: PositiveInt = Field(62, description="size of the incompressible noise, N(0, 1)")
-        categorical: list[PositiveInt] = Field([10], description="one categorical code per entry, with that many values")
+        categorical: list[PositiveInt] = Field(
+            [10], description="one categorical code per entry, with that many values"
+        )
         continuous: NonNegativeInt = Field(2, description="continuous codes, each U(-1, 1)")
         width: PositiveInt = Field(64, description="channels of G's last and D's first hidden layer (the paper's 64)")
 
@@ -125,7 +145,7 @@ class InfoGAN(ganzoo.Architecture):
         noise = latent[:, : self.options.noise_dim]
         start, categorical = self.options.noise_dim, []
         for values in self.options.categorical:
-            categorical.append(latent[:, start:start + values].argmax(dim=1))
+            categorical.append(latent[:, start : start + values].argmax(dim=1))
             start += values
         return Codes(noise, categorical, latent[:, start:])
 
@@ -142,9 +162,12 @@ class InfoGAN(ganzoo.Architecture):
         return slices
 
     def latent_codes(self) -> dict[str, str]:
-        return {name: f"categorical, {size} values" if categorical else
-                f"continuous, U(-1, 1), walked over {CONTINUOUS_WALK}"
-                for name, (_, size, categorical) in self._code_slices().items()}
+        return {
+            name: f"categorical, {size} values"
+            if categorical
+            else f"continuous, U(-1, 1), walked over {CONTINUOUS_WALK}"
+            for name, (_, size, categorical) in self._code_slices().items()
+        }
 
     def vary_code(self, latents: torch.Tensor, code: str, steps: int) -> torch.Tensor:
         start, size, categorical = self._code_slices()[code]
@@ -153,19 +176,20 @@ class InfoGAN(ganzoo.Architecture):
         else:
             values = torch.linspace(*CONTINUOUS_WALK, steps, device=latents.device, dtype=latents.dtype).unsqueeze(1)
         walked = latents.repeat_interleave(len(values), dim=0)
-        walked[:, start:start + size] = values.repeat(len(latents), 1)
+        walked[:, start : start + size] = values.repeat(len(latents), 1)
         return walked
 
 
-def information_loss(architecture: InfoGAN, q: torch.Tensor, codes: Codes, categorical_weight: float,
-                     continuous_weight: float) -> tuple[torch.Tensor, torch.Tensor]:
+def information_loss(
+    architecture: InfoGAN, q: torch.Tensor, codes: Codes, categorical_weight: float, continuous_weight: float
+) -> tuple[torch.Tensor, torch.Tensor]:
     """``(loss, accuracy)``: λ_cat times the summed cross-entropy of each categorical code
     plus λ_cont times the Gaussian negative log-likelihood (unit variance, without the
     constant: ½(c - μ)² summed over codes) of the continuous ones, averaged over the batch;
     and Q's accuracy on the first categorical code."""
     loss, start, accuracy = q.new_zeros(()), 0, q.new_zeros(())
     for i, (values, index) in enumerate(zip(architecture.options.categorical, codes.categorical)):
-        logits = q[:, start:start + values]
+        logits = q[:, start : start + values]
         loss = loss + categorical_weight * F.cross_entropy(logits, index)
         if i == 0:
             accuracy = (logits.detach().argmax(dim=1) == index).float().mean()
@@ -184,19 +208,26 @@ class InfoGANLoss(ganzoo.Loss):
     λ_cat·CE for each categorical code plus λ_cont·½(c - μ)² summed over the continuous
     codes. It logs ``d_real``, ``d_fake`` (probabilities), ``info`` (L_I in D's update) and
     ``code_accuracy`` (Q's accuracy on the first categorical code of the fakes)."""
+
     capturable = True  # every update is device work on tensors it keeps (docs/speed.md)
 
     name = "infogan"
     scalars = {
         "d_real": ganzoo.ScalarInfo("D(x)", "mean probability D's source head gives real samples", probability=True),
-        "d_fake": ganzoo.ScalarInfo("D(G(z))", "mean probability D's source head gives generated samples", probability=True),
+        "d_fake": ganzoo.ScalarInfo(
+            "D(G(z))", "mean probability D's source head gives generated samples", probability=True
+        ),
         "info": ganzoo.ScalarInfo("info loss", "the mutual-information term: how well Q recovers the latent codes"),
         "code_accuracy": ganzoo.ScalarInfo("code accuracy", "accuracy of Q on the categorical code"),
     }
 
     class Options(ganzoo.Options):
-        categorical_weight: NonNegativeFloat = Field(1.0, description="λ of the categorical codes' cross-entropy (the paper's 1)")
-        continuous_weight: NonNegativeFloat = Field(0.1, description="λ of the continuous codes' Gaussian NLL (smaller, as the paper advises)")
+        categorical_weight: NonNegativeFloat = Field(
+            1.0, description="λ of the categorical codes' cross-entropy (the paper's 1)"
+        )
+        continuous_weight: NonNegativeFloat = Field(
+            0.1, description="λ of the continuous codes' Gaussian NLL (smaller, as the paper advises)"
+        )
 
     options: Options
 
@@ -210,8 +241,9 @@ class InfoGANLoss(ganzoo.Loss):
         return ctx.architecture
 
     def _information(self, architecture: InfoGAN, q: torch.Tensor, z: torch.Tensor):
-        return information_loss(architecture, q, architecture.split(z), self.options.categorical_weight,
-                                self.options.continuous_weight)
+        return information_loss(
+            architecture, q, architecture.split(z), self.options.categorical_weight, self.options.continuous_weight
+        )
 
     def discriminator_loss(self, ctx):
         architecture = self._architecture(ctx)
@@ -219,11 +251,20 @@ class InfoGANLoss(ganzoo.Loss):
         z = ctx.latent()
         src_fake, q = ctx.discriminator(ctx.generator(z, None).detach(), None)
         info, accuracy = self._information(architecture, q, z)
-        loss = (F.binary_cross_entropy_with_logits(src_real, torch.ones_like(src_real))
-                + F.binary_cross_entropy_with_logits(src_fake, torch.zeros_like(src_fake)) + info)
-        return ganzoo.LossOutput(loss, {"d_real": torch.sigmoid(src_real.detach()).mean(),
-                                        "d_fake": torch.sigmoid(src_fake.detach()).mean(),
-                                        "info": info.detach(), "code_accuracy": accuracy})
+        loss = (
+            F.binary_cross_entropy_with_logits(src_real, torch.ones_like(src_real))
+            + F.binary_cross_entropy_with_logits(src_fake, torch.zeros_like(src_fake))
+            + info
+        )
+        return ganzoo.LossOutput(
+            loss,
+            {
+                "d_real": torch.sigmoid(src_real.detach()).mean(),
+                "d_fake": torch.sigmoid(src_fake.detach()).mean(),
+                "info": info.detach(),
+                "code_accuracy": accuracy,
+            },
+        )
 
     def generator_loss(self, ctx):
         architecture = self._architecture(ctx)

@@ -18,12 +18,15 @@ class ACGANLoss(ganzoo.Loss):
     D minimises BCE(src(x), 1) + BCE(src(G(z, c)), 0) + CE(cls(x), y) + CE(cls(G(z, c)), c);
     G minimises BCE(src(G(z, c)), 1) + CE(cls(G(z, c)), c), with c drawn uniformly. It logs
     ``d_real`` and ``d_fake`` (probabilities) and ``class_accuracy`` on the real batch."""
+
     capturable = True  # every update is device work on tensors it keeps (docs/speed.md)
 
     name = "acgan"
     scalars = {
         "d_real": ganzoo.ScalarInfo("D(x)", "mean probability D's source head gives real samples", probability=True),
-        "d_fake": ganzoo.ScalarInfo("D(G(z))", "mean probability D's source head gives generated samples", probability=True),
+        "d_fake": ganzoo.ScalarInfo(
+            "D(G(z))", "mean probability D's source head gives generated samples", probability=True
+        ),
         "class_accuracy": ganzoo.ScalarInfo("class accuracy", "accuracy of D's class head on the real batch"),
     }
 
@@ -43,11 +46,21 @@ class ACGANLoss(ganzoo.Loss):
         fake_labels = self._fake_labels(ctx)
         fake = ctx.generator(ctx.latent(), fake_labels).detach()
         src_fake, cls_fake = ctx.discriminator(fake, fake_labels)
-        loss = (_source(src_real, 1.0) + _source(src_fake, 0.0)
-                + F.cross_entropy(cls_real, ctx.labels) + F.cross_entropy(cls_fake, fake_labels))
+        loss = (
+            _source(src_real, 1.0)
+            + _source(src_fake, 0.0)
+            + F.cross_entropy(cls_real, ctx.labels)
+            + F.cross_entropy(cls_fake, fake_labels)
+        )
         accuracy = (cls_real.detach().argmax(1) == ctx.labels).float().mean()
-        return ganzoo.LossOutput(loss, {"d_real": torch.sigmoid(src_real.detach()).mean(),
-                                        "d_fake": torch.sigmoid(src_fake.detach()).mean(), "class_accuracy": accuracy})
+        return ganzoo.LossOutput(
+            loss,
+            {
+                "d_real": torch.sigmoid(src_real.detach()).mean(),
+                "d_fake": torch.sigmoid(src_fake.detach()).mean(),
+                "class_accuracy": accuracy,
+            },
+        )
 
     def generator_loss(self, ctx):
         z = ctx.latent()

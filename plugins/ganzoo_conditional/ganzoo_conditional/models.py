@@ -42,9 +42,12 @@ class CGANGenerator(nn.Module):
         super().__init__()
         self.classes, self.shape = classes, tuple(shape)
         self.net = nn.Sequential(
-            nn.Linear(latent_dim + classes, hidden_dim), nn.ReLU(),
-            nn.Linear(hidden_dim, hidden_dim), nn.ReLU(),
-            nn.Linear(hidden_dim, math.prod(shape)), nn.Tanh(),
+            nn.Linear(latent_dim + classes, hidden_dim),
+            nn.ReLU(),
+            nn.Linear(hidden_dim, hidden_dim),
+            nn.ReLU(),
+            nn.Linear(hidden_dim, math.prod(shape)),
+            nn.Tanh(),
         )
 
     def forward(self, z: torch.Tensor, labels: Optional[torch.Tensor] = None) -> torch.Tensor:
@@ -59,9 +62,12 @@ class CGANDiscriminator(nn.Module):
         super().__init__()
         self.classes = classes
         self.net = nn.Sequential(
-            nn.Linear(features + classes, hidden_dim), nn.LeakyReLU(0.2),
-            nn.Linear(hidden_dim, hidden_dim), nn.LeakyReLU(0.2),
-            nn.Linear(hidden_dim, 1), ganzoo.Float32Sigmoid(),
+            nn.Linear(features + classes, hidden_dim),
+            nn.LeakyReLU(0.2),
+            nn.Linear(hidden_dim, hidden_dim),
+            nn.LeakyReLU(0.2),
+            nn.Linear(hidden_dim, 1),
+            ganzoo.Float32Sigmoid(),
         )
 
     def forward(self, x: torch.Tensor, labels: Optional[torch.Tensor] = None) -> torch.Tensor:
@@ -71,6 +77,7 @@ class CGANDiscriminator(nn.Module):
 
 class CGAN(ganzoo.Architecture):
     """Conditional GAN (Mirza & Osindero, 2014): the vanilla MLPs with a one-hot label joined to z and to x; pair with `bce`."""
+
     capturable = True  # every update is device work on tensors it keeps (docs/speed.md)
 
     name = "cgan"
@@ -129,6 +136,7 @@ class ACGANDiscriminator(nn.Module):
 
 class ACGAN(ganzoo.Architecture):
     """Auxiliary classifier GAN (Odena et al., 2017): a conditional DCGAN generator, and a D that also classifies; pair with `acgan`."""
+
     capturable = True  # every update is device work on tensors it keeps (docs/speed.md)
 
     name = "acgan"

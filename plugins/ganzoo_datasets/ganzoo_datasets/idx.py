@@ -25,19 +25,23 @@ def _header(path: Path, magic: int, ndim: int, what: str) -> list[int]:
         head = file.read(4 * (ndim + 1))
     found = int.from_bytes(head[:4], "big")
     if len(head) < 4 or found != magic:
-        raise DatasetError(f"{path} is not an MNIST {what} file (magic number 0x{found:08x}, expected "
-                           f"0x{magic:08x}); it may be compressed, damaged or another file")
+        raise DatasetError(
+            f"{path} is not an MNIST {what} file (magic number 0x{found:08x}, expected "
+            f"0x{magic:08x}); it may be compressed, damaged or another file"
+        )
     if len(head) < 4 * (ndim + 1):
         raise DatasetError(f"{path} is truncated: its header is {len(head)} of {4 * (ndim + 1)} bytes")
-    dims = [int.from_bytes(head[4 * (i + 1): 4 * (i + 2)], "big") for i in range(ndim)]
+    dims = [int.from_bytes(head[4 * (i + 1) : 4 * (i + 2)], "big") for i in range(ndim)]
     expected = 1
     for dim in dims:
         expected *= dim
     expected += 4 * (ndim + 1)
     if size != expected:
         shape = "x".join(str(d) for d in dims)
-        raise DatasetError(f"{path} is {'truncated' if size < expected else 'too long'}: its header announces "
-                           f"{shape} {what} ({expected} bytes) and the file has {size} bytes")
+        raise DatasetError(
+            f"{path} is {'truncated' if size < expected else 'too long'}: its header announces "
+            f"{shape} {what} ({expected} bytes) and the file has {size} bytes"
+        )
     return dims
 
 
@@ -52,8 +56,10 @@ def check_split(raw_folder: Path, prefix: str, num_classes: int) -> None:
         raise DatasetError(f"{images} holds {height}x{width} images; MNIST images are {SIDE}x{SIDE}")
     (label_count,) = _header(labels, LABELS_MAGIC, 1, "labels")
     if label_count != count:
-        raise DatasetError(f"{images} holds {count} images but {labels} holds {label_count} labels; "
-                           f"the two files do not belong together")
+        raise DatasetError(
+            f"{images} holds {count} images but {labels} holds {label_count} labels; "
+            f"the two files do not belong together"
+        )
     values = labels.read_bytes()[8:]
     if values and max(values) >= num_classes:
         raise DatasetError(f"{labels} holds the label {max(values)}; labels must lie in 0..{num_classes - 1}")

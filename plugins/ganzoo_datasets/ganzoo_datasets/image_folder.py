@@ -53,8 +53,12 @@ def _read_cache(path: Path) -> Optional[ganzoo.Data]:
 
 def _write_cache(path: Path, data: ganzoo.Data) -> bool:
     """Write atomically (temporary file, then rename); False when the folder is not writable."""
-    state = {"samples": data.samples, "labels": data.labels, "num_classes": data.num_classes,
-             "class_names": data.class_names}
+    state = {
+        "samples": data.samples,
+        "labels": data.labels,
+        "num_classes": data.num_classes,
+        "class_names": data.class_names,
+    }
     temporary = None
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -94,8 +98,11 @@ class ImageFolder(ganzoo.Dataset):
         root = Path(self.options.root).expanduser()
         if not root.is_dir():
             raise ganzoo.DatasetError(f"image_folder: {root} is not a folder")
-        paths = sorted(p for p in root.rglob("*") if p.suffix.lower() in EXTENSIONS and p.is_file()
-                       and CACHE_FOLDER not in p.relative_to(root).parts)
+        paths = sorted(
+            p
+            for p in root.rglob("*")
+            if p.suffix.lower() in EXTENSIONS and p.is_file() and CACHE_FOLDER not in p.relative_to(root).parts
+        )
         if not paths:
             raise ganzoo.DatasetError(
                 f"image_folder: no images under {root} (looked for {', '.join(sorted(EXTENSIONS))})"

@@ -19,7 +19,7 @@ import ganzoo
 from ganzoo_datasets.torchvision_sets import MNIST
 
 CHANNELS = 3
-MODES = 10 ** CHANNELS
+MODES = 10**CHANNELS
 
 
 class StackedMNIST(ganzoo.Dataset):
@@ -33,7 +33,8 @@ class StackedMNIST(ganzoo.Dataset):
         size: PositiveInt = Field(128_000, description="number of stacked images (PacGAN's VEEGAN setting: 128,000)")
         seed: int = Field(0, description="seed of the digits drawn (independent of the recipe's seed)")
         digits: Literal["all", "train", "test"] = Field(
-            "all", description="the MNIST digits drawn from: all 70,000 (as PacGAN), or one split")
+            "all", description="the MNIST digits drawn from: all 70,000 (as PacGAN), or one split"
+        )
 
     options: Options
 
@@ -41,7 +42,9 @@ class StackedMNIST(ganzoo.Dataset):
         splits = ("train", "test") if self.options.digits == "all" else (self.options.digits,)
         parts = [MNIST(root=self.options.root, download=self.options.download, split=split).load() for split in splits]
         images = torch.cat([part.samples[:, 0] for part in parts])  # (N, 28, 28) uint8
-        labels = torch.cat([part.labels for part in parts if part.labels is not None]).to(torch.int64)  # MNIST has them all
+        labels = torch.cat([part.labels for part in parts if part.labels is not None]).to(
+            torch.int64
+        )  # MNIST has them all
         return stack_digits(images, labels, self.options.size, self.options.seed)
 
 
@@ -49,5 +52,6 @@ def stack_digits(images: torch.Tensor, labels: torch.Tensor, size: int, seed: in
     """``size`` images whose channels are digits drawn uniformly with replacement from ``images``."""
     chosen = torch.randint(len(images), (size, CHANNELS), generator=torch.Generator().manual_seed(seed))
     modes = (labels[chosen] * torch.tensor([100, 10, 1])).sum(1)
-    return ganzoo.Data(images[chosen].contiguous(), modes, num_classes=MODES,
-                       class_names=[f"{mode:03d}" for mode in range(MODES)])
+    return ganzoo.Data(
+        images[chosen].contiguous(), modes, num_classes=MODES, class_names=[f"{mode:03d}" for mode in range(MODES)]
+    )

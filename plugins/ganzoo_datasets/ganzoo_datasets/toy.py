@@ -37,8 +37,9 @@ class ToyMixture(ganzoo.Dataset):
         generator = torch.Generator().manual_seed(self.options.seed)
         labels = torch.randint(len(centers), (self.options.size,), generator=generator)
         noise = torch.randn(self.options.size, 2, generator=generator) * self.options.std
-        return ganzoo.Data(centers[labels] + noise, labels, num_classes=len(centers), modes=centers,
-                           mode_std=self.options.std)
+        return ganzoo.Data(
+            centers[labels] + noise, labels, num_classes=len(centers), modes=centers, mode_std=self.options.std
+        )
 
 
 class Ring(ToyMixture):
@@ -71,6 +72,8 @@ class Grid(ToyMixture):
     options: Options
 
     def centers(self) -> torch.Tensor:
-        coords = (torch.arange(self.options.side, dtype=torch.float32) - (self.options.side - 1) / 2) * self.options.spacing
+        coords = (
+            torch.arange(self.options.side, dtype=torch.float32) - (self.options.side - 1) / 2
+        ) * self.options.spacing
         xs, ys = torch.meshgrid(coords, coords, indexing="ij")
         return torch.stack([xs.flatten(), ys.flatten()], dim=1)

@@ -33,10 +33,16 @@ class SmallConvNet(nn.Module):
     def __init__(self, channels: int, num_classes: int) -> None:
         super().__init__()
         self.body = nn.Sequential(
-            nn.Conv2d(channels, 32, 5), nn.ReLU(), nn.MaxPool2d(2),
-            nn.Conv2d(32, 64, 5), nn.ReLU(), nn.MaxPool2d(2),
-            nn.AdaptiveAvgPool2d(4), nn.Flatten(),
-            nn.Linear(64 * 16, FEATURES), nn.ReLU(),
+            nn.Conv2d(channels, 32, 5),
+            nn.ReLU(),
+            nn.MaxPool2d(2),
+            nn.Conv2d(32, 64, 5),
+            nn.ReLU(),
+            nn.MaxPool2d(2),
+            nn.AdaptiveAvgPool2d(4),
+            nn.Flatten(),
+            nn.Linear(64 * 16, FEATURES),
+            nn.ReLU(),
         )
         self.dropout = nn.Dropout(0.3)
         self.head = nn.Linear(FEATURES, num_classes)
@@ -79,26 +85,40 @@ def to_input(images: torch.Tensor) -> torch.Tensor:
     return images.float().div(127.5).sub(1)
 
 
-def accuracy(network: SmallConvNet, images: torch.Tensor, labels: torch.Tensor, device: torch.device,
-             batch_size: int = 1000) -> float:
+def accuracy(
+    network: SmallConvNet, images: torch.Tensor, labels: torch.Tensor, device: torch.device, batch_size: int = 1000
+) -> float:
     network.eval()
     correct = 0
     with torch.no_grad():
         for start in range(0, len(images), batch_size):
-            _, logits = network(to_input(images[start:start + batch_size].to(device)))
-            correct += int((logits.argmax(1).cpu() == labels[start:start + batch_size]).sum())
+            _, logits = network(to_input(images[start : start + batch_size].to(device)))
+            correct += int((logits.argmax(1).cpu() == labels[start : start + batch_size]).sum())
     return correct / len(images)
 
 
-def train_classifier(data: ganzoo.Data, test: Optional[ganzoo.Data], *, epochs: int, batch_size: int, lr: float,
-                     seed: int, device: torch.device, progress: bool) -> tuple[SmallConvNet, float, str]:
+def train_classifier(
+    data: ganzoo.Data,
+    test: Optional[ganzoo.Data],
+    *,
+    epochs: int,
+    batch_size: int,
+    lr: float,
+    seed: int,
+    device: torch.device,
+    progress: bool,
+) -> tuple[SmallConvNet, float, str]:
     """Train on ``data`` (all of it when a ``test`` split is given, else nine tenths) and
     return the network with its held-out accuracy. Uses only its own random streams."""
     assert data.labels is not None and data.num_classes is not None, "the classifier is trained on labelled data only"
     generator = torch.Generator().manual_seed(seed)
     images, labels = data.samples, data.labels.to(torch.int64)
     if test is not None and test.labels is not None:
-        held_images, held_labels, held_out = test.samples, test.labels.to(torch.int64), f"the test split ({len(test)} samples)"
+        held_images, held_labels, held_out = (
+            test.samples,
+            test.labels.to(torch.int64),
+            f"the test split ({len(test)} samples)",
+        )
     else:
         order = torch.randperm(len(images), generator=generator)
         cut = len(images) // 10
@@ -115,7 +135,7 @@ def train_classifier(data: ganzoo.Data, test: Optional[ganzoo.Data], *, epochs: 
             network.train()
             order = torch.randperm(len(images), generator=generator)
             for start in range(0, len(images), batch_size):
-                index = order[start:start + batch_size]
+                index = order[start : start + batch_size]
                 _, logits = network(to_input(images[index].to(device)))
                 loss = nn.functional.cross_entropy(logits, labels[index].to(device))
                 optimizer.zero_grad(set_to_none=True)
@@ -127,17 +147,36 @@ def train_classifier(data: ganzoo.Data, test: Optional[ganzoo.Data], *, epochs: 
     return network, accuracy(network, held_images, held_labels, device), held_out
 
 
-def load_or_train(data: ganzoo.Data, test: Optional[ganzoo.Data], *, cache_dir: Optional[str], epochs: int,
-                  batch_size: int, lr: float, seed: int, device: torch.device, progress: bool) -> TrainedClassifier:
+def load_or_train(
+    data: ganzoo.Data,
+    test: Optional[ganzoo.Data],
+    *,
+    cache_dir: Optional[str],
+    epochs: int,
+    batch_size: int,
+    lr: float,
+    seed: int,
+    device: torch.device,
+    progress: bool,
+) -> TrainedClassifier:
     """The cached classifier for ``data``, training (and caching) it first when missing."""
     if data.labels is None or not data.num_classes:
-        raise ganzoo.EvaluationError("the dataset classifier needs labelled data (a dataset that gives labels and "
-                                     "num_classes); use the inception extractor for unlabelled images")
+        raise ganzoo.EvaluationError(
+            "the dataset classifier needs labelled data (a dataset that gives labels and "
+            "num_classes); use the inception extractor for unlabelled images"
+        )
     if data.samples.dim() != 4 or min(data.samples.shape[2:]) < 16:
-        raise ganzoo.EvaluationError(f"the dataset classifier needs images of at least 16x16 pixels, got samples of "
-                                     f"shape {tuple(data.samples.shape[1:])}")
-    settings = {"epochs": epochs, "batch_size": batch_size, "lr": lr, "seed": seed,
-                "test": None if test is None else len(test)}
+        raise ganzoo.EvaluationError(
+            f"the dataset classifier needs images of at least 16x16 pixels, got samples of "
+            f"shape {tuple(data.samples.shape[1:])}"
+        )
+    settings = {
+        "epochs": epochs,
+        "batch_size": batch_size,
+        "lr": lr,
+        "seed": seed,
+        "test": None if test is None else len(test),
+    }
     path = cache_folder(cache_dir) / f"classifier-{data_digest(data, settings)}.pt"
     network = SmallConvNet(data.samples.shape[1], data.num_classes)
     if path.is_file():
@@ -148,9 +187,14 @@ def load_or_train(data: ganzoo.Data, test: Optional[ganzoo.Data], *, cache_dir: 
         except Exception as error:  # a damaged cache entry is retrained, not trusted
             tqdm.write(f"ganzoo: warning: retraining the dataset classifier; {path} cannot be loaded ({error})")
     network, held_accuracy, held_out = train_classifier(
-        data, test, epochs=epochs, batch_size=batch_size, lr=lr, seed=seed, device=device, progress=progress)
-    state = {"network": {k: v.cpu() for k, v in network.state_dict().items()}, "accuracy": held_accuracy,
-             "held_out": held_out, "version": VERSION}
+        data, test, epochs=epochs, batch_size=batch_size, lr=lr, seed=seed, device=device, progress=progress
+    )
+    state = {
+        "network": {k: v.cpu() for k, v in network.state_dict().items()},
+        "accuracy": held_accuracy,
+        "held_out": held_out,
+        "version": VERSION,
+    }
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")

@@ -36,14 +36,25 @@ class DatasetClassifier(ganzoo.FeatureExtractor):
     def prepare(self, data: ganzoo.EvalData) -> None:
         test = data.load_split("test") if data.options.get("split", "train") != "test" else None
         o = self.options
-        self.trained = load_or_train(data.data, test, cache_dir=o.cache_dir, epochs=o.epochs, batch_size=o.batch_size,
-                                     lr=o.lr, seed=o.seed, device=data.device, progress=data.progress)
+        self.trained = load_or_train(
+            data.data,
+            test,
+            cache_dir=o.cache_dir,
+            epochs=o.epochs,
+            batch_size=o.batch_size,
+            lr=o.lr,
+            seed=o.seed,
+            device=data.device,
+            progress=data.progress,
+        )
         self.dataset = data.dataset
 
     def describe(self) -> str:
         t = self.trained
-        return (f"classifier: ganzoo SmallConvNet ({FEATURES}-d features) trained on {self.dataset}, "
-                f"{t.accuracy:.2%} accuracy on {t.held_out}; {t.path.name}")
+        return (
+            f"classifier: ganzoo SmallConvNet ({FEATURES}-d features) trained on {self.dataset}, "
+            f"{t.accuracy:.2%} accuracy on {t.held_out}; {t.path.name}"
+        )
 
     def extract(self, samples: torch.Tensor) -> ganzoo.Features:
         features, logits = self.trained.network(to_input(samples))
@@ -59,7 +70,9 @@ class InceptionV3(ganzoo.FeatureExtractor):
     name = "inception"
 
     class Options(ganzoo.Options):
-        weights: Optional[str] = Field(None, description=f"local copy of {INCEPTION_FILE} (default: torch's hub cache, downloaded when missing)")
+        weights: Optional[str] = Field(
+            None, description=f"local copy of {INCEPTION_FILE} (default: torch's hub cache, downloaded when missing)"
+        )
 
     options: Options
 
@@ -70,11 +83,17 @@ class InceptionV3(ganzoo.FeatureExtractor):
 
         path = self._weights_file()
         try:
-            self.network = FeatureExtractorInceptionV3("inception-v3-compat", ["2048", "logits_unbiased"],
-                                                       feature_extractor_weights_path=str(path), verbose=False)
+            self.network = FeatureExtractorInceptionV3(
+                "inception-v3-compat",
+                ["2048", "logits_unbiased"],
+                feature_extractor_weights_path=str(path),
+                verbose=False,
+            )
         except Exception as error:
-            raise ganzoo.EvaluationError(f"{path} does not hold the InceptionV3 weights torch-fidelity expects: "
-                                         f"{str(error).splitlines()[0] if str(error) else type(error).__name__}") from None
+            raise ganzoo.EvaluationError(
+                f"{path} does not hold the InceptionV3 weights torch-fidelity expects: "
+                f"{str(error).splitlines()[0] if str(error) else type(error).__name__}"
+            ) from None
         self.network.to(data.device)
         self.path = path
 
@@ -105,11 +124,14 @@ class InceptionV3(ganzoo.FeatureExtractor):
                         f"from {URL_INCEPTION_V3} ({type(error).__name__}: {reason}). Copy that file here from a machine "
                         f"with a network, then either put it at {path} or point the option {INCEPTION_OPTION} at it "
                         f"(ganzoo eval RUN {INCEPTION_OPTION}=PATH). The dataset classifier (extractor `classifier`) "
-                        f"works offline.") from None
+                        f"works offline."
+                    ) from None
         try:
             torch.load(path, map_location="cpu", weights_only=True)
         except Exception as error:
-            raise ganzoo.EvaluationError(f"{path} cannot be loaded safely as weights: {str(error).splitlines()[0]}") from None
+            raise ganzoo.EvaluationError(
+                f"{path} cannot be loaded safely as weights: {str(error).splitlines()[0]}"
+            ) from None
         return path
 
     def describe(self) -> str:

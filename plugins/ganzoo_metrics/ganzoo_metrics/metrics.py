@@ -14,8 +14,10 @@ from pydantic import Field, PositiveFloat, PositiveInt
 
 import ganzoo
 
-EXTRACTOR = Field("auto", description="feature extractor: auto (classifier for labelled images, else inception), "
-                                      "classifier or inception")
+EXTRACTOR = Field(
+    "auto",
+    description="feature extractor: auto (classifier for labelled images, else inception), classifier or inception",
+)
 
 
 def _image_only(data: ganzoo.Data, extractor: str) -> Optional[str]:
@@ -68,8 +70,13 @@ class KID(ganzoo.Metric):
 
         name = ctx.resolve_extractor(self.options.extractor)
         size = min(self.options.subset_size, ctx.n_real, ctx.n_fake)
-        out = kid_features_to_metric(ctx.features(name, "fake").features.double(), ctx.features(name, "real").features.double(),
-                                     kid_subsets=self.options.subsets, kid_subset_size=size, verbose=False)
+        out = kid_features_to_metric(
+            ctx.features(name, "fake").features.double(),
+            ctx.features(name, "real").features.double(),
+            kid_subsets=self.options.subsets,
+            kid_subset_size=size,
+            verbose=False,
+        )
         return {f"kid/{name}": out[KEY_METRIC_KID_MEAN], f"kid_std/{name}": out[KEY_METRIC_KID_STD]}
 
 
@@ -80,7 +87,9 @@ class InceptionScore(ganzoo.Metric):
 
     class Options(ganzoo.Options):
         extractor: str = EXTRACTOR
-        splits: PositiveInt = Field(10, description="the samples are scored in this many splits (mean and std reported)")
+        splits: PositiveInt = Field(
+            10, description="the samples are scored in this many splits (mean and std reported)"
+        )
 
     options: Options
 
@@ -117,9 +126,14 @@ class PrecisionRecall(ganzoo.Metric):
         from torch_fidelity.metric_prc import KEY_METRIC_PRECISION, KEY_METRIC_RECALL, prc_features_to_metric
 
         name = ctx.resolve_extractor(self.options.extractor)
-        out = prc_features_to_metric(ctx.features(name, "fake").features, ctx.features(name, "real").features,
-                                     prc_neighborhood=self.options.k, prc_batch_size=2000, save_cpu_ram=True,
-                                     verbose=False)
+        out = prc_features_to_metric(
+            ctx.features(name, "fake").features,
+            ctx.features(name, "real").features,
+            prc_neighborhood=self.options.k,
+            prc_batch_size=2000,
+            save_cpu_ram=True,
+            verbose=False,
+        )
         return {f"precision/{name}": out[KEY_METRIC_PRECISION], f"recall/{name}": out[KEY_METRIC_RECALL]}
 
 
@@ -130,7 +144,11 @@ class ClassCoverage(ganzoo.Metric):
 
     class Options(ganzoo.Options):
         min_share: float = Field(
-            0.1, gt=0, le=1, description="a class is covered when its share of the samples is at least this fraction of its share of the data")
+            0.1,
+            gt=0,
+            le=1,
+            description="a class is covered when its share of the samples is at least this fraction of its share of the data",
+        )
 
     options: Options
 
@@ -139,7 +157,9 @@ class ClassCoverage(ganzoo.Metric):
 
     def compute(self, ctx: ganzoo.MetricContext) -> dict[str, float]:
         logits, labels, k = ctx.features("classifier", "fake").logits, ctx.data.data.labels, ctx.data.data.num_classes
-        assert logits is not None and labels is not None and k is not None, "a classifier; unsupported() checked the labels"
+        assert logits is not None and labels is not None and k is not None, (
+            "a classifier; unsupported() checked the labels"
+        )
         generated = torch.bincount(logits.argmax(1), minlength=k).double() / len(logits)
         data = torch.bincount(labels.to(torch.int64), minlength=k).double()
         data /= data.sum()
@@ -155,9 +175,15 @@ class ModeCoverage(ganzoo.Metric):
     name = "modes"
 
     class Options(ganzoo.Options):
-        sigmas: PositiveFloat = Field(3.0, description="a sample is high quality within this many standard deviations of its nearest mode")
+        sigmas: PositiveFloat = Field(
+            3.0, description="a sample is high quality within this many standard deviations of its nearest mode"
+        )
         min_share: float = Field(
-            0.2, gt=0, le=1, description="a mode is covered when it holds at least this fraction of a fair share (n / modes) of high-quality samples")
+            0.2,
+            gt=0,
+            le=1,
+            description="a mode is covered when it holds at least this fraction of a fair share (n / modes) of high-quality samples",
+        )
 
     options: Options
 
@@ -181,4 +207,3 @@ def mode_counts(points: torch.Tensor, modes: torch.Tensor, std: float, sigmas: f
     good = nearest <= sigmas * std
     counts = torch.bincount(index[good], minlength=len(modes))
     return counts, float(good.double().mean())
-

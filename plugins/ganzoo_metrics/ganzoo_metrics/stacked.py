@@ -57,29 +57,44 @@ class MnistChannels(ganzoo.FeatureExtractor):
     def prepare(self, data: ganzoo.EvalData) -> None:
         shape = tuple(data.data.samples.shape[2:])
         if not data.data.is_image or shape != (SIDE, SIDE):
-            raise ganzoo.EvaluationError(f"mnist_channels classifies {SIDE}x{SIDE} digit images, got samples of shape "
-                                         f"{tuple(data.data.samples.shape[1:])}")
+            raise ganzoo.EvaluationError(
+                f"mnist_channels classifies {SIDE}x{SIDE} digit images, got samples of shape "
+                f"{tuple(data.data.samples.shape[1:])}"
+            )
         try:
             from ganzoo_datasets import MNIST
         except ImportError:
-            raise ganzoo.EvaluationError("mnist_channels needs MNIST from the datasets plugin: "
-                                         "pip install -e plugins/ganzoo_datasets") from None
+            raise ganzoo.EvaluationError(
+                "mnist_channels needs MNIST from the datasets plugin: pip install -e plugins/ganzoo_datasets"
+            ) from None
         root = self.options.root or data.options.get("root", "data")
         download = bool(data.options.get("download", True))
         train, test = (MNIST(root=root, download=download, split=split).load() for split in ("train", "test"))
         o = self.options
-        self.trained = load_or_train(train, test, cache_dir=o.cache_dir, epochs=o.epochs, batch_size=o.batch_size,
-                                     lr=o.lr, seed=o.seed, device=data.device, progress=data.progress)
+        self.trained = load_or_train(
+            train,
+            test,
+            cache_dir=o.cache_dir,
+            epochs=o.epochs,
+            batch_size=o.batch_size,
+            lr=o.lr,
+            seed=o.seed,
+            device=data.device,
+            progress=data.progress,
+        )
 
     def describe(self) -> str:
         t = self.trained
-        return (f"mnist_channels: each channel by ganzoo SmallConvNet ({FEATURES}-d features) trained on mnist, "
-                f"{t.accuracy:.2%} accuracy on {t.held_out}; {t.path.name}")
+        return (
+            f"mnist_channels: each channel by ganzoo SmallConvNet ({FEATURES}-d features) trained on mnist, "
+            f"{t.accuracy:.2%} accuracy on {t.held_out}; {t.path.name}"
+        )
 
     def extract(self, samples: torch.Tensor) -> ganzoo.Features:
-        outputs = [self.trained.network(to_input(samples[:, c:c + 1])) for c in range(samples.shape[1])]
-        return ganzoo.Features(torch.cat([features for features, _ in outputs], 1),
-                               joint_logits([logits for _, logits in outputs]))
+        outputs = [self.trained.network(to_input(samples[:, c : c + 1])) for c in range(samples.shape[1])]
+        return ganzoo.Features(
+            torch.cat([features for features, _ in outputs], 1), joint_logits([logits for _, logits in outputs])
+        )
 
 
 class StackedModes(ganzoo.Metric):

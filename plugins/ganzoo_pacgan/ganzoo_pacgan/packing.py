@@ -29,8 +29,10 @@ def pack(samples: torch.Tensor, m: int) -> torch.Tensor:
     """``(B, C, ...)`` to ``(B / m, m * C, ...)``: pack i holds samples i*m to i*m + m - 1,
     their channels side by side."""
     if samples.shape[0] % m:
-        raise ganzoo.GanzooError(f"pac: a batch of {samples.shape[0]} samples cannot be cut into packs of {m}; make "
-                                 f"train.batch_size a multiple of {m} and set train.drop_last: true")
+        raise ganzoo.GanzooError(
+            f"pac: a batch of {samples.shape[0]} samples cannot be cut into packs of {m}; make "
+            f"train.batch_size a multiple of {m} and set train.drop_last: true"
+        )
     return samples.reshape(samples.shape[0] // m, m * samples.shape[1], *samples.shape[2:])
 
 
@@ -83,7 +85,9 @@ def base_architecture(spec: dict) -> ganzoo.Architecture:
         problems = [f"base.{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in error.errors()]
         raise ValueError("; ".join(problems)) from None
     if architecture.conditional:
-        raise ValueError(f"{name!r} is conditional; pac packs unconditional architectures only (a pack has no one label)")
+        raise ValueError(
+            f"{name!r} is conditional; pac packs unconditional architectures only (a pack has no one label)"
+        )
     return architecture
 
 
@@ -100,7 +104,9 @@ class Pac(ganzoo.Architecture):
 
     class Options(ganzoo.Options):
         m: PositiveInt = Field(2, description="samples per pack (PacGAN2: 2); 1 is the base architecture itself")
-        base: dict[str, Any] = Field(description="the architecture packed, as a component section: {name: dcgan, ...options}")
+        base: dict[str, Any] = Field(
+            description="the architecture packed, as a component section: {name: dcgan, ...options}"
+        )
 
         @model_validator(mode="after")
         def _base_builds(self) -> Pac.Options:

@@ -23,10 +23,16 @@ class Pix2PixLoss(ganzoo.Loss):
     capturable = True  # device work only (docs/speed.md); G's output passes from the D to the G update in one step
 
     scalars = {
-        "d_real": ganzoo.ScalarInfo("D(x, y)", "D's mean patch score of real (condition, target) pairs: a probability "
-                                    "under gan: bce, a least-squares score under lsgan (target 1)"),
-        "d_fake": ganzoo.ScalarInfo("D(x, G(x))", "D's mean patch score of (condition, output) pairs: a probability "
-                                    "under gan: bce, a least-squares score under lsgan (target 0)"),
+        "d_real": ganzoo.ScalarInfo(
+            "D(x, y)",
+            "D's mean patch score of real (condition, target) pairs: a probability "
+            "under gan: bce, a least-squares score under lsgan (target 1)",
+        ),
+        "d_fake": ganzoo.ScalarInfo(
+            "D(x, G(x))",
+            "D's mean patch score of (condition, output) pairs: a probability "
+            "under gan: bce, a least-squares score under lsgan (target 0)",
+        ),
         "l1": ganzoo.ScalarInfo("L1", "mean absolute difference between G's output and the target, in the model range"),
         "g_gan": ganzoo.ScalarInfo("G's GAN term", "the GAN part of G's loss, before gan_weight"),
     }

@@ -27,8 +27,9 @@ class Paired(ganzoo.Metric):
     name = "paired"
 
     class Options(ganzoo.Options):
-        ssim_kernel: PositiveInt = Field(7, description="side of SSIM's Gaussian window, odd (11 in Wang et al. at "
-                                                         "256 px; 7 suits 28-px digits)")
+        ssim_kernel: PositiveInt = Field(
+            7, description="side of SSIM's Gaussian window, odd (11 in Wang et al. at 256 px; 7 suits 28-px digits)"
+        )
 
     options: Options
 
@@ -41,19 +42,26 @@ class Paired(ganzoo.Metric):
         if ctx.conditions is None:
             raise ganzoo.EvaluationError("the paired metric needs the held-out pairs the outputs were translated from")
         if self.options.ssim_kernel % 2 == 0:
-            raise ganzoo.EvaluationError(f"eval.metrics: paired.ssim_kernel must be odd, got {self.options.ssim_kernel}")
+            raise ganzoo.EvaluationError(
+                f"eval.metrics: paired.ssim_kernel must be odd, got {self.options.ssim_kernel}"
+            )
         fake, real = ctx.fake.float() / 255, ctx.real.float() / 255
         # Per image, in batches: torchmetrics' SSIM on 10,000 images at once asks for tens of GB.
         sums = torch.zeros(3, dtype=torch.float64)
         for start in range(0, len(real), BATCH):
-            f, r = fake[start:start + BATCH], real[start:start + BATCH]
+            f, r = fake[start : start + BATCH], real[start : start + BATCH]
             ssim = structural_similarity_index_measure(f, r, data_range=1.0, kernel_size=self.options.ssim_kernel)
             assert isinstance(ssim, torch.Tensor)  # a tuple only with return_full_image or return_contrast_sensitivity
-            sums += len(f) * torch.stack([
-                (f - r).abs().mean(),
-                peak_signal_noise_ratio(f, r, data_range=1.0, dim=(1, 2, 3)),
-                ssim,
-            ]).double()
+            sums += (
+                len(f)
+                * torch.stack(
+                    [
+                        (f - r).abs().mean(),
+                        peak_signal_noise_ratio(f, r, data_range=1.0, dim=(1, 2, 3)),
+                        ssim,
+                    ]
+                ).double()
+            )
         means = (sums / len(real)).tolist()
         values = dict(zip(("l1", "psnr", "ssim"), means, strict=True))
         return values

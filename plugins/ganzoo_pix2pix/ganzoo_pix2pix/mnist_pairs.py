@@ -40,8 +40,12 @@ def hide_blocks(digits: torch.Tensor, block: int, seed: int) -> torch.Tensor:
     left = torch.randint(margin_w, width - block - margin_w + 1, (n,), generator=generator)
     rows = torch.arange(height).view(1, height, 1)
     cols = torch.arange(width).view(1, 1, width)
-    inside = ((rows >= top.view(n, 1, 1)) & (rows < (top + block).view(n, 1, 1))
-              & (cols >= left.view(n, 1, 1)) & (cols < (left + block).view(n, 1, 1)))
+    inside = (
+        (rows >= top.view(n, 1, 1))
+        & (rows < (top + block).view(n, 1, 1))
+        & (cols >= left.view(n, 1, 1))
+        & (cols < (left + block).view(n, 1, 1))
+    )
     return torch.where(inside.unsqueeze(1), torch.full_like(digits, 128), digits)
 
 
@@ -53,7 +57,9 @@ class MNISTPairs(ganzoo.Dataset):
     class Options(ganzoo.Options):
         root: str = Field("data", description="folder holding MNIST/raw/ in torchvision's layout")
         download: bool = Field(True, description="download MNIST when it is missing")
-        task: Literal["edges", "inpaint"] = Field("edges", description="edges: outline -> digit; inpaint: hidden block -> digit")
+        task: Literal["edges", "inpaint"] = Field(
+            "edges", description="edges: outline -> digit; inpaint: hidden block -> digit"
+        )
         split: Literal["train", "test"] = Field("train", description="MNIST's split to build the pairs from")
         block: PositiveInt = Field(12, le=28, description="inpaint: the side of the hidden square, in px")
         seed: int = Field(0, description="inpaint: seed of the blocks' places")
@@ -66,13 +72,15 @@ class MNISTPairs(ganzoo.Dataset):
 
         root = Path(self.options.root).expanduser()
         try:
-            mnist = torchvision.datasets.MNIST(str(root), train=self.options.split == "train",
-                                               download=self.options.download)
+            mnist = torchvision.datasets.MNIST(
+                str(root), train=self.options.split == "train", download=self.options.download
+            )
         except Exception as error:  # missing files, or a failed download (network, checksum, disk)
             reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
             raise ganzoo.DatasetError(
                 f"mnist_pairs needs MNIST under {root / 'MNIST' / 'raw'} ({reason}); point data.root at a folder "
-                f"holding MNIST/raw/, or set data.download: true where the network is reachable") from None
+                f"holding MNIST/raw/, or set data.download: true where the network is reachable"
+            ) from None
         digits = mnist.data[: self.options.limit].unsqueeze(1).contiguous()
         labels = mnist.targets[: self.options.limit]
         if self.options.task == "edges":

@@ -34,8 +34,9 @@ class UNetGenerator(nn.Module):
     Images whose side is not a multiple of ``2**depth`` are padded (reflected) to one and
     the output is cropped back, so that 28-px MNIST works as well as 256-px photographs."""
 
-    def __init__(self, in_channels: int, out_channels: int, depth: int, width: int, norm: str = "batch",
-                 dropout: float = 0.5) -> None:
+    def __init__(
+        self, in_channels: int, out_channels: int, depth: int, width: int, norm: str = "batch", dropout: float = 0.5
+    ) -> None:
         super().__init__()
         self.depth = depth
         self.in_channels = in_channels
@@ -66,13 +67,17 @@ class UNetGenerator(nn.Module):
         """``labels`` is the condition image ``(B, C, H, W)`` in [-1, 1]; ``z`` is unused
         (dropout is the noise)."""
         if labels is None or labels.dim() != 4:
-            raise ValueError("the unet generator translates a condition image (B, C, H, W); got "
-                             f"{'none' if labels is None else tuple(labels.shape)}")
+            raise ValueError(
+                "the unet generator translates a condition image (B, C, H, W); got "
+                f"{'none' if labels is None else tuple(labels.shape)}"
+            )
         x = labels
         height, width = x.shape[-2:]
         if min(height, width) < 2 ** (self.depth - 1):
-            raise ValueError(f"this {self.depth}-level U-Net takes images of at least {2 ** (self.depth - 1)} px a side, "
-                             f"got {width}x{height}")
+            raise ValueError(
+                f"this {self.depth}-level U-Net takes images of at least {2 ** (self.depth - 1)} px a side, "
+                f"got {width}x{height}"
+            )
         side = 2**self.depth
         pad_h, pad_w = -height % side, -width % side
         if pad_h or pad_w:
@@ -97,17 +102,24 @@ class PatchDiscriminator(nn.Module):
         super().__init__()
         if layers == 0:  # PixelGAN: 1x1 convolutions
             self.net = nn.Sequential(
-                nn.Conv2d(channels, width, 1), nn.LeakyReLU(0.2),
-                nn.Conv2d(width, width * 2, 1, bias=norm != "batch"), _norm(norm, width * 2), nn.LeakyReLU(0.2),
-                nn.Conv2d(width * 2, 1, 1))
+                nn.Conv2d(channels, width, 1),
+                nn.LeakyReLU(0.2),
+                nn.Conv2d(width, width * 2, 1, bias=norm != "batch"),
+                _norm(norm, width * 2),
+                nn.LeakyReLU(0.2),
+                nn.Conv2d(width * 2, 1, 1),
+            )
             return
         modules: list[nn.Module] = [nn.Conv2d(channels, width, 4, 2, 1), nn.LeakyReLU(0.2)]
         previous = width
         for i in range(1, layers + 1):
             current = width * min(2**i, 8)
             stride = 2 if i < layers else 1
-            modules += [nn.Conv2d(previous, current, 4, stride, 1, bias=norm != "batch"), _norm(norm, current),
-                        nn.LeakyReLU(0.2)]
+            modules += [
+                nn.Conv2d(previous, current, 4, stride, 1, bias=norm != "batch"),
+                _norm(norm, current),
+                nn.LeakyReLU(0.2),
+            ]
             previous = current
         modules.append(nn.Conv2d(previous, 1, 4, 1, 1))
         self.net = nn.Sequential(*modules)

@@ -53,7 +53,8 @@ class PairedFolder(ganzoo.Dataset):
         direction: Literal["AtoB", "BtoA"] = Field("AtoB", description="AtoB: A is the input and B the target")
         channels: Literal[1, 3] = Field(3, description="1: greyscale, 3: RGB")
         size: Optional[PositiveInt] = Field(
-            None, description="resize each half to size x size (null: keep; every pair must then have one size)")
+            None, description="resize each half to size x size (null: keep; every pair must then have one size)"
+        )
         limit: Optional[PositiveInt] = Field(None, description="read only the first N pairs, in name order")
 
     options: Options
@@ -68,11 +69,14 @@ class PairedFolder(ganzoo.Dataset):
             raise ganzoo.DatasetError(
                 f"no image pairs under {folder}. Put the pairs there: either the files of a published Pix2Pix "
                 f"dataset (each A|B side by side; unpack {ARCHIVES} so that {folder.parent}/train, val, test exist), "
-                f"or two folders {folder}/A and {folder}/B of images with matching file names")
+                f"or two folders {folder}/A and {folder}/B of images with matching file names"
+            )
         sizes = {tuple(image.shape) for image in a + b}
         if len(sizes) > 1:
-            raise ganzoo.DatasetError(f"the pairs under {folder} have different sizes ({', '.join(sorted(f'{h}x{w}' for _, h, w in sizes))}); "
-                                      f"set data.size to resize them to one square size")
+            raise ganzoo.DatasetError(
+                f"the pairs under {folder} have different sizes ({', '.join(sorted(f'{h}x{w}' for _, h, w in sizes))}); "
+                f"set data.size to resize them to one square size"
+            )
         inputs, targets = (a, b) if self.options.direction == "AtoB" else (b, a)
         return ganzoo.Data(torch.stack(targets), condition=torch.stack(inputs))
 
@@ -86,8 +90,10 @@ class PairedFolder(ganzoo.Dataset):
             image = _read(path, self._mode)
             height, width = image.shape[1:]
             if width != 2 * height:
-                raise ganzoo.DatasetError(f"{path} is {width}x{height}: a side-by-side pair must be twice as wide as "
-                                          f"high (A on the left, B on the right)")
+                raise ganzoo.DatasetError(
+                    f"{path} is {width}x{height}: a side-by-side pair must be twice as wide as "
+                    f"high (A on the left, B on the right)"
+                )
             halves = [image[:, :, :height], image[:, :, height:]]
             halves = [self._resize(half) for half in halves]
             a.append(halves[0])
@@ -98,22 +104,26 @@ class PairedFolder(ganzoo.Dataset):
         size = self.options.size
         if size is None or tuple(image.shape[1:]) == (size, size):
             return image
-        resized = torch.nn.functional.interpolate(image[None].float(), size=(size, size), mode="bicubic",
-                                                  align_corners=False)
+        resized = torch.nn.functional.interpolate(
+            image[None].float(), size=(size, size), mode="bicubic", align_corners=False
+        )
         return resized[0].round().clamp(0, 255).to(torch.uint8)
 
     def _folders(self, folder: Path) -> tuple[list[torch.Tensor], list[torch.Tensor]]:
         for side in ("A", "B"):
             if not (folder / side).is_dir():
-                raise ganzoo.DatasetError(f"{folder} has no {side}/ folder: paired folders need both {folder}/A and {folder}/B")
+                raise ganzoo.DatasetError(
+                    f"{folder} has no {side}/ folder: paired folders need both {folder}/A and {folder}/B"
+                )
         names_a = {p.name: p for p in _images(folder / "A")}
         names_b = {p.name: p for p in _images(folder / "B")}
         unpaired = sorted(set(names_a) ^ set(names_b))
         if unpaired:
             shown = ", ".join(f"{('A' if n in names_a else 'B')}/{n}" for n in unpaired[:5])
             more = f" and {len(unpaired) - 5} more" if len(unpaired) > 5 else ""
-            raise ganzoo.DatasetError(f"{len(unpaired)} file(s) under {folder} have no partner of the same name: "
-                                      f"{shown}{more}")
+            raise ganzoo.DatasetError(
+                f"{len(unpaired)} file(s) under {folder} have no partner of the same name: {shown}{more}"
+            )
         if not names_a:
             raise ganzoo.DatasetError(f"{folder}/A and {folder}/B hold no images ({', '.join(sorted(SUFFIXES))})")
         a, b = [], []
@@ -122,8 +132,10 @@ class PairedFolder(ganzoo.Dataset):
             if self.options.size is not None:
                 image_a, image_b = self._resize(image_a), self._resize(image_b)
             if image_a.shape != image_b.shape:
-                raise ganzoo.DatasetError(f"A/{name} is {image_a.shape[2]}x{image_a.shape[1]} but B/{name} is "
-                                          f"{image_b.shape[2]}x{image_b.shape[1]}: a pair must have one size (or set data.size)")
+                raise ganzoo.DatasetError(
+                    f"A/{name} is {image_a.shape[2]}x{image_a.shape[1]} but B/{name} is "
+                    f"{image_b.shape[2]}x{image_b.shape[1]}: a pair must have one size (or set data.size)"
+                )
             a.append(image_a)
             b.append(image_b)
         return a, b

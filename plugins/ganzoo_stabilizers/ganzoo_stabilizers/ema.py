@@ -17,6 +17,7 @@ class EMA(ganzoo.Callback):
     After each step t > ``start_step``: avg <- decay * avg + (1 - decay) * G; until then the
     average is a copy of G. Buffers (batch norm statistics) are copied from G. The average
     is saved in every checkpoint, so a resumed run continues it exactly."""
+
     capturable = True  # every update is device work on tensors it keeps (docs/speed.md)
 
     name = "ema"

@@ -17,13 +17,16 @@ class InstanceNoise(ganzoo.Callback):
     (``anneal_steps`` defaults to the run's total steps), in the data's model range ([-1, 1]
     for images). The noise is drawn from the training random stream, so runs stay
     reproducible and resumable."""
+
     capturable = True  # every update is device work on tensors it keeps (docs/speed.md)
 
     name = "instance_noise"
 
     class Options(ganzoo.Options):
         std: PositiveFloat = Field(0.1, description="standard deviation of the noise at step 0")
-        anneal_steps: Optional[PositiveInt] = Field(None, description="steps until the noise reaches 0 (default: the whole run)")
+        anneal_steps: Optional[PositiveInt] = Field(
+            None, description="steps until the noise reaches 0 (default: the whole run)"
+        )
 
     options: Options
 

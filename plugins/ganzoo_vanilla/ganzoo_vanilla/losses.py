@@ -44,6 +44,7 @@ class BCELoss(ganzoo.Loss):
     ``r1_gamma`` / 2 times the squared gradient norm of D's logit at real samples, added to
     D's loss and logged as ``r1``.
     """
+
     capturable = True  # every update is device work on tensors it keeps (docs/speed.md)
 
     name = "bce"
@@ -55,8 +56,12 @@ class BCELoss(ganzoo.Loss):
 
     class Options(ganzoo.Options):
         non_saturating: bool = Field(True, description="G maximises log D(G(z)) instead of minimising log(1 - D(G(z)))")
-        label_smoothing: float = Field(0.0, ge=0, lt=0.5, description="one-sided: D's target for real samples is 1 minus this")
-        r1_gamma: NonNegativeFloat = Field(0.0, description="weight gamma of the R1 penalty gamma/2 E||grad D(x)||² on real data")
+        label_smoothing: float = Field(
+            0.0, ge=0, lt=0.5, description="one-sided: D's target for real samples is 1 minus this"
+        )
+        r1_gamma: NonNegativeFloat = Field(
+            0.0, description="weight gamma of the R1 penalty gamma/2 E||grad D(x)||² on real data"
+        )
 
     options: Options
 

@@ -57,6 +57,7 @@ class VanillaMLP(ganzoo.Architecture):
     Sigmoid. The sizes follow the data, so the same model trains on the 2-D toy sets
     (there with ``output: linear``, since the toy modes lie outside [-1, 1]).
     """
+
     capturable = True  # every update is device work on tensors it keeps (docs/speed.md)
 
     name = "vanilla_mlp"
