@@ -83,10 +83,8 @@ class TorchvisionDigits(ganzoo.Dataset):
         except Exception as error:  # network, checksum or disk: all leave nothing behind
             detail = " ".join(str(error).split()) or type(error).__name__  # torchvision lists each mirror's error
             hosts = " or ".join(urllib.parse.urlsplit(mirror).netloc for mirror in self.source.mirrors)
-            if isinstance(error, TimeoutError):  # stalled in the middle of a file
+            if isinstance(error, TimeoutError) or "timed out" in detail:  # stalled, at the start or mid-file
                 detail = f"no answer from {hosts} within {limit:g} s"
-            elif "timed out" in detail:
-                detail += f" (no answer within {limit:g} s)"
             raise ganzoo.DatasetError(self._missing_message(f"download failed: {detail}")) from None
         finally:
             shutil.rmtree(staging, ignore_errors=True)
