@@ -32,6 +32,16 @@ def _quiet_wandb(monkeypatch, tmp_path):
     monkeypatch.setenv("WANDB_DIR", str(tmp_path))
 
 
+@pytest.fixture(autouse=True)
+def _fresh_urlopen(monkeypatch):
+    """``urllib.request.urlopen`` builds its opener, proxies included, on its first call and
+    keeps it: without this, a test that set a proxy would send a later test's download
+    through that proxy (CI saw exactly that)."""
+    import urllib.request
+
+    monkeypatch.setattr(urllib.request, "_opener", None)
+
+
 @pytest.fixture
 def registry() -> Registry:
     """The bundled plugins, registered explicitly (no entry points)."""

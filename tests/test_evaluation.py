@@ -268,11 +268,9 @@ def test_inception_behind_a_stalled_proxy_fails_in_the_time_out(
     synthetic_run, tmp_path, monkeypatch, capsys, stalled_server
 ):
     import time
-    import urllib.request
 
     import ganzoo.network
 
-    monkeypatch.setattr(urllib.request, "_opener", None)  # urlopen keeps the proxies of its first call
     monkeypatch.setattr(ganzoo.network, "NETWORK_TIMEOUT", 0.5)
     monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))
     for variable in ("HTTPS_PROXY", "https_proxy"):
