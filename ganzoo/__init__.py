@@ -7,7 +7,6 @@ helpers for a plugin's tests); plugins import nothing else.
 from ganzoo.components import (
     Accepts,
     Architecture,
-    Callback,
     Component,
     Data,
     DataInfo,
@@ -29,7 +28,7 @@ from ganzoo.layers import Float32Sigmoid
 from ganzoo.metrics import EvalData, EvaluationError, FeatureExtractor, Features, Metric, MetricContext
 from ganzoo.network import network_timeout
 from ganzoo.step_log import StepLog
-from ganzoo.training_run import LatentSource, TrainingRun
+from ganzoo.callback import Callback, LatentSource, TrainingRun
 
 __version__ = "0.1.0"
 

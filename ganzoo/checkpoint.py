@@ -15,16 +15,13 @@ import pickle
 import re
 import tempfile
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, BinaryIO, Callable, Literal, Optional
+from typing import Any, BinaryIO, Callable, Literal, Optional
 
 import torch
 
 from ganzoo import __version__
-from ganzoo.components import Callback
+from ganzoo.callback import Callback, TrainingRun
 from ganzoo.errors import GanzooError
-
-if TYPE_CHECKING:  # pragma: no cover
-    from ganzoo.training_run import TrainingRun
 
 FORMAT = 1
 FOLDER = "checkpoints"

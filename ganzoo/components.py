@@ -11,13 +11,10 @@ from __future__ import annotations
 import types
 import typing
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, ClassVar, Iterable, Literal, Optional
+from typing import Any, ClassVar, Iterable, Literal, Optional
 
 import torch
 from pydantic import BaseModel, ConfigDict, ValidationInfo, field_validator
-
-if TYPE_CHECKING:  # pragma: no cover - for type checkers only
-    from ganzoo.training_run import TrainingRun
 
 
 class Options(BaseModel):
@@ -441,45 +438,6 @@ class Loss(LossDeclarations, Component, torch.nn.Module):
 
     def after_generator_step(self, ctx: StepContext) -> None:
         """Called after each generator update."""
-
-
-# --------------------------------------------------------------------------- callbacks
-
-
-class Callback(Component):
-    """Observes training. Every method is optional.
-
-    ``on_step_end`` runs every step and must not read tensor values (that would synchronise
-    the device); ``on_log`` receives the averaged scalars every ``log_every`` steps.
-
-    A callback with state that training depends on (an average of G's weights, a schedule)
-    returns it from ``state_dict``: it is saved in every checkpoint under the callback's
-    name and handed back to ``load_state_dict`` on resume, before ``on_train_start``. A
-    callback that keeps better weights to sample from (an EMA of G) returns them from
-    ``sampling_generator``: sample grids, evaluations during training, ``weights.pt`` and
-    ``ganzoo sample``/``ganzoo eval`` then use them.
-    """
-
-    def state_dict(self) -> dict:
-        """Tensors and plain values to save in checkpoints; empty when there is nothing."""
-        return {}
-
-    def load_state_dict(self, state: dict) -> None:
-        """Restore what ``state_dict`` returned (called on resume, before training starts)."""
-
-    def sampling_generator(self, trainer: "TrainingRun") -> Optional[torch.nn.Module]:
-        """A generator to draw samples from instead of the trained one, or None."""
-        return None
-
-    def on_train_start(self, trainer: "TrainingRun") -> None: ...
-
-    def on_step_end(self, trainer: "TrainingRun") -> None: ...
-
-    def on_log(self, trainer: "TrainingRun", scalars: dict[str, float]) -> None: ...
-
-    def on_epoch_end(self, trainer: "TrainingRun") -> None: ...
-
-    def on_train_end(self, trainer: "TrainingRun") -> None: ...
 
 
 # --------------------------------------------------------------------------- optimisers and schedules

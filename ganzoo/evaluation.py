@@ -14,11 +14,12 @@ from __future__ import annotations
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Optional, Sequence
+from typing import Optional, Sequence
 
 import torch
 
-from ganzoo.components import Architecture, Callback, Data
+from ganzoo.callback import Callback, TrainingRun
+from ganzoo.components import Architecture, Data
 from ganzoo.data import to_model_range
 from ganzoo.errors import Problem, RecipeError, unknown_name_message
 from ganzoo.jsonl import append_row, keep_rows
@@ -26,9 +27,6 @@ from ganzoo.metrics import EvalData, EvaluationError, FeatureExtractor, Metric, 
 from ganzoo.recipe import Recipe
 from ganzoo.registry import Registry, split_name
 from ganzoo.sampling import TrainedModel, class_labels, generate, held_out, load_dataset, load_split, to_data_format
-
-if TYPE_CHECKING:  # pragma: no cover
-    from ganzoo.training_run import TrainingRun
 
 RECORD_FILE = "eval.jsonl"
 

@@ -11,7 +11,8 @@ from typing import Any, Literal, Mapping, Optional, overload
 import pluggy
 from pydantic import BaseModel
 
-from ganzoo.components import Architecture, Callback, Component, Dataset, Loss, Optimizer, Schedule
+from ganzoo.callback import Callback
+from ganzoo.components import Architecture, Component, Dataset, Loss, Optimizer, Schedule
 from ganzoo.errors import GanzooError, unknown_name_message
 from ganzoo.metrics import FeatureExtractor, Metric
 

@@ -23,7 +23,7 @@ import torch
 from ganzoo.checkpoint import CheckpointError, Checkpointer, latest_checkpoint
 from ganzoo.components import Optimizer, Schedule
 from ganzoo.data import BatchStream, to_model_range
-from ganzoo.components import Callback
+from ganzoo.callback import Callback
 from ganzoo.cuda_graph import Decision, component_refusals, decide, schedule_names, setting_refusals
 from ganzoo.devices import select_device
 from ganzoo.distributed import World, device_for, from_environment, shutdown
@@ -38,7 +38,7 @@ from ganzoo.runlock import run_lock
 from ganzoo.sampling import preview_pairs
 from ganzoo.scalars import scalar_infos
 from ganzoo.trainer import Trainer
-from ganzoo.training_run import TrainingRun
+from ganzoo.callback import TrainingRun
 from ganzoo.weights import check_fits
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Optional
 
-from ganzoo.training_run import TrainingRun
+from ganzoo.callback import TrainingRun
 
 
 class StepLog:

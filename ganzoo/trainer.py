@@ -26,7 +26,8 @@ import torch
 
 from ganzoo.callback_state import callback_states, emit, load_callback_states
 from ganzoo.callback_state import sampling as sampling_choice
-from ganzoo.components import Architecture, Callback, Loss, Schedule
+from ganzoo.callback import Callback
+from ganzoo.components import Architecture, Loss, Schedule
 from ganzoo.data import BatchStream
 from ganzoo.distributed import World, update_wrappers
 from ganzoo.divergence import DivergenceError, DivergenceWatch

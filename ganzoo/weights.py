@@ -14,14 +14,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ganzoo.callback import TrainingRun
 from ganzoo.checkpoint import atomic_save, load_safely
+from ganzoo.components import DataInfo
 from ganzoo.errors import GanzooError
-from ganzoo.training_run import TrainingRun
 
 if TYPE_CHECKING:  # pragma: no cover
     import torch
-
-    from ganzoo.components import DataInfo
 
 FILE = "weights.pt"
 
@@ -119,10 +118,9 @@ MAX_SAMPLE_VALUES = 2**24
 """Largest sample a saved ``data_info`` may describe (16 million values, e.g. 3x2048x2048)."""
 
 
-def saved_data_info(saved: object, source: Path) -> "DataInfo":
+def saved_data_info(saved: object, source: Path) -> DataInfo:
     """The ``data_info`` of a weights file or checkpoint, checked before anything is built
     from it: a crafted one (wrong types, a shape of billions) is refused in one line."""
-    from ganzoo.components import DataInfo
 
     def shape_ok(shape: object) -> bool:
         if not (

@@ -8,13 +8,12 @@ from typing import TYPE_CHECKING, Callable, Optional
 
 from tqdm import tqdm
 
-from ganzoo.components import Callback
+from ganzoo.callback import Callback, TrainingRun
 from ganzoo.video import make_video, resolve_format, sample_grids
 from ganzoo.weights import save_weights
 
 if TYPE_CHECKING:  # pragma: no cover
     from ganzoo.recipe import VideoSection
-    from ganzoo.training_run import TrainingRun
 
 
 class FinalWeights(Callback):

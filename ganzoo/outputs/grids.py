@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Optional
+from typing import Callable, Optional
 
 import torch
 
-from ganzoo.components import Callback
+from ganzoo.callback import Callback, TrainingRun
 from ganzoo.visualize import save_samples, save_triples
-
-if TYPE_CHECKING:  # pragma: no cover
-    from ganzoo.training_run import TrainingRun
 
 
 class SampleGrids(Callback):

@@ -4,15 +4,12 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Optional
+from typing import Optional
 
-from ganzoo.components import Callback
+from ganzoo.callback import Callback, TrainingRun
 from ganzoo.curves import draw_curves
 from ganzoo.scalars import CORE, Infos
 from ganzoo.jsonl import append_row, keep_rows
-
-if TYPE_CHECKING:  # pragma: no cover
-    from ganzoo.training_run import TrainingRun
 
 
 class MetricsLog(Callback):

@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Optional
+from typing import Optional
 
 from tqdm import tqdm
 
-from ganzoo.components import Callback
+from ganzoo.callback import Callback, TrainingRun
 from ganzoo.curves import STANDARD
 from ganzoo.scalars import CORE, Infos, label
-
-if TYPE_CHECKING:  # pragma: no cover
-    from ganzoo.training_run import TrainingRun
 
 
 class ProgressBar(Callback):

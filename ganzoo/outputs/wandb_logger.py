@@ -9,7 +9,7 @@ import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, Optional, cast
 
-from ganzoo.components import Callback
+from ganzoo.callback import Callback, TrainingRun
 from ganzoo.errors import GanzooError
 from ganzoo.network import unreachable
 
@@ -17,7 +17,6 @@ if TYPE_CHECKING:  # pragma: no cover
     from wandb import Run
 
     from ganzoo.recipe import WandbSection
-    from ganzoo.training_run import TrainingRun
 
 
 class WandbLogger(Callback):

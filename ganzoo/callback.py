@@ -1,21 +1,21 @@
-"""What a callback may read of a run: a typed protocol instead of the whole ``Trainer``.
+"""Callbacks: the ``Callback`` base class and :class:`TrainingRun`, what a callback may read
+of a run (a typed protocol instead of the whole ``Trainer``).
 
 ``Callback`` methods receive an object that satisfies :class:`TrainingRun` (the trainer does).
-This module imports nothing from ganzoo at run time (only for type checkers), so that
-``ganzoo.components`` can name the type without an import circle through ``ganzoo.trainer``.
-The built-in outputs (checkpoints, evaluations, sample grids) need nothing more either. A callback that needs more than this is
-relying on internals that may change.
+The built-in outputs (checkpoints, evaluations, sample grids) need nothing more. A callback
+that needs more than this is relying on internals that may change. Both live here, above
+``ganzoo.components`` (which they name) and below the trainer (which satisfies the protocol),
+so that no import runs in a circle.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Optional, Protocol
+from typing import Optional, Protocol
 
 import torch
 
-if TYPE_CHECKING:  # pragma: no cover - for type checkers only, as ganzoo.components names this module
-    from ganzoo.components import Architecture, Data
+from ganzoo.components import Architecture, Component, Data
 
 
 class LatentSource(Protocol):
@@ -30,7 +30,7 @@ class BatchSource(Protocol):
     """The part of the training batches a callback uses: the data and its class labels."""
 
     @property
-    def data(self) -> "Data":
+    def data(self) -> Data:
         """The dataset as loaded."""
 
     @property
@@ -91,7 +91,7 @@ class TrainingRun(Protocol):
         """The recipe's ``ganzoo.Loss`` (an ``nn.Module`` whose state is saved with the networks)."""
 
     @property
-    def architecture(self) -> "Architecture":
+    def architecture(self) -> Architecture:
         """The recipe's ``ganzoo.Architecture``."""
 
     @property
@@ -151,3 +151,39 @@ class TrainingRun(Protocol):
         ``scalars`` an ``on_log`` receives; logged from an ``on_log``, the row follows the one
         being logged. Every ``on_log`` sees the row, so do not log again in answer to it.
         Call it on every rank: only the writing process records it."""
+
+
+class Callback(Component):
+    """Observes training. Every method is optional.
+
+    ``on_step_end`` runs every step and must not read tensor values (that would synchronise
+    the device); ``on_log`` receives the averaged scalars every ``log_every`` steps.
+
+    A callback with state that training depends on (an average of G's weights, a schedule)
+    returns it from ``state_dict``: it is saved in every checkpoint under the callback's
+    name and handed back to ``load_state_dict`` on resume, before ``on_train_start``. A
+    callback that keeps better weights to sample from (an EMA of G) returns them from
+    ``sampling_generator``: sample grids, evaluations during training, ``weights.pt`` and
+    ``ganzoo sample``/``ganzoo eval`` then use them.
+    """
+
+    def state_dict(self) -> dict:
+        """Tensors and plain values to save in checkpoints; empty when there is nothing."""
+        return {}
+
+    def load_state_dict(self, state: dict) -> None:
+        """Restore what ``state_dict`` returned (called on resume, before training starts)."""
+
+    def sampling_generator(self, trainer: TrainingRun) -> Optional[torch.nn.Module]:
+        """A generator to draw samples from instead of the trained one, or None."""
+        return None
+
+    def on_train_start(self, trainer: TrainingRun) -> None: ...
+
+    def on_step_end(self, trainer: TrainingRun) -> None: ...
+
+    def on_log(self, trainer: TrainingRun, scalars: dict[str, float]) -> None: ...
+
+    def on_epoch_end(self, trainer: TrainingRun) -> None: ...
+
+    def on_train_end(self, trainer: TrainingRun) -> None: ...
