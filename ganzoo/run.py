@@ -124,8 +124,8 @@ def build_trainer(recipe: Recipe, registry: Registry, world: World = World()) ->
         cuda_graph=decision.captured,
     )
     trainer.recipe = recipe.resolved  # the run context callbacks read (see ganzoo.TrainingRun)
-    if recipe.config.train.cuda_graph == "auto" and world.is_main:
-        trainer.callbacks.append(StepPathLine(decision.line("auto")))
+    if recipe.config.train.cuda_graph == "auto":
+        trainer.step_path_line = decision.line("auto")
     return trainer
 
 
@@ -401,9 +401,10 @@ def _train(
     # in that step's grid, evaluation and checkpoint; wandb goes last so that it sees the
     # final grid, weights and video before it finishes. The auto line comes after everything
     # has started (wandb's connection too), so that a failure to start is the only line.
-    said: list[Callback] = [callback for callback in trainer.callbacks if isinstance(callback, StepPathLine)]
-    own = [callback for callback in trainer.callbacks if not isinstance(callback, StepPathLine)]
-    trainer.callbacks = own + outputs + ([wandb] if wandb else []) + said
+    said: list[Callback] = (
+        [StepPathLine(trainer.step_path_line)] if trainer.step_path_line and trainer.world.is_main else []
+    )
+    trainer.callbacks = trainer.callbacks + outputs + ([wandb] if wandb else []) + said
     with _stop_on_signals(trainer) as received:
         trainer.fit()
     if trainer.status == "interrupted":

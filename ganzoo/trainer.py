@@ -104,6 +104,9 @@ class Trainer:
         """The run folder, on the process that writes it; None elsewhere (set by ``ganzoo.run``)."""
         self.recipe: dict = {}
         """The fully resolved recipe, as plain values (set by ``ganzoo.run``)."""
+        self.step_path_line: Optional[str] = None
+        """Under ``train.cuda_graph: auto``, which step path was taken and why (set by
+        ``ganzoo.run``, which says it once training has started)."""
         self._logging = False  # inside an on_log: rows logged now wait until it is over
         self._pending: list[dict[str, float]] = []
         self._window = LogWindow(world)

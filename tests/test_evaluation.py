@@ -238,26 +238,21 @@ def test_eval_rejects_unknown_and_unsupported_metrics(synthetic_run, capsys, arg
     assert not (synthetic_run / "eval.jsonl").exists()
 
 
-def test_inception_offline_fails_naming_the_weights_file_and_the_option(synthetic_run, tmp_path, monkeypatch, capsys):
+def inception_fid_behind(proxy: str, run, tmp_path, monkeypatch) -> int:
+    """``ganzoo eval RUN`` of the Inception FID with torch's hub cache empty and every
+    download sent through ``proxy``."""
     monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))
     for variable in ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy"):
-        monkeypatch.setenv(variable, "http://127.0.0.1:9")  # nothing listens there: no network, at once
+        monkeypatch.setenv(variable, proxy)
     monkeypatch.delenv("NO_PROXY", raising=False)
     monkeypatch.delenv("no_proxy", raising=False)
-    assert (
-        main(
-            [
-                "eval",
-                str(synthetic_run),
-                "--metrics",
-                "fid",
-                "eval.metrics=[{name: fid, extractor: inception}]",
-                "--n",
-                "10",
-            ]
-        )
-        == 1
-    )
+    arguments = ["eval", str(run), "--metrics", "fid", "eval.metrics=[{name: fid, extractor: inception}]"]
+    return main([*arguments, "--n", "10", "--no-progress"])
+
+
+def test_inception_offline_fails_naming_the_weights_file_and_the_option(synthetic_run, tmp_path, monkeypatch, capsys):
+    closed = "http://127.0.0.1:9"  # nothing listens there: no network, at once
+    assert inception_fid_behind(closed, synthetic_run, tmp_path, monkeypatch) == 1
     error = capsys.readouterr().err
     assert INCEPTION_FILE in error and "eval.extractors.inception.weights" in error
     assert str(tmp_path / "torch" / "hub" / "checkpoints" / INCEPTION_FILE) in error
@@ -272,27 +267,8 @@ def test_inception_behind_a_stalled_proxy_fails_in_the_time_out(
     import ganzoo.network
 
     monkeypatch.setattr(ganzoo.network, "NETWORK_TIMEOUT", 0.5)
-    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))
-    for variable in ("HTTPS_PROXY", "https_proxy"):
-        monkeypatch.setenv(variable, stalled_server)  # accepts the connection, never answers
-    monkeypatch.delenv("NO_PROXY", raising=False)
-    monkeypatch.delenv("no_proxy", raising=False)
-    started = time.monotonic()
-    assert (
-        main(
-            [
-                "eval",
-                str(synthetic_run),
-                "--metrics",
-                "fid",
-                "eval.metrics=[{name: fid, extractor: inception}]",
-                "--n",
-                "10",
-                "--no-progress",
-            ]
-        )
-        == 1
-    )
+    started = time.monotonic()  # the proxy accepts the connection and never answers
+    assert inception_fid_behind(stalled_server, synthetic_run, tmp_path, monkeypatch) == 1
     assert time.monotonic() - started < 10
     (line,) = capsys.readouterr().err.strip().splitlines()
     assert "could not be downloaded from https://github.com/" in line and "no answer within 0.5 s" in line

@@ -13,27 +13,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ganzoo.errors import RecipeError
-from ganzoo.recipe import load_recipe
+from ganzoo.recipe import RESOLVED_ORDER, load_recipe
 from conftest import REPO
 
-SECTIONS = [
-    "requires",
-    "seed",
-    "device",
-    "data",
-    "model",
-    "loss",
-    "optim",
-    "train",
-    "callbacks",
-    "run",
-    "wandb",
-    "video",
-    "checkpoint",
-    "extends",
-    "trian",
-    "name",
-]
+SECTIONS = [*RESOLVED_ORDER, "extends", "trian", "name"]  # every section, and top-level keys that are not one
 KEYS = [
     "name",
     "epochs",

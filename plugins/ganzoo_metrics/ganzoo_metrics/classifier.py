@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Optional
 
 import torch
+from pydantic import Field, PositiveFloat, PositiveInt
 from torch import nn
 from tqdm import tqdm
 
@@ -23,6 +24,17 @@ import ganzoo
 
 VERSION = 1  # bump when the network or its training changes: old cache entries are then unused
 FEATURES = 128
+
+
+class ClassifierOptions(ganzoo.Options):
+    """How the dataset classifier is trained and where it is cached: the options of every
+    extractor that uses it (a changed setting trains, and caches, another classifier)."""
+
+    epochs: PositiveInt = Field(3, description="training epochs over the dataset")
+    batch_size: PositiveInt = Field(128, description="training batch size")
+    lr: PositiveFloat = Field(1e-3, description="Adam learning rate")
+    seed: int = Field(0, description="seed of the classifier's initialisation and shuffling")
+    cache_dir: Optional[str] = Field(None, description="cache folder (default: $GANZOO_CACHE or ~/.cache/ganzoo)")
 
 
 class SmallConvNet(nn.Module):
@@ -148,18 +160,12 @@ def train_classifier(
 
 
 def load_or_train(
-    data: ganzoo.Data,
-    test: Optional[ganzoo.Data],
-    *,
-    cache_dir: Optional[str],
-    epochs: int,
-    batch_size: int,
-    lr: float,
-    seed: int,
-    device: torch.device,
-    progress: bool,
+    data: ganzoo.Data, test: Optional[ganzoo.Data], options: ClassifierOptions, evaluation: ganzoo.EvalData
 ) -> TrainedClassifier:
-    """The cached classifier for ``data``, training (and caching) it first when missing."""
+    """The cached classifier for ``data`` (its accuracy measured on ``test`` when there is
+    one), training and caching it first when missing, on ``evaluation``'s device."""
+    epochs, batch_size, lr, seed = options.epochs, options.batch_size, options.lr, options.seed
+    device, progress = evaluation.device, evaluation.progress
     if data.labels is None or not data.num_classes:
         raise ganzoo.EvaluationError(
             "the dataset classifier needs labelled data (a dataset that gives labels and "
@@ -177,7 +183,7 @@ def load_or_train(
         "seed": seed,
         "test": None if test is None else len(test),
     }
-    path = cache_folder(cache_dir) / f"classifier-{data_digest(data, settings)}.pt"
+    path = cache_folder(options.cache_dir) / f"classifier-{data_digest(data, settings)}.pt"
     network = SmallConvNet(data.samples.shape[1], data.num_classes)
     if path.is_file():
         try:

@@ -6,10 +6,10 @@ from pathlib import Path
 from typing import Optional
 
 import torch
-from pydantic import Field, PositiveFloat, PositiveInt
+from pydantic import Field
 
 import ganzoo
-from ganzoo_metrics.classifier import FEATURES, load_or_train, to_input
+from ganzoo_metrics.classifier import FEATURES, ClassifierOptions, load_or_train, to_input
 
 INCEPTION_FILE = "weights-inception-2015-12-05-6726825d.pth"
 INCEPTION_OPTION = "eval.extractors.inception.weights"
@@ -24,29 +24,12 @@ class DatasetClassifier(ganzoo.FeatureExtractor):
 
     name = "classifier"
 
-    class Options(ganzoo.Options):
-        epochs: PositiveInt = Field(3, description="training epochs over the dataset")
-        batch_size: PositiveInt = Field(128, description="training batch size")
-        lr: PositiveFloat = Field(1e-3, description="Adam learning rate")
-        seed: int = Field(0, description="seed of the classifier's initialisation and shuffling")
-        cache_dir: Optional[str] = Field(None, description="cache folder (default: $GANZOO_CACHE or ~/.cache/ganzoo)")
-
-    options: Options
+    Options = ClassifierOptions
+    options: ClassifierOptions
 
     def prepare(self, data: ganzoo.EvalData) -> None:
         test = data.load_split("test") if data.options.get("split", "train") != "test" else None
-        o = self.options
-        self.trained = load_or_train(
-            data.data,
-            test,
-            cache_dir=o.cache_dir,
-            epochs=o.epochs,
-            batch_size=o.batch_size,
-            lr=o.lr,
-            seed=o.seed,
-            device=data.device,
-            progress=data.progress,
-        )
+        self.trained = load_or_train(data.data, test, self.options, data)
         self.dataset = data.dataset
 
     def describe(self) -> str:

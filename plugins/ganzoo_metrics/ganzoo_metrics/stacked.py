@@ -13,8 +13,7 @@ import torch
 from pydantic import Field
 
 import ganzoo
-from ganzoo_metrics.classifier import FEATURES, load_or_train, to_input
-from ganzoo_metrics.extractors import DatasetClassifier
+from ganzoo_metrics.classifier import FEATURES, ClassifierOptions, load_or_train, to_input
 
 DIGITS = 10
 SIDE = 28
@@ -49,7 +48,7 @@ class MnistChannels(ganzoo.FeatureExtractor):
 
     name = "mnist_channels"
 
-    class Options(DatasetClassifier.Options):
+    class Options(ClassifierOptions):
         root: str | None = Field(None, description="folder holding MNIST/raw/ (default: the run's data.root)")
 
     options: Options
@@ -70,18 +69,7 @@ class MnistChannels(ganzoo.FeatureExtractor):
         root = self.options.root or data.options.get("root", "data")
         download = bool(data.options.get("download", True))
         train, test = (MNIST(root=root, download=download, split=split).load() for split in ("train", "test"))
-        o = self.options
-        self.trained = load_or_train(
-            train,
-            test,
-            cache_dir=o.cache_dir,
-            epochs=o.epochs,
-            batch_size=o.batch_size,
-            lr=o.lr,
-            seed=o.seed,
-            device=data.device,
-            progress=data.progress,
-        )
+        self.trained = load_or_train(train, test, self.options, data)
 
     def describe(self) -> str:
         t = self.trained
