@@ -25,6 +25,17 @@ has_shared_mnist = (SHARED_DATA / "MNIST" / "raw" / "train-images-idx3-ubyte").i
 needs_shared_mnist = pytest.mark.skipif(not has_shared_mnist, reason=f"MNIST not found under {SHARED_DATA}")
 
 
+def pytest_configure(config) -> None:
+    """Under pytest-xdist, each worker's share of the cores, for torch and for the processes
+    its tests start: torch's default of every core per process, times the workers, makes
+    them wait on each other (threads spinning for cores that other workers hold)."""
+    workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "0"))
+    if workers > 1:
+        threads = max(1, len(os.sched_getaffinity(0)) // workers)
+        os.environ["OMP_NUM_THREADS"] = str(threads)
+        torch.set_num_threads(threads)
+
+
 @pytest.fixture(autouse=True)
 def _quiet_wandb(monkeypatch, tmp_path):
     monkeypatch.delenv("WANDB_MODE", raising=False)
