@@ -112,12 +112,12 @@ def real_data_row(args: argparse.Namespace) -> dict:
     ``ganzoo eval`` uses for the generators (the same training images, same seed, same
     classifier): what a perfect generator could score, since it would not reproduce the
     training images themselves."""
+    from ganzoo.devices import select_device
     from ganzoo.evaluation import Evaluation, select_metrics
     from ganzoo.metrics import MetricContext
     from ganzoo.plugins import make_plugin_manager
     from ganzoo.recipe import load_recipe
     from ganzoo.registry import Registry
-    from ganzoo.devices import select_device
     from ganzoo.sampling import load_dataset
 
     registry = Registry.from_plugin_manager(make_plugin_manager())

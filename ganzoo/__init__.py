@@ -4,6 +4,7 @@ The public API for plugin authors is what this module exports, plus ``ganzoo.tes
 helpers for a plugin's tests); plugins import nothing else.
 """
 
+from ganzoo.callback import Callback, LatentSource, TrainingRun
 from ganzoo.components import (
     Accepts,
     Architecture,
@@ -28,7 +29,6 @@ from ganzoo.layers import Float32Sigmoid
 from ganzoo.metrics import EvalData, EvaluationError, FeatureExtractor, Features, Metric, MetricContext
 from ganzoo.network import network_timeout
 from ganzoo.step_log import StepLog
-from ganzoo.callback import Callback, LatentSource, TrainingRun
 
 __version__ = "0.1.0"
 

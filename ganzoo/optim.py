@@ -14,7 +14,6 @@ from pydantic import BaseModel, ConfigDict, Field, NonNegativeFloat, PositiveFlo
 
 from ganzoo.components import Optimizer, Options
 
-
 Beta = Annotated[float, Field(ge=0, lt=1)]
 """A moving-average coefficient of Adam: from 0 up to, not including, 1."""
 

@@ -30,9 +30,9 @@ from tqdm import tqdm
 from ganzoo import __version__, bounded_yaml
 from ganzoo.curves import CURVES, STANDARD, draw_curves
 from ganzoo.destinations import output_problem, write_target
-from ganzoo.scalars import ScalarInfo, infos_for_recipe, label
 from ganzoo.errors import GanzooError
 from ganzoo.jsonl import read_metrics
+from ganzoo.scalars import ScalarInfo, infos_for_recipe, label
 from ganzoo.video import sample_grids
 
 VIDEO_NAMES = ("progress.mp4", "progress.gif")

@@ -20,11 +20,11 @@ from typing import Iterable, Iterator, Optional, cast
 
 import torch
 
-from ganzoo.checkpoint import CheckpointError, Checkpointer, latest_checkpoint
+from ganzoo.callback import Callback, TrainingRun
+from ganzoo.checkpoint import Checkpointer, CheckpointError, latest_checkpoint
 from ganzoo.components import Optimizer, Schedule
-from ganzoo.data import BatchStream, to_model_range
-from ganzoo.callback import Callback
 from ganzoo.cuda_graph import Decision, component_refusals, decide, schedule_names, setting_refusals
+from ganzoo.data import BatchStream, to_model_range
 from ganzoo.devices import select_device
 from ganzoo.distributed import World, device_for, from_environment, shutdown
 from ganzoo.errors import GanzooError, Problem, RecipeError
@@ -38,7 +38,6 @@ from ganzoo.runlock import run_lock
 from ganzoo.sampling import preview_pairs
 from ganzoo.scalars import scalar_infos
 from ganzoo.trainer import Trainer
-from ganzoo.callback import TrainingRun
 from ganzoo.weights import check_fits
 
 

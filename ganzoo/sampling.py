@@ -20,8 +20,8 @@ from ganzoo.devices import select_device
 from ganzoo.errors import GanzooError
 from ganzoo.recipe import Recipe, load_recipe, saved_recipe
 from ganzoo.registry import Registry
-from ganzoo.weights import FILE as WEIGHTS_FILE, check_fits, generator_weights, load_weights, saved_data_info
-
+from ganzoo.weights import FILE as WEIGHTS_FILE
+from ganzoo.weights import check_fits, generator_weights, load_weights, saved_data_info
 
 MAX_PNG_IMAGES = 10_000
 """Most images ``ganzoo sample`` draws into one PNG (``--grid``, ``--interpolate``, ``--vary``):

@@ -24,16 +24,16 @@ from typing import Iterable, Literal, Optional, cast
 
 import torch
 
+from ganzoo.callback import Callback
 from ganzoo.callback_state import callback_states, emit, load_callback_states
 from ganzoo.callback_state import sampling as sampling_choice
-from ganzoo.callback import Callback
 from ganzoo.components import Architecture, Loss, Schedule
+from ganzoo.cuda_graph import CapturedStep
 from ganzoo.data import BatchStream
 from ganzoo.distributed import World, update_wrappers
 from ganzoo.divergence import DivergenceError, DivergenceWatch
 from ganzoo.log_window import LogWindow
 from ganzoo.rng import get_rng_state, set_rng_state
-from ganzoo.cuda_graph import CapturedStep
 from ganzoo.step import Batch, TrainingStep
 from ganzoo.weights import sampling_state
 

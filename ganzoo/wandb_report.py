@@ -27,11 +27,11 @@ from typing import Any, Callable, Iterable, Optional, Sequence
 from urllib.parse import urlparse
 
 from ganzoo.curves import CURVES
-from ganzoo.scalars import CORE, Infos, label
 from ganzoo.errors import GanzooError
 from ganzoo.evaluation import RECORD_FILE
 from ganzoo.outputs import read_metrics
 from ganzoo.report import build_report, differing_keys, flatten, load_run
+from ganzoo.scalars import CORE, Infos, label
 
 SPEC_FORMAT = "ganzoo-wandb-report"
 SPEC_VERSION = 1

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from ganzoo.cli import main
 from conftest import REPO
+from ganzoo.cli import main
 
 TOY = str(REPO / "recipes" / "toy_ring.yaml")
 

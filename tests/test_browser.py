@@ -3,12 +3,11 @@ the video load, nothing is fetched from the network, and a screenshot is saved."
 
 from __future__ import annotations
 
-
+from browser import chromium, open_page
 from PIL import Image
 
-from ganzoo.cli import main
-from browser import chromium, open_page
 from conftest import REPO, write_idx_mnist, write_recipe
+from ganzoo.cli import main
 
 
 def test_the_report_opens_in_chromium_with_every_image_and_video(tmp_path, capsys):

@@ -11,13 +11,13 @@ import torch
 import ganzoo
 import ganzoo_datasets
 import ganzoo_vanilla
+from conftest import write_recipe
 from ganzoo.checkpoint import latest_checkpoint
 from ganzoo.plugins import make_plugin_manager
 from ganzoo.recipe import load_recipe
 from ganzoo.registry import Registry
 from ganzoo.run import resume_run, run_recipe
 from ganzoo.sampling import load_trained
-from conftest import write_recipe
 
 
 class Snapshot(ganzoo.Callback):

@@ -10,9 +10,10 @@ import sys
 import pytest
 import torch
 
+from conftest import REPO
 from ganzoo.checkpoint import (
-    CheckpointError,
     Checkpointer,
+    CheckpointError,
     atomic_save,
     latest_checkpoint,
     load_checkpoint,
@@ -21,7 +22,6 @@ from ganzoo.checkpoint import (
 from ganzoo.recipe import load_recipe
 from ganzoo.run import build_trainer
 from ganzoo.trainer import DivergenceError
-from conftest import REPO
 
 
 def trained(toy_recipe, registry, tmp_path, *overrides, every=4, keep_last=3):

@@ -10,15 +10,15 @@ import math
 import pytest
 import torch
 import torch.nn.functional as F
+from loss_doubles import FAKE, REAL, context
 from torch import nn
 
 import ganzoo
+from conftest import REPO
 from ganzoo.cli import main
 from ganzoo_classic.dcgan import DCGAN
 from ganzoo_classic.energy import Autoencoder, BEGANLoss, EBGANLoss, ELUAutoencoder, pull_away
 from ganzoo_classic.losses import DRAGANLoss, HingeLoss, LSGANLoss, WGANGPLoss, WGANLoss
-from conftest import REPO
-from loss_doubles import FAKE, REAL, context
 
 
 class Linear(nn.Module):

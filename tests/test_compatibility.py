@@ -5,9 +5,9 @@
 from __future__ import annotations
 
 import pytest
-from conftest import ganzoo
 
 import ganzoo as api
+from conftest import ganzoo
 from ganzoo.compatibility import data_problems, loss_problems
 
 

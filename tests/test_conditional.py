@@ -14,10 +14,10 @@ import torch.nn.functional as F
 from torch import nn
 
 import ganzoo
+from conftest import REPO
 from ganzoo.cli import main
 from ganzoo_conditional.losses import ACGANLoss
 from ganzoo_conditional.models import ACGAN, CGAN
-from conftest import REPO
 
 
 @pytest.fixture(scope="module", params=["cgan", "acgan"])

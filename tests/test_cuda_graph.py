@@ -7,14 +7,14 @@ import pytest
 import torch
 
 import ganzoo
+from conftest import ganzoo as ganzoo_cli
+from conftest import metrics, run_folder, weights
 from ganzoo.checkpoint import Checkpointer
 from ganzoo.cli import main
 from ganzoo.components import CAPTURE_UNDECLARED, capture_refusal
 from ganzoo.cuda_graph import component_refusals, decide
 from ganzoo.evaluation import EvaluateEvery
 from ganzoo.outputs import Curves, FinalWeights, MetricsLog, ProgressBar, ProgressVideo, SampleGrids, WandbLogger
-from conftest import ganzoo as ganzoo_cli
-from conftest import metrics, run_folder, weights
 
 cpu_only = pytest.mark.skipif(torch.cuda.is_available(), reason="checks the refusal off CUDA")
 cuda_only = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")

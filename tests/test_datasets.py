@@ -13,9 +13,9 @@ import torch
 from PIL import Image
 
 import ganzoo
-from ganzoo.cli import main
-from ganzoo_datasets import FashionMNIST, Grid, ImageFolder, MNIST, Ring
 from conftest import REPO, write_idx_mnist
+from ganzoo.cli import main
+from ganzoo_datasets import MNIST, FashionMNIST, Grid, ImageFolder, Ring
 
 RECIPE = str(REPO / "recipes" / "vanilla_mnist.yaml")
 NEEDED = ["train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"]

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 import torch
 
+from conftest import REPO, ganzoo, metrics, run_folder, weights, write_recipe
 from ganzoo.components import StepContext
 from ganzoo.data import BatchStream
 from ganzoo.distributed import World
@@ -21,7 +22,6 @@ from ganzoo.recipe import load_recipe
 from ganzoo.run import build_trainer
 from ganzoo_datasets.toy import Ring
 from ganzoo_vanilla.models import VanillaMLP
-from conftest import REPO, ganzoo, metrics, run_folder, weights, write_recipe
 
 
 @pytest.fixture

@@ -20,19 +20,19 @@ from pydantic import BaseModel
 import ganzoo.cli
 import ganzoo_classic
 import ganzoo_conditional
-import ganzoo_stabilizers
 import ganzoo_datasets
 import ganzoo_metrics
 import ganzoo_pacgan
 import ganzoo_pix2pix
+import ganzoo_stabilizers
 import ganzoo_vanilla
 from ganzoo import hookspecs
 from ganzoo.cli import _parser
 from ganzoo.optim import OPTIMIZERS
-from ganzoo.schedules import BUNDLED as SCHEDULES
 from ganzoo.plugins import hook_names, make_plugin_manager
 from ganzoo.recipe import COMPONENT_SECTIONS, ComponentSpec, RecipeModel
 from ganzoo.registry import Registry
+from ganzoo.schedules import BUNDLED as SCHEDULES
 
 REPO = Path(__file__).resolve().parents[1]
 DOCS = REPO / "docs"

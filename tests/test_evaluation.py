@@ -13,11 +13,13 @@ from types import SimpleNamespace
 
 import pytest
 import torch
+from wandb_reader import logged_history, logged_summary
 
 import ganzoo
 import ganzoo_datasets
 import ganzoo_metrics
 import ganzoo_vanilla
+from conftest import REPO, SHARED_DATA, metrics, needs_shared_mnist, run_folder, write_idx_mnist, write_recipe
 from ganzoo.cli import main
 from ganzoo.evaluation import Evaluation, evaluate_model
 from ganzoo.metrics import MetricContext
@@ -27,8 +29,6 @@ from ganzoo.registry import Registry
 from ganzoo.sampling import load_dataset, load_trained
 from ganzoo_metrics.extractors import INCEPTION_FILE
 from ganzoo_metrics.metrics import FID, KID, ClassCoverage, InceptionScore, ModeCoverage
-from conftest import REPO, SHARED_DATA, metrics, needs_shared_mnist, run_folder, write_idx_mnist, write_recipe
-from wandb_reader import logged_history, logged_summary
 
 CPU = torch.device("cpu")
 

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+
 from conftest import REPO, ganzoo, metrics
 
 EXAMPLE = REPO / "examples" / "ganzoo-example"

@@ -13,9 +13,9 @@ from PIL import Image
 from torch import nn
 
 import ganzoo
+from conftest import REPO, write_idx_mnist
 from ganzoo.cli import main
 from ganzoo_conditional.infogan import InfoGAN, InfoGANLoss
-from conftest import REPO, write_idx_mnist
 
 # noise (1), one-hot c1 (3 values), continuous c2 (1)
 LATENT = torch.tensor([[0.5, 0.0, 1.0, 0.0, 0.25], [-1.0, 1.0, 0.0, 0.0, -0.5]])

@@ -9,8 +9,8 @@ import time
 import torchvision.datasets
 
 import ganzoo.network
-from ganzoo.cli import main
 from conftest import REPO
+from ganzoo.cli import main
 
 
 def one_line(capsys, status: int) -> str:

@@ -13,12 +13,12 @@ import torch
 from PIL import Image
 
 import ganzoo
+from conftest import REPO, run_folder, write_idx_mnist
 from ganzoo.cli import main
 from ganzoo_pix2pix.architecture import UNet
 from ganzoo_pix2pix.losses import Pix2PixLoss
 from ganzoo_pix2pix.mnist_pairs import MNISTPairs, edge_map, hide_blocks
 from ganzoo_pix2pix.paired_folder import PairedFolder
-from conftest import REPO, run_folder, write_idx_mnist
 
 SMALL = [
     "model.width=4",

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
+from conftest import REPO, write_recipe
 from ganzoo.errors import RecipeError
 from ganzoo.plugins import make_plugin_manager
 from ganzoo.recipe import load_recipe
 from ganzoo.registry import Registry
-from conftest import REPO, write_recipe
 
 BASE = REPO / "recipes" / "vanilla_mnist.yaml"
 

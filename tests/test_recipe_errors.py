@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import pytest
 
-from ganzoo.cli import main
 from conftest import REPO, write_recipe
+from ganzoo.cli import main
 
 BASE = str(REPO / "recipes" / "vanilla_mnist.yaml")
 

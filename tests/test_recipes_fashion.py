@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 import torch
 
+from conftest import REPO, write_idx_mnist
 from ganzoo.cli import main
 from ganzoo.plugins import make_plugin_manager
 from ganzoo.recipe import load_recipe
 from ganzoo.registry import Registry
-from conftest import REPO, write_idx_mnist
 
 FASHION_RECIPES = sorted(path.name for path in (REPO / "recipes").glob("*_fashion*.yaml"))
 

@@ -13,8 +13,8 @@ import torch
 import torchvision
 from torch import nn
 
-from ganzoo.cli import main
 from conftest import REPO, SHARED_DATA, needs_shared_mnist, run_folder, write_idx_mnist
+from ganzoo.cli import main
 
 RECIPE = str(REPO / "recipes" / "vanilla_mnist.yaml")
 

@@ -13,18 +13,17 @@ import imageio_ffmpeg
 import numpy as np
 import pytest
 from PIL import Image
+from wandb_reader import logged_artifacts, logged_config, logged_files, logged_history, logged_summary
 
 import ganzoo
+import ganzoo_datasets
+import ganzoo_vanilla
+from conftest import REPO, metrics, run_folder, write_idx_mnist, write_recipe
 from ganzoo.cli import main
 from ganzoo.plugins import make_plugin_manager
 from ganzoo.recipe import load_recipe
 from ganzoo.registry import Registry
 from ganzoo.run import run_recipe
-from conftest import REPO, metrics, run_folder, write_idx_mnist, write_recipe
-from wandb_reader import logged_artifacts, logged_config, logged_files, logged_history, logged_summary
-
-import ganzoo_datasets
-import ganzoo_vanilla
 
 
 def video_frames(path: Path) -> np.ndarray:

@@ -14,10 +14,10 @@ from pathlib import Path
 import pytest
 import torch
 
+from conftest import REPO, metrics, run_folder, weights, write_recipe
 from ganzoo.checkpoint import latest_checkpoint
 from ganzoo.cli import main
 from ganzoo.recipe import load_recipe
-from conftest import REPO, metrics, run_folder, weights, write_recipe
 
 
 def assert_same_run(folder: Path, reference: Path) -> None:

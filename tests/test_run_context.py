@@ -6,11 +6,10 @@ import json
 import types
 from pathlib import Path
 
+import ganzoo
 import ganzoo_datasets
 import ganzoo_vanilla
 from conftest import REPO
-
-import ganzoo
 from ganzoo import testing
 
 

@@ -10,13 +10,13 @@ import imageio_ffmpeg
 import pytest
 import torch
 import yaml
+from browser import open_page
+from wandb_reader import logged_artifacts, logged_config, logged_history, logged_summary
 
+from conftest import SHARED_DATA, ganzoo, metrics, needs_shared_mnist, run_folder
 from ganzoo.cli import main
 from ganzoo.registry import split_name
 from ganzoo.run import select_device
-from browser import open_page
-from conftest import SHARED_DATA, ganzoo, metrics, needs_shared_mnist, run_folder
-from wandb_reader import logged_artifacts, logged_config, logged_history, logged_summary
 
 SCALARS = {"d_loss", "g_loss", "d_real", "d_fake"}
 

@@ -10,10 +10,10 @@ import pytest
 import torch
 from PIL import Image
 
+from conftest import REPO, run_folder, write_idx_mnist, write_recipe
 from ganzoo.cli import main
 from ganzoo.sampling import interpolation_latents, load_trained
 from ganzoo_vanilla.models import VanillaMLP
-from conftest import REPO, run_folder, write_idx_mnist, write_recipe
 
 
 @pytest.fixture(scope="module")

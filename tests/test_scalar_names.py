@@ -6,12 +6,12 @@ from __future__ import annotations
 import pytest
 
 import ganzoo
+from conftest import REPO, run_folder
+from conftest import ganzoo as ganzoo_cli
 from ganzoo.outputs import ProgressBar
 from ganzoo.plugins import make_plugin_manager
 from ganzoo.registry import Registry
 from ganzoo.scalars import CORE, infos_for_recipe, label, scalar_infos
-from conftest import ganzoo as ganzoo_cli
-from conftest import REPO, run_folder
 
 LOSSES = Registry.from_plugin_manager(make_plugin_manager()).entries("loss")
 

@@ -11,6 +11,9 @@ import torch
 from pydantic import PositiveFloat, PositiveInt
 
 import ganzoo
+import ganzoo_datasets
+import ganzoo_vanilla
+from conftest import metrics, run_folder, weights, write_recipe
 from ganzoo.checkpoint import load_checkpoint, step_checkpoints
 from ganzoo.cli import main
 from ganzoo.errors import RecipeError
@@ -18,9 +21,6 @@ from ganzoo.plugins import make_plugin_manager
 from ganzoo.recipe import load_recipe
 from ganzoo.registry import Registry
 from ganzoo.run import build_trainer
-import ganzoo_datasets
-import ganzoo_vanilla
-from conftest import metrics, run_folder, weights, write_recipe
 
 
 class HalvedSGD(ganzoo.Optimizer):

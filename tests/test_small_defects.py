@@ -12,10 +12,10 @@ import pytest
 import torch
 
 import ganzoo
-from ganzoo_vanilla import VanillaMLP
-from ganzoo_vanilla.losses import bce, r1_penalty
 from conftest import REPO
 from conftest import ganzoo as ganzoo_cli
+from ganzoo_vanilla import VanillaMLP
+from ganzoo_vanilla.losses import bce, r1_penalty
 
 
 @pytest.mark.parametrize("args", [["plugins"], ["plugins", "--json"]])

@@ -10,13 +10,13 @@ from types import SimpleNamespace
 
 import pytest
 import torch
+from loss_doubles import context
 from torch import nn
 
+from conftest import REPO, run_folder, weights, write_recipe
 from ganzoo.cli import main
 from ganzoo_stabilizers import EMA, InstanceNoise
 from ganzoo_vanilla.losses import BCELoss
-from conftest import REPO, run_folder, weights, write_recipe
-from loss_doubles import context
 
 
 class SigmoidOf(nn.Module):

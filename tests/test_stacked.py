@@ -10,10 +10,14 @@ import math
 from pathlib import Path
 from types import SimpleNamespace
 
-import ganzoo_datasets
 import pytest
 import torch
+
+import ganzoo
+import ganzoo_datasets
 from conftest import REPO, run_folder, write_idx_mnist
+from ganzoo.cli import main
+from ganzoo.metrics import EvalData, MetricContext
 from ganzoo_datasets.stacked import StackedMNIST, stack_digits
 from ganzoo_metrics.stacked import (
     MnistChannels,
@@ -23,10 +27,6 @@ from ganzoo_metrics.stacked import (
 )
 from ganzoo_pacgan import Pac, PackedDiscriminator, pack
 from ganzoo_vanilla.losses import BCELoss
-
-import ganzoo
-from ganzoo.cli import main
-from ganzoo.metrics import EvalData, MetricContext
 
 CPU = torch.device("cpu")
 

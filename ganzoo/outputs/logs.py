@@ -8,8 +8,8 @@ from typing import Optional
 
 from ganzoo.callback import Callback, TrainingRun
 from ganzoo.curves import draw_curves
-from ganzoo.scalars import CORE, Infos
 from ganzoo.jsonl import append_row, keep_rows
+from ganzoo.scalars import CORE, Infos
 
 
 class MetricsLog(Callback):

@@ -6,11 +6,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import ganzoo_example
-import ganzoo_vanilla
 import pytest
 
 import ganzoo
+import ganzoo_example
+import ganzoo_vanilla
 from ganzoo import testing
 
 RECIPES = Path(__file__).resolve().parents[1] / "recipes"

@@ -8,7 +8,6 @@ exactly like a third-party package: nothing under ``ganzoo/`` knows about it.
 """
 
 import ganzoo
-
 from ganzoo_classic.budget import TimeBudget
 from ganzoo_classic.dcgan import DCGAN
 from ganzoo_classic.energy import Autoencoder, BEGANLoss, EBGANLoss, ELUAutoencoder

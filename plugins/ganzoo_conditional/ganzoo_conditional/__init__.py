@@ -9,10 +9,9 @@ recovers them; ``ganzoo sample --vary c1`` walks along one code.
 """
 
 import ganzoo
-
-from ganzoo_conditional.models import ACGAN, CGAN
 from ganzoo_conditional.infogan import InfoGAN, InfoGANLoss
 from ganzoo_conditional.losses import ACGANLoss
+from ganzoo_conditional.models import ACGAN, CGAN
 
 
 @ganzoo.hookimpl

@@ -1,11 +1,10 @@
 """ganzoo-datasets: the bundled datasets, registered like any third-party plugin's."""
 
 import ganzoo
-
 from ganzoo_datasets.image_folder import ImageFolder
 from ganzoo_datasets.stacked import StackedMNIST
+from ganzoo_datasets.torchvision_sets import MNIST, FashionMNIST
 from ganzoo_datasets.toy import Grid, Ring
-from ganzoo_datasets.torchvision_sets import FashionMNIST, MNIST
 
 
 @ganzoo.hookimpl

@@ -7,7 +7,6 @@ with no network at all.
 """
 
 import ganzoo
-
 from ganzoo_metrics.extractors import DatasetClassifier, InceptionV3
 from ganzoo_metrics.metrics import FID, KID, ClassCoverage, InceptionScore, ModeCoverage, PrecisionRecall
 from ganzoo_metrics.stacked import MnistChannels, StackedModes

@@ -9,7 +9,6 @@ trainer hands them to G and D as it hands labels to a CGAN.
 """
 
 import ganzoo
-
 from ganzoo_pix2pix.architecture import UNet
 from ganzoo_pix2pix.losses import Pix2PixLoss
 from ganzoo_pix2pix.metrics import Paired, TargetClass

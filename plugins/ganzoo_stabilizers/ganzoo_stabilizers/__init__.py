@@ -8,7 +8,6 @@ TTUR is two learning rates under ``optim``.
 """
 
 import ganzoo
-
 from ganzoo_stabilizers.ema import EMA
 from ganzoo_stabilizers.instance_noise import InstanceNoise
 

@@ -5,7 +5,6 @@ registers its components through the ``ganzoo`` entry-point group.
 """
 
 import ganzoo
-
 from ganzoo_vanilla.losses import BCELoss
 from ganzoo_vanilla.models import VanillaMLP
 
