@@ -23,6 +23,10 @@ from ganzoo.run import build_trainer
 from ganzoo_datasets.toy import Ring
 from ganzoo_vanilla.models import VanillaMLP
 
+TORCHRUN_GANZOO_RUN = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node=2"]
+TORCHRUN_GANZOO_RUN += ["-m", "ganzoo", "run"]  # two lines: one is longer than the formatter keeps
+"""``ganzoo run`` under torchrun on two processes, called directly, as a user may."""
+
 
 @pytest.fixture
 def ring(tmp_path, toy_recipe) -> Path:
@@ -114,14 +118,7 @@ def test_a_sigterm_stops_both_ranks_at_one_step_and_torchrun_resumes_bitwise(tmp
 
     torchrun = subprocess.run(
         [
-            sys.executable,
-            "-m",
-            "torch.distributed.run",
-            "--standalone",
-            "--nproc-per-node=2",
-            "-m",
-            "ganzoo",
-            "run",
+            *TORCHRUN_GANZOO_RUN,
             "--resume",
             str(folder),
             "--no-progress",
@@ -213,14 +210,7 @@ def test_a_rank_that_hangs_fails_the_job_within_the_timeout(ring, fault_plugin):
     started = time.monotonic()
     result = subprocess.run(  # torchrun called directly, as a user may
         [
-            sys.executable,
-            "-m",
-            "torch.distributed.run",
-            "--standalone",
-            "--nproc-per-node=2",
-            "-m",
-            "ganzoo",
-            "run",
+            *TORCHRUN_GANZOO_RUN,
             str(ring),
             "train.epochs=50",
             "callbacks=[{name: fault, mode: hang}]",
