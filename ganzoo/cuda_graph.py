@@ -75,7 +75,7 @@ def setting_refusals(
         )
     if precision != "fp32":
         refusals.append(f"train.precision={precision}: autocast's weight cache does not survive capture")
-    for name in schedules:
+    for name in dict.fromkeys(schedules):  # once each, when both networks use the same one
         if name != "constant":  # the graph keeps the learning rate it was captured with
             refusals.append(
                 f"the learning-rate schedule {name!r} changes the rate between steps, which a captured "

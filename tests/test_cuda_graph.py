@@ -77,6 +77,14 @@ def test_on_with_a_learning_rate_schedule_names_it(toy_recipe, capsys):
     )
 
 
+def test_a_schedule_both_networks_use_is_named_once(toy_recipe, capsys):
+    # BEGAN's recipe halves both rates with `plateau`; the refusal says so once, not twice.
+    schedule = "{name: plateau, metric: d_loss}"
+    overrides = [f"optim.generator.schedule={schedule}", f"optim.discriminator.schedule={schedule}"]
+    assert main(["check", str(toy_recipe), "train.cuda_graph=on", *overrides]) == 2
+    assert capsys.readouterr().err.count("the learning-rate schedule 'plateau'") == 1
+
+
 def test_bad_value_is_a_recipe_error(toy_recipe, capsys):
     assert main(["check", str(toy_recipe), "train.cuda_graph=maybe"]) == 2
     assert "train.cuda_graph" in capsys.readouterr().err
