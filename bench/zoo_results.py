@@ -215,13 +215,18 @@ def main() -> None:
     if args.out:
         listing = "\n".join(f"    # {name}\n    {train}\n    {evaluate}" for name, train, evaluate in commands)
         spread = f"mean ± standard deviation over {args.seeds} seeds" if args.seeds > 1 else "one seed"
+        floor = (
+            ""
+            if args.no_real
+            else " The real-data row is up to n images of the MNIST test split against the same reference."
+        )
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(
             f"# The zoo on MNIST, {time.strftime('%Y-%m-%d')}\n\nCommand (from the repository):\n\n"
             f"    python bench/zoo_results.py {' '.join(shlex.quote(a) for a in sys.argv[1:])}\n\n"
             f"{f'{args.seconds:g} s of training each, ' if args.variants else ''}{os.cpu_count()} CPU cores, "
-            f"n = {args.n} generated samples, dataset classifier features; {spread}. The real-data row is up to n "
-            f"images of the MNIST test split against the same reference.\n\n{text}\n\nEach row:\n\n{listing}\n\n"
+            f"n = {args.n} generated samples, dataset classifier features; {spread}.{floor}\n\n{text}\n\n"
+            f"Each row:\n\n{listing}\n\n"
             f"Raw results:\n\n```json\n{json.dumps([row for rows in groups.values() for row in rows], indent=1)}\n```\n"
         )
     if args.wandb:
