@@ -33,15 +33,15 @@ class Energies:
     """E[L(G(z))] over the generated samples."""
 
 
-def checkpoint_of(run: Path) -> Path:
-    """``run`` itself when it is a checkpoint file, else the run folder's newest checkpoint
-    (D's weights are kept only in checkpoints, not in ``weights.pt``)."""
+def checkpoint_of(run: Path) -> tuple[Path, dict]:
+    """``(path, contents)`` of ``run`` when it is a checkpoint file, else of the run folder's
+    newest loadable checkpoint (D's weights are kept only in checkpoints, not in ``weights.pt``)."""
+    from ganzoo.checkpoint import latest_checkpoint, load_checkpoint
+
     if run.is_file():
-        return run
-    checkpoints = sorted((run / "checkpoints").glob("step_*.pt"))
-    if not checkpoints:
-        raise SystemExit(f"{run} has no checkpoint: D's weights are only kept there")
-    return checkpoints[-1]
+        return run, load_checkpoint(run)
+    path, state, _ = latest_checkpoint(run)
+    return path, state
 
 
 def measure(run: Path, n: int = 2000, seed: int = 0) -> Energies:
@@ -50,18 +50,17 @@ def measure(run: Path, n: int = 2000, seed: int = 0) -> Energies:
     from ganzoo.plugins import make_plugin_manager
     from ganzoo.registry import Registry
     from ganzoo.sampling import load_split, load_trained
-    from ganzoo.weights import load_weights
     from ganzoo_classic.energy import BEGANLoss, energy
 
     registry = Registry.from_plugin_manager(make_plugin_manager())
-    source = checkpoint_of(run)
+    source, state = checkpoint_of(run)
     model = load_trained(source, registry)
     name, options = model.recipe.component("loss")
     if name != "began":
         raise SystemExit(f"{source} was trained with the {name!r} loss, not began")
     gamma = BEGANLoss(**options).options.gamma  # the recipe's, or the loss's default
     discriminator = model.architecture.build_discriminator(model.info)
-    discriminator.load_state_dict(load_weights(source)["trainer"]["discriminator"])
+    discriminator.load_state_dict(state["trainer"]["discriminator"])
     discriminator.to(model.device).eval()
     test = load_split(model.recipe, registry, "test")
     if test is None or test.labels is None:
@@ -93,12 +92,17 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
 
-    result = measure(args.run, args.n, args.seed)
+    from ganzoo.errors import GanzooError
+
+    try:
+        result = measure(args.run, args.n, args.seed)
+    except GanzooError as error:  # no loadable checkpoint, a damaged file, a missing dataset
+        raise SystemExit(f"began_energy: {error}") from None
     print(f"{result.source} (step {result.step}), gamma {result.gamma}")
     print("| digit | test images | L(x) |")
     print("| --- | ---: | ---: |")
-    for digit, count, error in result.per_class:
-        print(f"| {digit} | {count:,} | {error:.4f} |")
+    for digit, count, mean in result.per_class:
+        print(f"| {digit} | {count:,} | {mean:.4f} |")
     print(f"| all | {sum(count for _, count, _ in result.per_class):,} | {result.real:.4f} |")
     print(f"gamma E[L(x)] = {result.gamma * result.real:.4f}; L(G(z)) over {args.n:,} samples = {result.fake:.4f}")
 

@@ -22,7 +22,7 @@ sys.modules["began_energy"] = began_energy  # its dataclass looks its module up 
 spec.loader.exec_module(began_energy)
 
 
-def test_errors_per_class_are_the_trained_discriminators_on_the_test_split(tmp_path, capsys):
+def test_errors_per_class_are_the_trained_discriminators_on_the_test_split(tmp_path, capsys, monkeypatch):
     data = write_idx_mnist(tmp_path / "data", n_train=64, n_test=48)
     args = [str(REPO / "recipes" / "began_mnist.yaml"), f"data.root={data}", "train.max_steps=2", "model.width=8"]
     args += ["loss.gamma=0.7", f"run.dir={tmp_path / 'runs'}", "wandb.mode=disabled", "video.format=gif"]
@@ -47,6 +47,23 @@ def test_errors_per_class_are_the_trained_discriminators_on_the_test_split(tmp_p
     assert [(d, c) for d, c, _ in result.per_class] == [(d, c) for d, c, _ in expected]
     assert [e for _, _, e in result.per_class] == pytest.approx([e for _, _, e in expected], rel=1e-5)
     assert 0 < result.fake < 2  # an L1 error of images in [-1, 1]
+
+    # The command line prints the same numbers as a table, one row per digit and one for all.
+    capsys.readouterr()  # what `ganzoo run` printed
+    monkeypatch.setattr(sys, "argv", ["began_energy.py", str(folder), "--n", "32"])
+    began_energy.main()
+    out = capsys.readouterr().out.splitlines()
+    assert out[0] == f"{result.source} (step 2), gamma 0.7"
+    assert out[3 : 3 + len(expected)] == [f"| {d} | {c:,} | {e:.4f} |" for d, c, e in result.per_class]
+    assert out[-2] == f"| all | 48 | {result.real:.4f} |"
+    assert out[-1] == f"gamma E[L(x)] = {0.7 * result.real:.4f}; L(G(z)) over 32 samples = {result.fake:.4f}"
+
+
+def test_a_folder_without_checkpoints_is_refused_in_one_line(tmp_path, monkeypatch):
+    (tmp_path / "empty").mkdir()
+    monkeypatch.setattr(sys, "argv", ["began_energy.py", str(tmp_path / "empty")])
+    with pytest.raises(SystemExit, match="began_energy: no loadable checkpoint"):
+        began_energy.main()
 
 
 def test_a_run_of_another_loss_is_refused(tmp_path):
