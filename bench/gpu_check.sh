@@ -1,46 +1,92 @@
 #!/usr/bin/env bash
-# The GPU check of issue 13 in one go: the CUDA tests of train.cuda_graph, then the benchmark
-# (vanilla at batch 32 and 128 with the whole-step-graph floor; DCGAN and WGAN-GP at batch 64),
-# in under 6 minutes on an H200-class GPU. Results go to $OUT (default: bench/results/gpu-check).
+# The GPU check of issue 13 in one go, on an H200-class GPU, in about 6 minutes:
+#   tests     the CUDA tests of train.cuda_graph (captured against eager for every bundled
+#             recipe, resume, signals) and the CPU-visible ones;
+#   bench     bench/train_speed.py: vanilla at batch 32 and 128 against the eager and the
+#             whole-step-graph floors; DCGAN and WGAN-GP at batch 64, eager against captured;
+#   outputs   `ganzoo run recipes/vanilla_mnist.yaml` for $EPOCHS epochs with every output on
+#             (grids, curves, GIF video, checkpoints, the progress bar), timed from the command
+#             to the prompt, and once more without the per-epoch grid: what a grid costs.
+# PHASES picks some ("tests bench outputs" by default); EPOCHS=300 RUNS=outputs times the
+# article's whole run alone. Results go to $OUT (default: bench/results/gpu-check), the run
+# folders to $RUNDIR (default: $OUT/runs).
 #
-# A GPU machine has PyTorch but not the rest of the dependencies and cannot download. Prepare
-# a wheelhouse on a machine that can (from the repository root, in the project's venv):
+# A GPU machine may have PyTorch but not the rest of the dependencies, and no network. Prepare
+# a wheelhouse where pip works (from the repository root, in the project's venv):
 #
-#   pip wheel --no-deps --no-build-isolation -w bench/wheels . plugins/*
-#   pip download --no-deps -d bench/wheels pydantic pydantic-core annotated-types typing-extensions \
-#       typing-inspection pluggy pyyaml tqdm pytest iniconfig packaging
+#   pip wheel --no-deps --no-build-isolation -w .whl . plugins/*
+#   pip download --no-deps --only-binary=:all: --python-version 3.12 --implementation cp \
+#       --platform manylinux2014_x86_64 -d .whl pydantic pydantic-core annotated-types \
+#       typing-extensions typing-inspection
+#   tar czf .gpu/mnist.tgz -C ../shared/data MNIST/raw
 #
-# (pydantic-core and pyyaml are compiled: download them for the GPU machine's Python and
-# platform, e.g. --python-version 3.12 --platform manylinux2014_x86_64 --only-binary=:all:).
-# Then run this script from the repository root there: `bash bench/gpu_check.sh`. It uses
+# then run there: `WHEELS=.whl MNIST=.gpu/mnist.tgz bash bench/gpu_check.sh`. Runs use
 # wandb.mode=disabled and video.format=gif, so neither wandb nor ffmpeg is needed.
+# DEVICE=cpu PHASES=bench rehearses the script itself on a machine without a GPU.
 set -u
 cd "$(dirname "$0")/.."
 OUT=${OUT:-bench/results/gpu-check}
 WHEELS=${WHEELS:-bench/wheels}
+PHASES=${PHASES:-tests bench outputs}
+EPOCHS=${EPOCHS:-10}
+RUNS=${RUNS:-outputs no-grids}
+DEVICE=${DEVICE:-cuda}
+PY=${PYTHON:-python3}
 mkdir -p "$OUT"
-PY=${PYTHON:-python}
-if [ -d "$WHEELS" ] && ! $PY -c "import ganzoo_classic, pydantic, pytest" 2>/dev/null; then
+OUT=$(cd "$OUT" && pwd)
+RUNDIR=${RUNDIR:-$OUT/runs}
+
+if [ -d "$WHEELS" ] && ! $PY -c "import ganzoo_classic, pydantic" 2>/dev/null; then
   DEPS=$(mktemp -d)
-  $PY -m pip install --quiet --no-index --no-deps --target "$DEPS" "$WHEELS"/*.whl 2>&1 | tail -3
+  $PY -m pip install --quiet --no-index --no-deps --no-compile --target "$DEPS" "$WHEELS"/*.whl 2>&1 | tail -3
   export PYTHONPATH="$DEPS${PYTHONPATH:+:$PYTHONPATH}"
 fi
-export WANDB_MODE=disabled
+DATA=""
+if [ -n "${MNIST:-}" ]; then
+  DATA=$(mktemp -d) && tar xzf "$MNIST" -C "$DATA"
+elif [ -f ../shared/data/MNIST/raw/train-images-idx3-ubyte ]; then
+  DATA=$(cd ../shared/data && pwd)
+fi
+export WANDB_MODE=disabled PYTHONUNBUFFERED=1
 {
+  date -u
   nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader
-  $PY -c "import torch; print('torch', torch.__version__, 'cuda', torch.version.cuda)"
+  $PY -c "import torch, ganzoo, pydantic; print('python', __import__('sys').version.split()[0], '| torch', torch.__version__, '| cuda', torch.version.cuda, '| pydantic', pydantic.__version__)"
+  echo "data: ${DATA:-none (the benchmark makes synthetic digits; no outputs phase)}"
 } > "$OUT/machine.txt" 2>&1
+cat "$OUT/machine.txt"
+has() { case " $PHASES " in *" $1 "*) return 0 ;; *) return 1 ;; esac; }
 
-# 1. The CUDA tests (captured vs eager, resume, signals) and the CPU-visible ones: ~1 minute.
-timeout 150 $PY -m pytest tests/test_cuda_graph.py -q -p no:cacheprovider > "$OUT/tests.txt" 2>&1
-echo "tests: exit $?" | tee -a "$OUT/machine.txt"
+if has tests; then  # ~1.5 minutes
+  # cuBLAS deterministic across streams: the tests compare captured runs with eager ones bitwise
+  CUBLAS_WORKSPACE_CONFIG=:4096:8 timeout 240 $PY -m pytest tests/test_cuda_graph.py -q -n 0 -p no:cacheprovider -rfEs \
+    -o junit_family=legacy --junitxml="$OUT/tests.xml" > "$OUT/tests.txt" 2>&1
+  echo "tests: exit $? | $(tail -n 1 "$OUT/tests.txt")"
+fi
 
-# 2. The benchmark, each variant in a fresh process: ~4 minutes.
-BENCH="$PY bench/train_speed.py --device cuda --steps 300 --repeats 3 --warmup 50"
-timeout 120 $BENCH --batch-sizes 32 128 --variants ganzoo ganzoo-eager ganzoo-graph floor floor-graph \
-  --out "$OUT/vanilla.md" > "$OUT/vanilla.log" 2>&1
-timeout 60 $BENCH --recipe recipes/dcgan_mnist.yaml --batch-sizes 64 --variants ganzoo-eager ganzoo-graph \
-  --out "$OUT/dcgan.md" > "$OUT/dcgan.log" 2>&1
-timeout 60 $BENCH --recipe recipes/wgan_gp_mnist.yaml --batch-sizes 64 --variants ganzoo-eager ganzoo-graph \
-  --out "$OUT/wgan_gp.md" > "$OUT/wgan_gp.log" 2>&1
-tail -n 4 "$OUT"/tests.txt; for f in "$OUT"/*.md; do echo "== $f"; grep '^|' "$f"; done
+if has bench; then  # ~3 minutes: each variant in a fresh process
+  BENCH="$PY bench/train_speed.py --device $DEVICE --steps 300 --repeats 3 --warmup 50 ${DATA:+--data-root $DATA}"
+  VANILLA="ganzoo ganzoo-eager floor floor-graph"
+  [ "$DEVICE" = cpu ] && VANILLA="ganzoo floor"
+  timeout 240 $BENCH --batch-sizes 32 128 --variants $VANILLA --out "$OUT/vanilla.md" > "$OUT/bench.log" 2>&1
+  for recipe in dcgan_mnist wgan_gp_mnist; do
+    timeout 90 $BENCH --recipe "recipes/$recipe.yaml" --batch-sizes 64 --variants ganzoo-eager ganzoo \
+      --out "$OUT/$recipe.md" >> "$OUT/bench.log" 2>&1
+  done
+  for f in "$OUT"/vanilla.md "$OUT"/*_mnist.md; do [ -f "$f" ] && grep '^|' "$f"; done
+fi
+
+if has outputs && [ -n "$DATA" ]; then  # ~1 minute at 10 epochs
+  RUN="$PY -m ganzoo run recipes/vanilla_mnist.yaml device=$DEVICE data.root=$DATA data.download=false
+    train.epochs=$EPOCHS wandb.mode=disabled video.format=gif run.dir=$RUNDIR"
+  for name in $RUNS; do
+    extra=""
+    [ "$name" = no-grids ] && extra="train.sample_every=100000000"
+    start=$(date +%s.%N)
+    timeout ${RUN_TIMEOUT:-540} $RUN run.name=$name $extra > "$OUT/run-$name.log" 2>&1
+    status=$?
+    echo "run $name: exit $status, $(awk "BEGIN {printf \"%.1f\", $(date +%s.%N) - $start}") s from the command to the prompt" |
+      tee -a "$OUT/machine.txt"
+  done
+  grep -h "cuda_graph" "$OUT"/run-*.log | sort | uniq -c
+fi

@@ -328,11 +328,13 @@ def run_worker(args, nproc: int = 0) -> dict:
     ]
     result = subprocess.run(command, capture_output=True, text=True)
     if result.returncode != 0:
+        lines = result.stderr.strip().splitlines() or ["failed"]
         return {
             "variant": args.variant_to_run,
             "batch_size": args.batch_size_to_run,
             "nproc": nproc or 1,
-            "error": (result.stderr.strip().splitlines() or ["failed"])[-1],
+            "error": lines[-1],
+            "stderr_tail": lines[-40:],  # the whole traceback, in the raw results
         }
     return {**json.loads(result.stdout.strip().splitlines()[-1]), "nproc": nproc or 1}
 
@@ -359,22 +361,22 @@ def scaling_table(results: list[dict], device: str) -> str:
 
 def table(results: list[dict], device: str) -> str:
     lines = [
-        "| batch | variant | steps/s (median) | images/s | vs floor | vs article | peak memory |",
-        "| ---: | --- | ---: | ---: | ---: | ---: | ---: |",
+        "| batch | variant | steps/s (median) | images/s | vs floor | vs floor-graph | vs article | peak memory |",
+        "| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for batch in sorted({r["batch_size"] for r in results}):
         rows = [r for r in results if r["batch_size"] == batch]
         base = {r["variant"]: r.get("steps_per_s") for r in rows}
         for r in rows:
             if "error" in r:
-                lines.append(f"| {batch} | {r['variant']} | failed: {r['error'][:80]} | | | | |")
+                lines.append(f"| {batch} | {r['variant']} | failed: {r['error'][:80]} | | | | | |")
                 continue
             rate = r["steps_per_s"]
             ratio = lambda other, rate=rate, base=base: f"{rate / base[other]:.2f}x" if base.get(other) else "n/a"  # noqa: E731
             memory = f"{r['peak_mb']:.0f} MB" + (" (GPU)" if device.startswith("cuda") else " (RSS)")
             lines.append(
                 f"| {batch} | {r['variant']} | {rate:.1f} | {rate * batch:,.0f} | {ratio('floor')} | "
-                f"{ratio('article')} | {memory} |"
+                f"{ratio('floor-graph')} | {ratio('article')} | {memory} |"
             )
     return "\n".join(lines)
 

@@ -11,8 +11,8 @@ one launch. Following PyTorch's "whole network capture" recipe:
 - batches and conditions reach the graph through static buffers copied into before each
   replay; latent codes and other random numbers are drawn inside the graph from the CUDA
   generator, which PyTorch advances at every replay;
-- logged scalars are summed into static device accumulators, folded into the log window
-  only when the trainer reads it (once per ``log_every``), at a checkpoint, or at the end;
+- logged scalars are added inside the graph into the log window's device accumulators
+  (:mod:`ganzoo.log_window`), which the trainer reads once per ``log_every``;
 - optimisers with a step counter must be built with ``capturable=True`` (the run does so).
 
 A step whose batches differ in shape from the captured ones (an epoch's short last batch)
@@ -111,38 +111,21 @@ def decide(mode: str, refusals: Sequence[str]) -> Decision:
 
 
 class CapturedStep:
-    """A :class:`~ganzoo.step.TrainingStep` captured once as a CUDA graph and replayed."""
+    """A :class:`~ganzoo.step.TrainingStep` captured once as a CUDA graph and replayed.
 
-    def __init__(self, eager: TrainingStep, window: LogWindow, batch_size: int, warmup: int = WARMUP_STEPS) -> None:
+    The step's logged scalars go to the log window as in eager mode: the graph adds them
+    into the window's accumulators (which the warm-up steps created), and each replay adds
+    the captured pass's counts on the host."""
+
+    def __init__(self, eager: TrainingStep, window: LogWindow, batch_size: int, warmup: Optional[int] = None) -> None:
         self.eager = eager
         self.window = window
         self.batch_size = batch_size
-        self.warmup = warmup
+        self.warmup = WARMUP_STEPS if warmup is None else warmup
         self.graph: Optional[torch.cuda.CUDAGraph] = None
         self.static: list[Batch] = []
-        self.sums: dict[str, torch.Tensor] = {}
-        """Static accumulators the graph adds each update's scalars to."""
         self.per_replay: dict[str, int] = {}
-        """How many values of each scalar one replay adds."""
-        self.replays = 0
-        """Replays since the accumulators were last folded into the window."""
-        self._window_add = eager.accumulate
-        eager.accumulate = self._seen  # eager steps log as before, and show which scalars there are
-
-    def _seen(self, values: dict[str, torch.Tensor], step: int) -> None:
-        for key, value in values.items():
-            if key not in self.sums:
-                self.sums[key] = torch.zeros_like(value.detach())
-        self._window_add(values, step)
-
-    def _add_static(self, values: dict[str, torch.Tensor], step: int) -> None:
-        for key, value in values.items():
-            if key not in self.sums:
-                raise RuntimeError(
-                    f"the scalar {key!r} was not logged by the warm-up steps; it cannot join a captured step"
-                )
-            self.sums[key].add_(value.detach())
-            self.per_replay[key] = self.per_replay.get(key, 0) + 1
+        """How many values of each scalar one replay adds to the window."""
 
     def _full(self, group: Sequence[Batch]) -> bool:
         return len(group) > 0 and all(real.shape[0] == self.batch_size for real, _ in group)
@@ -174,14 +157,19 @@ class CapturedStep:
         self.static = [(real.clone(), None if condition is None else condition.clone()) for real, condition in group]
         for optimizer in (self.eager.g_optimizer, self.eager.d_optimizer):
             optimizer.zero_grad(set_to_none=True)  # gradients are allocated inside the graph's pool
+        counts, known = dict(self.window.counts), set(self.window.sums)
         torch.cuda.synchronize()
         graph = torch.cuda.CUDAGraph()
-        self.eager.accumulate = self._add_static
-        try:
-            with torch.cuda.graph(graph, capture_error_mode="thread_local"):
-                self.eager.updates(self.static, step)
-        finally:
-            self.eager.accumulate = self._seen
+        with torch.cuda.graph(graph, capture_error_mode="thread_local"):
+            self.eager.updates(self.static, step)
+        new = set(self.window.sums) - known
+        if new:  # an accumulator created inside the graph would be zeroed again at every replay
+            raise RuntimeError(
+                f"the scalars {sorted(new)} were not logged by the warm-up steps; they cannot join a captured step"
+            )
+        # The capture counted one pass that did not run: take it back, and count it per replay.
+        self.per_replay = {key: n - counts.get(key, 0) for key, n in self.window.counts.items()}
+        self.window.counts = counts
         self.graph = graph
 
     def _replay(self, group: Sequence[Batch], step: int) -> None:
@@ -192,15 +180,4 @@ class CapturedStep:
         self.eager.mark(step)
         assert self.graph is not None
         self.graph.replay()
-        self.replays += 1
-
-    def settle(self) -> None:
-        """Fold the replays' sums into the log window (device work only, no host read)."""
-        if not self.replays:
-            return
-        for key, total in self.sums.items():
-            count = self.per_replay.get(key, 0) * self.replays
-            if count:
-                self.window.merge(key, total.clone(), count)
-            total.zero_()
-        self.replays = 0
+        self.window.count(self.per_replay)

@@ -4,6 +4,11 @@ A loss's logged values stay tensors; the window adds them up on the device and t
 reads the means back once every ``log_every`` steps, so that logging never forces a host
 synchronisation per step. An open window is part of a checkpoint: a resumed run closes it
 with the same numbers.
+
+Each scalar has one accumulator tensor for the whole run, added to in place and zeroed when
+the window closes. A step captured as a CUDA graph (:mod:`ganzoo.cuda_graph`) adds into the
+same tensors, so every path (eager, captured, or a checkpoint taken mid-window and resumed)
+sums the same values in the same order, from zero: the logged means agree bitwise.
 """
 
 from __future__ import annotations
@@ -16,17 +21,19 @@ from ganzoo.distributed import World
 
 
 class LogWindow:
-    """Sums and counts of the scalars logged since the window opened."""
+    """Sums (device accumulators) and counts (host) of the scalars logged since the window opened."""
 
     def __init__(self, world: World = World()) -> None:
         self.world = world
         self.sums: dict[str, torch.Tensor] = {}
+        """One accumulator per scalar ever logged, kept (zeroed) across windows."""
         self.counts: dict[str, int] = {}
+        """How many values each accumulator holds in the open window."""
 
     @property
     def is_open(self) -> bool:
         """Whether anything was added since the last :meth:`close`."""
-        return bool(self.sums)
+        return bool(self.counts)
 
     def add(self, values: dict[str, torch.Tensor], step: int) -> None:
         """Add one update's scalars (``step``: the step in progress, to name a failed collective)."""
@@ -40,29 +47,41 @@ class LogWindow:
             values = dict(zip(keys, means.unbind()))
         for key, value in values.items():
             value = value.detach()
-            self.sums[key] = self.sums[key] + value if key in self.sums else value.clone()
+            if key not in self.sums:
+                self.sums[key] = torch.zeros_like(value)
+            self.sums[key].add_(value)
             self.counts[key] = self.counts.get(key, 0) + 1
 
-    def merge(self, key: str, total: torch.Tensor, count: int) -> None:
-        """Add ``count`` values already summed into ``total`` (a captured step's accumulator)."""
-        self.sums[key] = self.sums[key] + total if key in self.sums else total
-        self.counts[key] = self.counts.get(key, 0) + count
+    def count(self, added: dict[str, int]) -> None:
+        """Record values that were added to the accumulators without :meth:`add` (a CUDA
+        graph's replay adds on the device; the host keeps the counts)."""
+        for key, n in added.items():
+            self.counts[key] = self.counts.get(key, 0) + n
 
     def close(self) -> Optional[dict[str, float]]:
         """The means since the window opened (the one host read), or None when it is empty;
         the next window starts empty."""
-        if not self.sums:
+        if not self.counts:
             return None
-        keys = list(self.sums)
+        keys = list(self.counts)
         means = torch.stack([self.sums[k].float() / self.counts[k] for k in keys]).tolist()
-        self.sums.clear()
+        for total in self.sums.values():
+            total.zero_()
         self.counts.clear()
         return dict(zip(keys, means))
 
     def state_dict(self) -> dict:
-        """The open window, under the keys a checkpoint's trainer state has always used."""
-        return {"log_sums": dict(self.sums), "log_counts": dict(self.counts)}
+        """The open window (copies: the accumulators go on changing), under the keys a
+        checkpoint's trainer state has always used."""
+        return {"log_sums": {k: self.sums[k].clone() for k in self.counts}, "log_counts": dict(self.counts)}
 
     def load_state_dict(self, state: dict, device: torch.device) -> None:
-        self.sums = {k: v.to(device) for k, v in state["log_sums"].items()}
+        """Restore an open window into the accumulators (in place where they exist)."""
+        for total in self.sums.values():
+            total.zero_()
+        for key, saved in state["log_sums"].items():
+            if key in self.sums:
+                self.sums[key].copy_(saved)
+            else:
+                self.sums[key] = saved.to(device, copy=True)
         self.counts = dict(state["log_counts"])

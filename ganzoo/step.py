@@ -69,9 +69,6 @@ class TrainingStep:
             self.discriminator_update(self.context(batch, step))
         self.generator_update(self.context(group[-1], step))
 
-    def settle(self) -> None:
-        """Nothing to fold in: eager updates hand their scalars to ``accumulate`` at once."""
-
     def discriminator_updates(self, group: Sequence[Batch], step: int) -> None:
         """Discriminator updates alone: those of an epoch's last batches, too few for a
         generator update (Algorithm 1 as the article's loop runs it)."""

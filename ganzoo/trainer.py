@@ -170,7 +170,6 @@ class Trainer:
     def logged_through(self) -> int:
         """The last step whose logged row cannot change: a resumed run logs again, and
         identically, everything after it (a window still open is logged when it closes)."""
-        self._step.settle()
         return self.step - 1 if self._window.is_open else self.step
 
     @property
@@ -316,7 +315,6 @@ class Trainer:
         state, optimisers, counters, the epoch's sample order and position, the logging
         window in progress, and every random stream. Only tensors and plain Python values,
         so that it loads with ``torch.load(weights_only=True)``."""
-        self._step.settle()  # a captured step's scalars into the open window
         return {
             "generator": self.generator.state_dict(),
             "discriminator": self.discriminator.state_dict(),
@@ -353,7 +351,6 @@ class Trainer:
     def _flush_logs(self) -> None:
         """Average the scalars since the last flush; the one host read per ``log_every``."""
         self.check_finite()
-        self._step.settle()
         means = self._window.close()
         if means is None:
             return

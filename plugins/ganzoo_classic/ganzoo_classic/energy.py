@@ -139,6 +139,7 @@ class ELUAutoencoder(ganzoo.Architecture):
     """BEGAN's networks (Berthelot et al., 2017): an ELU autoencoder D without batch norm, and a G shaped like its decoder; square images."""
 
     name = "elu_autoencoder"
+    capturable = True  # every update is device work on tensors it keeps (docs/speed.md)
 
     class Options(ganzoo.Options):
         latent_dim: PositiveInt = Field(64, description="size of the noise vector z (the paper's h = 64)")
