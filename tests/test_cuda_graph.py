@@ -14,14 +14,17 @@ import ganzoo
 from conftest import REPO, metrics, run_folder, weights
 from conftest import ganzoo as ganzoo_cli
 from ganzoo import cuda_graph
-from ganzoo.checkpoint import Checkpointer
+from ganzoo.checkpoint import Checkpointer, step_checkpoints
 from ganzoo.cli import main
 from ganzoo.components import CAPTURE_UNDECLARED, capture_refusal
-from ganzoo.cuda_graph import component_refusals, decide
+from ganzoo.cuda_graph import CapturedStep, component_refusals, decide
+from ganzoo.divergence import DivergenceError
 from ganzoo.evaluation import EvaluateEvery
 from ganzoo.outputs import Curves, FinalWeights, MetricsLog, ProgressBar, ProgressVideo, SampleGrids, WandbLogger
 from ganzoo.plugins import make_plugin_manager
+from ganzoo.recipe import load_recipe
 from ganzoo.registry import Registry
+from ganzoo.run import build_trainer
 
 cpu_only = pytest.mark.skipif(torch.cuda.is_available(), reason="checks the refusal off CUDA")
 cuda_only = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
@@ -223,6 +226,64 @@ def test_a_captured_run_resumes_where_it_stopped_bitwise(toy_recipe, capsys):
     for net in ("generator", "discriminator"):
         ours, theirs = weights(first)[net], weights(straight)[net]
         assert all(torch.equal(ours[k], theirs[k]) for k in theirs), net
+
+
+class Poisoned(torch.nn.Module):
+    """A loss whose discriminator loss is multiplied by ``factor``, a device tensor: NaN from
+    the step a callback sets it (the graph reads it at every replay, as an eager step does)."""
+
+    def __init__(self, loss, factor: torch.Tensor) -> None:
+        super().__init__()
+        self.inner = loss
+        self.factor = factor
+
+    def discriminator_loss(self, ctx):
+        out = self.inner.discriminator_loss(ctx)
+        out.loss = out.loss * self.factor
+        return out
+
+    def __getattr__(self, name):
+        try:
+            return super().__getattr__(name)
+        except AttributeError:
+            return getattr(self.inner, name)
+
+
+class PoisonAfter(ganzoo.Callback):
+    name = "poison_after"
+    capturable = True  # it fills a device tensor between steps
+
+    def __init__(self, step: int, factor: torch.Tensor) -> None:
+        self.step, self.factor = step, factor
+
+    def on_step_end(self, trainer) -> None:
+        if trainer.step == self.step:
+            self.factor.fill_(float("nan"))
+
+
+@pytest.mark.parametrize("device", ["cpu", pytest.param("cuda", marks=cuda_only)])
+def test_a_divergence_stops_the_run_with_its_step_captured_or_not(device, digits, tmp_path):
+    """The divergence guard of a captured step: the NaN loss of step 6 is reported with its
+    step at the next log (step 8) and no state after the last good checkpoint is saved. On a
+    CPU the same test runs the eager step. LSGAN: BCE on probabilities would meet the NaN
+    in PyTorch's own check of its input, a device-side assertion on CUDA, before ganzoo's."""
+    registry = Registry.from_plugin_manager(make_plugin_manager())
+    mode = "on" if device == "cuda" else "auto"
+    recipe = load_recipe(
+        REPO / "recipes" / "lsgan_mnist.yaml",
+        registry,
+        [f"device={device}", f"train.cuda_graph={mode}", f"data.root={digits}", "train.batch_size=16"]
+        + ["model.width=8", "train.max_steps=20", "train.log_every=4", "wandb.mode=disabled"],
+    )
+    trainer = build_trainer(recipe, registry)
+    assert isinstance(trainer._step, CapturedStep) == (device == "cuda")
+    factor = torch.ones((), device=device)
+    trainer.loss = Poisoned(trainer.loss, factor)
+    trainer.callbacks += [PoisonAfter(5, factor), Checkpointer(tmp_path / "run", recipe.resolved, every=4)]
+    with pytest.raises(DivergenceError, match="d_loss became NaN or infinite at step 6 "):
+        trainer.fit()
+    assert trainer.status == "failed"
+    assert [p.name for p in step_checkpoints(tmp_path / "run")] == ["step_0000004.pt"]
 
 
 @cuda_only
