@@ -9,6 +9,7 @@ import sys
 
 import pytest
 import torch
+from loss_doubles import poison_after
 
 from conftest import REPO
 from ganzoo.checkpoint import (
@@ -165,25 +166,7 @@ def test_no_checkpoint_at_all(tmp_path):
 
 def test_divergence_stops_with_the_step_and_never_saves_a_bad_state(toy_recipe, registry, tmp_path):
     trainer, checkpointer = trained(toy_recipe, registry, tmp_path, "train.max_steps=20", "train.log_every=4")
-
-    class Poison(torch.nn.Module):  # a loss that turns NaN at step 6
-        def __init__(self, loss):
-            super().__init__()
-            self.inner = loss
-
-        def discriminator_loss(self, ctx):
-            out = self.inner.discriminator_loss(ctx)
-            if ctx.step == 5:
-                out.loss = out.loss * float("nan")
-            return out
-
-        def __getattr__(self, name):
-            try:
-                return super().__getattr__(name)
-            except AttributeError:
-                return getattr(self.inner, name)
-
-    trainer.loss = Poison(trainer.loss)
+    poison_after(trainer, 5)  # the discriminator loss turns NaN at step 6
     with pytest.raises(DivergenceError, match="d_loss became NaN or infinite at step 6 "):
         trainer.fit()
     assert trainer.status == "failed"

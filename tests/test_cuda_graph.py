@@ -9,6 +9,7 @@ import math
 import pytest
 import torch
 import yaml
+from loss_doubles import poison_after
 
 import ganzoo
 from conftest import REPO, metrics, run_folder, weights
@@ -228,39 +229,6 @@ def test_a_captured_run_resumes_where_it_stopped_bitwise(toy_recipe, capsys):
         assert all(torch.equal(ours[k], theirs[k]) for k in theirs), net
 
 
-class Poisoned(torch.nn.Module):
-    """A loss whose discriminator loss is multiplied by ``factor``, a device tensor: NaN from
-    the step a callback sets it (the graph reads it at every replay, as an eager step does)."""
-
-    def __init__(self, loss, factor: torch.Tensor) -> None:
-        super().__init__()
-        self.inner = loss
-        self.factor = factor
-
-    def discriminator_loss(self, ctx):
-        out = self.inner.discriminator_loss(ctx)
-        out.loss = out.loss * self.factor
-        return out
-
-    def __getattr__(self, name):
-        try:
-            return super().__getattr__(name)
-        except AttributeError:
-            return getattr(self.inner, name)
-
-
-class PoisonAfter(ganzoo.Callback):
-    name = "poison_after"
-    capturable = True  # it fills a device tensor between steps
-
-    def __init__(self, step: int, factor: torch.Tensor) -> None:
-        self.step, self.factor = step, factor
-
-    def on_step_end(self, trainer) -> None:
-        if trainer.step == self.step:
-            self.factor.fill_(float("nan"))
-
-
 @pytest.mark.parametrize("device", ["cpu", pytest.param("cuda", marks=cuda_only)])
 def test_a_divergence_stops_the_run_with_its_step_captured_or_not(device, digits, tmp_path):
     """The divergence guard of a captured step: the NaN loss of step 6 is reported with its
@@ -277,9 +245,8 @@ def test_a_divergence_stops_the_run_with_its_step_captured_or_not(device, digits
     )
     trainer = build_trainer(recipe, registry)
     assert isinstance(trainer._step, CapturedStep) == (device == "cuda")
-    factor = torch.ones((), device=device)
-    trainer.loss = Poisoned(trainer.loss, factor)
-    trainer.callbacks += [PoisonAfter(5, factor), Checkpointer(tmp_path / "run", recipe.resolved, every=4)]
+    poison_after(trainer, 5)
+    trainer.callbacks.append(Checkpointer(tmp_path / "run", recipe.resolved, every=4))
     with pytest.raises(DivergenceError, match="d_loss became NaN or infinite at step 6 "):
         trainer.fit()
     assert trainer.status == "failed"
