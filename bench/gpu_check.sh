@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The GPU check of issue 13 in one go, on an H200-class GPU, in about 6 minutes:
 #   tests     the CUDA tests of train.cuda_graph (captured against eager for every bundled
-#             recipe, resume, signals) and the CPU-visible ones;
+#             recipe, resume, signals, divergence) and the CPU-visible ones;
 #   bench     bench/train_speed.py: vanilla at batch 32 and 128 against the eager and the
 #             whole-step-graph floors; DCGAN and WGAN-GP at batch 64, eager against captured;
 #   outputs   `ganzoo run recipes/vanilla_mnist.yaml` for $EPOCHS epochs with every output on
@@ -20,13 +20,13 @@
 #       typing-extensions typing-inspection
 #   tar czf .gpu/mnist.tgz -C ../shared/data MNIST/raw
 #
-# then run there: `WHEELS=.whl MNIST=.gpu/mnist.tgz bash bench/gpu_check.sh`. Runs use
-# wandb.mode=disabled and video.format=gif, so neither wandb nor ffmpeg is needed.
+# (git ignores .whl and .gpu), then run there: `MNIST=.gpu/mnist.tgz bash bench/gpu_check.sh`.
+# Runs use wandb.mode=disabled and video.format=gif, so neither wandb nor ffmpeg is needed.
 # DEVICE=cpu PHASES=bench rehearses the script itself on a machine without a GPU.
 set -u
 cd "$(dirname "$0")/.."
 OUT=${OUT:-bench/results/gpu-check}
-WHEELS=${WHEELS:-bench/wheels}
+WHEELS=${WHEELS:-.whl}
 PHASES=${PHASES:-tests bench outputs}
 EPOCHS=${EPOCHS:-10}
 RUNS=${RUNS:-outputs no-grids}
