@@ -157,19 +157,14 @@ class CapturedStep:
         self.static = [(real.clone(), None if condition is None else condition.clone()) for real, condition in group]
         for optimizer in (self.eager.g_optimizer, self.eager.d_optimizer):
             optimizer.zero_grad(set_to_none=True)  # gradients are allocated inside the graph's pool
-        counts, known = dict(self.window.counts), set(self.window.sums)
         torch.cuda.synchronize()
         graph = torch.cuda.CUDAGraph()
-        with torch.cuda.graph(graph, capture_error_mode="thread_local"):
-            self.eager.updates(self.static, step)
-        new = set(self.window.sums) - known
-        if new:  # an accumulator created inside the graph would be zeroed again at every replay
-            raise RuntimeError(
-                f"the scalars {sorted(new)} were not logged by the warm-up steps; they cannot join a captured step"
-            )
-        # The capture counted one pass that did not run: take it back, and count it per replay.
-        self.per_replay = {key: n - counts.get(key, 0) for key, n in self.window.counts.items()}
-        self.window.counts = counts
+
+        def capture() -> None:
+            with torch.cuda.graph(graph, capture_error_mode="thread_local"):
+                self.eager.updates(self.static, step)
+
+        self.per_replay = self.window.counts_per_pass(capture)
         self.graph = graph
 
     def _replay(self, group: Sequence[Batch], step: int) -> None:

@@ -13,7 +13,7 @@ sums the same values in the same order, from zero: the logged means agree bitwis
 
 from __future__ import annotations
 
-from typing import Optional
+from typing import Callable, Optional
 
 import torch
 
@@ -52,6 +52,23 @@ class LogWindow:
             self.sums[key].add_(value)
             self.counts[key] = self.counts.get(key, 0) + 1
 
+    def counts_per_pass(self, record: Callable[[], None]) -> dict[str, int]:
+        """Run ``record``, a pass whose additions are recorded rather than done (a CUDA graph's
+        capture), and return how many values of each scalar one replay of it adds; the
+        counts it made are taken back (:meth:`count` adds them per replay). Every scalar
+        must have its accumulator already: one created during the capture would be zeroed
+        again at every replay."""
+        counts, known = dict(self.counts), set(self.sums)
+        record()
+        new = set(self.sums) - known
+        if new:
+            raise RuntimeError(
+                f"the scalars {sorted(new)} were not logged by the warm-up steps; they cannot join a captured step"
+            )
+        added = {key: n - counts.get(key, 0) for key, n in self.counts.items() if n > counts.get(key, 0)}
+        self.counts = counts
+        return added
+
     def count(self, added: dict[str, int]) -> None:
         """Record values that were added to the accumulators without :meth:`add` (a CUDA
         graph's replay adds on the device; the host keeps the counts)."""
@@ -76,12 +93,6 @@ class LogWindow:
         return {"log_sums": {k: self.sums[k].clone() for k in self.counts}, "log_counts": dict(self.counts)}
 
     def load_state_dict(self, state: dict, device: torch.device) -> None:
-        """Restore an open window into the accumulators (in place where they exist)."""
-        for total in self.sums.values():
-            total.zero_()
-        for key, saved in state["log_sums"].items():
-            if key in self.sums:
-                self.sums[key].copy_(saved)
-            else:
-                self.sums[key] = saved.to(device, copy=True)
+        """Restore an open window (a resumed run, before its first step)."""
+        self.sums = {k: v.to(device, copy=True) for k, v in state["log_sums"].items()}
         self.counts = dict(state["log_counts"])

@@ -21,6 +21,7 @@ from ganzoo.components import CAPTURE_UNDECLARED, capture_refusal
 from ganzoo.cuda_graph import CapturedStep, component_refusals, decide
 from ganzoo.divergence import DivergenceError
 from ganzoo.evaluation import EvaluateEvery
+from ganzoo.log_window import LogWindow
 from ganzoo.outputs import Curves, FinalWeights, MetricsLog, ProgressBar, ProgressVideo, SampleGrids, WandbLogger
 from ganzoo.plugins import make_plugin_manager
 from ganzoo.recipe import load_recipe
@@ -64,6 +65,22 @@ def test_a_component_that_declares_nothing_is_refused_with_its_name_and_reason()
         "callback 'honest' cannot be captured: it reads the loss on the host every step",
     ]
     assert not decide("auto", ["x"]).captured and decide("auto", []).captured and not decide("off", []).captured
+
+
+def test_a_captured_pass_is_counted_per_replay_not_at_capture():
+    """The log window's side of a capture (CPU-visible): the capture's additions are taken
+    back and returned per replay, and a scalar the warm-up steps never logged is refused."""
+    window = LogWindow()
+    one = torch.tensor(1.0)
+    window.add({"d_loss": one, "g_loss": one}, 1)  # a warm-up step
+    per_replay = window.counts_per_pass(lambda: [window.add({"d_loss": one}, 2) for _ in range(5)])
+    # g_loss is in the open window but not in the pass: no count of 0 (a mean of nothing) is kept
+    assert per_replay == {"d_loss": 5} and window.counts == {"d_loss": 1, "g_loss": 1}
+    window.close()
+    window.count(per_replay)
+    assert window.counts == {"d_loss": 5}
+    with pytest.raises(RuntimeError, match=r"the scalars \['gp'\] were not logged by the warm-up steps"):
+        window.counts_per_pass(lambda: window.add({"gp": one}, 3))
 
 
 @cpu_only
