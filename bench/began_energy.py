@@ -36,7 +36,7 @@ class Energies:
 def checkpoint_of(run: Path) -> tuple[Path, dict]:
     """``(path, contents)`` of ``run`` when it is a checkpoint file, else of the run folder's
     newest loadable checkpoint (D's weights are kept only in checkpoints, not in ``weights.pt``)."""
-    from ganzoo.checkpoint import latest_checkpoint, load_checkpoint
+    from ganzoo.runfolder.checkpoints import latest_checkpoint, load_checkpoint
 
     if run.is_file():
         return run, load_checkpoint(run)
@@ -46,10 +46,9 @@ def checkpoint_of(run: Path) -> tuple[Path, dict]:
 
 def measure(run: Path, n: int = 2000, seed: int = 0) -> Energies:
     """The trained D's errors on the recipe's test split, per class, and on ``n`` samples of G."""
-    from ganzoo.data import to_model_range
-    from ganzoo.plugins import make_plugin_manager
-    from ganzoo.registry import Registry
-    from ganzoo.sampling import load_split, load_trained
+    from ganzoo.api import to_model_range
+    from ganzoo.inference import load_split, load_trained
+    from ganzoo.plugins import Registry, make_plugin_manager
     from ganzoo_classic.energy import BEGANLoss, energy
 
     registry = Registry.from_plugin_manager(make_plugin_manager())
@@ -92,7 +91,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
 
-    from ganzoo.errors import GanzooError
+    from ganzoo.api.errors import GanzooError
 
     try:
         result = measure(args.run, args.n, args.seed)

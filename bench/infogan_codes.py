@@ -19,10 +19,9 @@ import torch
 
 
 def main() -> None:
-    from ganzoo.evaluation import Evaluation
-    from ganzoo.plugins import make_plugin_manager
-    from ganzoo.registry import Registry
-    from ganzoo.sampling import generate, load_dataset, load_trained, to_data_format
+    from ganzoo.inference import generate, load_dataset, load_trained, to_data_format
+    from ganzoo.inference.evaluation import Evaluation
+    from ganzoo.plugins import Registry, make_plugin_manager
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("run", type=Path, help="an infogan run folder")

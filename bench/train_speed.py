@@ -220,12 +220,11 @@ def floor_graph_loop(root, batch_size, device):
 def ganzoo_trainer(root, batch_size, device, overrides, folder, recipe_path=RECIPE):
     """ganzoo's trainer exactly as `ganzoo run` builds it, with the metrics log attached
     (progress bar and sample grids are left out: they are not part of a step)."""
-    from ganzoo.distributed import from_environment
-    from ganzoo.outputs import MetricsLog
-    from ganzoo.plugins import make_plugin_manager
+    from ganzoo.plugins import Registry, make_plugin_manager
     from ganzoo.recipe import load_recipe
-    from ganzoo.registry import Registry
     from ganzoo.run import build_trainer
+    from ganzoo.run.outputs import MetricsLog
+    from ganzoo.train.distributed import from_environment
 
     registry = Registry.from_plugin_manager(make_plugin_manager())
     recipe = load_recipe(

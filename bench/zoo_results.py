@@ -25,7 +25,7 @@ import sys
 import time
 from pathlib import Path
 
-from ganzoo.wandb_report import report_zoo, wandb_target, zoo_wandb_override
+from ganzoo.viz.wandb_report import report_zoo, wandb_target, zoo_wandb_override
 
 REPO = Path(__file__).resolve().parents[1]
 VARIANTS = [
@@ -66,9 +66,8 @@ def ganzoo(*args: str) -> subprocess.CompletedProcess[str]:
 def callbacks_with_budget(recipe: str, seconds: float) -> str:
     """The recipe's own callbacks (``ema``, ``instance_noise``...) plus the time budget, as
     one ``callbacks=[...]`` override (an override replaces the whole list)."""
-    from ganzoo.plugins import make_plugin_manager
+    from ganzoo.plugins import Registry, make_plugin_manager
     from ganzoo.recipe import load_recipe
-    from ganzoo.registry import Registry
 
     registry = Registry.from_plugin_manager(make_plugin_manager())
     callbacks = load_recipe(REPO / recipe, registry).resolved["callbacks"]
@@ -112,13 +111,12 @@ def real_data_row(args: argparse.Namespace) -> dict:
     ``ganzoo eval`` uses for the generators (the same training images, same seed, same
     classifier): what a perfect generator could score, since it would not reproduce the
     training images themselves."""
-    from ganzoo.devices import select_device
-    from ganzoo.evaluation import Evaluation, select_metrics
-    from ganzoo.metrics import MetricContext
-    from ganzoo.plugins import make_plugin_manager
+    from ganzoo.api.metrics import MetricContext
+    from ganzoo.inference import load_dataset
+    from ganzoo.inference.evaluation import Evaluation, select_metrics
+    from ganzoo.plugins import Registry, make_plugin_manager
     from ganzoo.recipe import load_recipe
-    from ganzoo.registry import Registry
-    from ganzoo.sampling import load_dataset
+    from ganzoo.train.devices import select_device
 
     registry = Registry.from_plugin_manager(make_plugin_manager())
     recipe = load_recipe(REPO / "recipes" / "vanilla_mnist.yaml", registry, [f"data.root={REPO / args.data_root}"])

@@ -1,69 +1,27 @@
 """ganzoo: a plugin-based GAN zoo for PyTorch.
 
-The public API for plugin authors is what this module exports, plus ``ganzoo.testing`` (the
-helpers for a plugin's tests); plugins import nothing else.
+The public API for plugin authors is what this module exports (the contract of
+:mod:`ganzoo.api`, where :mod:`ganzoo.api.hookspecs` is the place to start), plus
+``ganzoo.testing`` (the helpers for a plugin's tests); plugins import nothing else.
+
+The package, by sub-package: ``api`` (the plugin contract), ``plugins`` (the plugin manager,
+the registry, the core's own optimisers and schedules), ``recipe`` (YAML to a validated
+recipe), ``files`` (safe reads and writes, images, downloads), ``runfolder`` (what a run
+leaves on disk), ``train`` (the loop and its step), ``viz`` (curves, grids, video, reports),
+``inference`` (using a trained generator: sampling, translating, evaluating), ``run`` (a
+recipe trained into a run folder, resumed) and ``commands`` (one module per subcommand of
+``ganzoo``, which ``cli`` dispatches to).
 """
 
-from ganzoo.callback import Callback, LatentSource, TrainingRun
-from ganzoo.components import (
-    Accepts,
-    Architecture,
-    Component,
-    Data,
-    DataInfo,
-    Dataset,
-    DataSpec,
-    Loss,
-    LossOutput,
-    Needs,
-    Optimizer,
-    Options,
-    ScalarInfo,
-    Schedule,
-    StepContext,
-)
-from ganzoo.divergence import DivergenceError
-from ganzoo.errors import DatasetError, GanzooError, Problem, RecipeError
-from ganzoo.hookspecs import hookimpl
-from ganzoo.layers import Float32Sigmoid
-from ganzoo.metrics import EvalData, EvaluationError, FeatureExtractor, Features, Metric, MetricContext
-from ganzoo.network import network_timeout
-from ganzoo.step_log import StepLog
+from ganzoo import _compat
+from ganzoo.api import *  # noqa: F403 - the contract is the public API
+from ganzoo.api import __all__ as _contract
+from ganzoo.files.downloads import network_timeout
+from ganzoo.files.images import ImageError, read_image
+from ganzoo.runfolder.step_log import StepLog
 
 __version__ = "0.1.0"
 
-__all__ = [
-    "Accepts",
-    "Architecture",
-    "Callback",
-    "Component",
-    "Data",
-    "DataInfo",
-    "Dataset",
-    "DatasetError",
-    "DataSpec",
-    "DivergenceError",
-    "EvalData",
-    "EvaluationError",
-    "FeatureExtractor",
-    "Features",
-    "Float32Sigmoid",
-    "GanzooError",
-    "LatentSource",
-    "Loss",
-    "LossOutput",
-    "Metric",
-    "MetricContext",
-    "Needs",
-    "Optimizer",
-    "Options",
-    "Problem",
-    "RecipeError",
-    "ScalarInfo",
-    "Schedule",
-    "StepContext",
-    "StepLog",
-    "TrainingRun",
-    "hookimpl",
-    "network_timeout",
-]
+_compat.install()
+
+__all__ = [*_contract, "ImageError", "StepLog", "network_timeout", "read_image"]

@@ -15,11 +15,9 @@ from typing import Iterable, Mapping, Optional, Union
 
 import torch
 
-from ganzoo.components import Architecture, Data, StepContext
-from ganzoo.data import to_model_range
-from ganzoo.plugins import make_plugin_manager
+from ganzoo.api import Architecture, Data, StepContext, to_model_range
+from ganzoo.plugins import Registry, make_plugin_manager
 from ganzoo.recipe import Recipe, load_recipe
-from ganzoo.registry import Registry
 from ganzoo.run import Run, run_recipe
 
 __all__ = ["Recipe", "Registry", "Run", "load_recipe", "registry", "short_run", "small_data", "step_context"]

@@ -16,8 +16,7 @@ import yaml
 
 import ganzoo_datasets
 import ganzoo_vanilla
-from ganzoo.plugins import make_plugin_manager
-from ganzoo.registry import Registry
+from ganzoo.plugins import Registry, make_plugin_manager
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO.parent / "shared" / "data"
@@ -95,6 +94,13 @@ def ganzoo(
     return subprocess.run(
         [sys.executable, "-m", "ganzoo", *args], capture_output=True, text=True, cwd=cwd, env=env, timeout=timeout
     )
+
+
+def small_run(run_dir: Path | str) -> list[str]:
+    """The command-line arguments every small test run shares: its run folders under
+    ``run_dir``, wandb off, a GIF progress video (no ffmpeg needed) and no progress bar.
+    Overrides that come after them win."""
+    return [f"run.dir={run_dir}", "wandb.mode=disabled", "video.format=gif", "--no-progress"]
 
 
 def metrics(folder: Path) -> list[dict]:

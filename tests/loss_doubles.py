@@ -78,5 +78,5 @@ class PoisonAfter(ganzoo.Callback):
 def poison_after(trainer, step: int) -> None:
     """Make ``trainer``'s discriminator loss NaN from step ``step + 1`` on."""
     factor = torch.ones((), device=trainer.device)
-    trainer.loss = Poisoned(trainer.loss, factor)
+    trainer.stepper.loss = Poisoned(trainer.loss, factor)
     trainer.callbacks.append(PoisonAfter(step, factor))

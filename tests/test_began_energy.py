@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 import torch
 
-from conftest import REPO, write_idx_mnist
+from conftest import REPO, small_run, write_idx_mnist
 from ganzoo.cli import main
 from ganzoo_classic.energy import ELUAutoencoderD
 
@@ -25,8 +25,8 @@ spec.loader.exec_module(began_energy)
 def test_errors_per_class_are_the_trained_discriminators_on_the_test_split(tmp_path, capsys, monkeypatch):
     data = write_idx_mnist(tmp_path / "data", n_train=64, n_test=48)
     args = [str(REPO / "recipes" / "began_mnist.yaml"), f"data.root={data}", "train.max_steps=2", "model.width=8"]
-    args += ["loss.gamma=0.7", f"run.dir={tmp_path / 'runs'}", "wandb.mode=disabled", "video.format=gif"]
-    assert main(["run", *args, "--no-progress"]) == 0
+    args += ["loss.gamma=0.7", *small_run(tmp_path / "runs")]
+    assert main(["run", *args]) == 0
     folder = next((tmp_path / "runs").iterdir())
 
     result = began_energy.measure(folder, n=32)
@@ -69,7 +69,7 @@ def test_a_folder_without_checkpoints_is_refused_in_one_line(tmp_path, monkeypat
 def test_a_run_of_another_loss_is_refused(tmp_path):
     data = write_idx_mnist(tmp_path / "data", n_train=64, n_test=16)
     args = [str(REPO / "recipes" / "ebgan_mnist.yaml"), f"data.root={data}", "train.max_steps=1", "model.width=8"]
-    args += [f"run.dir={tmp_path / 'runs'}", "wandb.mode=disabled", "video.format=gif"]
-    assert main(["run", *args, "--no-progress"]) == 0
+    args += small_run(tmp_path / "runs")
+    assert main(["run", *args]) == 0
     with pytest.raises(SystemExit, match="'ebgan' loss, not began"):
         began_energy.measure(next((tmp_path / "runs").iterdir()), n=8)

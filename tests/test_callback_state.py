@@ -12,12 +12,11 @@ import ganzoo
 import ganzoo_datasets
 import ganzoo_vanilla
 from conftest import write_recipe
-from ganzoo.checkpoint import latest_checkpoint
-from ganzoo.plugins import make_plugin_manager
+from ganzoo.inference import load_trained
+from ganzoo.plugins import Registry, make_plugin_manager
 from ganzoo.recipe import load_recipe
-from ganzoo.registry import Registry
 from ganzoo.run import resume_run, run_recipe
-from ganzoo.sampling import load_trained
+from ganzoo.runfolder.checkpoints import latest_checkpoint
 
 
 class Snapshot(ganzoo.Callback):

@@ -12,17 +12,17 @@ import torch
 from loss_doubles import poison_after
 
 from conftest import REPO
-from ganzoo.checkpoint import (
-    Checkpointer,
+from ganzoo import DivergenceError
+from ganzoo.recipe import load_recipe
+from ganzoo.run import build_trainer
+from ganzoo.run.outputs import Checkpointer
+from ganzoo.runfolder.checkpoints import (
     CheckpointError,
     atomic_save,
     latest_checkpoint,
     load_checkpoint,
     step_checkpoints,
 )
-from ganzoo.recipe import load_recipe
-from ganzoo.run import build_trainer
-from ganzoo.trainer import DivergenceError
 
 
 def trained(toy_recipe, registry, tmp_path, *overrides, every=4, keep_last=3):

@@ -14,7 +14,7 @@ from loss_doubles import FAKE, REAL, context
 from torch import nn
 
 import ganzoo
-from conftest import REPO
+from conftest import REPO, small_run
 from ganzoo.cli import main
 from ganzoo_classic.dcgan import DCGAN
 from ganzoo_classic.energy import Autoencoder, BEGANLoss, EBGANLoss, ELUAutoencoder, pull_away
@@ -233,10 +233,7 @@ def test_every_recipe_trains_a_few_steps(variant, digits, tmp_path, capsys):
                 "train.max_steps=2",
                 "train.batch_size=16",
                 "model.width=8",
-                f"run.dir={tmp_path}",
-                "wandb.mode=disabled",
-                "video.format=gif",
-                "--no-progress",
+                *small_run(tmp_path),
             ]
         )
         == 0

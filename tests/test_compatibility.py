@@ -7,8 +7,8 @@ from __future__ import annotations
 import pytest
 
 import ganzoo as api
-from conftest import ganzoo
-from ganzoo.compatibility import data_problems, loss_problems
+from conftest import ganzoo, small_run
+from ganzoo.recipe.compatibility import data_problems, loss_problems
 
 
 def _refused(*args: str) -> list[str]:
@@ -43,9 +43,7 @@ def test_image_only_architecture_on_points_is_refused_before_training(tmp_path) 
         "recipes/toy_ring.yaml",
         "model.name=dcgan",
         "loss.name=hinge",
-        f"run.dir={tmp_path}",
-        "wandb.mode=disabled",
-        "--no-progress",
+        *small_run(tmp_path),
     )
     assert not list(tmp_path.iterdir())
 

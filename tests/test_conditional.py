@@ -14,7 +14,7 @@ import torch.nn.functional as F
 from torch import nn
 
 import ganzoo
-from conftest import REPO
+from conftest import REPO, small_run
 from ganzoo.cli import main
 from ganzoo_conditional.losses import ACGANLoss
 from ganzoo_conditional.models import ACGAN, CGAN
@@ -31,10 +31,7 @@ def conditional_run(request, digits, tmp_path_factory):
                 f"data.root={digits}",
                 "train.max_steps=3",
                 "train.batch_size=16",
-                f"run.dir={runs}",
-                "wandb.mode=disabled",
-                "video.format=gif",
-                "--no-progress",
+                *small_run(runs),
                 *(["model.width=8"] if request.param == "acgan" else []),
             ]
         )

@@ -4,7 +4,7 @@ import pytest
 import torch
 
 import ganzoo
-from ganzoo.data import BatchStream
+from ganzoo.train.batches import BatchStream
 
 CPU = torch.device("cpu")
 
@@ -20,7 +20,7 @@ def test_image_conditions_are_sliced_with_the_samples_and_scaled_like_them():
     assert labelled.condition is inputs and labelled.info.condition_kind == "images"
     stream = BatchStream(data, batch_size=5, device=CPU)
     assert stream.labels is None
-    for real, condition in stream.epoch():
+    for real, condition in stream.batches(stream.new_order()):
         assert condition.shape == (len(real), 1, 4, 4) and condition.dtype == torch.float32
         # each condition is its own sample's: (255 - v) scaled is -(v scaled)
         assert torch.allclose(condition[:, 0], -real[:, 0])

@@ -14,8 +14,8 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ganzoo.checkpoint import step_checkpoints
 from ganzoo.cli import main
+from ganzoo.runfolder.checkpoints import step_checkpoints
 
 
 @pytest.fixture(scope="module")

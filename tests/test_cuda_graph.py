@@ -12,21 +12,30 @@ import yaml
 from loss_doubles import poison_after
 
 import ganzoo
-from conftest import REPO, metrics, run_folder, weights
+from conftest import REPO, metrics, run_folder, small_run, weights
 from conftest import ganzoo as ganzoo_cli
-from ganzoo import cuda_graph
-from ganzoo.checkpoint import Checkpointer, step_checkpoints
+from ganzoo import DivergenceError
+from ganzoo.api import CAPTURE_UNDECLARED, capture_refusal
+from ganzoo.api.capture import component_refusals, decide
 from ganzoo.cli import main
-from ganzoo.components import CAPTURE_UNDECLARED, capture_refusal
-from ganzoo.cuda_graph import CapturedStep, component_refusals, decide
-from ganzoo.divergence import DivergenceError
-from ganzoo.evaluation import EvaluateEvery
-from ganzoo.log_window import LogWindow
-from ganzoo.outputs import Curves, FinalWeights, MetricsLog, ProgressBar, ProgressVideo, SampleGrids, WandbLogger
-from ganzoo.plugins import make_plugin_manager
+from ganzoo.plugins import Registry, make_plugin_manager
 from ganzoo.recipe import load_recipe
-from ganzoo.registry import Registry
 from ganzoo.run import build_trainer
+from ganzoo.run.outputs import (
+    Checkpointer,
+    Curves,
+    EvaluateEvery,
+    FinalWeights,
+    MetricsLog,
+    ProgressBar,
+    ProgressVideo,
+    SampleGrids,
+    WandbLogger,
+)
+from ganzoo.runfolder.checkpoints import step_checkpoints
+from ganzoo.train import capture as cuda_graph
+from ganzoo.train.capture import CapturedStep
+from ganzoo.train.log_window import LogWindow
 
 cpu_only = pytest.mark.skipif(torch.cuda.is_available(), reason="checks the refusal off CUDA")
 cuda_only = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
@@ -261,7 +270,7 @@ def test_a_divergence_stops_the_run_with_its_step_captured_or_not(device, digits
         + ["model.width=8", "train.max_steps=20", "train.log_every=4", "wandb.mode=disabled"],
     )
     trainer = build_trainer(recipe, registry)
-    assert isinstance(trainer._step, CapturedStep) == (device == "cuda")
+    assert isinstance(trainer.stepper, CapturedStep) == (device == "cuda")
     poison_after(trainer, 5)
     trainer.callbacks.append(Checkpointer(tmp_path / "run", recipe.resolved, every=4))
     with pytest.raises(DivergenceError, match="d_loss became NaN or infinite at step 6 "):
@@ -340,10 +349,7 @@ def recipe_run(recipe: str, digits, folder, capsys, *overrides: str, device: str
         "train.max_steps=10",
         "train.batch_size=16",
         "train.log_every=3",
-        f"run.dir={folder}",
-        "wandb.mode=disabled",
-        "video.format=gif",
-        "--no-progress",
+        *small_run(folder),
         *CAPTURED_RECIPES[recipe],
         *overrides,
     ]

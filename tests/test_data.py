@@ -8,7 +8,8 @@ import torchvision
 from PIL import Image
 
 import ganzoo
-from ganzoo.data import BatchStream, to_model_range
+from ganzoo.api import to_model_range
+from ganzoo.train.batches import BatchStream
 from ganzoo_datasets import ImageFolder
 
 
@@ -20,7 +21,7 @@ def test_batches_equal_a_shuffled_dataloader_with_the_same_seed():
     stream = BatchStream(ganzoo.Data(images, labels, 103), batch_size=10, device=torch.device("cpu"))
 
     torch.manual_seed(7)
-    ours = [[(x.clone(), y.clone()) for x, y in stream.epoch()] for _ in range(3)]
+    ours = [[(x.clone(), y.clone()) for x, y in stream.batches(stream.new_order())] for _ in range(3)]
     after_ours = torch.rand(3)
 
     torch.manual_seed(7)
@@ -48,7 +49,7 @@ def test_scaling_matches_totensor_and_normalize_bitwise():
 def test_drop_last_and_points_pass_unscaled():
     points = torch.randn(25, 2)
     stream = BatchStream(ganzoo.Data(points), batch_size=10, device=torch.device("cpu"), drop_last=True)
-    batches = [x for x, _ in stream.epoch()]
+    batches = [x for x, _ in stream.batches(stream.new_order())]
     assert len(stream) == 2 and [len(b) for b in batches] == [10, 10]
     assert all(torch.isin(b, points).all() for b in batches)
 

@@ -13,7 +13,7 @@ import torch
 from PIL import Image
 
 import ganzoo
-from conftest import REPO, write_idx_mnist
+from conftest import REPO, small_run, write_idx_mnist
 from ganzoo.cli import main
 from ganzoo_datasets import MNIST, FashionMNIST, Grid, ImageFolder, Ring
 
@@ -191,9 +191,7 @@ def test_a_decompression_bomb_is_named_not_decoded(tmp_path, capsys, side):
             "data.name=image_folder",
             f"data.root={root}",
             "data.image_size=8",
-            f"run.dir={tmp_path / 'runs'}",
-            "wandb.mode=disabled",
-            "--no-progress",
+            *small_run(tmp_path / "runs"),
         ]
     )
     line = one_line_error(capsys, status)
@@ -232,9 +230,7 @@ def test_a_recipe_trains_on_an_image_folder(tmp_path, capsys):
             "train.batch_size=4",
             "train.sample_every=2",
             "train.num_samples=4",
-            f"run.dir={tmp_path / 'runs'}",
-            "wandb.mode=disabled",
-            "--no-progress",
+            *small_run(tmp_path / "runs"),
         ]
     )
     assert status == 0

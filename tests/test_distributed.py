@@ -15,11 +15,11 @@ import pytest
 import torch
 
 from conftest import REPO, ganzoo, metrics, run_folder, weights, write_recipe
-from ganzoo.components import StepContext
-from ganzoo.data import BatchStream
-from ganzoo.distributed import World
+from ganzoo.api import StepContext
 from ganzoo.recipe import load_recipe
 from ganzoo.run import build_trainer
+from ganzoo.train.batches import BatchStream
+from ganzoo.train.distributed import World
 from ganzoo_datasets.toy import Ring
 from ganzoo_vanilla.models import VanillaMLP
 

@@ -20,13 +20,12 @@ import ganzoo_datasets
 import ganzoo_metrics
 import ganzoo_vanilla
 from conftest import REPO, SHARED_DATA, metrics, needs_shared_mnist, run_folder, write_idx_mnist, write_recipe
+from ganzoo.api.metrics import MetricContext
 from ganzoo.cli import main
-from ganzoo.evaluation import Evaluation, evaluate_model
-from ganzoo.metrics import MetricContext
-from ganzoo.plugins import make_plugin_manager
+from ganzoo.inference import load_dataset, load_trained
+from ganzoo.inference.evaluation import Evaluation, evaluate_model
+from ganzoo.plugins import Registry, make_plugin_manager
 from ganzoo.recipe import load_recipe
-from ganzoo.registry import Registry
-from ganzoo.sampling import load_dataset, load_trained
 from ganzoo_metrics.extractors import INCEPTION_FILE
 from ganzoo_metrics.metrics import FID, KID, ClassCoverage, InceptionScore, ModeCoverage
 
@@ -264,9 +263,9 @@ def test_inception_behind_a_stalled_proxy_fails_in_the_time_out(
 ):
     import time
 
-    import ganzoo.network
+    import ganzoo.files.downloads
 
-    monkeypatch.setattr(ganzoo.network, "NETWORK_TIMEOUT", 0.5)
+    monkeypatch.setattr(ganzoo.files.downloads, "NETWORK_TIMEOUT", 0.5)
     started = time.monotonic()  # the proxy accepts the connection and never answers
     assert inception_fid_behind(stalled_server, synthetic_run, tmp_path, monkeypatch) == 1
     assert time.monotonic() - started < 10

@@ -19,10 +19,9 @@ import ganzoo
 import ganzoo_datasets
 import ganzoo_vanilla
 from conftest import write_recipe
-from ganzoo.errors import GanzooError
-from ganzoo.plugins import hook_names, make_plugin_manager
+from ganzoo.api.errors import GanzooError
+from ganzoo.plugins import Registry, hook_names, make_plugin_manager
 from ganzoo.recipe import load_recipe
-from ganzoo.registry import Registry
 from ganzoo.run import run_recipe
 
 # --------------------------------------------------------------------------- a test plugin

@@ -13,7 +13,7 @@ from PIL import Image
 from torch import nn
 
 import ganzoo
-from conftest import REPO, write_idx_mnist
+from conftest import REPO, small_run, write_idx_mnist
 from ganzoo.cli import main
 from ganzoo_conditional.infogan import InfoGAN, InfoGANLoss
 
@@ -123,10 +123,7 @@ def infogan_run(tmp_path_factory):
                 "train.batch_size=16",
                 "train.log_every=1",
                 "model.width=8",
-                f"run.dir={runs}",
-                "wandb.mode=disabled",
-                "video.format=gif",
-                "--no-progress",
+                *small_run(runs),
             ]
         )
         == 0

@@ -6,10 +6,9 @@ from __future__ import annotations
 import pytest
 
 from conftest import REPO, ganzoo
-from ganzoo.errors import RecipeError
-from ganzoo.plugins import make_plugin_manager
+from ganzoo.api.errors import RecipeError
+from ganzoo.plugins import Registry, make_plugin_manager
 from ganzoo.recipe import load_recipe
-from ganzoo.registry import Registry
 
 STABILIZED = REPO / "recipes" / "dcgan_stabilized_mnist.yaml"  # callbacks: [instance_noise, ema]
 

@@ -8,8 +8,8 @@ import time
 
 import torchvision.datasets
 
-import ganzoo.network
-from conftest import REPO
+import ganzoo.files.downloads
+from conftest import REPO, small_run
 from ganzoo.cli import main
 
 
@@ -23,7 +23,7 @@ def one_line(capsys, status: int) -> str:
 def test_a_stalled_mnist_mirror_fails_in_the_time_out_naming_the_host(
     tmp_path, capsys, monkeypatch, stalled_server, no_proxy
 ):
-    monkeypatch.setattr(ganzoo.network, "NETWORK_TIMEOUT", 0.5)
+    monkeypatch.setattr(ganzoo.files.downloads, "NETWORK_TIMEOUT", 0.5)
     monkeypatch.setattr(torchvision.datasets.MNIST, "mirrors", [f"{stalled_server}/mnist/"])
     started = time.monotonic()
     status = main(
@@ -31,9 +31,7 @@ def test_a_stalled_mnist_mirror_fails_in_the_time_out_naming_the_host(
             "run",
             str(REPO / "recipes" / "vanilla_mnist.yaml"),
             f"data.root={tmp_path / 'data'}",
-            f"run.dir={tmp_path / 'runs'}",
-            "wandb.mode=disabled",
-            "--no-progress",
+            *small_run(tmp_path / "runs"),
         ]
     )
     assert time.monotonic() - started < 10
@@ -65,7 +63,7 @@ def test_wandb_online_without_its_server_fails_at_once_naming_the_host(toy_recip
 
 
 def test_an_unresolvable_host_is_named_and_a_listening_one_is_reachable(stalled_server):
-    assert ganzoo.network.unreachable("https://no-such-host.invalid").startswith(
+    assert ganzoo.files.downloads.unreachable("https://no-such-host.invalid").startswith(
         "cannot reach no-such-host.invalid:443 (the name does not resolve"
     )
-    assert ganzoo.network.unreachable(stalled_server, seconds=0.5) is None  # it accepts: reachable
+    assert ganzoo.files.downloads.unreachable(stalled_server, seconds=0.5) is None  # it accepts: reachable

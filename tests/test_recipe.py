@@ -5,10 +5,9 @@ from __future__ import annotations
 import pytest
 
 from conftest import REPO, write_recipe
-from ganzoo.errors import RecipeError
-from ganzoo.plugins import make_plugin_manager
+from ganzoo.api.errors import RecipeError
+from ganzoo.plugins import Registry, make_plugin_manager
 from ganzoo.recipe import load_recipe
-from ganzoo.registry import Registry
 
 BASE = REPO / "recipes" / "vanilla_mnist.yaml"
 

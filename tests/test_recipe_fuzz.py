@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from conftest import REPO
-from ganzoo.errors import RecipeError
+from ganzoo.api.errors import RecipeError
 from ganzoo.recipe import RESOLVED_ORDER, load_recipe
 
 SECTIONS = [*RESOLVED_ORDER, "extends", "trian", "name"]  # every section, and top-level keys that are not one

@@ -10,11 +10,10 @@ from pathlib import Path
 import pytest
 import torch
 
-from conftest import REPO, write_idx_mnist
+from conftest import REPO, small_run, write_idx_mnist
 from ganzoo.cli import main
-from ganzoo.plugins import make_plugin_manager
+from ganzoo.plugins import Registry, make_plugin_manager
 from ganzoo.recipe import load_recipe
-from ganzoo.registry import Registry
 
 FASHION_RECIPES = sorted(path.name for path in (REPO / "recipes").glob("*_fashion*.yaml"))
 
@@ -51,10 +50,7 @@ def test_every_fashion_recipe_trains_a_step(name, fashion, tmp_path):
                 "train.max_steps=1",
                 "train.batch_size=16",
                 *small,
-                f"run.dir={tmp_path}",
-                "wandb.mode=disabled",
-                "video.format=gif",
-                "--no-progress",
+                *small_run(tmp_path),
             ]
         )
         == 0

@@ -20,9 +20,8 @@ import ganzoo_datasets
 import ganzoo_vanilla
 from conftest import REPO, metrics, run_folder, write_idx_mnist, write_recipe
 from ganzoo.cli import main
-from ganzoo.plugins import make_plugin_manager
+from ganzoo.plugins import Registry, make_plugin_manager
 from ganzoo.recipe import load_recipe
-from ganzoo.registry import Registry
 from ganzoo.run import run_recipe
 
 

@@ -15,9 +15,9 @@ import pytest
 import torch
 
 from conftest import REPO, metrics, run_folder, weights, write_recipe
-from ganzoo.checkpoint import latest_checkpoint
 from ganzoo.cli import main
 from ganzoo.recipe import load_recipe
+from ganzoo.runfolder.checkpoints import latest_checkpoint
 
 
 def assert_same_run(folder: Path, reference: Path) -> None:

@@ -15,8 +15,8 @@ from wandb_reader import logged_artifacts, logged_config, logged_history, logged
 
 from conftest import SHARED_DATA, ganzoo, metrics, needs_shared_mnist, run_folder
 from ganzoo.cli import main
-from ganzoo.registry import split_name
-from ganzoo.run import select_device
+from ganzoo.plugins import split_name
+from ganzoo.train.devices import select_device
 
 SCALARS = {"d_loss", "g_loss", "d_real", "d_fake"}
 

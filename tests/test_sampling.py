@@ -12,7 +12,7 @@ from PIL import Image
 
 from conftest import REPO, run_folder, write_idx_mnist, write_recipe
 from ganzoo.cli import main
-from ganzoo.sampling import interpolation_latents, load_trained
+from ganzoo.inference import interpolation_latents, load_trained
 from ganzoo_vanilla.models import VanillaMLP
 
 
@@ -222,8 +222,7 @@ def test_sample_from_something_that_is_not_a_run(tmp_path, capsys):
 
 
 def _registry():
-    from ganzoo.plugins import make_plugin_manager
-    from ganzoo.registry import Registry
+    from ganzoo.plugins import Registry, make_plugin_manager
 
     return Registry.from_plugin_manager(make_plugin_manager())
 
@@ -231,9 +230,8 @@ def _registry():
 def test_code_traversal_holds_the_rest_of_each_latent_fixed(mnist_run, tmp_path):
     """`--vary` asks the architecture for the walk; the core supplies one seeded latent per row."""
     import ganzoo
-    from ganzoo.plugins import make_plugin_manager
-    from ganzoo.registry import Registry
-    from ganzoo.sampling import code_traversal_latents
+    from ganzoo.inference import code_traversal_latents
+    from ganzoo.plugins import Registry, make_plugin_manager
 
     class Coded(ganzoo.Architecture):  # latent = [noise (3), category (1 value of 4)]
         name = "coded"

@@ -6,12 +6,12 @@ from __future__ import annotations
 import pytest
 
 import ganzoo
-from conftest import REPO, run_folder
+from conftest import REPO, run_folder, small_run
 from conftest import ganzoo as ganzoo_cli
-from ganzoo.outputs import ProgressBar
-from ganzoo.plugins import make_plugin_manager
-from ganzoo.registry import Registry
-from ganzoo.scalars import CORE, infos_for_recipe, label, scalar_infos
+from ganzoo.api.scalars import CORE, label, scalar_infos
+from ganzoo.plugins import Registry, make_plugin_manager
+from ganzoo.run.outputs import ProgressBar
+from ganzoo.viz.report import infos_for_recipe
 
 LOSSES = Registry.from_plugin_manager(make_plugin_manager()).entries("loss")
 
@@ -53,10 +53,7 @@ def test_the_report_heads_columns_with_the_loss_labels(tmp_path, digits):
         "train.max_steps=10",
         "train.batch_size=16",
         "model.width=8",
-        f"run.dir={tmp_path / 'runs'}",
-        "wandb.mode=disabled",
-        "video.format=gif",
-        "--no-progress",
+        *small_run(tmp_path / "runs"),
     )
     assert done.returncode == 0, done.stderr
     page = tmp_path / "report.html"
@@ -68,7 +65,7 @@ def test_the_report_heads_columns_with_the_loss_labels(tmp_path, digits):
 
 
 def test_scores_are_drawn_as_probabilities_only_when_they_are():
-    from ganzoo.curves import _probabilities
+    from ganzoo.viz.curves import _probabilities
 
     by_name = {e.name: e.cls for e in LOSSES}
     assert _probabilities(scalar_infos(by_name["bce"])) and _probabilities(CORE)

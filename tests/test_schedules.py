@@ -14,13 +14,12 @@ import ganzoo
 import ganzoo_datasets
 import ganzoo_vanilla
 from conftest import metrics, run_folder, weights, write_recipe
-from ganzoo.checkpoint import load_checkpoint, step_checkpoints
+from ganzoo.api.errors import RecipeError
 from ganzoo.cli import main
-from ganzoo.errors import RecipeError
-from ganzoo.plugins import make_plugin_manager
+from ganzoo.plugins import Registry, make_plugin_manager
 from ganzoo.recipe import load_recipe
-from ganzoo.registry import Registry
 from ganzoo.run import build_trainer
+from ganzoo.runfolder.checkpoints import load_checkpoint, step_checkpoints
 
 
 class HalvedSGD(ganzoo.Optimizer):

@@ -81,9 +81,9 @@ def test_float32_sigmoid_is_plain_sigmoid_outside_autocast():
 
 def test_cli_docs_give_report_only_its_own_options():
     """docs/cli.md listed `--nproc` (an option of `run`) for `ganzoo report`, which refuses it."""
-    from ganzoo.cli import _parser
+    from ganzoo.cli import build_parser
 
-    parser = _parser()
+    parser = build_parser()
     commands = next(a for a in parser._actions if a.__class__.__name__ == "_SubParsersAction").choices
     report_options = {s for a in commands["report"]._actions for s in a.option_strings}
     text = (REPO / "docs" / "cli.md").read_text(encoding="utf-8")

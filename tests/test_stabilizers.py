@@ -13,7 +13,7 @@ import torch
 from loss_doubles import context
 from torch import nn
 
-from conftest import REPO, run_folder, weights, write_recipe
+from conftest import REPO, run_folder, small_run, weights, write_recipe
 from ganzoo.cli import main
 from ganzoo_stabilizers import EMA, InstanceNoise
 from ganzoo_vanilla.losses import BCELoss
@@ -186,10 +186,7 @@ def test_the_stabilized_recipe_composes_everything(digits, tmp_path, capsys):
                 "train.batch_size=16",
                 "train.log_every=1",
                 "model.width=8",
-                f"run.dir={tmp_path}",
-                "wandb.mode=disabled",
-                "video.format=gif",
-                "--no-progress",
+                *small_run(tmp_path),
             ]
         )
         == 0

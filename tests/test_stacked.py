@@ -15,9 +15,9 @@ import torch
 
 import ganzoo
 import ganzoo_datasets
-from conftest import REPO, run_folder, write_idx_mnist
+from conftest import REPO, run_folder, small_run, write_idx_mnist
+from ganzoo.api.metrics import EvalData, MetricContext
 from ganzoo.cli import main
-from ganzoo.metrics import EvalData, MetricContext
 from ganzoo_datasets.stacked import StackedMNIST, stack_digits
 from ganzoo_metrics.stacked import (
     MnistChannels,
@@ -256,10 +256,7 @@ def test_the_stacked_recipes_train_and_count_modes(recipe, tmp_path, capsys):
                 "data.size=256",
                 "train.max_steps=3",
                 "model.width=8" if recipe == "dcgan_stacked" else "model.base.width=8",
-                f"run.dir={tmp_path / 'runs'}",
-                "wandb.mode=disabled",
-                "video.format=gif",
-                "--no-progress",
+                *small_run(tmp_path / "runs"),
             ]
         )
         == 0

@@ -21,8 +21,8 @@ from wandb_reader import logged_config, logged_history, read_records
 
 from conftest import REPO, run_folder, write_recipe
 from ganzoo.cli import main
-from ganzoo.report import flatten
-from ganzoo.wandb_report import build_zoo_spec, load_wandb_run, report_zoo, to_wandb_report
+from ganzoo.viz.report import flatten
+from ganzoo.viz.wandb_report import build_zoo_spec, load_wandb_run, report_zoo, to_wandb_report
 
 TARGET = "my-team/ganzoo-tests"
 

@@ -13,12 +13,14 @@ Every key remembers which file (or the command line) set it, so a problem names 
 where the user has to fix it.
 
 The stages live in modules of their own: :mod:`~ganzoo.recipe.schema` (the sections),
-:mod:`~ganzoo.recipe.loader` (files, ``extends``, overrides), :mod:`~ganzoo.recipe.validation`
-(problems, components) and :mod:`~ganzoo.recipe.sources` (which file set each key). Every
-name stays importable from ``ganzoo.recipe``.
+:mod:`~ganzoo.recipe.loader` (files, ``extends``, overrides), :mod:`~ganzoo.recipe.bounded_yaml`
+(YAML read within bounds), :mod:`~ganzoo.recipe.validation` (problems, components, the
+capture check), :mod:`~ganzoo.recipe.compatibility` (do the components fit together) and
+:mod:`~ganzoo.recipe.sources` (which file set each key). Nothing here imports the training
+engine.
 """
 
-from ganzoo.recipe.loader import load_recipe, parse_overrides, saved_recipe
+from ganzoo.recipe.loader import load_recipe, parse_overrides
 from ganzoo.recipe.schema import (
     COMPONENT_PATHS,
     COMPONENT_SECTIONS,
@@ -36,6 +38,7 @@ from ganzoo.recipe.schema import (
     WandbSection,
 )
 from ganzoo.recipe.sources import COMMAND_LINE, Sources
+from ganzoo.recipe.validation import schedule_names
 
 __all__ = [
     "COMMAND_LINE",
@@ -56,5 +59,5 @@ __all__ = [
     "WandbSection",
     "load_recipe",
     "parse_overrides",
-    "saved_recipe",
+    "schedule_names",
 ]

@@ -10,13 +10,13 @@ from typing import Any, Iterable, Optional
 import yaml
 from pydantic import ValidationError
 
-from ganzoo import bounded_yaml
-from ganzoo.compatibility import compatibility_problems
-from ganzoo.errors import GanzooError, Problem, RecipeError
+from ganzoo.api.errors import Problem, RecipeError
+from ganzoo.plugins.registry import Registry
+from ganzoo.recipe import bounded_yaml
+from ganzoo.recipe.compatibility import compatibility_problems
 from ganzoo.recipe.schema import COMPONENT_LISTS, COMPONENT_PATHS, RESOLVED_ORDER, Recipe, RecipeModel
 from ganzoo.recipe.sources import COMMAND_LINE, Sources
 from ganzoo.recipe.validation import capture_problems, pydantic_problems, resolve_components
-from ganzoo.registry import Registry
 
 
 def _is_component(path: tuple[str, ...]) -> bool:
@@ -193,14 +193,6 @@ def _apply_override(tree: dict[str, Any], parts: list[str], value: Any, problems
         node.clear()  # a different component: the old one's options do not apply
     node[here] = value
     return replaced
-
-
-def saved_recipe(folder: Path) -> Path:
-    """The resolved recipe a run folder keeps; an error when ``folder`` is not a run folder."""
-    path = Path(folder) / "recipe.yaml"
-    if not path.is_file():
-        raise GanzooError(f"{folder} is not a run folder (it has no recipe.yaml); give a folder `ganzoo run` printed")
-    return path
 
 
 def load_recipe(path: str | Path, registry: Registry, overrides: Iterable[str] = ()) -> Recipe:

@@ -13,8 +13,12 @@ from typing import Any, Literal, Optional
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, NonNegativeFloat, PositiveFloat, PositiveInt, field_validator
 
-from ganzoo.components import Options
-from ganzoo.registry import split_name
+from ganzoo.api import Options
+from ganzoo.plugins.registry import Registry, split_name
+
+MAX_EVAL_SAMPLES = 100_000
+"""Most samples an evaluation draws (``eval.n``, ``ganzoo eval --n``): twice the 50,000 of the
+papers' FID."""
 
 # Recipe section -> registry kind of the component it names.
 COMPONENT_SECTIONS = {"data": "dataset", "model": "architecture", "loss": "loss"}
@@ -62,7 +66,6 @@ class TrainSection(Options):
         False, description="torch.compile both networks with this mode (reduce-overhead: CUDA graphs on a GPU)"
     )
     precision: Literal["fp32", "bf16"] = Field("fp32", description="bf16: forward passes under bfloat16 autocast")
-    # CUDA graph capture of the whole step (issue 13; ganzoo/cuda_graph.py)
     cuda_graph: Literal["auto", "on", "off"] = Field(
         "auto",
         description="capture the whole training step as one CUDA graph: auto (on CUDA when every component can), on, off",
@@ -133,7 +136,9 @@ class EvalSection(Options):
 
     every: Optional[PositiveInt] = Field(None, description="epochs between evaluations while training (null: never)")
     n: PositiveInt = Field(
-        10_000, description="generated samples per evaluation (and real ones, up to the dataset's size)"
+        10_000,
+        le=MAX_EVAL_SAMPLES,
+        description=f"generated samples per evaluation (and real ones, up to the dataset's size; at most {MAX_EVAL_SAMPLES:,})",
     )
     seed: int = Field(0, ge=0, lt=2**63, description="seed of the generated and the chosen real samples")
     batch_size: PositiveInt = Field(500, description="samples per batch when generating and extracting features")
@@ -199,6 +204,13 @@ class Recipe:
     def component(self, section: str) -> tuple[str, dict[str, Any]]:
         """``(name, options)`` of a component section such as ``"loss"``."""
         return split_name(self.resolved[section])
+
+    def build(self, section: str, registry: Registry, **overrides: Any) -> Any:
+        """The component that section ``data``, ``model`` or ``loss`` names, built with its
+        options (``overrides`` replace some of them): the one place a recipe's component
+        becomes an object."""
+        name, options = self.component(section)
+        return registry.get(COMPONENT_SECTIONS[section], name)(**{**options, **overrides})
 
     def to_yaml(self) -> str:
         return yaml.safe_dump(self.resolved, sort_keys=False)

@@ -8,11 +8,11 @@ from typing import Any, Mapping, Optional
 
 from pydantic import BaseModel, ValidationError
 
-from ganzoo.cuda_graph import component_refusals, schedule_names, setting_refusals
-from ganzoo.errors import Problem, unknown_name_message
+from ganzoo.api.capture import capture_decision
+from ganzoo.api.errors import Problem, unknown_name_message
+from ganzoo.plugins.registry import Registry, split_name
 from ganzoo.recipe.schema import COMPONENT_SECTIONS, RecipeModel
 from ganzoo.recipe.sources import Sources
-from ganzoo.registry import Registry, split_name
 
 
 def _model_at(model: type[BaseModel], loc: tuple[Any, ...]) -> Optional[type[BaseModel]]:
@@ -124,7 +124,7 @@ def _resolve_optimizer(
     if not isinstance(raw, dict):
         return None
     raw = dict(raw)
-    if "schedule" not in raw:  # constant: left out of the resolved recipe, which stays as it was before schedules
+    if "schedule" not in raw:  # constant: left out of the resolved recipe, which then names no schedule at all
         return _resolve(raw, key, "optimizer", _options(registry, "optimizer"), sources, problems)
     schedule = raw.pop("schedule")
     resolved = _resolve(raw, key, "optimizer", _options(registry, "optimizer"), sources, problems)
@@ -180,7 +180,7 @@ def _shown(value: object, limit: int = 80) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
-# --------------------------------------------------------------------------- CUDA graph capture (issue 13)
+# --------------------------------------------------------------------------- CUDA graph capture
 
 
 def recipe_components(resolved: dict[str, Any], registry: Registry) -> list[tuple[str, object]]:
@@ -194,21 +194,37 @@ def recipe_components(resolved: dict[str, Any], registry: Registry) -> list[tupl
     return parts
 
 
+def schedule_names(resolved: dict[str, Any]) -> list[str]:
+    """The ``optim.<network>.schedule`` names of a resolved recipe (``constant`` when unset)."""
+    return [network.get("schedule", {}).get("name", "constant") for network in resolved["optim"].values()]
+
+
+def expected_device_type(device: str) -> str:
+    """The device type a recipe's ``device`` will select here (``auto``: cuda, then mps, then cpu)."""
+    if device != "auto":
+        return device.partition(":")[0]
+    import torch
+
+    if torch.cuda.is_available():
+        return "cuda"
+    return "mps" if torch.backends.mps.is_available() else "cpu"
+
+
 def capture_problems(
     config: RecipeModel, resolved: dict[str, Any], registry: Registry, sources: Sources
 ) -> list[Problem]:
-    """``train.cuda_graph: on`` that this recipe cannot honour: one problem per reason."""
+    """``train.cuda_graph: on`` that this recipe cannot honour: one problem per reason.
+    The run applies the same policy (:func:`ganzoo.api.capture.capture_decision`) once it
+    knows the process group and every callback it attaches."""
     if config.train.cuda_graph != "on":
         return []
-    import torch
-
-    device = config.device
-    kind = ("cuda" if torch.cuda.is_available() else "cpu") if device == "auto" else device.partition(":")[0]
-    refusals = setting_refusals(
-        device=torch.device(kind),
+    decision = capture_decision(
+        "on",
+        device_type=expected_device_type(config.device),
+        distributed=False,
         compile=config.train.compile,
         precision=config.train.precision,
         schedules=schedule_names(resolved),
+        components=recipe_components(resolved, registry),
     )
-    refusals += component_refusals(recipe_components(resolved, registry))
-    return [Problem(sources.of("train.cuda_graph"), "train.cuda_graph", f"on, but {reason}") for reason in refusals]
+    return decision.problems(sources.of("train.cuda_graph"))

@@ -1,8 +1,9 @@
 """One's own images: every image under a folder, decoded once into a uint8 tensor.
 
-An image is refused (and named) when it cannot be decoded or has more pixels than
-:data:`MAX_PIXELS` (a decompression bomb: a small file that inflates to gigabytes). 16-bit
-greyscale images are scaled to 8 bits, not clipped (Pillow's ``convert("L")`` clips them).
+Each image goes through ganzoo's one decoder (``ganzoo.read_image``): an image is refused
+(and named) when it cannot be decoded, is truncated, or has more pixels than the decoder's
+limit (a decompression bomb: a small file that inflates to gigabytes); 16-bit greyscale
+images are scaled to 8 bits, not clipped.
 
 Decoding is the slow part, so the decoded tensor is cached in ``<root>/.ganzoo-cache/``
 (or ``~/.cache/ganzoo`` when the folder is read-only), keyed by every file's path, size and
@@ -15,13 +16,11 @@ import hashlib
 import json
 import os
 import tempfile
-import warnings
 from pathlib import Path
 from typing import Literal, Optional
 
-import numpy
 import torch
-from PIL import Image, UnidentifiedImageError
+from PIL import Image
 from pydantic import Field, PositiveInt
 from tqdm import tqdm
 
@@ -29,11 +28,7 @@ import ganzoo
 
 EXTENSIONS = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff"}
 CACHE_FOLDER = ".ganzoo-cache"
-CACHE_VERSION = 2  # 2: 16-bit greyscale images are scaled, not clipped
-MAX_PIXELS = Image.MAX_IMAGE_PIXELS or 89_478_485
-"""Largest image decoded (Pillow's default limit, about 9459x9459); a larger one is refused, not decoded."""
-WIDE_MODES = {"I", "I;16", "I;16B", "I;16L", "I;16N"}
-"""Pillow's modes of 16-bit (and 32-bit integer) greyscale, scaled from 0..65535 to 0..255."""
+CACHE_VERSION = 2  # the layout of the cached tensor; a new version decodes afresh
 
 
 def cache_folders(root: Path) -> list[Path]:
@@ -130,8 +125,8 @@ class ImageFolder(ganzoo.Dataset):
         for path in tqdm(paths, desc="decoding images", unit="img", disable=len(paths) < 500):
             try:
                 images.append(self._decode(path))
-            except (OSError, UnidentifiedImageError, Image.DecompressionBombError, ValueError) as error:
-                broken.append(f"{path} ({' '.join(str(error).split()) or type(error).__name__})")
+            except ganzoo.ImageError as error:
+                broken.append(f"{error.path} ({error.reason})")
         if broken:
             listed = "; ".join(broken[:5]) + (f"; and {len(broken) - 5} more" if len(broken) > 5 else "")
             raise ganzoo.DatasetError(f"image_folder: {len(broken)} image(s) cannot be decoded: {listed}")
@@ -146,27 +141,12 @@ class ImageFolder(ganzoo.Dataset):
         return ganzoo.Data(torch.stack(images), labels, num_classes, class_names)
 
     def _decode(self, path: Path) -> torch.Tensor:
-        size = self.options.image_size
-        with warnings.catch_warnings():  # the size is checked below: Pillow's warning would only repeat it
-            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            opened = Image.open(path)
-        with opened as image:
-            if image.width * image.height > MAX_PIXELS:
-                raise ValueError(f"{image.width}x{image.height} pixels, more than the limit of {MAX_PIXELS}")
-            image = _eight_bit(image).convert("L" if self.options.channels == 1 else "RGB")
-            side = min(image.size)
-            left, top = (image.width - side) // 2, (image.height - side) // 2
-            image = image.crop((left, top, left + side, top + side)).resize((size, size), Image.Resampling.BICUBIC)
-            pixels = torch.frombuffer(bytearray(image.tobytes()), dtype=torch.uint8)
-        return pixels.view(size, size, self.options.channels).permute(2, 0, 1).contiguous()
-
-
-def _eight_bit(image: Image.Image) -> Image.Image:
-    """``image`` with 8 bits per channel: 16-bit greyscale scaled down (not clipped to white);
-    a floating-point image is refused, since its range is unknown."""
-    if image.mode == "F":
-        raise ValueError("a floating-point image; save it as 8- or 16-bit")
-    if image.mode not in WIDE_MODES:
-        return image
-    values = numpy.asarray(image).astype(numpy.int64)
-    return Image.fromarray(numpy.clip((values + 128) // 257, 0, 255).astype(numpy.uint8))
+        """One image, center-cropped to a square and resized (bicubic)."""
+        size, channels = self.options.image_size, self.options.channels
+        pixels = ganzoo.read_image(path, channels).permute(1, 2, 0).numpy()
+        image = Image.fromarray(pixels[..., 0] if channels == 1 else pixels)
+        side = min(image.size)
+        left, top = (image.width - side) // 2, (image.height - side) // 2
+        image = image.crop((left, top, left + side, top + side)).resize((size, size), Image.Resampling.BICUBIC)
+        resized = torch.frombuffer(bytearray(image.tobytes()), dtype=torch.uint8)
+        return resized.view(size, size, channels).permute(2, 0, 1).contiguous()

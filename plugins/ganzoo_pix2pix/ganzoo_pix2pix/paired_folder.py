@@ -28,18 +28,12 @@ def _images(folder: Path) -> list[Path]:
     return sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in SUFFIXES)
 
 
-def _read(path: Path, mode: str) -> torch.Tensor:
-    """One image as uint8 ``(C, H, W)``."""
-    from PIL import Image
-
+def _read(path: Path, channels: int) -> torch.Tensor:
+    """One image as uint8 ``(C, H, W)``, through ganzoo's one decoder (bounded, 16-bit aware)."""
     try:
-        with Image.open(path) as image:
-            converted = image.convert(mode)
-            array = torch.frombuffer(bytearray(converted.tobytes()), dtype=torch.uint8)
-            width, height = converted.size
-    except OSError as error:
-        raise ganzoo.DatasetError(f"{path} cannot be read as an image: {error}") from None
-    return array.view(height, width, len(mode)).permute(2, 0, 1).contiguous()
+        return ganzoo.read_image(path, channels)
+    except ganzoo.ImageError as error:
+        raise ganzoo.DatasetError(str(error)) from None
 
 
 class PairedFolder(ganzoo.Dataset):
@@ -80,14 +74,10 @@ class PairedFolder(ganzoo.Dataset):
         inputs, targets = (a, b) if self.options.direction == "AtoB" else (b, a)
         return ganzoo.Data(torch.stack(targets), condition=torch.stack(inputs))
 
-    @property
-    def _mode(self) -> str:
-        return "L" if self.options.channels == 1 else "RGB"
-
     def _side_by_side(self, folder: Path) -> tuple[list[torch.Tensor], list[torch.Tensor]]:
         a, b = [], []
         for path in _images(folder)[: self.options.limit]:
-            image = _read(path, self._mode)
+            image = _read(path, self.options.channels)
             height, width = image.shape[1:]
             if width != 2 * height:
                 raise ganzoo.DatasetError(
@@ -128,7 +118,7 @@ class PairedFolder(ganzoo.Dataset):
             raise ganzoo.DatasetError(f"{folder}/A and {folder}/B hold no images ({', '.join(sorted(SUFFIXES))})")
         a, b = [], []
         for name in sorted(names_a)[: self.options.limit]:
-            image_a, image_b = _read(names_a[name], self._mode), _read(names_b[name], self._mode)
+            image_a, image_b = _read(names_a[name], self.options.channels), _read(names_b[name], self.options.channels)
             if self.options.size is not None:
                 image_a, image_b = self._resize(image_a), self._resize(image_b)
             if image_a.shape != image_b.shape:

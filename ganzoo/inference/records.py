@@ -1,0 +1,64 @@
+"""Evaluation results and their record: each number with the metric, the sample counts and
+the extractor that make it comparable; appended to the run folder's ``eval.jsonl`` and
+logged like training scalars."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Optional
+
+from ganzoo.runfolder.jsonl import append_row
+from ganzoo.runfolder.layout import RunFolder
+
+
+@dataclass
+class Result:
+    """One number, with the metric that produced it and what it was computed on."""
+
+    key: str
+    value: float
+    metric: str
+    n_fake: int
+    n_real: int
+    extractor: Optional[str]
+    """The extractor's full description, or None for a metric computed without one."""
+
+
+def scalars(results: list[Result]) -> dict[str, float]:
+    """Results as logged scalars: every key, plus ``eval_n`` (the generated sample count)."""
+    return {"eval_n": results[0].n_fake, **{r.key: r.value for r in results}} if results else {}
+
+
+def record(folder: Path, results: list[Result], *, step: int, source: str, seed: int) -> Path:
+    """Append one evaluation to ``eval.jsonl`` in the run folder."""
+    path = RunFolder(folder).evaluations
+    append_row(
+        path,
+        {
+            "time": time.strftime("%Y-%m-%dT%H:%M:%S"),
+            "step": step,
+            "source": source,
+            "seed": seed,
+            "results": [asdict(r) for r in results],
+        },
+    )
+    return path
+
+
+def format_results(results: list[Result]) -> list[str]:
+    """Aligned lines, each value with its sample counts and extractor, then the extractors."""
+    names: dict[str, str] = {}
+    for r in results:
+        if r.extractor:
+            names.setdefault(r.extractor, r.extractor.split(":", 1)[0])
+    width = max((len(r.key) for r in results), default=0)
+    lines = []
+    for r in results:
+        where = f"extractor {names[r.extractor]}" if r.extractor else "no extractor"
+        lines.append(f"  {r.key:<{width}}  {r.value:>12.6g}   (n={r.n_fake} generated, {r.n_real} real; {where})")
+    if names:
+        lines.append("extractors:")
+        lines += [f"  {description}" for description in names]
+    return lines

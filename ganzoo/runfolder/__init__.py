@@ -1,0 +1,7 @@
+"""The run folder: what a run leaves on disk and how each file is written and read back.
+
+Checkpoints (:mod:`~ganzoo.runfolder.checkpoints`), ``weights.pt`` (:mod:`~ganzoo.runfolder.weights`),
+JSON-lines logs (:mod:`~ganzoo.runfolder.jsonl`, and :class:`~ganzoo.runfolder.step_log.StepLog`
+for a callback's own), and the lock that keeps two processes out of one folder
+(:mod:`~ganzoo.runfolder.lock`). Every write goes through :mod:`ganzoo.files.safe`.
+"""

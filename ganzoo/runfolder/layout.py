@@ -1,0 +1,110 @@
+"""Where each file of a run folder lives: the one place the layout is spelled out.
+
+```
+<run>/recipe.yaml            the resolved recipe        <run>/metrics.jsonl   logged scalars
+<run>/eval.jsonl             evaluations                <run>/weights.pt      the finished weights
+<run>/samples/step_N.png     sample grids               <run>/curves/*.png    loss and score curves
+<run>/checkpoints/step_N.pt  checkpoints (and best.pt)  <run>/wandb/          the wandb run
+<run>/.ganzoo-lock           the lock of the process that trains it
+```
+"""
+
+from __future__ import annotations
+
+import re
+import stat
+from dataclasses import dataclass
+from pathlib import Path
+
+from ganzoo.api.errors import GanzooError
+
+GRID_NAME = re.compile(r"step_(\d+)\.png")
+CHECKPOINT_NAME = re.compile(r"step_(\d+)\.pt")
+
+
+def _regular_files(folder: Path, name: re.Pattern[str]) -> list[tuple[int, Path]]:
+    """``(step, path)`` of the regular files in ``folder`` whose name matches ``name``, by
+    step: a folder, a pipe or a link named like one is not one."""
+    if not folder.is_dir():
+        return []
+    found = []
+    for path in folder.iterdir():
+        match = name.fullmatch(path.name)
+        if match and stat.S_ISREG(path.lstat().st_mode):
+            found.append((int(match.group(1)), path))
+    return sorted(found)
+
+
+@dataclass(frozen=True)
+class RunFolder:
+    """A run folder's paths. Nothing is read or checked until a method is called."""
+
+    path: Path
+
+    @property
+    def recipe(self) -> Path:
+        return self.path / "recipe.yaml"
+
+    @property
+    def metrics(self) -> Path:
+        return self.path / "metrics.jsonl"
+
+    @property
+    def evaluations(self) -> Path:
+        return self.path / "eval.jsonl"
+
+    @property
+    def weights(self) -> Path:
+        return self.path / "weights.pt"
+
+    @property
+    def samples(self) -> Path:
+        return self.path / "samples"
+
+    @property
+    def curves(self) -> Path:
+        return self.path / "curves"
+
+    @property
+    def checkpoints(self) -> Path:
+        return self.path / "checkpoints"
+
+    @property
+    def best_checkpoint(self) -> Path:
+        return self.checkpoints / "best.pt"
+
+    @property
+    def lock(self) -> Path:
+        return self.path / ".ganzoo-lock"
+
+    @property
+    def wandb(self) -> Path:
+        return self.path / "wandb"
+
+    @property
+    def wandb_run_id(self) -> Path:
+        """The id of the run's wandb run, kept across resumes."""
+        return self.wandb / "ganzoo-run-id"
+
+    def grid(self, step: int) -> Path:
+        """The stem of the sample grid of ``step`` (its suffix depends on what it shows)."""
+        return self.samples / f"step_{step:07d}"
+
+    def checkpoint(self, step: int) -> Path:
+        return self.checkpoints / f"step_{step:07d}.pt"
+
+    def grids(self) -> list[tuple[int, Path]]:
+        """``(step, path)`` of every sample grid, by step."""
+        return _regular_files(self.samples, GRID_NAME)
+
+    def step_checkpoints(self) -> list[tuple[int, Path]]:
+        """``(step, path)`` of every step checkpoint, oldest first."""
+        return _regular_files(self.checkpoints, CHECKPOINT_NAME)
+
+    def saved_recipe(self) -> Path:
+        """The resolved recipe the run folder keeps; a ``GanzooError`` when it is not a run folder."""
+        if not self.recipe.is_file():
+            raise GanzooError(
+                f"{self.path} is not a run folder (it has no recipe.yaml); give a folder `ganzoo run` printed"
+            )
+        return self.recipe

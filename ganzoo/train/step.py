@@ -1,0 +1,143 @@
+"""One training step as a unit: ``d_steps`` discriminator updates, then one generator update.
+
+Algorithm 1 of Goodfellow et al. (2014), one iteration of its outer loop. A
+:class:`TrainingStep` holds what one run trains (the networks, the loss, the optimisers),
+the log window its scalars are summed into and the divergence watch; the loop hands it a
+group of batches. Nothing in it reads a tensor's value on the host, so the same code runs
+eagerly or is captured once as a CUDA graph and replayed (:class:`ganzoo.train.capture.CapturedStep`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+from typing import Literal, Optional, Sequence, cast
+
+import torch
+
+from ganzoo.api import Architecture, Loss, StepContext
+from ganzoo.train.distributed import World, update_wrappers
+from ganzoo.train.divergence import DivergenceWatch
+from ganzoo.train.log_window import LogWindow
+
+Batch = tuple[torch.Tensor, Optional[torch.Tensor]]
+"""``(real, condition)``: one batch on the device, in the model range."""
+
+CompileMode = Literal[False, "default", "reduce-overhead", "max-autotune"]
+
+
+class TrainingStep:
+    """The networks, loss and optimisers of one run, and how to update them once.
+
+    ``generator`` and ``discriminator`` are the plain modules (the ones saved). With
+    ``compile``, the loss calls ``torch.compile`` d versions of them; in a data-parallel run
+    (``world`` of several ranks), the network being updated runs under
+    DistributedDataParallel, which averages its gradients over the ranks. ``precision="bf16"``
+    runs the objectives under bfloat16 autocast.
+    """
+
+    def __init__(
+        self,
+        *,
+        generator: torch.nn.Module,
+        discriminator: torch.nn.Module,
+        architecture: Architecture,
+        loss: Loss,
+        g_optimizer: torch.optim.Optimizer,
+        d_optimizer: torch.optim.Optimizer,
+        device: torch.device,
+        d_steps: int = 1,
+        precision: str = "fp32",
+        compile: CompileMode = False,
+        world: World = World(),
+    ) -> None:
+        self.generator = generator
+        self.discriminator = discriminator
+        self.architecture = architecture
+        self.loss = loss
+        self.g_optimizer = g_optimizer
+        self.d_optimizer = d_optimizer
+        self.device = device
+        self.d_steps = d_steps
+        self.precision = precision
+        self.world = world
+        self.window = LogWindow(world)
+        """The logged scalars since the last log, summed on the device."""
+        self.divergence = DivergenceWatch(device)
+        # What the loss calls: torch.compile of a Module returns a Module (its stub says Callable).
+        self._g = cast(torch.nn.Module, torch.compile(generator, mode=compile)) if compile else generator
+        self._d = cast(torch.nn.Module, torch.compile(discriminator, mode=compile)) if compile else discriminator
+        self._g_update, self._d_update = update_wrappers(self._g, self._d, world, device)
+
+    def __call__(self, group: Sequence[Batch], step: int) -> None:
+        """One whole step at ``step`` (steps done so far): a discriminator update on each
+        batch of ``group``, then the generator update on the last one."""
+        self.mark(step)
+        self.body(group, step)
+
+    def mark(self, step: int) -> None:
+        """Tell the divergence watch which step is in progress (a device-side fill, no
+        synchronisation; outside :meth:`body`, so that a captured step reads it fresh)."""
+        self.divergence.device_step.fill_(step + 1)
+
+    def body(self, group: Sequence[Batch], step: int) -> None:
+        """The updates of one step, and nothing that changes from step to step on the host:
+        what a CUDA graph captures."""
+        for batch in group:
+            self.update_discriminator(self.context(batch, step))
+        self.update_generator(self.context(group[-1], step))
+
+    def discriminator_only(self, group: Sequence[Batch], step: int) -> None:
+        """Discriminator updates alone: those of an epoch's last batches, too few for a
+        generator update (Algorithm 1 as the article's loop runs it)."""
+        self.mark(step)
+        for batch in group:
+            self.update_discriminator(self.context(batch, step))
+
+    def context(self, batch: Batch, step: int) -> StepContext:
+        real, condition = batch
+        shard = (self.world.rank, self.world.size)
+        return StepContext(real, condition, self._g, self._d, self.architecture, step, shard)
+
+    def update_discriminator(self, ctx: StepContext) -> None:
+        if self.world.distributed:
+            ctx = dataclasses.replace(ctx, discriminator=self._d_update)
+        self.d_optimizer.zero_grad(set_to_none=True)
+        with self._autocast(ctx.real.device):
+            out = self.loss.discriminator_loss(ctx)
+        out.loss.backward()
+        self.d_optimizer.step()
+        self.loss.after_discriminator_step(ctx)
+        self.divergence.watch("d_loss", out.loss)
+        self.window.add({"d_loss": out.loss, **out.logs}, ctx.step + 1)
+
+    def update_generator(self, ctx: StepContext) -> None:
+        # The discriminator's gradients from this backward pass would be thrown away
+        # (its optimiser does not step here), so they are not computed at all.
+        if self.world.distributed:
+            ctx = dataclasses.replace(ctx, generator=self._g_update)
+        self.discriminator.requires_grad_(False)
+        try:
+            self.g_optimizer.zero_grad(set_to_none=True)
+            with self._autocast(ctx.real.device):
+                out = self.loss.generator_loss(ctx)
+            out.loss.backward()
+            self.g_optimizer.step()
+        finally:
+            self.discriminator.requires_grad_(True)
+        self.loss.after_generator_step(ctx)
+        self.divergence.watch("g_loss", out.loss)
+        self.window.add({"g_loss": out.loss, **out.logs}, ctx.step + 1)
+
+    def release_world(self) -> None:
+        """Drop the DistributedDataParallel wrappers once training is over. They hold the
+        process group; without them, destroying the group frees it while Python still
+        runs. A gloo group freed during interpreter shutdown can abort the process: the
+        likely cause of one "terminate called without an active exception" at the end of
+        about 30 two-process runs."""
+        self._g_update, self._d_update = self._g, self._d
+
+    def _autocast(self, device: torch.device) -> contextlib.AbstractContextManager:
+        if self.precision == "bf16":
+            return torch.autocast(device_type=device.type, dtype=torch.bfloat16)
+        return contextlib.nullcontext()
