@@ -9,10 +9,12 @@ SIGTERM (both after writing a checkpoint).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import signal
 import sys
-from typing import Optional, Sequence
+import threading
+from typing import Iterator, Optional, Sequence
 
 from ganzoo import __version__
 from ganzoo.api.errors import GanzooError, RecipeError
@@ -44,6 +46,32 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     args.argv = argv
     rank = int(os.environ.get("RANK", "0")) if int(os.environ.get("WORLD_SIZE", "1")) > 1 else None
     prefix = f"ganzoo (rank {rank})" if rank is not None else "ganzoo"
+    with _terminate_cleanly():
+        return _dispatch(args, prefix)
+
+
+class Terminated(BaseException):
+    """SIGTERM outside training (which stops on it after the current step): raised where the
+    program stands, so that every ``finally`` runs (a half-done download is removed)."""
+
+
+@contextlib.contextmanager
+def _terminate_cleanly() -> Iterator[None]:
+    def terminate(number: int, frame: object) -> None:
+        raise Terminated
+
+    if threading.current_thread() is not threading.main_thread():  # signals reach the main thread only
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, terminate)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _dispatch(args: argparse.Namespace, prefix: str) -> int:
+    """Run the command; an error it explains is one line and its exit status."""
     try:
         registry = Registry.from_plugin_manager(make_plugin_manager())
         status = next(c for c in COMMANDS if c.NAME == args.command).execute(args, registry)
@@ -60,6 +88,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     except KeyboardInterrupt:  # Ctrl-C while plugins, a recipe, data or weights load (training has its own)
         print(f"\n{prefix}: interrupted by Ctrl-C before any work was saved", file=sys.stderr)
         return 130
+    except Terminated:
+        print(f"\n{prefix}: stopped by SIGTERM before any work was saved", file=sys.stderr)
+        return 143
     except BrokenPipeError:
         return _reader_went_away()
 

@@ -103,6 +103,19 @@ def small_run(run_dir: Path | str) -> list[str]:
     return [f"run.dir={run_dir}", "wandb.mode=disabled", "video.format=gif", "--no-progress"]
 
 
+INFORMATION = ("ganzoo: warning", "ganzoo: train.cuda_graph=", "ganzoo: resuming")
+"""Lines a command may print on stderr beside its one line of error."""
+
+
+def one_line(capsys, status: int, expected: int = 1) -> str:
+    """The one line of error a command printed on stderr (its information lines aside), once
+    its exit status and the absence of a traceback are checked."""
+    err = capsys.readouterr().err
+    assert status == expected and "Traceback" not in err, err
+    (line,) = [line for line in err.strip().splitlines() if not line.startswith(INFORMATION)]
+    return line
+
+
 def metrics(folder: Path) -> list[dict]:
     """The rows of a run folder's ``metrics.jsonl``."""
     return [json.loads(line) for line in (folder / "metrics.jsonl").read_text().splitlines()]

@@ -14,6 +14,7 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from conftest import one_line
 from ganzoo.cli import main
 from ganzoo.runfolder.checkpoints import step_checkpoints
 
@@ -39,13 +40,6 @@ def toy_run(tmp_path_factory) -> Path:
     )
     assert main(["run", str(recipe), "--no-progress"]) == 0
     return root / "runs" / "toy"
-
-
-def one_line(capsys, status: int, expected: int = 1) -> str:
-    err = capsys.readouterr().err
-    assert status == expected and "Traceback" not in err, err
-    (line,) = [line for line in err.strip().splitlines() if not line.startswith("ganzoo: warning")]
-    return line
 
 
 def copy_of(run: Path, tmp_path: Path) -> Path:

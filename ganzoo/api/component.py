@@ -20,7 +20,7 @@ class Options(BaseModel):
     ``false`` given for a number, or a float for a whole number (pydantic would read
     ``epochs: true`` as 1 and ``batch_size: 1.0e8`` as 100000000)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     @field_validator("*", mode="before")
     @classmethod

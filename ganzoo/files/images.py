@@ -11,8 +11,8 @@ floating-point image is refused, since its range is unknown.
 
 from __future__ import annotations
 
+import contextlib
 import io
-import warnings
 from pathlib import Path
 
 import torch
@@ -53,24 +53,36 @@ def read_image(path: Path, channels: int, *, max_pixels: int = MAX_PIXELS) -> to
         raise ImageError(path, error.reason) from None
     except OSError as error:
         raise ImageError(path, f"cannot be read: {error.strerror or error}") from None
-    with warnings.catch_warnings():  # the size is checked below: Pillow's warning would only repeat it
-        warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-        try:
-            with Image.open(io.BytesIO(data)) as image:
-                if image.width * image.height > max_pixels:
-                    raise ImageError(
-                        path, f"{image.width}x{image.height}, more than the limit of {max_pixels:,} pixels"
-                    )
-                image.load()  # decodes now: a truncated file fails here
-                converted = _eight_bit(image, path).convert("L" if channels == 1 else "RGB")
-        except ImageError:
-            raise
-        except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as error:
-            reason = " ".join(str(error).split()) or type(error).__name__
-            raise ImageError(path, f"cannot be decoded as an image: {reason}") from None
+    try:
+        with _opened(data) as image:
+            if image.width * image.height > max_pixels:
+                raise ImageError(path, f"{image.width}x{image.height}, more than the limit of {max_pixels:,} pixels")
+            image.load()  # decodes now: a truncated file fails here
+            converted = _eight_bit(image, path).convert("L" if channels == 1 else "RGB")
+    except ImageError:
+        raise
+    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as error:
+        reason = " ".join(str(error).split()) or type(error).__name__
+        raise ImageError(path, f"cannot be decoded as an image: {reason}") from None
     width, height = converted.size
     pixels = torch.frombuffer(bytearray(converted.tobytes()), dtype=torch.uint8)
     return pixels.view(height, width, channels).permute(2, 0, 1).contiguous()
+
+
+@contextlib.contextmanager
+def _opened(data: bytes):
+    """The image in ``data``, its header read and nothing decoded. Pillow's own bomb check
+    is off while the header is read: the caller compares the size with its own limit, so that
+    every oversized image is refused with the same line, whatever it claims."""
+    from PIL import Image
+
+    limit, Image.MAX_IMAGE_PIXELS = Image.MAX_IMAGE_PIXELS, None
+    try:
+        image = Image.open(io.BytesIO(data))
+    finally:
+        Image.MAX_IMAGE_PIXELS = limit
+    with image:
+        yield image
 
 
 def _eight_bit(image, path: Path):

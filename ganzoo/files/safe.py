@@ -34,6 +34,16 @@ from typing import Any, BinaryIO, Callable, Iterable, Iterator, Optional
 from ganzoo.api.errors import GanzooError
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+FILE_MODE = 0o666 & ~_umask()
+"""The permissions a new file gets, as ``open`` would give it (a temporary file gets 0600)."""
+
+
 class UnsafeFile(GanzooError):
     """A file that is not a regular file, is too large, or is a link where none is followed:
     ``{path}: {reason}``, one line."""
@@ -133,6 +143,7 @@ def atomic_write(path: Path, write: Callable[[BinaryIO], object]) -> None:
                     raise recorder.error from None
                 raise
             file.flush()
+            os.fchmod(file.fileno(), FILE_MODE)
             os.fsync(file.fileno())
         os.replace(temporary, path)
     except BaseException:
@@ -140,10 +151,14 @@ def atomic_write(path: Path, write: Callable[[BinaryIO], object]) -> None:
         raise
 
 
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    """:func:`atomic_write` of ``data``."""
+    atomic_write(path, lambda file: file.write(data))
+
+
 def atomic_write_text(path: Path, text: str) -> None:
     """:func:`atomic_write` of UTF-8 text."""
-    data = text.encode("utf-8")
-    atomic_write(path, lambda file: file.write(data))
+    atomic_write_bytes(path, text.encode("utf-8"))
 
 
 def append_line(path: Path, line: str) -> None:

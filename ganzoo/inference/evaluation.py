@@ -29,9 +29,24 @@ from ganzoo.api.errors import unknown_name_message
 from ganzoo.inference.data import held_out, load_dataset, load_split
 from ganzoo.inference.draw import class_labels, generate, to_data_format
 from ganzoo.inference.models import TrainedModel
-from ganzoo.inference.records import Result, record
+from ganzoo.inference.records import Result, check_recordable, record
 from ganzoo.plugins.registry import Registry, split_name
 from ganzoo.recipe import Recipe
+
+MAX_SAMPLE_BYTES = 4 * 2**30
+"""Most bytes the generated samples of one evaluation may take (the real ones take as much)."""
+
+
+def check_sample_memory(n: int, data: Data) -> None:
+    """Refuse (``EvaluationError``) an evaluation whose ``n`` generated samples of the data's
+    shape would take more than :data:`MAX_SAMPLE_BYTES`, before any is drawn."""
+    per_sample = data.samples[0].numel() * data.samples.element_size() if len(data) else 0
+    if n * per_sample > MAX_SAMPLE_BYTES:
+        most = MAX_SAMPLE_BYTES // per_sample
+        raise EvaluationError(
+            f"{n:,} samples of shape {tuple(data.samples.shape[1:])} take {n * per_sample / 2**30:,.1f} GiB; "
+            f"an evaluation holds at most {MAX_SAMPLE_BYTES // 2**30} GiB of them ({most:,} samples of this data)"
+        )
 
 
 def select_metrics(
@@ -93,6 +108,7 @@ class Evaluation:
         self.recipe = recipe
         self.metrics = metrics
         self.n = n or settings.n
+        check_sample_memory(self.n, data)
         self.seed = settings.seed if seed is None else seed
         self.batch_size = settings.batch_size
         self.device = device
@@ -185,7 +201,9 @@ def evaluate_model(
     seed: Optional[int] = None,
     progress: bool = True,
 ) -> list[Result]:
-    """``ganzoo eval``: every chosen metric on a trained model, recorded in its run folder."""
+    """``ganzoo eval``: every chosen metric on a trained model, recorded in its run folder
+    (which must take the record: that is checked before anything is measured)."""
+    check_recordable(model.folder)
     data = load_dataset(model.recipe, registry)
     metrics = select_metrics(registry, model.recipe, data, names)
     evaluation = Evaluation(

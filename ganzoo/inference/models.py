@@ -75,7 +75,7 @@ def load_trained(
     weights = state["trainer"] if "trainer" in state else state
     architecture = recipe.build("model", registry)
     saved_info = state.get("data_info")
-    if saved_info:
+    if saved_info is not None:
         info = saved_data_info(saved_info, source)
     else:  # a file that does not carry the data's shape: ask the dataset
         info = load_dataset(recipe, registry).info

@@ -4,11 +4,15 @@ logged like training scalars."""
 
 from __future__ import annotations
 
+import os
+import tempfile
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Optional
 
+from ganzoo.api import GanzooError
+from ganzoo.files.safe import UnsafeFile, open_regular
 from ganzoo.runfolder.jsonl import append_row
 from ganzoo.runfolder.layout import RunFolder
 
@@ -45,6 +49,28 @@ def record(folder: Path, results: list[Result], *, step: int, source: str, seed:
         },
     )
     return path
+
+
+def check_recordable(folder: Path) -> None:
+    """Refuse, before any work, a run folder whose ``eval.jsonl`` cannot take a record (a
+    read-only folder, a link or a pipe in its place): results that cannot be recorded would
+    be lost after the whole evaluation. Nothing is created."""
+    path = RunFolder(folder).evaluations
+    try:
+        if path.exists() or path.is_symlink():
+            with open_regular(path, os.O_WRONLY | os.O_APPEND | getattr(os, "O_NOFOLLOW", 0)):
+                pass
+        else:
+            handle, probe = tempfile.mkstemp(dir=folder, prefix=".ganzoo-probe-")
+            os.close(handle)
+            os.unlink(probe)
+    except UnsafeFile as error:
+        raise GanzooError(f"cannot record the evaluation: {error}; nothing was measured") from None
+    except OSError as error:
+        raise GanzooError(
+            f"cannot record the evaluation in {path}: {error.strerror or error}; nothing was measured (copy the "
+            f"run folder somewhere writable)"
+        ) from None
 
 
 def format_results(results: list[Result]) -> list[str]:

@@ -13,15 +13,15 @@ output folder.
 
 from __future__ import annotations
 
-import io
 from pathlib import Path
 
 import torch
 
 from ganzoo.api import GanzooError, to_model_range, to_uint8
 from ganzoo.files.images import is_image_name, read_image
-from ganzoo.files.safe import atomic_write, overwrites_input
+from ganzoo.files.safe import overwrites_input
 from ganzoo.inference.models import TrainedModel
+from ganzoo.viz.grids import save_png
 
 
 def input_files(source: Path) -> list[Path]:
@@ -72,14 +72,14 @@ def translate_files(model: TrainedModel, files: list[Path], out: Path) -> list[P
     try:
         out.mkdir(parents=True, exist_ok=True)
         for path, target in zip(files, targets):
-            _write_png(target, _translate(model, path, shape))
+            save_png(_translate(model, path, shape), target)
     except OSError as error:
         raise GanzooError(f"cannot write to {out}: {error.strerror or error}") from None
     return targets
 
 
 def _translate(model: TrainedModel, path: Path, shape: tuple[int, ...]) -> torch.Tensor:
-    """The generator's output for one image file, as uint8 ``(H, W, C)``."""
+    """The generator's output for one image file, as uint8 ``(C, H, W)``."""
     image = read_image(path, shape[0])
     condition = to_model_range(image).unsqueeze(0).to(model.device)
     z = model.architecture.sample_latent(1, device=model.device, generator=torch.Generator(model.device).manual_seed(0))
@@ -97,12 +97,4 @@ def _translate(model: TrainedModel, path: Path, shape: tuple[int, ...]) -> torch
             f"{path}: the model turned a {image.shape[2]}x{image.shape[1]} image into "
             f"{output.shape[-1]}x{output.shape[-2]}; it only translates {shape[2]}x{shape[1]} images"
         )
-    return to_uint8(output[0].float().cpu()).permute(1, 2, 0)
-
-
-def _write_png(target: Path, pixels: torch.Tensor) -> None:
-    from PIL import Image
-
-    buffer = io.BytesIO()
-    Image.fromarray((pixels[..., 0] if pixels.shape[-1] == 1 else pixels).numpy()).save(buffer, format="PNG")
-    atomic_write(target, lambda file: file.write(buffer.getvalue()))
+    return to_uint8(output[0].float().cpu())

@@ -24,6 +24,8 @@ MAX_DEPTH = 64
 """Deepest nesting of sections, lists and mappings (a recipe nests four or five levels)."""
 MAX_VALUES = 50_000
 """Most values a document may expand to, every alias counted as often as it is used."""
+MAX_KEY = 200
+"""Longest key, and longest dotted key of an override (a recipe's are a few dozen characters)."""
 
 
 class BoundError(ValueError):
@@ -83,6 +85,8 @@ def check_tree(tree: Any) -> None:
                     raise BoundError(
                         f"keys must be names, got {type(key).__name__} {shown}", ".".join((*path, str(key)))
                     )
+                if len(key) > MAX_KEY:
+                    raise BoundError(f"a key of {len(key):,} characters; keys are at most {MAX_KEY}", ".".join(path))
                 stack.append((value, (*path, key)))
         elif isinstance(node, list):
             stack.extend((value, (*path, str(index))) for index, value in enumerate(node))

@@ -82,7 +82,17 @@ def _read_yaml(path: Path, problems: list[Problem]) -> Optional[dict[str, Any]]:
     if not isinstance(tree, dict):
         problems.append(Problem(where, "", f"a recipe must be a mapping of sections, got {type(tree).__name__}"))
         return None
+    if tree and not set(tree) & RECIPE_KEYS:  # not a recipe: its keys are not repeated back (they may be secrets)
+        sections = ", ".join(sorted(RECIPE_KEYS))
+        problems.append(
+            Problem(where, "", f"not a ganzoo recipe: none of its {len(tree)} top-level key(s) is one of {sections}")
+        )
+        return None
     return tree
+
+
+RECIPE_KEYS = {*RecipeModel.model_fields, "extends"}
+"""The keys a recipe file's top level may hold."""
 
 
 def _read_chain(path: Path, sources: Sources, problems: list[Problem], chain: tuple[Path, ...] = ()) -> dict[str, Any]:
@@ -113,6 +123,15 @@ def parse_overrides(overrides: Iterable[str], problems: list[Problem]) -> list[t
     parsed = []
     for item in overrides:
         key, sep, raw = item.partition("=")
+        if len(key) > bounded_yaml.MAX_KEY:
+            problems.append(
+                Problem(
+                    COMMAND_LINE,
+                    "",
+                    f"an override key of {len(key):,} characters; keys are at most {bounded_yaml.MAX_KEY}",
+                )
+            )
+            continue
         parts = key.strip().split(".")
         if not sep or not all(parts):
             problems.append(Problem(COMMAND_LINE, item, "expected an override of the form section.key=value"))

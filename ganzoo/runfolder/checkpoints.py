@@ -77,8 +77,9 @@ def load_checkpoint(path: Path) -> dict:
         state = load_safely(path, "a ganzoo checkpoint", CheckpointError)
     except FileNotFoundError:
         raise CheckpointError(f"{path}: no such checkpoint") from None
-    if not isinstance(state, dict) or state.get("format") != FORMAT or "trainer" not in state:
-        found = state.get("format") if isinstance(state, dict) else type(state).__name__
+    version = state.get("format") if isinstance(state, dict) else type(state).__name__
+    if not (isinstance(version, int) and version == FORMAT and "trainer" in state):
+        found = version if isinstance(version, (int, str, type(None))) else type(version).__name__
         raise CheckpointError(
             f"{path} is not a ganzoo checkpoint of format {FORMAT} (found {found!r}); it was "
             f"written by another version of ganzoo"

@@ -257,12 +257,20 @@ class Trainer:
     # ------------------------------------------------------------------ divergence
 
     def _explain_by_divergence(self, error: Exception) -> None:
-        """A NaN usually surfaces as some later error (BCE refuses NaN probabilities, say);
-        report the divergence, with its step, instead."""
+        """A NaN usually surfaces as some later error; report the divergence, with its step,
+        instead. Binary cross-entropy refuses probabilities outside [0, 1] (NaN included):
+        that happens when D's activations overflow even while its parameters stay finite (a
+        learning rate of 1e30, data scaled by 1e300), so it is a divergence of its own."""
         try:
             self.check_finite()
         except DivergenceError as divergence:
             raise divergence from error
+        if isinstance(error, RuntimeError) and "should be between 0 and 1" in str(error):
+            raise DivergenceError(
+                f"D's output became NaN or left [0, 1] at step {self.step + 1} (epoch {self.display_epoch}): its "
+                f"activations overflowed; training stopped and no state after the last checkpoint was saved. "
+                f"Lower the learning rate or check the data."
+            ) from error
 
     def check_finite(self) -> None:
         """Raise :class:`DivergenceError` if a loss or a parameter is NaN or infinite.

@@ -3,8 +3,8 @@
 People read a GAN's health off these two plots faster than off its logs: the losses show
 whether D and G are still fighting, the scores whether D(x) and D(G(z)) drift towards the
 0.5 of the equilibrium or D wins outright. The plots are redrawn while training runs, so
-each file is written to a temporary name first and then renamed: a viewer that refreshes
-never sees half a PNG.
+each file is written atomically (:func:`ganzoo.files.safe.atomic_write`): a viewer that
+refreshes never sees half a PNG.
 
 matplotlib's object API is used without pyplot: no global figure state and no GUI
 backend, whatever ``MPLBACKEND`` says.
@@ -12,11 +12,12 @@ backend, whatever ``MPLBACKEND`` says.
 
 from __future__ import annotations
 
-import os
+import io
 from pathlib import Path
 from typing import Iterable
 
 from ganzoo.api.scalars import CORE, Infos, label
+from ganzoo.files.safe import atomic_write_bytes
 
 # One PNG per group; a group is drawn when at least one of its scalars was logged.
 CURVES = {
@@ -66,6 +67,6 @@ def _plot(series: dict[str, list[tuple[float, float]]], path: Path, title: str, 
     axes.set_title(title)
     axes.grid(alpha=0.3)
     axes.legend(loc="best", fontsize=8)
-    temporary = path.with_name(f".{path.name}.tmp")
-    figure.savefig(temporary, format="png")
-    os.replace(temporary, path)
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png")
+    atomic_write_bytes(path, buffer.getvalue())

@@ -1,7 +1,10 @@
-"""Pictures of samples: an image grid for images, a scatter plot for 2-D points."""
+"""Pictures of samples: an image grid for images, a scatter plot for 2-D points. Every
+picture is written atomically (:func:`ganzoo.files.safe.atomic_write`): a viewer never sees
+half a PNG, and a link planted where it goes is replaced, not followed."""
 
 from __future__ import annotations
 
+import io
 import math
 from pathlib import Path
 from typing import Optional
@@ -10,6 +13,7 @@ import torch
 from PIL import Image
 
 from ganzoo.api import to_uint8
+from ganzoo.files.safe import atomic_write, atomic_write_bytes
 
 
 def save_samples(
@@ -31,12 +35,21 @@ def save_samples(
         grid = torchvision.utils.make_grid(
             to_uint8(samples), nrow=columns or int(math.ceil(math.sqrt(len(samples)))), padding=2
         )
-        Image.fromarray(grid.permute(1, 2, 0).numpy()).save(path)
+        save_png(grid, path)
     elif samples.dim() == 2 and samples.shape[1] == 2:
         _scatter(samples, path, real, title)
     else:
         path = stem.with_suffix(".pt")
-        torch.save(samples, path)
+        atomic_write(path, lambda file: torch.save(samples, file))
+    return path
+
+
+def save_png(image: torch.Tensor, path: Path) -> Path:
+    """A uint8 ``(C, H, W)`` image as a PNG, written atomically."""
+    buffer = io.BytesIO()
+    pixels = image.permute(1, 2, 0).numpy()
+    Image.fromarray(pixels[..., 0] if pixels.shape[-1] == 1 else pixels).save(buffer, format="PNG")
+    atomic_write_bytes(path, buffer.getvalue())
     return path
 
 
@@ -51,9 +64,7 @@ def save_triples(conditions: torch.Tensor, outputs: torch.Tensor, targets: torch
     images = [image.expand(-1, channels, -1, -1) if image.shape[1] == 1 else image for image in images]
     rows = torch.stack(images, dim=1).flatten(0, 1)  # c0, o0, t0, c1, o1, t1, ...
     grid = torchvision.utils.make_grid(to_uint8(rows), nrow=3, padding=2)
-    path = stem.with_suffix(".png")
-    Image.fromarray(grid.permute(1, 2, 0).numpy()).save(path)
-    return path
+    return save_png(grid, stem.with_suffix(".png"))
 
 
 def _scatter(points: torch.Tensor, path: Path, real: Optional[torch.Tensor], title: str) -> None:
@@ -70,5 +81,7 @@ def _scatter(points: torch.Tensor, path: Path, real: Optional[torch.Tensor], tit
     axes.set_title(title)
     axes.legend(loc="upper right", fontsize=7)
     figure.tight_layout()
-    figure.savefig(path)
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png")
     plt.close(figure)
+    atomic_write_bytes(path, buffer.getvalue())

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import tempfile
 from pathlib import Path
 from typing import Optional, Sequence
 
@@ -22,6 +23,7 @@ from PIL import Image, ImageDraw, ImageFont
 from tqdm import tqdm
 
 from ganzoo.api.errors import GanzooError
+from ganzoo.files.safe import FILE_MODE
 
 # Small grids are enlarged by the whole factor that brings them nearest to this width,
 # nearest neighbour (an 8x8 grid of 28-pixel digits, 242 pixels, is doubled): H.264 would
@@ -71,7 +73,9 @@ def make_video(
         raise ValueError("no sample grids to make a video of")
     format = resolve_format(format)
     path = stem.with_suffix(f".{format}")
-    partial = path.with_name(f".{stem.name}.partial.{format}")
+    handle, name = tempfile.mkstemp(dir=path.parent, prefix=f".{stem.name}.", suffix=f".partial.{format}")
+    os.close(handle)  # a fresh name of our own: nothing planted there can be followed
+    partial = Path(name)
     schedule = frame_schedule(len(grids), max(1, round(seconds * fps)))
     frames = _Frames(grids)
     try:
@@ -88,6 +92,7 @@ def make_video(
     except BaseException:
         partial.unlink(missing_ok=True)
         raise
+    os.chmod(partial, FILE_MODE)
     os.replace(partial, path)
     return path
 

@@ -347,18 +347,73 @@ def read_spec(path: Path, entity: Optional[str] = None, project: Optional[str] =
     """A specification written by ``ganzoo report --wandb``, placed in ``entity/project``
     when they are given; :class:`GanzooError` if the file is not one."""
     try:
-        spec = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise GanzooError(f"{path}: cannot read the report specification: {error}") from None
+        spec = json.loads(read_text(path, limit=MAX_SPEC_BYTES, what="report specification"))
+    except (OSError, UnicodeDecodeError, ValueError, RecursionError, GanzooError) as error:
+        reason = "nested too deeply" if isinstance(error, RecursionError) else _one_line(error)
+        raise GanzooError(f"{path}: cannot read the report specification: {reason}") from None
     if not isinstance(spec, dict) or spec.get("format") != SPEC_FORMAT:
         raise GanzooError(f'{path} is not a ganzoo report specification (no "format": "{SPEC_FORMAT}")')
     if spec.get("version") != SPEC_VERSION:
         raise GanzooError(
-            f"{path}: specification version {spec.get('version')!r}; this ganzoo reads version {SPEC_VERSION}"
+            f"{path}: specification version {_one_line(spec.get('version'))[:40]!r}; this ganzoo reads version "
+            f"{SPEC_VERSION}"
         )
+    problem = spec_problem(spec)
+    if problem:
+        raise GanzooError(f"{path} is not a report specification ganzoo can build: {problem}")
     if entity and project:
         spec = {**spec, "entity": entity, "project": project}
     return spec
+
+
+MAX_SPEC_BYTES = 10 * 2**20
+"""Largest specification read (one written for a hundred runs is well under 1 MiB)."""
+
+PANEL_FIELDS: dict[str, tuple[str, ...]] = {
+    "line": ("title", "x", "y"),
+    "media": ("title", "keys", "axis"),
+    "run_comparer": (),
+    "parallel_coordinates": ("title", "columns"),
+}
+BLOCK_FIELDS: dict[str, tuple[str, ...]] = {
+    "heading": ("text",),
+    "text": ("text",),
+    "markdown": ("text",),
+    "panels": ("runset", "panels"),
+}
+
+
+def spec_problem(spec: dict[str, Any]) -> Optional[str]:
+    """What keeps a specification from being built (its first fault), or None."""
+    for key in ("entity", "project", "title"):
+        if not isinstance(spec.get(key), str):
+            return f"{key!r} is not a string"
+    if not isinstance(spec.get("blocks"), list):
+        return "'blocks' is not a list"
+    for index, block in enumerate(spec["blocks"]):
+        where = f"blocks[{index}]"
+        if not isinstance(block, dict) or block.get("type") not in BLOCK_FIELDS:
+            return f"{where} is not a block of a known type ({', '.join(BLOCK_FIELDS)})"
+        missing = [field for field in BLOCK_FIELDS[block["type"]] if field not in block]
+        if missing:
+            return f"{where} has no {missing[0]!r}"
+        if block["type"] == "panels":
+            problem = _panels_problem(block, where)
+            if problem:
+                return problem
+    return None
+
+
+def _panels_problem(block: dict[str, Any], where: str) -> Optional[str]:
+    if not isinstance(block["runset"], dict) or not isinstance(block["panels"], list):
+        return f"{where}: 'runset' must be an object and 'panels' a list"
+    for index, panel in enumerate(block["panels"]):
+        if not isinstance(panel, dict) or panel.get("type") not in PANEL_FIELDS:
+            return f"{where}.panels[{index}] is not a panel of a known type ({', '.join(PANEL_FIELDS)})"
+        missing = [field for field in PANEL_FIELDS[panel["type"]] if field not in panel]
+        if missing:
+            return f"{where}.panels[{index}] has no {missing[0]!r}"
+    return None
 
 
 # --------------------------------------------------------------------------- wandb-workspaces
@@ -413,9 +468,9 @@ def to_wandb_report(spec: dict[str, Any]) -> Any:
             description=spec.get("description", ""),
             blocks=blocks,
         )
-    except (KeyError, TypeError, ValueError) as error:
+    except Exception as error:  # noqa: BLE001 - pydantic's, wandb-workspaces' or ours: one line whatever it is
         raise GanzooError(
-            f"the report specification is not one ganzoo can build: {type(error).__name__}: {error}"
+            f"the report specification is not one ganzoo can build: {type(error).__name__}: {_one_line(error)[:200]}"
         ) from None
 
 
@@ -531,6 +586,6 @@ def report_zoo(target: str, variants: Sequence[tuple[str, Path]], html: Path, *,
     return 0
 
 
-def _one_line(error: BaseException) -> str:
+def _one_line(error: object) -> str:
     text = " ".join(str(error).split())
     return text[:300] + ("..." if len(text) > 300 else "")

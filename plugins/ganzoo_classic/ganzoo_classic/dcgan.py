@@ -97,8 +97,10 @@ class DCGAN(ganzoo.Architecture):
     name = "dcgan"
 
     class Options(ganzoo.Options):
-        latent_dim: PositiveInt = Field(100, description="size of the noise vector z (the paper's 100)")
-        width: PositiveInt = Field(64, description="channels of G's last and D's first hidden layer; doubled per level")
+        latent_dim: PositiveInt = Field(100, le=100_000, description="size of the noise vector z (the paper's 100)")
+        width: PositiveInt = Field(
+            64, le=4096, description="channels of G's last and D's first hidden layer; doubled per level"
+        )
         d_norm: Literal["batch", "none", "spectral"] = Field("batch", description="normalisation in D")
         output: Literal["logit", "probability"] = Field(
             "logit", description="D's output: a raw score, or a sigmoid probability (for bce)"

@@ -43,9 +43,11 @@ class Autoencoder(ganzoo.Architecture):
     name = "autoencoder"
 
     class Options(ganzoo.Options):
-        latent_dim: PositiveInt = Field(64, description="size of the noise vector z")
-        width: PositiveInt = Field(64, description="channels of the first (last) hidden layer; doubled per level")
-        code_dim: PositiveInt = Field(64, description="size of D's bottleneck code")
+        latent_dim: PositiveInt = Field(64, le=100_000, description="size of the noise vector z")
+        width: PositiveInt = Field(
+            64, le=4096, description="channels of the first (last) hidden layer; doubled per level"
+        )
+        code_dim: PositiveInt = Field(64, le=100_000, description="size of D's bottleneck code")
 
     options: Options
 
@@ -142,11 +144,11 @@ class ELUAutoencoder(ganzoo.Architecture):
     capturable = True  # every update is device work on tensors it keeps (docs/speed.md)
 
     class Options(ganzoo.Options):
-        latent_dim: PositiveInt = Field(64, description="size of the noise vector z (the paper's h = 64)")
+        latent_dim: PositiveInt = Field(64, le=100_000, description="size of the noise vector z (the paper's h = 64)")
         width: PositiveInt = Field(
-            32, description="n: channels of every conv of the decoders; the encoder adds n per scale"
+            32, le=4096, description="n: channels of every conv of the decoders; the encoder adds n per scale"
         )
-        code_dim: PositiveInt = Field(64, description="size of D's bottleneck code (the paper's h = 64)")
+        code_dim: PositiveInt = Field(64, le=100_000, description="size of D's bottleneck code (the paper's h = 64)")
 
     options: Options
 

@@ -104,12 +104,14 @@ class InfoGAN(ganzoo.Architecture):
     name = "infogan"
 
     class Options(ganzoo.Options):
-        noise_dim: PositiveInt = Field(62, description="size of the incompressible noise, N(0, 1)")
+        noise_dim: PositiveInt = Field(62, le=100_000, description="size of the incompressible noise, N(0, 1)")
         categorical: list[PositiveInt] = Field(
             [10], description="one categorical code per entry, with that many values"
         )
-        continuous: NonNegativeInt = Field(2, description="continuous codes, each U(-1, 1)")
-        width: PositiveInt = Field(64, description="channels of G's last and D's first hidden layer (the paper's 64)")
+        continuous: NonNegativeInt = Field(2, le=1000, description="continuous codes, each U(-1, 1)")
+        width: PositiveInt = Field(
+            64, le=4096, description="channels of G's last and D's first hidden layer (the paper's 64)"
+        )
 
     options: Options
 

@@ -84,8 +84,8 @@ class CGAN(ganzoo.Architecture):
     conditional = True
 
     class Options(ganzoo.Options):
-        latent_dim: PositiveInt = Field(64, description="size of the noise vector z")
-        hidden_dim: PositiveInt = Field(256, description="width of the hidden layers of G and D")
+        latent_dim: PositiveInt = Field(64, le=100_000, description="size of the noise vector z")
+        hidden_dim: PositiveInt = Field(256, le=100_000, description="width of the hidden layers of G and D")
 
     options: Options
 
@@ -143,8 +143,10 @@ class ACGAN(ganzoo.Architecture):
     conditional = True
 
     class Options(ganzoo.Options):
-        latent_dim: PositiveInt = Field(100, description="size of the noise vector z")
-        width: PositiveInt = Field(64, description="channels of G's last and D's first hidden layer; doubled per level")
+        latent_dim: PositiveInt = Field(100, le=100_000, description="size of the noise vector z")
+        width: PositiveInt = Field(
+            64, le=4096, description="channels of G's last and D's first hidden layer; doubled per level"
+        )
         d_norm: Literal["batch", "none", "spectral"] = Field("batch", description="normalisation in D")
 
     options: Options

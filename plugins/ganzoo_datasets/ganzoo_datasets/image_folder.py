@@ -79,7 +79,9 @@ class ImageFolder(ganzoo.Dataset):
 
     class Options(ganzoo.Options):
         root: str = Field(description="folder to search for images (recursively)")
-        image_size: PositiveInt = Field(64, description="side of the square the images are resized to")
+        image_size: PositiveInt = Field(
+            64, le=4096, description="side of the square the images are resized to (at most 4096)"
+        )
         channels: Literal[1, 3] = Field(3, description="1 for greyscale, 3 for RGB")
         cache: bool = Field(True, description="keep the decoded images in <root>/.ganzoo-cache/ for the next run")
 

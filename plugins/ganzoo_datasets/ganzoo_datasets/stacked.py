@@ -30,8 +30,12 @@ class StackedMNIST(ganzoo.Dataset):
     class Options(ganzoo.Options):
         root: str = Field("data", description="folder holding MNIST/raw/ in torchvision's layout")
         download: bool = Field(True, description="download MNIST when its files are missing")
-        size: PositiveInt = Field(128_000, description="number of stacked images (PacGAN's VEEGAN setting: 128,000)")
-        seed: int = Field(0, description="seed of the digits drawn (independent of the recipe's seed)")
+        size: PositiveInt = Field(
+            128_000,
+            le=1_000_000,
+            description="number of stacked images (PacGAN's VEEGAN setting: 128,000; at most 1,000,000)",
+        )
+        seed: int = Field(0, ge=0, lt=2**63, description="seed of the digits drawn (independent of the recipe's seed)")
         digits: Literal["all", "train", "test"] = Field(
             "all", description="the MNIST digits drawn from: all 70,000 (as PacGAN), or one split"
         )

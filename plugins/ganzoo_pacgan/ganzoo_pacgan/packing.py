@@ -103,7 +103,7 @@ class Pac(ganzoo.Architecture):
     name = "pac"
 
     class Options(ganzoo.Options):
-        m: PositiveInt = Field(2, description="samples per pack (PacGAN2: 2); 1 is the base architecture itself")
+        m: PositiveInt = Field(2, le=64, description="samples per pack (PacGAN2: 2); 1 is the base architecture itself")
         base: dict[str, Any] = Field(
             description="the architecture packed, as a component section: {name: dcgan, ...options}"
         )

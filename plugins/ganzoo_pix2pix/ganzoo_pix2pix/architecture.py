@@ -39,8 +39,8 @@ class UNet(ganzoo.Architecture):
         depth: Optional[PositiveInt] = Field(
             None, le=8, description="U-Net levels; null: enough to reach 1x1 (8 at 256 px, 5 at 28 px)"
         )
-        width: PositiveInt = Field(64, description="G's channels at the first level (doubling to 8x)")
-        d_width: PositiveInt = Field(64, description="D's channels at the first layer (doubling to 8x)")
+        width: PositiveInt = Field(64, le=4096, description="G's channels at the first level (doubling to 8x)")
+        d_width: PositiveInt = Field(64, le=4096, description="D's channels at the first layer (doubling to 8x)")
         norm: Literal["batch", "instance"] = Field("batch", description="normalisation layers of G and D")
         dropout: float = Field(0.5, ge=0, lt=1, description="dropout of G's first three decoder layers: its noise")
         receptive_field: Literal[1, 16, 34, 70, 142, 286] = Field(

@@ -12,7 +12,6 @@ Train and test pairs come from MNIST's own train and test splits.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Literal, Optional
 
 import torch
@@ -20,6 +19,7 @@ from pydantic import Field, PositiveInt
 from torch.nn import functional as F
 
 import ganzoo
+from ganzoo_datasets.torchvision_sets import MNIST
 
 
 def edge_map(digits: torch.Tensor) -> torch.Tensor:
@@ -62,31 +62,22 @@ class MNISTPairs(ganzoo.Dataset):
         )
         split: Literal["train", "test"] = Field("train", description="MNIST's split to build the pairs from")
         block: PositiveInt = Field(12, le=28, description="inpaint: the side of the hidden square, in px")
-        seed: int = Field(0, description="inpaint: seed of the blocks' places")
+        seed: int = Field(0, ge=0, lt=2**62, description="inpaint: seed of the blocks' places")
         limit: Optional[PositiveInt] = Field(None, description="keep only the first N pairs (quick trials)")
 
     options: Options
 
     def load(self) -> ganzoo.Data:
-        import torchvision.datasets  # slow to import: only when data is loaded
-
-        root = Path(self.options.root).expanduser()
-        try:
-            mnist = torchvision.datasets.MNIST(
-                str(root), train=self.options.split == "train", download=self.options.download
-            )
-        except Exception as error:  # missing files, or a failed download (network, checksum, disk)
-            reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-            raise ganzoo.DatasetError(
-                f"mnist_pairs needs MNIST under {root / 'MNIST' / 'raw'} ({reason}); point data.root at a folder "
-                f"holding MNIST/raw/, or set data.download: true where the network is reachable"
-            ) from None
-        digits = mnist.data[: self.options.limit].unsqueeze(1).contiguous()
-        labels = mnist.targets[: self.options.limit]
+        # MNIST as the datasets plugin loads it: its files checked (a truncated copy, a label
+        # out of range: named in one line) and its download safe.
+        options = {key: getattr(self.options, key) for key in ("root", "download", "split")}
+        mnist = MNIST(**options).load()
+        digits = mnist.samples[: self.options.limit]
+        labels = mnist.labels[: self.options.limit] if mnist.labels is not None else None
         if self.options.task == "edges":
             inputs = edge_map(digits)
         else:
             inputs = hide_blocks(digits, self.options.block, self.options.seed * 2 + (self.options.split == "test"))
         # The digits' labels describe the targets (the dataset classifier and its metrics
         # read them); the networks are conditioned on the input images alone.
-        return ganzoo.Data(digits, labels, len(mnist.classes), list(mnist.classes), condition=inputs)
+        return ganzoo.Data(digits, labels, mnist.num_classes, mnist.class_names, condition=inputs)

@@ -47,7 +47,9 @@ class PairedFolder(ganzoo.Dataset):
         direction: Literal["AtoB", "BtoA"] = Field("AtoB", description="AtoB: A is the input and B the target")
         channels: Literal[1, 3] = Field(3, description="1: greyscale, 3: RGB")
         size: Optional[PositiveInt] = Field(
-            None, description="resize each half to size x size (null: keep; every pair must then have one size)"
+            None,
+            le=4096,
+            description="resize each half to size x size (null: keep; every pair must then have one size; at most 4096)",
         )
         limit: Optional[PositiveInt] = Field(None, description="read only the first N pairs, in name order")
 

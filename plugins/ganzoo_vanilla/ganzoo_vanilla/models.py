@@ -63,8 +63,8 @@ class VanillaMLP(ganzoo.Architecture):
     name = "vanilla_mlp"
 
     class Options(ganzoo.Options):
-        latent_dim: PositiveInt = Field(64, description="size of the noise vector z")
-        hidden_dim: PositiveInt = Field(256, description="width of both hidden layers, in G and in D")
+        latent_dim: PositiveInt = Field(64, le=100_000, description="size of the noise vector z")
+        hidden_dim: PositiveInt = Field(256, le=100_000, description="width of both hidden layers, in G and in D")
         noise: Literal["normal", "uniform"] = Field("normal", description="z ~ N(0, 1), or uniform in [-1, 1]")
         output: Literal["tanh", "linear"] = Field("tanh", description="G's last activation: tanh for images in [-1, 1]")
         leaky_slope: float = Field(0.2, ge=0, description="negative slope of D's LeakyReLU")
