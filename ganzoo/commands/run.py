@@ -58,7 +58,7 @@ def _train(args: argparse.Namespace, registry: Registry) -> int:
             run = resume_run(Path(args.resume), registry, args.overrides, progress=not args.no_progress)
         else:
             recipe = load_recipe(args.recipe, registry, args.overrides)
-            run = run_recipe(recipe, registry, progress=not args.no_progress)
+            run = run_recipe(recipe, registry, progress=not args.no_progress, announce=_announce)
     except RunInterrupted as stop:
         if main_rank:
             saved = f"checkpoint {stop.checkpoint}" if stop.checkpoint else "the last checkpoint"
@@ -76,10 +76,27 @@ def _train(args: argparse.Namespace, registry: Registry) -> int:
         )
         return 130
     if run.folder is not None:
-        print(f"run folder: {run.folder}")
+        if args.resume:  # a new run said its folder when it started
+            print(f"run folder: {run.folder}")
+        _say_where_to_look(RunFolder(run.folder))
     if run.wandb_folder:
         print(f"wandb ({run.wandb_mode}): {run.wandb_folder}")
     return 0
+
+
+def _announce(folder: Path) -> None:
+    """The run folder, as soon as it exists: its grids and curves fill in while training runs."""
+    print(f"run folder: {folder}", flush=True)
+
+
+def _say_where_to_look(layout: RunFolder) -> None:
+    """The files that show what the run learned: its last sample grid and its progress video."""
+    grids = layout.grids()
+    if grids:
+        print(f"last samples: {grids[-1][1]}")
+    video = layout.video()
+    if video is not None:
+        print(f"progress video: {video}")
 
 
 def _launch(args: argparse.Namespace, registry: Registry) -> int:

@@ -13,7 +13,7 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator, Optional
+from typing import Callable, Iterator, Optional
 
 import torch
 
@@ -55,8 +55,11 @@ class Run:
     wandb_mode: Optional[str] = None
 
 
-def run_recipe(recipe: Recipe, registry: Registry, *, progress: bool = True) -> Run:
-    """Train ``recipe`` into a new run folder with every built-in output attached."""
+def run_recipe(
+    recipe: Recipe, registry: Registry, *, progress: bool = True, announce: Optional[Callable[[Path], None]] = None
+) -> Run:
+    """Train ``recipe`` into a new run folder with every built-in output attached;
+    ``announce`` is told the folder as soon as it exists, before training starts."""
     config = recipe.config
     with world_of(recipe) as world, built(recipe, registry, world) as (trainer, decision):
         if not world.is_main:  # rank 0 alone writes the run folder
@@ -65,6 +68,8 @@ def run_recipe(recipe: Recipe, registry: Registry, *, progress: bool = True) -> 
         folder = new_run_folder(Path(config.run.dir), config.run.name, recipe.stem)
         with run_lock(folder):
             atomic_write_text(RunFolder(folder).recipe, recipe.to_yaml())
+            if announce is not None:
+                announce(folder)
             return train(recipe, registry, trainer, decision, folder, progress=progress, evaluation=evaluation)
 
 
