@@ -1,9 +1,9 @@
 """Helpers for testing a plugin, public API: ``from ganzoo import testing``.
 
-A plugin's tests need four things that otherwise take ganzoo's internals: a registry of
+A plugin's tests need five things that otherwise take ganzoo's internals: a registry of
 exactly the plugins under test (whatever else is installed), a small data set, the
-``StepContext`` a loss receives (to unit-test a loss without a training loop), and a short
-run of a recipe into a temporary folder. Each is one call here; this module is the
+``StepContext`` a loss receives (to unit-test a loss without a training loop), a short
+run of a recipe into a temporary folder, and the rows that run logged. Each is one call here; this module is the
 supported path to them, and it stays stable when the modules behind it move.
 """
 
@@ -19,8 +19,20 @@ from ganzoo.api import Architecture, Data, StepContext, to_model_range
 from ganzoo.plugins import Registry, make_plugin_manager
 from ganzoo.recipe import Recipe, load_recipe
 from ganzoo.run import Run, run_recipe
+from ganzoo.runfolder.jsonl import read_rows
+from ganzoo.runfolder.layout import RunFolder
 
-__all__ = ["Recipe", "Registry", "Run", "load_recipe", "registry", "short_run", "small_data", "step_context"]
+__all__ = [
+    "Recipe",
+    "Registry",
+    "Run",
+    "load_recipe",
+    "read_metrics",
+    "registry",
+    "short_run",
+    "small_data",
+    "step_context",
+]
 
 Modules = Union[Iterable[types.ModuleType], Mapping[str, types.ModuleType]]
 
@@ -90,3 +102,10 @@ def short_run(
     last, so they may change any of that. ``Run.folder`` is the run folder."""
     defaults = [f"run.dir={folder}", "wandb.mode=disabled", f"train.max_steps={steps}", "train.log_every=1"]
     return run_recipe(load_recipe(recipe, registry, [*defaults, *overrides]), registry, progress=False)
+
+
+def read_metrics(folder: Union[str, Path]) -> list[dict]:
+    """The rows a run logged (its ``metrics.jsonl``), in order: the loop's (``step``,
+    ``epoch``, ``d_loss``, ``g_loss``, the loss's own, ``lr/generator``, ``lr/discriminator``)
+    and those callbacks logged with ``run.log``, each a row of its own."""
+    return read_rows(RunFolder(Path(folder)).metrics)

@@ -223,7 +223,7 @@ def test_hook_register_callbacks(tmp_path, plugin_registry):
     assert kinds.count("step") == 16 and kinds.count("epoch") == 2
     logs = [event[1] for event in recorder.events if event[0] == "log"]
     assert [log["step"] for log in logs] == [4, 8, 12, 16]
-    assert set(logs[0]) == {"step", "epoch", "d_loss", "g_loss", "penalty"}
+    assert set(logs[0]) == {"step", "epoch", "d_loss", "g_loss", "penalty", "lr/generator", "lr/discriminator"}
 
 
 # --------------------------------------------------------------------------- host rules
@@ -364,7 +364,7 @@ def test_bundled_plugins_are_found_through_the_entry_point_group():
     options = next(c for c in listing["components"] if c["name"] == "vanilla_mlp")["options"]
     assert {
         "name": "latent_dim",
-        "type": "int",
+        "type": "int in (0, 100000]",
         "default": 64,
         "required": False,
         "help": "size of the noise vector z",
