@@ -1,0 +1,148 @@
+"""Time the README's quick start: ``ganzoo run quickstart_mnist``, from the command to the
+prompt, as a newcomer runs it, and write what it measured to a results file.
+
+    python bench/quickstart.py --data FOLDER --out bench/results/quickstart-cpu.md
+
+FOLDER holds ``MNIST/raw/`` (without ``--data``, MNIST is downloaded into ``data/`` first, as
+the recipe does). The file records the commit (and whether the tree was clean), torch, the
+cores, the load average before and after, the exact command and the raw values: the wall
+time, the peak memory, and when each sample grid was written, counted from the start. With
+``--grid`` and ``--animation`` it also keeps the last grid and a small GIF of the grids (the
+README's pictures of the quick start).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import resource
+import shlex
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+RECIPE = "quickstart_mnist"
+
+
+def git(*args: str) -> str:
+    return subprocess.run(["git", *args], cwd=REPO, capture_output=True, text=True).stdout.strip()
+
+
+def machine() -> dict[str, str]:
+    import torch
+
+    status = git("status", "--porcelain")
+    return {
+        "commit": git("rev-parse", "HEAD") or "unknown (not a git checkout)",
+        "tree": "clean" if not status else f"not clean ({len(status.splitlines())} changed or untracked files)",
+        "torch": torch.__version__,
+        "python": platform.python_version(),
+        "cores": f"{len(os.sched_getaffinity(0))} usable of {os.cpu_count()} ({platform.processor() or platform.machine()})",
+        "torch threads": str(torch.get_num_threads()),
+    }
+
+
+def run_once(command: list[str], log: Path) -> dict[str, object]:
+    """Run the quick start; its wall time, peak memory and when each grid appeared."""
+    load_before = os.getloadavg()
+    started = time.time()
+    with log.open("w") as output:
+        status = subprocess.run(command, stdout=output, stderr=subprocess.STDOUT, cwd=REPO).returncode
+    wall = time.time() - started
+    peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    folder = next(
+        (
+            Path(line.removeprefix("run folder: "))
+            for line in log.read_text().splitlines()
+            if line.startswith("run folder: ")
+        ),
+        None,
+    )
+    grids = sorted((folder / "samples").glob("step_*.png")) if folder else []
+    return {
+        "status": status,
+        "wall_s": round(wall, 1),
+        "peak_rss_mb": round(peak_mb),
+        "load_before": [round(x, 2) for x in load_before],
+        "load_after": [round(x, 2) for x in os.getloadavg()],
+        "folder": str(folder),
+        "grids_s": {int(p.stem.removeprefix("step_")): round(p.stat().st_mtime - started, 1) for p in grids},
+    }
+
+
+def animation(grids: list[Path], out: Path, frames: int = 6) -> None:
+    """A GIF of ``frames`` grids spread over the run, the last one held longest."""
+    from PIL import Image
+
+    chosen = [grids[round(i * (len(grids) - 1) / (frames - 1))] for i in range(frames)]
+    images = [Image.open(path).convert("L") for path in chosen]
+    durations = [600] * (frames - 1) + [2500]
+    out.parent.mkdir(parents=True, exist_ok=True)
+    images[0].save(out, save_all=True, append_images=images[1:], duration=durations, loop=0, optimize=True)
+
+
+def report(args: argparse.Namespace, command: list[str], about: dict[str, str], runs: list[dict]) -> str:
+    shown = " ".join(shlex.quote(part) for part in ["python", "bench/quickstart.py", *sys.argv[1:]])
+    lines = [
+        f"# The quick start on a CPU, {time.strftime('%Y-%m-%d')}",
+        "",
+        "Command (from the repository):",
+        "",
+        f"    {shown}",
+        "",
+        "which ran, from the repository:",
+        "",
+        f"    {' '.join(shlex.quote(part) for part in command)}",
+        "",
+        *(f"- {key}: {value}" for key, value in about.items()),
+        f"- note: {args.note}" if args.note else "- note: none",
+        "",
+        "| run | exit status | wall time (command to prompt) | last grid written at | steps | peak memory (RSS) | load average before | after |",
+        "| ---: | ---: | ---: | ---: | ---: | ---: | --- | --- |",
+    ]
+    for index, run in enumerate(runs, 1):
+        grids = run["grids_s"]
+        last = max(grids) if grids else 0
+        lines.append(
+            f"| {index} | {run['status']} | {run['wall_s']} s | {grids.get(last, '-')} s | {last:,} | "
+            f"{run['peak_rss_mb']} MB | {run['load_before']} | {run['load_after']} |"
+        )
+    lines += ["", "Seconds from the command to each sample grid (step: seconds), run by run:", ""]
+    for index, run in enumerate(runs, 1):
+        lines.append(f"{index}. " + ", ".join(f"{step}: {s}" for step, s in run["grids_s"].items()))
+    return "\n".join(lines) + "\n"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", help="a folder holding MNIST/raw/ (default: the recipe's data/, downloaded)")
+    parser.add_argument("--repeats", type=int, default=1, help="runs, one after the other")
+    parser.add_argument("--runs", default="runs/quickstart-bench", help="where the run folders go")
+    parser.add_argument("--out", default="bench/results/quickstart-cpu.md", help="the results file")
+    parser.add_argument("--grid", help="copy the last sample grid of the last run here (a PNG)")
+    parser.add_argument("--animation", help="write a GIF of six of the last run's grids here")
+    parser.add_argument("--note", default="", help="a line for the results file: the machine's load, say")
+    args = parser.parse_args()
+    command = [sys.executable, "-m", "ganzoo", "run", RECIPE, f"run.dir={args.runs}"]
+    command += [f"data.root={args.data}"] if args.data else []
+    about = machine()
+    runs = []
+    for index in range(args.repeats):
+        runs.append(run_once(command, REPO / f"{args.runs}-{index}.log"))
+        print(f"run {index + 1}: {runs[-1]['wall_s']} s, status {runs[-1]['status']}", flush=True)
+    grids = sorted((Path(str(runs[-1]["folder"])) / "samples").glob("step_*.png"))
+    if args.grid and grids:
+        shutil.copyfile(grids[-1], args.grid)
+    if args.animation and grids:
+        animation(grids, Path(args.animation))
+    Path(args.out).write_text(report(args, command, about, runs))
+    print(f"results: {args.out}")
+    return 0 if all(run["status"] == 0 for run in runs) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
