@@ -131,8 +131,9 @@ def main() -> int:
     command += [f"data.root={args.data}"] if args.data else []
     about = machine()
     runs = []
+    (REPO / args.runs).mkdir(parents=True, exist_ok=True)
     for index in range(args.repeats):
-        runs.append(run_once(command, REPO / f"{args.runs}-{index}.log"))
+        runs.append(run_once(command, REPO / args.runs / f"run-{index + 1}.log"))
         print(f"run {index + 1}: {runs[-1]['wall_s']} s, status {runs[-1]['status']}", flush=True)
     grids = sorted((Path(str(runs[-1]["folder"])) / "samples").glob("step_*.png"))
     if args.grid and grids:
