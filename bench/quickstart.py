@@ -46,6 +46,25 @@ def machine() -> dict[str, str]:
     }
 
 
+def disk(data: str | None) -> dict[str, str]:
+    """What the set-up takes on disk: the virtual environment, the CUDA libraries in it (what
+    PyTorch's CPU-only wheels leave out), and MNIST."""
+    import site
+
+    packages = Path(site.getsitepackages()[0])
+    sizes = {
+        "virtual environment": Path(sys.prefix),
+        "of which nvidia packages": packages / "nvidia",
+        "of which triton": packages / "triton",
+        "MNIST": Path(data) / "MNIST" if data else REPO / "data" / "MNIST",
+    }
+    found = {}
+    for what, path in sizes.items():
+        du = subprocess.run(["du", "-sh", str(path)], capture_output=True, text=True).stdout.split()
+        found[f"disk, {what}"] = f"{du[0]}B ({path})" if du else f"none ({path})"
+    return found
+
+
 def run_once(command: list[str], log: Path) -> dict[str, object]:
     """Run the quick start; its wall time, peak memory and when each grid appeared."""
     load_before = os.getloadavg()
@@ -129,7 +148,7 @@ def main() -> int:
     args = parser.parse_args()
     command = [sys.executable, "-m", "ganzoo", "run", RECIPE, f"run.dir={args.runs}"]
     command += [f"data.root={args.data}"] if args.data else []
-    about = machine()
+    about = {**machine(), **disk(args.data)}
     runs = []
     (REPO / args.runs).mkdir(parents=True, exist_ok=True)
     for index in range(args.repeats):
