@@ -99,13 +99,13 @@ def energies(folder: Path, args: argparse.Namespace) -> dict:
     return {"per_class": result.per_class, "real": result.real, "fake": result.fake, "gamma": result.gamma}
 
 
-def results_table(rows: list[dict], scalars: list[str]) -> str:
-    head = ["variant", "weights", "steps", *scalars, "FID (classifier)", "KID", "IS", "class coverage", "class KL"]
+def results_table(rows: list[dict], scalars: list[str], columns: list[str]) -> str:
+    head = ["variant", "weights", "steps", *scalars, *columns]
     lines = ["| " + " | ".join(head) + " |", "|" + " --- |" * 2 + " ---: |" * (len(head) - 2)]
     for row in rows:
-        values = [row["values"].get(key) for key in KEYS]
+        values = [row["values"].get(key) for key in columns]
         cells = [f"{row['scalars'][key]:.3f}" if row["scalars"].get(key) is not None else "" for key in scalars]
-        cells += [f"{v:,.{DIGITS[key]}f}" if v is not None else "" for key, v in zip(KEYS, values)]
+        cells += [f"{v:,.{DIGITS.get(key, 4)}f}" if v is not None else "" for key, v in zip(columns, values)]
         lines.append(f"| {row['variant']} | {row['weights']} | {row['steps']:,} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
@@ -139,6 +139,8 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=10_000, help="generated samples per evaluation")
     parser.add_argument("--parallel", type=int, default=2, help="variants trained at once, one core each")
     parser.add_argument("--scalars", nargs="*", default=[], help="logged scalars whose last value the table shows")
+    parser.add_argument("--metrics", help="ganzoo eval's --metrics (default: the recipe's, else every default one)")
+    parser.add_argument("--columns", nargs="*", default=KEYS, help="the evaluation values the table shows")
     parser.add_argument("--also-trained", action="store_true", help="measure the trained G too (runs with an EMA)")
     parser.add_argument("--energy", action="store_true", help="BEGAN's reconstruction error per digit, per run")
     parser.add_argument("--n-energy", type=int, default=2000, help="generated samples for --energy's L(G(z))")
@@ -164,7 +166,7 @@ def main() -> None:
             measured[0]["energy"] = energies(folder, args)
             commands.append(f"python bench/began_energy.py <run> --n {args.n_energy}")
         rows += measured
-    body = results_table(rows, args.scalars)
+    body = results_table(rows, args.scalars, args.columns)
     if args.energy:
         body += f"\n\nReconstruction error L(v) = mean |D(v) - v| per test digit (bench/began_energy.py):\n\n{energy_table(rows)}"
     print(body)
