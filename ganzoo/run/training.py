@@ -13,7 +13,7 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator, Optional
+from typing import Iterator, Optional, Sequence
 
 import torch
 
@@ -53,12 +53,16 @@ class Run:
     trainer: Trainer
     wandb_folder: Optional[Path] = None
     wandb_mode: Optional[str] = None
+    late_signal: Optional[int] = None
+    """A Ctrl-C or SIGTERM that came after the last step (while the run's outputs were being
+    finished): the run is whole, and a caller with more work to do stops there."""
 
 
-def run_recipe(recipe: Recipe, registry: Registry, *, progress: bool = True) -> Run:
-    """Train ``recipe`` into a new run folder with every built-in output attached."""
+def run_recipe(recipe: Recipe, registry: Registry, *, progress: bool = True, callbacks: Sequence[Callback] = ()) -> Run:
+    """Train ``recipe`` into a new run folder with every built-in output attached (and
+    ``callbacks``, which follow the recipe's own)."""
     config = recipe.config
-    with world_of(recipe) as world, built(recipe, registry, world) as (trainer, decision):
+    with world_of(recipe) as world, built(recipe, registry, world, callbacks) as (trainer, decision):
         if not world.is_main:  # rank 0 alone writes the run folder
             return train(recipe, registry, trainer, decision, None)
         evaluation = evaluation_session(recipe, registry, trainer, progress)  # fails before the folder exists
@@ -98,11 +102,13 @@ def world_of(recipe: Recipe) -> Iterator[World]:
 
 
 @contextlib.contextmanager
-def built(recipe: Recipe, registry: Registry, world: World) -> Iterator[tuple[Trainer, Decision]]:
+def built(
+    recipe: Recipe, registry: Registry, world: World, extra: Sequence[Callback] = ()
+) -> Iterator[tuple[Trainer, Decision]]:
     """The recipe's trainer and capture decision; the step's hold on the process group is
     let go before the world is torn down (a gloo group freed only at interpreter exit can
     abort the process)."""
-    trainer, decision = build_run(recipe, registry, world)
+    trainer, decision = build_run(recipe, registry, world, extra)
     try:
         yield trainer, decision
     finally:
@@ -145,9 +151,10 @@ def train(
     if trainer.status == "interrupted":
         last = outputs.checkpoints.last_path if outputs is not None else None
         raise RunInterrupted(folder, trainer.step, last, received[0] if received else signal.SIGINT)
+    late = received[0] if received else None
     if outputs is None or outputs.wandb is None:
-        return Run(folder, trainer)
-    return Run(folder, trainer, outputs.wandb.run_folder, recipe.config.wandb.mode)
+        return Run(folder, trainer, late_signal=late)
+    return Run(folder, trainer, outputs.wandb.run_folder, recipe.config.wandb.mode, late_signal=late)
 
 
 class Outputs:

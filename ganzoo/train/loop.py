@@ -190,6 +190,8 @@ class Trainer:
                     break
                 self.epoch += 1
                 self._emit("on_epoch_end")
+                if self._stop_now():  # a callback at the epoch's end (an evaluation) asked to stop
+                    break
             self.check_finite()
             self.status = "interrupted" if self._interrupted else "finished"
             if self.status == "finished":
