@@ -137,24 +137,44 @@ def train(
     """Attach the outputs, train, and turn a clean stop on a signal into :class:`RunInterrupted`.
     Without a ``folder`` (ranks other than 0), nothing is written: only the recipe's own
     callbacks run."""
-    trainer.folder = folder
-    outputs = Outputs(recipe, registry, trainer, folder, progress, evaluation) if folder is not None else None
-    if outputs is not None:
-        # The recipe's callbacks go first, so that what they change at a step (an EMA of G) is
-        # in that step's grid, evaluation and checkpoint; wandb goes last so that it sees the
-        # final grid, weights and video before it finishes. The auto line comes after everything
-        # has started (wandb's connection too), so that a failure to start is the only line.
+    outputs = None
+    if folder is not None:
+        # The auto line comes after everything has started (wandb's connection too), so that
+        # a failure to start is the only line.
         said: list[Callback] = [StepPathLine(decision.line)] if decision.mode == "auto" else []
-        trainer.callbacks = trainer.callbacks + outputs.callbacks + said
+        outputs = attach_outputs(recipe, registry, trainer, folder, progress, evaluation, said)
     with stop_on_signals(trainer) as received:
         trainer.fit()
     if trainer.status == "interrupted":
         last = outputs.checkpoints.last_path if outputs is not None else None
         raise RunInterrupted(folder, trainer.step, last, received[0] if received else signal.SIGINT)
-    late = received[0] if received else None
+    return finished_run(recipe, trainer, outputs, received[0] if received else None)
+
+
+def attach_outputs(
+    recipe: Recipe,
+    registry: Registry,
+    trainer: Trainer,
+    folder: Path,
+    progress: bool,
+    evaluation: Optional[Evaluation],
+    said: Sequence[Callback] = (),
+) -> "Outputs":
+    """Give ``trainer`` its run folder and every built-in output. The recipe's callbacks go
+    first, so that what they change at a step (an EMA of G) is in that step's grid,
+    evaluation and checkpoint; wandb goes last so that it sees the final grid, weights and
+    video before it finishes; ``said`` (lines to print once training starts) after all."""
+    trainer.folder = folder
+    outputs = Outputs(recipe, registry, trainer, folder, progress, evaluation)
+    trainer.callbacks = trainer.callbacks + outputs.callbacks + list(said)
+    return outputs
+
+
+def finished_run(recipe: Recipe, trainer: Trainer, outputs: Optional["Outputs"], late: Optional[int]) -> Run:
+    """The :class:`Run` of a trainer whose training is over."""
     if outputs is None or outputs.wandb is None:
-        return Run(folder, trainer, late_signal=late)
-    return Run(folder, trainer, outputs.wandb.run_folder, recipe.config.wandb.mode, late_signal=late)
+        return Run(trainer.folder, trainer, late_signal=late)
+    return Run(trainer.folder, trainer, outputs.wandb.run_folder, recipe.config.wandb.mode, late_signal=late)
 
 
 class Outputs:

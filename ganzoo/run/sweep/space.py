@@ -31,6 +31,7 @@ from pydantic import BaseModel, ConfigDict, Field, PositiveFloat, PositiveInt, V
 from ganzoo.api import Options, Problem, RecipeError
 from ganzoo.plugins.registry import Registry
 from ganzoo.recipe import bounded_yaml, load_recipe
+from ganzoo.recipe.loader import override_text
 from ganzoo.recipe.schema import MAX_EVAL_SAMPLES
 from ganzoo.recipe.sources import Sources
 from ganzoo.recipe.validation import pydantic_problems
@@ -123,11 +124,6 @@ class SweepSettings(Options):
         return self.measure or self.metric.split("/", 1)[0]
 
 
-def override(key: str, value: Any) -> str:
-    """``key=value`` with the value written as YAML reads it back (``[0.5, 0.999]``, ``bce``)."""
-    return f"{key}={yaml.safe_dump(value, default_flow_style=True).strip().removesuffix('...').strip()}"
-
-
 def load_settings(path: Path, recipe: Path, registry: Registry, overrides: Sequence[str] = ()) -> SweepSettings:
     """The sweep file at ``path``, validated, and every value it can draw checked against
     ``recipe`` (with ``overrides``); a :class:`RecipeError` lists every problem."""
@@ -155,7 +151,7 @@ def load_settings(path: Path, recipe: Path, registry: Registry, overrides: Seque
     for key, distribution in settings.space.items():
         for value in distribution.extremes:
             try:
-                load_recipe(recipe, registry, [*overrides, override(key, value)])
+                load_recipe(recipe, registry, [*overrides, override_text(key, value)])
             except RecipeError as error:
                 reasons = "; ".join(str(p).split(": ", 1)[-1] for p in error.problems)
                 problems.append(Problem(where, f"space.{key}", f"{value!r} does not fit the recipe: {reasons}"))

@@ -20,8 +20,9 @@ from typing import TYPE_CHECKING, Any
 from ganzoo.api import Callback, GanzooError, TrainingRun
 from ganzoo.plugins.registry import Registry
 from ganzoo.recipe import load_recipe
+from ganzoo.recipe.loader import override_text
 from ganzoo.run.signals import RunInterrupted
-from ganzoo.run.sweep.space import Distribution, SweepSettings, override
+from ganzoo.run.sweep.space import Distribution, SweepSettings
 from ganzoo.run.training import run_recipe
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -124,7 +125,7 @@ def train(
     progress: bool = False,
 ) -> tuple[Path, bool]:
     """One seed of a trial as an ordinary run; its folder, and whether the pruner stopped it."""
-    overrides = [override(key, value) for key, value in params.items()] + settings.budget.overrides()
+    overrides = [override_text(key, value) for key, value in params.items()] + settings.budget.overrides()
     overrides += [f"seed={seed}", f"run.dir={trials}", f"run.name=trial-{trial.number:04d}-s{seed}"]
     overrides += [f"eval.n={settings.eval.n}", f"wandb.group={trials.parent.name}"]
     recipe = load_recipe(recipe_path, registry, overrides)
