@@ -4,9 +4,11 @@ prompt, as a newcomer runs it, and write what it measured to a results file.
     python bench/quickstart.py --data FOLDER --out bench/results/quickstart-cpu.md
 
 FOLDER holds ``MNIST/raw/`` (without ``--data``, MNIST is downloaded into ``data/`` first, as
-the recipe does). The file records the commit (and whether the tree was clean), torch, the
-cores, the load average before and after, the exact command and the raw values: the wall
-time, the peak memory, and when each sample grid was written, counted from the start. With
+the recipe does). The file starts with the provenance header of bench/provenance.py (the commit and whether the
+tree was clean, the machine and its load at the start, torch, the recipe as it resolved)
+and records the exact command, the load average before and after each run, what the set-up
+takes on disk and the raw values: the wall time, the peak memory, and when each sample grid
+was written, counted from the start. With
 ``--grid`` and ``--animation`` it also keeps the last grid and a small GIF of the grids (the
 README's pictures of the quick start).
 """
@@ -15,35 +17,16 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import resource
-import shlex
 import shutil
 import subprocess
 import sys
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
+from provenance import REPO, header, recipe_fingerprint, write_results
+
 RECIPE = "quickstart_mnist"
-
-
-def git(*args: str) -> str:
-    return subprocess.run(["git", *args], cwd=REPO, capture_output=True, text=True).stdout.strip()
-
-
-def machine() -> dict[str, str]:
-    import torch
-
-    status = git("status", "--porcelain")
-    return {
-        "commit": git("rev-parse", "HEAD") or "unknown (not a git checkout)",
-        "tree": "clean" if not status else f"not clean ({len(status.splitlines())} changed or untracked files)",
-        "torch": torch.__version__,
-        "python": platform.python_version(),
-        "cores": f"{len(os.sched_getaffinity(0))} usable of {os.cpu_count()} ({platform.processor() or platform.machine()})",
-        "torch threads": str(torch.get_num_threads()),
-    }
 
 
 def disk(data: str | None) -> dict[str, str]:
@@ -104,22 +87,11 @@ def animation(grids: list[Path], out: Path, frames: int = 6) -> None:
     images[0].save(out, save_all=True, append_images=images[1:], duration=durations, loop=0, optimize=True)
 
 
-def report(args: argparse.Namespace, command: list[str], about: dict[str, str], runs: list[dict]) -> str:
-    shown = " ".join(shlex.quote(part) for part in ["python", "bench/quickstart.py", *sys.argv[1:]])
+def body(args: argparse.Namespace, about: dict[str, str], runs: list[dict]) -> str:
+    """The table of the runs, when each grid appeared, and what the set-up takes on disk."""
+    import torch
+
     lines = [
-        f"# The quick start on a CPU, {time.strftime('%Y-%m-%d')}",
-        "",
-        "Command (from the repository):",
-        "",
-        f"    {shown}",
-        "",
-        "which ran, from the repository:",
-        "",
-        f"    {' '.join(shlex.quote(part) for part in command)}",
-        "",
-        *(f"- {key}: {value}" for key, value in about.items()),
-        f"- note: {args.note}" if args.note else "- note: none",
-        "",
         "| run | exit status | wall time (command to prompt) | last grid written at | steps | peak memory (RSS) | load average before | after |",
         "| ---: | ---: | ---: | ---: | ---: | ---: | --- | --- |",
     ]
@@ -133,7 +105,9 @@ def report(args: argparse.Namespace, command: list[str], about: dict[str, str], 
     lines += ["", "Seconds from the command to each sample grid (step: seconds), run by run:", ""]
     for index, run in enumerate(runs, 1):
         lines.append(f"{index}. " + ", ".join(f"{step}: {s}" for step, s in run["grids_s"].items()))
-    return "\n".join(lines) + "\n"
+    lines += ["", f"- torch threads: {torch.get_num_threads()}", *(f"- {key}: {value}" for key, value in about.items())]
+    lines.append(f"- note: {args.note}" if args.note else "- note: none")
+    return "\n".join(lines)
 
 
 def main() -> int:
@@ -146,9 +120,13 @@ def main() -> int:
     parser.add_argument("--animation", help="write a GIF of six of the last run's grids here")
     parser.add_argument("--note", default="", help="a line for the results file: the machine's load, say")
     args = parser.parse_args()
-    command = [sys.executable, "-m", "ganzoo", "run", RECIPE, f"run.dir={args.runs}"]
-    command += [f"data.root={args.data}"] if args.data else []
-    about = {**machine(), **disk(args.data)}
+    overrides = [f"run.dir={args.runs}", *([f"data.root={args.data}"] if args.data else [])]
+    command = [sys.executable, "-m", "ganzoo", "run", RECIPE, *overrides]
+    started = header(
+        f"The quick start on a CPU, {time.strftime('%Y-%m-%d')}",
+        [recipe_fingerprint(f"recipes/{RECIPE}.yaml", overrides)],
+    )
+    about = disk(args.data)
     runs = []
     (REPO / args.runs).mkdir(parents=True, exist_ok=True)
     for index in range(args.repeats):
@@ -159,7 +137,14 @@ def main() -> int:
         shutil.copyfile(grids[-1], args.grid)
     if args.animation and grids:
         animation(grids, Path(args.animation))
-    Path(args.out).write_text(report(args, command, about, runs))
+    write_results(
+        Path(args.out),
+        "",
+        body=body(args, about, runs),
+        commands=[" ".join(["ganzoo", "run", RECIPE, *overrides])],
+        raw={"runs": runs, **about},
+        started=started,
+    )
     print(f"results: {args.out}")
     return 0 if all(run["status"] == 0 for run in runs) else 1
 

@@ -1,0 +1,128 @@
+"""From ``git clone`` to digits on screen, following only the README: clone, set up, run the
+quick start, each step timed on its own, and a results file with the provenance header of
+bench/provenance.py.
+
+    python bench/fresh_clone.py REPOSITORY [--data MNIST_FOLDER] [--out FILE]
+
+REPOSITORY is what ``git clone`` takes (this checkout's path works: the clone's commit is
+its HEAD, and the header says whether this tree had changes the clone lacks). MNIST_FOLDER
+holds ``MNIST/raw/`` (the README's ``data.root=PATH``); without it the quick start
+downloads MNIST into ``data/``, as a newcomer's would. ``--cpu-torch`` installs PyTorch's
+CPU-only wheels first, as the README says to without a GPU (``--torch-index`` overrides
+their index). The clone goes to a temporary folder, removed at the end unless ``--keep``.
+The sample grid it ends with is copied next to the results file with ``--grid``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from provenance import REPO, header, write_results
+
+CPU_INDEX = "https://download.pytorch.org/whl/cpu"
+
+
+def timed(shell: str, cwd: Path, log: Path) -> float:
+    """Run one README step in bash (the venv's activation carries within it), its seconds;
+    a failing step stops the measurement."""
+    started = time.time()
+    with log.open("a") as output:
+        output.write(f"\n$ {shell}\n")
+        output.flush()
+        status = subprocess.run(["bash", "-c", shell], cwd=cwd, stdout=output, stderr=subprocess.STDOUT).returncode
+    if status != 0:
+        raise SystemExit(f"step failed ({status}): {shell}\nsee {log}")
+    return round(time.time() - started, 1)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("repository", help="what git clone takes: a URL or a path")
+    parser.add_argument("--data", help="a folder holding MNIST/raw/ (default: downloaded into data/)")
+    parser.add_argument("--out", default=str(REPO / "bench/results/fresh-clone-cpu.md"), help="the results file")
+    parser.add_argument("--grid", help="copy the quick start's last sample grid here (a PNG)")
+    parser.add_argument("--cpu-torch", action="store_true", help="install PyTorch's CPU-only wheels first")
+    parser.add_argument("--torch-index", default=CPU_INDEX, help="the index of the CPU-only wheels")
+    parser.add_argument("--keep", action="store_true", help="keep the clone")
+    args = parser.parse_args()
+
+    started = header(f"From git clone to digits, {time.strftime('%Y-%m-%d')}")
+    work = Path(tempfile.mkdtemp(prefix="ganzoo-clone-"))
+    log = work / "log.txt"
+    clone = work / "ganzoo"
+    activate = ". .venv/bin/activate"
+    setup = ["python3 -m venv .venv"]
+    if args.cpu_torch:
+        setup.append(f"pip install torch==2.14.1 torchvision==0.29.1 --index-url {args.torch_index}")
+    setup.append("pip install -r requirements.txt")
+    quickstart = "ganzoo run quickstart_mnist" + (f" data.root={args.data}" if args.data else "")
+    try:
+        steps = [
+            (
+                "clone",
+                f"git clone -q {args.repository} {clone}",
+                timed(f"git clone -q {args.repository} {clone}", work, log),
+            )
+        ]
+        for command in setup:
+            steps.append(("set up", command, timed(f"{activate} 2>/dev/null; {command}", clone, log)))
+        steps.append(("quick start", quickstart, timed(f"{activate} && {quickstart}", clone, log)))
+        text = log.read_text()
+        grid = next(
+            (
+                line.removeprefix("last samples: ")
+                for line in reversed(text.splitlines())
+                if line.startswith("last samples: ")
+            ),
+            "",
+        )
+        commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=clone, capture_output=True, text=True).stdout.strip()
+        sizes = {}
+        for name, path in {"virtual environment": clone / ".venv", "MNIST": clone / "data"}.items():
+            du = subprocess.run(["du", "-sh", str(path)], capture_output=True, text=True).stdout.split()
+            sizes[name] = f"{du[0]}B" if du else "none"
+        if args.grid and grid:
+            shutil.copyfile(clone / grid, args.grid)
+    finally:
+        if not args.keep:
+            shutil.rmtree(work, ignore_errors=True)
+    total = round(sum(seconds for _, _, seconds in steps), 1)
+    rows = [f"| {step} | `{command.replace(str(clone), 'ganzoo')}` | {seconds} |" for step, command, seconds in steps]
+    body = "\n".join(
+        [
+            f"The clone's commit: {commit} (a fresh clone: its tree is clean).",
+            "",
+            "| step | command | seconds |",
+            "| --- | --- | ---: |",
+            *rows,
+            f"| **total** | from the clone to the prompt, with the last grid on disk | **{total}** |",
+            "",
+            f"- the virtual environment: {sizes['virtual environment']} on disk; MNIST in data/: {sizes['MNIST']}",
+            f"- the last grid: {grid or 'none'}",
+        ]
+    )
+    write_results(
+        Path(args.out),
+        "",
+        body=body,
+        commands=[command.replace(str(clone), "ganzoo") for _, command, _ in steps],
+        raw={
+            "commit": commit,
+            "steps": [{"step": s, "command": c, "seconds": t} for s, c, t in steps],
+            "total_s": total,
+            **sizes,
+        },
+        started=started,
+    )
+    print(f"results: {args.out} (total {total} s)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
