@@ -51,11 +51,14 @@ def disk(data: str | None) -> dict[str, str]:
 def run_once(command: list[str], log: Path) -> dict[str, object]:
     """Run the quick start; its wall time, peak memory and when each grid appeared."""
     load_before = os.getloadavg()
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.time()
     with log.open("w") as output:
         status = subprocess.run(command, stdout=output, stderr=subprocess.STDOUT, cwd=REPO).returncode
     wall = time.time() - started
-    peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    peak_mb = after.ru_maxrss / 1024
+    cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
     folder = next(
         (
             Path(line.removeprefix("run folder: "))
@@ -68,6 +71,7 @@ def run_once(command: list[str], log: Path) -> dict[str, object]:
     return {
         "status": status,
         "wall_s": round(wall, 1),
+        "cpu_s": round(cpu, 1),
         "peak_rss_mb": round(peak_mb),
         "load_before": [round(x, 2) for x in load_before],
         "load_after": [round(x, 2) for x in os.getloadavg()],
@@ -87,19 +91,42 @@ def animation(grids: list[Path], out: Path, frames: int = 6) -> None:
     images[0].save(out, save_all=True, append_images=images[1:], duration=durations, loop=0, optimize=True)
 
 
+def report_picture(folder: Path, out: Path, width: int = 1200, height: int = 1000) -> None:
+    """``ganzoo report`` on the run, opened from disk in headless Chromium (the README's
+    picture of a report page): the top of the page, as a reader first sees it."""
+    from playwright.sync_api import sync_playwright
+
+    page_path = folder / "report.html"
+    subprocess.run(
+        [sys.executable, "-m", "ganzoo", "report", str(folder), "--out", str(page_path), "--no-progress"],
+        cwd=REPO,
+        check=True,
+    )
+    browser_path = os.environ.get("GANZOO_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=browser_path, args=["--no-sandbox", "--disable-gpu"])
+        try:
+            page = browser.new_page(viewport={"width": width, "height": height})
+            page.goto(page_path.resolve().as_uri(), wait_until="load")
+            page.screenshot(path=str(out))
+        finally:
+            browser.close()
+
+
 def body(args: argparse.Namespace, about: dict[str, str], runs: list[dict]) -> str:
     """The table of the runs, when each grid appeared, and what the set-up takes on disk."""
     import torch
 
     lines = [
-        "| run | exit status | wall time (command to prompt) | last grid written at | steps | peak memory (RSS) | load average before | after |",
-        "| ---: | ---: | ---: | ---: | ---: | ---: | --- | --- |",
+        "| run | exit status | wall time (command to prompt) | CPU time (user + system) | last grid written at | steps | peak memory (RSS) | load average before | after |",
+        "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- |",
     ]
     for index, run in enumerate(runs, 1):
         grids = run["grids_s"]
         last = max(grids) if grids else 0
         lines.append(
-            f"| {index} | {run['status']} | {run['wall_s']} s | {grids.get(last, '-')} s | {last:,} | "
+            f"| {index} | {run['status']} | {run['wall_s']} s | {run['cpu_s']} s | {grids.get(last, '-')} s | {last:,} | "
             f"{run['peak_rss_mb']} MB | {run['load_before']} | {run['load_after']} |"
         )
     lines += ["", "Seconds from the command to each sample grid (step: seconds), run by run:", ""]
@@ -118,8 +145,13 @@ def main() -> int:
     parser.add_argument("--out", default="bench/results/quickstart-cpu.md", help="the results file")
     parser.add_argument("--grid", help="copy the last sample grid of the last run here (a PNG)")
     parser.add_argument("--animation", help="write a GIF of six of the last run's grids here")
+    parser.add_argument("--report", help="write a screenshot of `ganzoo report` on the last run here (a PNG)")
+    parser.add_argument("--reuse", help="with --report: the run folder to picture, without training again")
     parser.add_argument("--note", default="", help="a line for the results file: the machine's load, say")
     args = parser.parse_args()
+    if args.reuse:
+        report_picture(Path(args.reuse), Path(args.report))
+        return 0
     overrides = [f"run.dir={args.runs}", *([f"data.root={args.data}"] if args.data else [])]
     command = [sys.executable, "-m", "ganzoo", "run", RECIPE, *overrides]
     started = header(
@@ -137,6 +169,8 @@ def main() -> int:
         shutil.copyfile(grids[-1], args.grid)
     if args.animation and grids:
         animation(grids, Path(args.animation))
+    if args.report and grids:
+        report_picture(Path(str(runs[-1]["folder"])), Path(args.report))
     write_results(
         Path(args.out),
         "",
