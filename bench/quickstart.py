@@ -48,13 +48,14 @@ def disk(data: str | None) -> dict[str, str]:
     return found
 
 
-def run_once(command: list[str], log: Path) -> dict[str, object]:
+def run_once(command: list[str], log: Path, threads: str) -> dict[str, object]:
     """Run the quick start; its wall time, peak memory and when each grid appeared."""
     load_before = os.getloadavg()
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.time()
     with log.open("w") as output:
-        status = subprocess.run(command, stdout=output, stderr=subprocess.STDOUT, cwd=REPO).returncode
+        env = {**os.environ, **({"OMP_NUM_THREADS": threads} if threads != "default" else {})}
+        status = subprocess.run(command, stdout=output, stderr=subprocess.STDOUT, cwd=REPO, env=env).returncode
     wall = time.time() - started
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     peak_mb = after.ru_maxrss / 1024
@@ -69,6 +70,7 @@ def run_once(command: list[str], log: Path) -> dict[str, object]:
     )
     grids = sorted((folder / "samples").glob("step_*.png")) if folder else []
     return {
+        "threads": threads,
         "status": status,
         "wall_s": round(wall, 1),
         "cpu_s": round(cpu, 1),
@@ -119,20 +121,21 @@ def body(args: argparse.Namespace, about: dict[str, str], runs: list[dict]) -> s
     import torch
 
     lines = [
-        "| run | exit status | wall time (command to prompt) | CPU time (user + system) | last grid written at | steps | peak memory (RSS) | load average before | after |",
-        "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- |",
+        "| run | OMP_NUM_THREADS | exit status | wall time (command to prompt) | CPU time (user + system) | last grid written at | steps | peak memory (RSS) | load average before | after |",
+        "| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- |",
     ]
     for index, run in enumerate(runs, 1):
         grids = run["grids_s"]
         last = max(grids) if grids else 0
         lines.append(
-            f"| {index} | {run['status']} | {run['wall_s']} s | {run['cpu_s']} s | {grids.get(last, '-')} s | {last:,} | "
+            f"| {index} | {run['threads']} | {run['status']} | {run['wall_s']} s | {run['cpu_s']} s | {grids.get(last, '-')} s | {last:,} | "
             f"{run['peak_rss_mb']} MB | {run['load_before']} | {run['load_after']} |"
         )
     lines += ["", "Seconds from the command to each sample grid (step: seconds), run by run:", ""]
     for index, run in enumerate(runs, 1):
         lines.append(f"{index}. " + ", ".join(f"{step}: {s}" for step, s in run["grids_s"].items()))
-    lines += ["", f"- torch threads: {torch.get_num_threads()}", *(f"- {key}: {value}" for key, value in about.items())]
+    lines += ["", f"- torch's own choice of threads here: {torch.get_num_threads()}"]
+    lines += [f"- {key}: {value}" for key, value in about.items()]
     lines.append(f"- note: {args.note}" if args.note else "- note: none")
     return "\n".join(lines)
 
@@ -140,7 +143,13 @@ def body(args: argparse.Namespace, about: dict[str, str], runs: list[dict]) -> s
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", help="a folder holding MNIST/raw/ (default: the recipe's data/, downloaded)")
-    parser.add_argument("--repeats", type=int, default=1, help="runs, one after the other")
+    parser.add_argument("--repeats", type=int, default=1, help="runs of each --threads, one after the other")
+    parser.add_argument(
+        "--threads",
+        nargs="+",
+        default=["default"],
+        help="OMP_NUM_THREADS of the runs, one run each in order (default: unset, torch's own choice)",
+    )
     parser.add_argument("--runs", default="runs/quickstart-bench", help="where the run folders go")
     parser.add_argument("--out", default="bench/results/quickstart-cpu.md", help="the results file")
     parser.add_argument("--grid", help="copy the last sample grid of the last run here (a PNG)")
@@ -161,8 +170,8 @@ def main() -> int:
     about = disk(args.data)
     runs = []
     (REPO / args.runs).mkdir(parents=True, exist_ok=True)
-    for index in range(args.repeats):
-        runs.append(run_once(command, REPO / args.runs / f"run-{index + 1}.log"))
+    for index, threads in enumerate([t for _ in range(args.repeats) for t in args.threads]):
+        runs.append(run_once(command, REPO / args.runs / f"run-{index + 1}.log", threads))
         print(f"run {index + 1}: {runs[-1]['wall_s']} s, status {runs[-1]['status']}", flush=True)
     grids = sorted((Path(str(runs[-1]["folder"])) / "samples").glob("step_*.png"))
     if args.grid and grids:
@@ -175,7 +184,10 @@ def main() -> int:
         Path(args.out),
         "",
         body=body(args, about, runs),
-        commands=[" ".join(["ganzoo", "run", RECIPE, *overrides])],
+        commands=[
+            " ".join([*([f"OMP_NUM_THREADS={t}"] if t != "default" else []), "ganzoo", "run", RECIPE, *overrides])
+            for t in args.threads
+        ],
         raw={"runs": runs, **about},
         started=started,
     )
