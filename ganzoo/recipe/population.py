@@ -36,7 +36,11 @@ def members(recipe: Recipe, registry: Registry) -> list[Recipe]:
         except RecipeError as error:
             where = ", ".join(f"{key}={value!r}" for key, value in own.items())
             for problem in error.problems:
-                key = f"train.population_values.{problem.key}" if problem.key in own and problem.key != "seed" else problem.key
+                key = (
+                    f"train.population_values.{problem.key}"
+                    if problem.key in own and problem.key != "seed"
+                    else problem.key
+                )
                 problems.append(Problem(problem.source, key, f"member {k} ({where}): {problem.message}"))
     if problems:
         raise RecipeError(problems)
