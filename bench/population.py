@@ -51,13 +51,46 @@ def largest_difference(a: Path, b: Path) -> float:
     )
 
 
+def timing_rounds(args: argparse.Namespace, population: list[str], timed, times: dict[str, float]) -> list[dict]:
+    """Seconds of one step, the population's and one run's, per interleaved round: a
+    machine's load changes over minutes, and each round compares runs made close together."""
+    rounds = []
+    for r in range(args.rounds):
+        seconds = {}
+        for label, overrides in (("population", population), ("alone", [])):
+            timed(f"{label}-r{r}-short", [*overrides, f"train.max_steps={args.steps}"])
+            timed(f"{label}-r{r}-long", [*overrides, f"train.max_steps={args.speed_steps}"])
+            extra = times[f"{label}-r{r}-long"] - times[f"{label}-r{r}-short"]
+            seconds[label] = extra / (args.speed_steps - args.steps)
+        rounds.append(seconds)
+    return rounds
+
+
+def speed_table(args: argparse.Namespace, rounds: list[dict]) -> str:
+    ratios = sorted(r["population"] / r["alone"] for r in rounds)
+    ratio = statistics.median(ratios)
+    step_alone = statistics.median(r["alone"] for r in rounds)
+    step_population = statistics.median(r["population"] for r in rounds)
+    return f"""
+One step, {args.rounds} interleaved rounds (medians; the ratio's range over rounds in brackets):
+
+| one step of | seconds | against one run alone |
+| --- | ---: | ---: |
+| one run alone | {step_alone:.4f} | 1.00x |
+| the population of {args.members} | {step_population:.4f} | {ratio:.2f}x [{ratios[0]:.2f}-{ratios[-1]:.2f}] |
+
+The population makes {args.members} members' steps in {ratio:.2f}x the time of one run's step:
+{args.members / ratio:.2f}x the steps/s of one run, in aggregate.
+"""
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--recipe", default="recipes/vanilla_mnist.yaml")
     parser.add_argument("--members", type=int, default=4)
     parser.add_argument("--steps", type=int, default=50, help="steps of the weights comparison")
     parser.add_argument("--speed-steps", type=int, default=300, help="steps of the longer runs timed")
-    parser.add_argument("--rounds", type=int, default=3, help="interleaved timing rounds")
+    parser.add_argument("--rounds", type=int, default=3, help="interleaved timing rounds (0: weights only)")
     parser.add_argument("--batch-size", type=int, default=None)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--device", default="cpu")
@@ -92,21 +125,7 @@ def main() -> None:
         alone = timed(f"alone-{k}", [f"seed={args.seed + k}", f"train.max_steps={args.steps}"])
         differences.append(largest_difference(Path(f"{pop}-m{k}"), alone))
 
-    # Interleaved rounds: a machine's load changes over minutes, and each round's ratio
-    # compares runs made within one minute of each other.
-    rounds = []
-    for r in range(args.rounds):
-        seconds = {}
-        for label, overrides in (("population", population), ("alone", [])):
-            timed(f"{label}-r{r}-short", [*overrides, f"train.max_steps={args.steps}"])
-            timed(f"{label}-r{r}-long", [*overrides, f"train.max_steps={args.speed_steps}"])
-            extra = times[f"{label}-r{r}-long"] - times[f"{label}-r{r}-short"]
-            seconds[label] = extra / (args.speed_steps - args.steps)
-        rounds.append(seconds)
-    ratios = sorted(r["population"] / r["alone"] for r in rounds)
-    ratio = statistics.median(ratios)
-    step_alone = statistics.median(r["alone"] for r in rounds)
-    step_population = statistics.median(r["population"] for r in rounds)
+    rounds = timing_rounds(args, population, timed, times) if args.rounds else []
     raw = {
         "members": args.members,
         "steps": args.steps,
@@ -121,17 +140,8 @@ def main() -> None:
 | member | largest difference of a weight after {args.steps} steps (population against alone) |
 | ---: | ---: |
 """ + "".join(f"| {k} | {d:.2e} |\n" for k, d in enumerate(differences))
-    body += f"""
-One step, {args.rounds} interleaved rounds (medians; the ratio's range over rounds in brackets):
-
-| one step of | seconds | against one run alone |
-| --- | ---: | ---: |
-| one run alone | {step_alone:.4f} | 1.00x |
-| the population of {args.members} | {step_population:.4f} | {ratio:.2f}x [{ratios[0]:.2f}-{ratios[-1]:.2f}] |
-
-The population makes {args.members} members' steps in {ratio:.2f}x the time of one run's step:
-{args.members / ratio:.2f}x the steps/s of one run, in aggregate.
-"""
+    if rounds:
+        body += speed_table(args, rounds)
     print(body)
     if args.out:
         write_results(args.out, "", body=body, commands=commands, raw=raw, started=started)

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 import torch
 import yaml
+from wandb_reader import logged_config, logged_history, logged_summary
 
 from conftest import REPO, metrics, small_run, weights, write_recipe
 from ganzoo.cli import main
@@ -90,6 +91,20 @@ def test_a_member_resumes_alone(trained, tmp_path):
     _, folders, _ = trained
     assert main(["run", "--resume", str(folders[1]), "train.max_steps=40", "--no-progress"]) == 0
     assert [row["step"] for row in metrics(folders[1]) if "d_loss" in row][-2:] == [35, 40]
+
+
+def test_each_member_has_its_own_wandb_run_in_one_group(tmp_path, capsys):
+    args = ["run", TOY, *small_run(tmp_path), *SMALL, "train.max_steps=10", "run.name=pop", "train.population=2"]
+    assert main([*args, "wandb.mode=offline"]) == 0
+    capsys.readouterr()
+    for k in range(2):
+        folder = tmp_path / f"pop-m{k}"
+        (wandb_file,) = folder.glob("wandb/offline-run-*/run-*.wandb")
+        assert logged_config(wandb_file)["seed"] == k
+        steps = [row["_step"] for row in logged_history(wandb_file) if "d_loss" in row]
+        assert steps == [row["step"] for row in metrics(folder) if "d_loss" in row]
+        assert logged_summary(wandb_file)["status"] == "finished"
+        assert yaml.safe_load(RunFolder(folder).recipe.read_text())["wandb"]["group"] == "pop"
 
 
 def test_a_member_that_diverges_ends_alone_and_the_others_finish(tmp_path, capsys):
