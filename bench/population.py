@@ -120,10 +120,18 @@ def main() -> None:
         return REPO / args.runs / f"{label}-{stamp}"
 
     pop = timed("population", [*population, f"train.max_steps={args.steps}"])
-    differences = []
-    for k in range(args.members):
-        alone = timed(f"alone-{k}", [f"seed={args.seed + k}", f"train.max_steps={args.steps}"])
+    seeds = [args.seed + k for k in range(args.members)]
+    # The same members in the opposite slots: whether a difference follows a member's seed
+    # (its training amplifies the batched kernels' rounding) or its place in the stack.
+    swapped = timed(
+        "population-reversed",
+        [*population, f"train.max_steps={args.steps}", f"train.population_values={{seed: {seeds[::-1]}}}"],
+    )
+    differences, reversed_differences = [], []
+    for k, seed in enumerate(seeds):
+        alone = timed(f"alone-{k}", [f"seed={seed}", f"train.max_steps={args.steps}"])
         differences.append(largest_difference(Path(f"{pop}-m{k}"), alone))
+        reversed_differences.append(largest_difference(Path(f"{swapped}-m{args.members - 1 - k}"), alone))
 
     rounds = timing_rounds(args, population, timed, times) if args.rounds else []
     raw = {
@@ -133,13 +141,20 @@ def main() -> None:
         "device": args.device,
         "wall_seconds": times,
         "largest_weight_difference": differences,
+        "largest_weight_difference_in_reversed_slots": reversed_differences,
         "seconds_per_step_by_round": rounds,
     }
     body = f"""{args.recipe} on {args.device}, seed {args.seed} (member k: seed {args.seed} + k).
 
-| member | largest difference of a weight after {args.steps} steps (population against alone) |
-| ---: | ---: |
-""" + "".join(f"| {k} | {d:.2e} |\n" for k, d in enumerate(differences))
+The largest difference of a weight after {args.steps} steps between each seed's run alone and
+the same seed trained as a member, in its own slot and in the opposite slot of the stack:
+
+| seed | slot k | difference | slot K-1-k | difference |
+| ---: | ---: | ---: | ---: | ---: |
+""" + "".join(
+        f"| {seed} | {k} | {d:.2e} | {args.members - 1 - k} | {r:.2e} |\n"
+        for k, (seed, d, r) in enumerate(zip(seeds, differences, reversed_differences))
+    )
     if rounds:
         body += speed_table(args, rounds)
     print(body)
