@@ -195,6 +195,19 @@ def recipe_components(resolved: dict[str, Any], registry: Registry) -> list[tupl
     return parts
 
 
+def built_components(resolved: dict[str, Any], registry: Registry) -> list[tuple[str, object]]:
+    """As :func:`recipe_components`, each built with its options where they build: a
+    declaration may depend on them (``bce`` with ``r1_gamma`` cannot join a population)."""
+    specs = [resolved["model"], resolved["loss"], *resolved["callbacks"]]
+    parts = []
+    for (role, component), spec in zip(recipe_components(resolved, registry), specs):
+        try:
+            parts.append((role, component(**split_name(spec)[1])))  # type: ignore[operator]
+        except Exception:  # its options are reported as problems of their own
+            parts.append((role, component))
+    return parts
+
+
 def schedule_names(resolved: dict[str, Any]) -> list[str]:
     """The ``optim.<network>.schedule`` names of a resolved recipe (``constant`` when unset)."""
     return [network.get("schedule", {}).get("name", "constant") for network in resolved["optim"].values()]
@@ -251,7 +264,7 @@ def population_problems(
         compile=train.compile,
         cuda_graph=train.cuda_graph,
         distributed=False,
-        components=recipe_components(resolved, registry),
+        components=built_components(resolved, registry),
     ):
         problems.append(Problem(where, "train.population", reason))
     for key, values in train.population_values.items():

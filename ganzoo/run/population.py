@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Callable, Optional, Sequence
 
 from ganzoo.api import Callback, GanzooError
+from ganzoo.api.population import population_refusals
 from ganzoo.files.safe import atomic_write_text
 from ganzoo.plugins.registry import Registry
 from ganzoo.recipe import Recipe
@@ -25,6 +26,7 @@ from ganzoo.run.signals import RunInterrupted, stop_on_signals
 from ganzoo.run.training import Run, attach_outputs, built, evaluation_session, finished_run, new_run_folder, world_of
 from ganzoo.runfolder.layout import RunFolder
 from ganzoo.runfolder.lock import run_lock
+from ganzoo.train.loop import Trainer
 from ganzoo.train.population import PopulationStep, fit_population
 from ganzoo.train.rng import OwnStreams
 
@@ -66,11 +68,11 @@ def run_population(
         for k, member in enumerate(recipes):
             eager = derive(member, registry, ["train.cuda_graph=off"])  # the batched step serves them all
             trainer, _ = held.enter_context(built(eager, registry, world, callbacks(k)))
-            own = OwnStreams(member.config.seed, trainer.device)  # as the global ones stand now, alone
-            trainer.streams = own
-            streams.append(own)
+            streams.append(OwnStreams(member.config.seed, trainer.device))  # as the global ones stand now, alone
+            trainer.streams = streams[-1]
             trainer.recipe = member.resolved
             trainers.append(trainer)
+        _refuse_instances(trainers[0], len(trainers))
         evaluations = [
             evaluation_session(member, registry, trainer, progress and k == 0)
             for k, (member, trainer) in enumerate(zip(recipes, trainers))
@@ -95,3 +97,15 @@ def run_population(
             raise PopulationInterrupted(folders, trainers[0].step, late or signal.SIGINT)
         runs = [finished_run(m, t, o, late) for m, t, o in zip(recipes, trainers, outputs)]
         return Population(runs, failures)
+
+
+def _refuse_instances(trainer: Trainer, size: int) -> None:
+    """The built components' own declarations (``ganzoo check`` reads most of them from
+    their options already; a callback added by the caller only shows here)."""
+    components: list[tuple[str, object]] = [("model", trainer.stepper.architecture), ("loss", trainer.stepper.loss)]
+    components += [("callback", callback) for callback in trainer.callbacks]
+    refusals = population_refusals(
+        members=size, compile=None, cuda_graph="auto", distributed=False, components=components
+    )
+    if refusals:
+        raise GanzooError("train.population: " + "; ".join(refusals))
