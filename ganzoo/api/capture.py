@@ -8,7 +8,7 @@ can be depends on the run's settings (a CUDA device, one process, no ``torch.com
 fp32, constant learning rates) and on every component the step runs: each declares it with a
 class attribute, ``capturable = True`` or ``capturable = "the reason it cannot"``. A
 component that declares nothing, as any third-party one written without the contract, is
-not captured.
+not captured; nor is a loss with extra passes on some steps (``Loss.extra_passes``).
 """
 
 from __future__ import annotations
@@ -96,12 +96,30 @@ def setting_refusals(
     return refusals
 
 
+def extra_pass_refusal(component: object) -> Optional[str]:
+    """Why a loss (an instance: its passes depend on its options) whose ``extra_passes``
+    run on some steps only keeps the step from being captured, or None. One graph replays
+    one fixed sequence of kernels, and the steps with a pass differ from those without."""
+    extra_passes = getattr(component, "extra_passes", None)
+    if isinstance(component, type) or not callable(extra_passes):
+        return None
+    passes = extra_passes()
+    if not passes:
+        return None
+    listed = ", ".join(f"{p.name} every {p.every} {p.network} updates" for p in passes)
+    return (
+        f"it runs extra passes on some steps only ({listed}), and one captured graph replays the same step "
+        "every time; the step runs eagerly, each kernel launched from the host, which costs most on small "
+        "networks (docs/speed.md)"
+    )
+
+
 def component_refusals(components: Iterable[tuple[str, object]]) -> list[str]:
     """``(role, component or class)`` pairs -> one line per component that cannot be captured,
     naming it and its reason."""
     refusals = []
     for role, component in components:
-        reason = capture_refusal(component)
+        reason = capture_refusal(component) or extra_pass_refusal(component)
         if reason is not None:
             cls = component if isinstance(component, type) else type(component)
             name = getattr(cls, "name", "") or cls.__name__

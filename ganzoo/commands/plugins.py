@@ -7,6 +7,8 @@ import json
 import types
 import typing
 
+from pydantic import BaseModel
+
 from ganzoo import __version__
 from ganzoo.plugins.registry import CORE_PLUGIN, KINDS, Registry
 
@@ -30,32 +32,46 @@ def type_name(annotation: object) -> str:
     return getattr(annotation, "__name__", str(annotation))
 
 
+def describe_options(model: type[BaseModel]) -> list[dict]:
+    """The fields of an options model: name, type, default, whether required, help text."""
+    return [
+        {
+            "name": name,
+            "type": type_name(field.annotation),
+            "default": None if field.is_required() else field.get_default(call_default_factory=True),
+            "required": field.is_required(),
+            "help": field.description or "",
+        }
+        for name, field in model.model_fields.items()
+    ]
+
+
 def describe_plugins(registry: Registry) -> list[dict]:
-    """Every component with its plugin, summary and options (name, type, default, help)."""
+    """Every component with its plugin, summary and options (name, type, default, help); an
+    architecture that declares sampling options (``ganzoo sample --truncation``) lists them
+    under ``sampling_options``."""
     rows = []
     for kind in KINDS:
         for entry in registry.entries(kind):
-            options = [
-                {
-                    "name": name,
-                    "type": type_name(field.annotation),
-                    "default": None if field.is_required() else field.get_default(call_default_factory=True),
-                    "required": field.is_required(),
-                    "help": field.description or "",
-                }
-                for name, field in entry.cls.Options.model_fields.items()
-            ]
             doc = (entry.cls.__doc__ or "").strip().splitlines()
-            rows.append(
-                {
-                    "kind": kind,
-                    "name": entry.name,
-                    "plugin": entry.plugin,
-                    "summary": doc[0] if doc else "",
-                    "options": options,
-                }
-            )
+            row = {
+                "kind": kind,
+                "name": entry.name,
+                "plugin": entry.plugin,
+                "summary": doc[0] if doc else "",
+                "options": describe_options(entry.cls.Options),
+            }
+            sampling = describe_options(getattr(entry.cls, "SamplingOptions", BaseModel))
+            if sampling:
+                row["sampling_options"] = sampling
+            rows.append(row)
     return rows
+
+
+def _print_option(option: dict, label: str = "") -> None:
+    default = "required" if option["required"] else f"default {option['default']!r}"
+    help_text = f"  {option['help']}" if option["help"] else ""
+    print(f"      {label}{option['name']} ({option['type']}, {default}){help_text}")
 
 
 def execute(args: argparse.Namespace, registry: Registry) -> int:
@@ -72,7 +88,7 @@ def execute(args: argparse.Namespace, registry: Registry) -> int:
         for row in (r for r in components if r["plugin"] == plugin):
             print(f"  {row['kind']} {row['name']}: {row['summary']}")
             for option in row["options"]:
-                default = "required" if option["required"] else f"default {option['default']!r}"
-                help_text = f"  {option['help']}" if option["help"] else ""
-                print(f"      {option['name']} ({option['type']}, {default}){help_text}")
+                _print_option(option)
+            for option in row.get("sampling_options", []):
+                _print_option(option, "sampling option ")
     return 0

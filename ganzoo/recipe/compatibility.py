@@ -17,7 +17,7 @@ from ganzoo.api import Accepts, Architecture, Dataset, DataSpec, Loss, Needs, Pr
 from ganzoo.plugins.registry import Registry, split_name
 
 
-def _build(registry: Registry, kind: str, spec: Any) -> Any:
+def build_component(registry: Registry, kind: str, spec: Any) -> Any:
     """The component of a resolved section, built with its options (cheap: components do
     their work in ``load`` and ``build_*``); None when it cannot be built."""
     if not isinstance(spec, dict):
@@ -56,6 +56,8 @@ def data_problems(accepts: Accepts, data: DataSpec) -> list[str]:
             reasons.append(f"needs square images, not {what}")
         if min(height, width) < accepts.min_side:
             reasons.append(f"needs images of at least {accepts.min_side}x{accepts.min_side}, not {what}")
+        if accepts.max_side is not None and max(height, width) > accepts.max_side:
+            reasons.append(f"needs images of at most {accepts.max_side}x{accepts.max_side}, not {what}")
         if height % accepts.side_multiple or width % accepts.side_multiple:
             reasons.append(f"needs images whose side divides by {accepts.side_multiple}, not {what}")
     if (
@@ -101,9 +103,9 @@ def compatibility_problems(
 ) -> list[Problem]:
     """Every mismatch between the data, the architecture and the loss of a validated recipe
     (``resolved``: its component sections; ``source_of``: the file that set a key)."""
-    dataset: Optional[Dataset] = _build(registry, "dataset", resolved.get("data"))
-    architecture: Optional[Architecture] = _build(registry, "architecture", resolved.get("model"))
-    loss: Optional[Loss] = _build(registry, "loss", resolved.get("loss"))
+    dataset: Optional[Dataset] = build_component(registry, "dataset", resolved.get("data"))
+    architecture: Optional[Architecture] = build_component(registry, "architecture", resolved.get("model"))
+    loss: Optional[Loss] = build_component(registry, "loss", resolved.get("loss"))
     data = dataset.provides() if dataset is not None else None
     problems = []
     accepts = architecture.accepts() if architecture is not None else None

@@ -11,6 +11,7 @@ from pydantic import BaseModel, ValidationError
 from ganzoo.api.capture import capture_decision
 from ganzoo.api.errors import Problem, unknown_name_message
 from ganzoo.plugins.registry import Registry, split_name
+from ganzoo.recipe.compatibility import build_component
 from ganzoo.recipe.schema import COMPONENT_SECTIONS, RecipeModel
 from ganzoo.recipe.sources import Sources
 
@@ -185,10 +186,12 @@ def _shown(value: object, limit: int = 80) -> str:
 
 def recipe_components(resolved: dict[str, Any], registry: Registry) -> list[tuple[str, object]]:
     """``(role, class)`` of the recipe's architecture, loss and callbacks: the components
-    whose ``capturable`` declaration decides ``train.cuda_graph``."""
+    whose ``capturable`` declaration decides ``train.cuda_graph``. The loss is built (cheap),
+    because its extra passes depend on its options."""
+    loss = build_component(registry, "loss", resolved["loss"])
     parts: list[tuple[str, object]] = [
         ("model", registry.get("architecture", split_name(resolved["model"])[0])),
-        ("loss", registry.get("loss", split_name(resolved["loss"])[0])),
+        ("loss", loss if loss is not None else registry.get("loss", split_name(resolved["loss"])[0])),
     ]
     parts += [("callback", registry.get("callback", split_name(spec)[0])) for spec in resolved["callbacks"]]
     return parts
