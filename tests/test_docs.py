@@ -25,6 +25,7 @@ import ganzoo_metrics
 import ganzoo_pacgan
 import ganzoo_pix2pix
 import ganzoo_stabilizers
+import ganzoo_stylegan
 import ganzoo_vanilla
 from ganzoo.api import hookspecs
 from ganzoo.cli import build_parser
@@ -240,6 +241,7 @@ def bundled_registry() -> Registry:
                 ganzoo_stabilizers,
                 ganzoo_pacgan,
                 ganzoo_pix2pix,
+                ganzoo_stylegan,
             ],
             entry_points=False,
         )
