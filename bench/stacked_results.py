@@ -1,12 +1,14 @@
 """Stacked-MNIST modes and KL against training time: DCGAN beside PacDCGAN2 (docs/stacked-mnist.md).
 
-Each recipe trains for ``--seconds`` of wall-clock time (the ``time_budget`` callback),
+Each recipe trains for ``--seconds`` of wall-clock time (the ``time_budget`` callback, beside
+the recipe's own callbacks), or for ``--steps`` steps (a comparison at equal steps),
 keeping a checkpoint every ``--every`` steps; ``ganzoo eval`` then counts the modes of every
 checkpoint on ``--n`` samples (26,000, as VEEGAN and PacGAN), so one run gives the trend.
 Every command is printed and written to the result file with paths relative to the
 repository, so each row can be reproduced alone.
 
     python bench/stacked_results.py --seconds 300 --out bench/results/stacked-cpu.md
+    python bench/stacked_results.py --recipes stylegan2_stacked --steps 10337 --every 2000 --out bench/results/stacked-cpu-stylegan2.md
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from pathlib import Path
 
 from zoo_results import (  # the same runner and paths as the zoo table
     REPO,
+    callbacks_with_budget,
     ganzoo,
     relative,
 )
@@ -31,6 +34,10 @@ RECIPES = ["dcgan_stacked", "pacdcgan2_stacked"]
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seconds", type=float, default=300.0, help="training budget per recipe (wall clock)")
+    parser.add_argument("--steps", type=int, help="train this many steps instead of --seconds")
+    parser.add_argument(
+        "--set", nargs="+", default=[], metavar="KEY=VALUE", help="overrides of every recipe (a smoke run)"
+    )
     parser.add_argument("--every", type=int, default=500, help="steps between the checkpoints that are measured")
     parser.add_argument("--n", type=int, default=26_000, help="generated samples per count (the papers' 26,000)")
     parser.add_argument("--seed", type=int, default=0, help="the recipes' seed")
@@ -42,17 +49,23 @@ def main() -> None:
 
     rows, commands = [], []
     for recipe in args.recipes:
+        limit = (
+            [f"train.max_steps={args.steps}"]
+            if args.steps
+            else [callbacks_with_budget(f"recipes/{recipe}.yaml", args.seconds)]
+        )
         train = [
             "run",
             f"recipes/{recipe}.yaml",
             f"data.root={args.data_root}",
             f"seed={args.seed}",
-            f"callbacks=[{{name: time_budget, seconds: {args.seconds:g}}}]",
+            *limit,
             f"checkpoint.every={args.every}",
             "checkpoint.keep_last=1000",
             f"run.dir={relative(args.runs)}",
             f"run.name={recipe}-s{args.seed}-{time.strftime('%Y%m%d-%H%M%S')}",
             "wandb.mode=disabled",
+            *args.set,
         ]
         folder = Path(ganzoo(*train, "--no-progress").stdout.split("run folder: ", 1)[1].split("\n", 1)[0])
         folder = folder if folder.is_absolute() else REPO / folder
@@ -90,7 +103,8 @@ def main() -> None:
         args.out.write_text(
             f"# Stacked-MNIST against training time, {time.strftime('%Y-%m-%d')}\n\nCommand (from the repository):\n\n"
             f"    python bench/stacked_results.py {' '.join(shlex.quote(a) for a in sys.argv[1:])}\n\n"
-            f"{args.seconds:g} s of training per recipe, {os.cpu_count()} CPU cores, n = {args.n} generated samples, "
+            f"{f'{args.steps:,} steps' if args.steps else f'{args.seconds:g} s'} of training per recipe, "
+            f"{os.cpu_count()} CPU cores, n = {args.n} generated samples, "
             f"a checkpoint measured every {args.every} steps.\n\n{table}\n\nEach run:\n\n{listing}\n\n"
             f"Raw results:\n\n```json\n{json.dumps(rows, indent=1)}\n```\n"
         )

@@ -11,6 +11,7 @@ file, with paths relative to the repository, so each row can be reproduced alone
 on an otherwise idle machine: the budget is wall-clock time.
 
     python bench/zoo_results.py --seconds 120 --seeds 3 --out bench/results/zoo-cpu.md
+    python bench/zoo_results.py --seconds 900 --variants stylegan2 --no-real --out bench/results/zoo-cpu-15min-stylegan2.md
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ VARIANTS = [
     "acgan",
     "infogan",
     "dcgan_stabilized",
+    "stylegan2",
 ]
 KEYS = ["fid/classifier", "kid/classifier", "is/classifier", "class_coverage", "class_kl"]
 DIGITS = {"steps": 0, "fid/classifier": 1, "kid/classifier": 1, "is/classifier": 2, "class_coverage": 1, "class_kl": 3}
@@ -88,6 +90,7 @@ def train_and_measure(variant: str, seed: int, args: argparse.Namespace) -> tupl
         f"run.dir={relative(args.runs)}",
         f"run.name={variant}-s{seed}-{time.strftime('%Y%m%d-%H%M%S')}",
         zoo_wandb_override(args.wandb, args.group),
+        *args.set,
     ]
     folder = Path(ganzoo(*train, "--no-progress").stdout.split("run folder: ", 1)[1].split("\n", 1)[0])
     folder = folder if folder.is_absolute() else REPO / folder
@@ -184,6 +187,9 @@ def main() -> None:
         "--variants", nargs="*", default=VARIANTS, help="variants to train (none: the real-data row only)"
     )
     parser.add_argument("--out", type=Path, help="also write the table, commands and raw results here")
+    parser.add_argument(
+        "--set", nargs="+", default=[], metavar="KEY=VALUE", help="overrides of every variant's recipe (a smoke run)"
+    )
     parser.add_argument(
         "--wandb",
         type=wandb_target,

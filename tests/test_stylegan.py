@@ -215,6 +215,7 @@ def test_r1_penalty_matches_the_autograd_jacobian():
     torch.testing.assert_close(r1_penalties(discriminator, real, None), expected, rtol=1e-4, atol=1e-7)
 
 
+@pytest.mark.filterwarnings("ignore:`torch.jit.script` is deprecated:FutureWarning")  # torch's forward mode, inside
 def test_path_length_matches_the_autograd_jacobian():
     torch.manual_seed(0)
     generator = tiny().build_generator(info((1, 28, 28))).eval()
@@ -340,3 +341,23 @@ def test_the_folder_recipe_trains_on_a_folder_of_colour_images(tmp_path, capsys,
         recipe="stylegan2_folder",
     )
     assert weights(folder)["data_info"]["shape"] == [3, 32, 32]
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+def test_on_cuda_auto_trains_eagerly_saying_why_and_on_is_refused(tmp_path, capsys, digits):
+    args = [
+        "run",
+        str(REPO / "recipes" / "stylegan2_mnist.yaml"),
+        *small_run(tmp_path / "runs"),
+        f"data.root={digits}",
+        *TINY_OVERRIDES,
+        "device=cuda",
+        "train.max_steps=3",
+        "train.batch_size=8",
+    ]
+    assert main(args) == 0
+    err = capsys.readouterr().err
+    (line,) = [line for line in err.splitlines() if "train.cuda_graph=auto" in line]
+    assert "runs extra passes on some steps only" in line and "the device is" not in line
+    assert main([*args, "train.cuda_graph=on"]) == 2
+    assert "train.cuda_graph: on, but loss 'stylegan2' cannot be captured" in capsys.readouterr().err

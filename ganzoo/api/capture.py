@@ -109,8 +109,8 @@ def extra_pass_refusal(component: object) -> Optional[str]:
     listed = ", ".join(f"{p.name} every {p.every} {p.network} updates" for p in passes)
     return (
         f"it runs extra passes on some steps only ({listed}), and one captured graph replays the same step "
-        "every time; the step runs eagerly, each kernel launched from the host, which costs most on small "
-        "networks (docs/speed.md)"
+        "every time (an eager step launches each kernel from the host, which costs most on small networks: "
+        "docs/speed.md)"
     )
 
 

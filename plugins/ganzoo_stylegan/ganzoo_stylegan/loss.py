@@ -94,7 +94,8 @@ class StyleGAN2Loss(ganzoo.Loss):
         return tuple(passes)
 
     def discriminator_loss(self, ctx: ganzoo.StepContext) -> ganzoo.LossOutput:
-        fake = ctx.generator(ctx.latent(), ctx.labels).detach()
+        with torch.no_grad():  # D's update needs no graph of G
+            fake = ctx.generator(ctx.latent(), ctx.labels)
         d_fake = ctx.discriminator(fake, ctx.labels)
         d_real = ctx.discriminator(ctx.real, ctx.labels)
         loss = F.softplus(d_fake).mean() + F.softplus(-d_real).mean()
