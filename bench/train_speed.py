@@ -502,7 +502,9 @@ def main() -> None:
         + (f"; GPU {torch.cuda.get_device_name()}" if cuda else "")
     )
     body = scaling_table(results, args.device) if args.nproc else table(results, args.device)
-    report = f"{header}\n\n{body}\n"
+    git = lambda *a: subprocess.run(["git", *a], cwd=REPO, capture_output=True, text=True).stdout.strip()  # noqa: E731
+    tree = "uncommitted changes in the tree" if git("status", "--porcelain") else "clean tree"
+    report = f"commit {git('rev-parse', 'HEAD')} ({tree}); {header}\n\n{body}\n"
     print(report)
     if args.out:
         command = "python " + " ".join(
