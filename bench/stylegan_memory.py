@@ -84,7 +84,7 @@ def main() -> None:
     if not Path(TIME).is_file():
         raise SystemExit(f"{TIME} is needed (GNU time: apt-get install time)")
 
-    commit, dirty = git("rev-parse", "HEAD"), bool(git("status", "--porcelain"))
+    commit, dirty = git("rev-parse", "HEAD"), bool(git("status", "--porcelain", "--untracked-files=no"))
     with tempfile.TemporaryDirectory() as scratch:
         command, raw, status = measure(args.side, args.batch, args.set, Path(scratch))
     peak = re.search(r"Maximum resident set size \(kbytes\): (\d+)", raw)

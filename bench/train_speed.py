@@ -503,7 +503,7 @@ def main() -> None:
     )
     body = scaling_table(results, args.device) if args.nproc else table(results, args.device)
     git = lambda *a: subprocess.run(["git", *a], cwd=REPO, capture_output=True, text=True).stdout.strip()  # noqa: E731
-    tree = "uncommitted changes in the tree" if git("status", "--porcelain") else "clean tree"
+    tree = "uncommitted changes in the tree" if git("status", "--porcelain", "--untracked-files=no") else "clean tree"
     report = f"commit {git('rev-parse', 'HEAD')} ({tree}); {header}\n\n{body}\n"
     print(report)
     if args.out:
