@@ -5,17 +5,16 @@ Runs ``ganzoo run recipes/stylegan2_folder.yaml`` as a user does, on a folder of
 the peak resident set size of the process. The first step is the heaviest: it runs both
 lazy passes (R1 and path length, due at update 0) besides the two updates. Everything a run
 does around that step (loading, the first sample grid, the final weights) is in the number
-too. The result file records the commit, whether the tree was clean, torch, the cores, the
-load, the exact command and the raw output of ``time``.
+too. The result file carries the provenance header (bench/provenance.py), the exact command
+of the step and the raw output of ``time``.
 
-    python bench/stylegan_memory.py --out bench/results/stylegan-memory-cpu.md
+    python bench/stylegan_memory.py --out bench/results/stylegan2-memory-cpu.md
     python bench/stylegan_memory.py --set train.num_samples=4   # overrides of the recipe
 """
 
 from __future__ import annotations
 
 import argparse
-import os
 import re
 import shlex
 import subprocess
@@ -24,15 +23,10 @@ import tempfile
 import time
 from pathlib import Path
 
-import torch
+from provenance import REPO, header, recipe_fingerprint, write_results
 
-REPO = Path(__file__).resolve().parents[1]
 RECIPE = "recipes/stylegan2_folder.yaml"
 TIME = "/usr/bin/time"
-
-
-def git(*args: str) -> str:
-    return subprocess.run(["git", *args], cwd=REPO, capture_output=True, text=True).stdout.strip()
 
 
 def random_images(folder: Path, side: int, count: int) -> Path:
@@ -84,7 +78,9 @@ def main() -> None:
     if not Path(TIME).is_file():
         raise SystemExit(f"{TIME} is needed (GNU time: apt-get install time)")
 
-    commit, dirty = git("rev-parse", "HEAD"), bool(git("status", "--porcelain", "--untracked-files=no"))
+    title = f"StyleGAN2, one training step on the CPU: peak memory, {time.strftime('%Y-%m-%d')}"
+    overrides = [f"data.image_size={args.side}", f"train.batch_size={args.batch}", *args.set]
+    started = header(title, [recipe_fingerprint(RECIPE, overrides)])
     with tempfile.TemporaryDirectory() as scratch:
         command, raw, status = measure(args.side, args.batch, args.set, Path(scratch))
     peak = re.search(r"Maximum resident set size \(kbytes\): (\d+)", raw)
@@ -100,17 +96,14 @@ def main() -> None:
     )
     print(summary)
     if args.out:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(
-            f"# StyleGAN2, one training step on the CPU: peak memory, {time.strftime('%Y-%m-%d')}\n\n"
-            f"Command (from the repository):\n\n    python bench/stylegan_memory.py "
-            f"{' '.join(shlex.quote(a) for a in sys.argv[1:])}\n\n"
-            f"Commit {commit} ({'uncommitted changes in the tree' if dirty else 'clean tree'}), torch "
-            f"{torch.__version__}, {os.cpu_count()} CPU cores, {torch.get_num_threads()} torch threads, load "
-            f"average {os.getloadavg()[0]:.2f} at the end. The step measured (random images, paths made for "
-            f"the run; <tmp> a temporary folder):\n\n    {shown.replace(scratch, '<tmp>')}\n\n{summary}\n\n"
-            f"Raw output of `{TIME} -v`:\n\n```text\n{raw.replace(scratch, '<tmp>').strip()}\n```\n"
+        shown = shown.replace(scratch, "<tmp>")
+        body = (
+            f"One step of a run on random {args.side}x{args.side} colour images, paths made for the run "
+            f"(<tmp> a temporary folder); the peak resident set size of the whole process:\n\n{summary}\n\n"
+            f"Output of `{TIME} -v`:\n\n```text\n{raw.replace(scratch, '<tmp>').strip()}\n```"
         )
+        values = {"side": args.side, "batch": args.batch, "peak_rss_kb": int(peak.group(1))}
+        write_results(args.out, title, body=body, commands=[shown], raw=values, started=started)
 
 
 if __name__ == "__main__":

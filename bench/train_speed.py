@@ -45,7 +45,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import resource
 import statistics
 import subprocess
@@ -55,6 +54,7 @@ import time
 from pathlib import Path
 
 import torch
+from provenance import header, recipe_fingerprint, write_results
 
 REPO = Path(__file__).resolve().parents[1]
 RECIPE = REPO / "recipes" / "vanilla_mnist.yaml"
@@ -382,13 +382,41 @@ def scaling_table(results: list[dict], device: str) -> str:
     return "\n".join(lines)
 
 
+def rounds_table(results: list[dict], baseline: str) -> str:
+    """Interleaved rounds (``--rounds``): per variant, the median steps/s over the rounds
+    with their range, and the ratio to ``baseline`` taken round by round (each variant
+    against the baseline's run of the same round, which ran next to it) with its range: the
+    spread says whether a difference is more than the machine's noise."""
+    lines = [
+        f"| batch | variant | rounds | steps/s (median, min-max) | vs {baseline} (median, min-max of the rounds) |",
+        "| ---: | --- | ---: | ---: | ---: |",
+    ]
+    for batch in sorted({r["batch_size"] for r in results}):
+        runs = [r for r in results if r["batch_size"] == batch and "error" not in r]
+        for variant in dict.fromkeys(r["variant"] for r in runs):
+            mine = [r for r in runs if r["variant"] == variant]
+            rates = [r["steps_per_s"] for r in mine]
+            ratios = [
+                r["steps_per_s"] / b["steps_per_s"]
+                for r in mine
+                for b in runs
+                if b["variant"] == baseline and b["round"] == r["round"]
+            ]
+            versus = f"{statistics.median(ratios):.3f}x ({min(ratios):.3f}-{max(ratios):.3f})" if ratios else "n/a"
+            lines.append(
+                f"| {batch} | {variant} | {len(rates)} | {statistics.median(rates):.1f} "
+                f"({min(rates):.1f}-{max(rates):.1f}) | {versus} |"
+            )
+    return "\n".join(lines)
+
+
 def table(results: list[dict], device: str) -> str:
     lines = [
         "| batch | variant | steps/s (median) | images/s | vs floor | vs floor-graph | vs article | peak memory |",
         "| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
-    for batch in sorted({r["batch_size"] for r in results}):
-        rows = [r for r in results if r["batch_size"] == batch]
+    for batch, round_ in sorted({(r["batch_size"], r.get("round", 0)) for r in results}):
+        rows = [r for r in results if r["batch_size"] == batch and r.get("round", 0) == round_]  # one round's runs
         base = {r["variant"]: r.get("steps_per_s") for r in rows}
         for r in rows:
             if "error" in r:
@@ -430,6 +458,14 @@ def main() -> None:
     parser.add_argument(
         "--images", type=int, metavar="SIDE", help="train on random SIDExSIDE colour images (an image_folder recipe)"
     )
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=1,
+        help="run every variant this many times, interleaved (A B A B ...), each in a fresh process: the table "
+        "gives the median and the range over the rounds, and each ratio to --baseline round by round",
+    )
+    parser.add_argument("--baseline", default="floor", help="with --rounds: the variant the others are compared to")
     parser.add_argument("--quick", action="store_true", help="a smoke run: batch 32, ganzoo and floor, a few steps")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     parser.add_argument("--batch-size", type=int, help=argparse.SUPPRESS)
@@ -452,6 +488,7 @@ def main() -> None:
         return
 
     args.recipe = args.recipe.resolve()
+    started = header(f"Training speed, {time.strftime('%Y-%m-%d')}", [recipe_fingerprint(args.recipe)])
     cuda = args.device.startswith("cuda")
     if args.quick:
         args.batch_sizes, args.steps, args.repeats, args.warmup = [32], 20, 1, 5
@@ -477,12 +514,12 @@ def main() -> None:
         from tqdm import tqdm
 
         if args.nproc:
-            jobs = [(b, "ganzoo", n) for b in args.batch_sizes for n in args.nproc]
+            jobs = [(0, b, "ganzoo", n) for b in args.batch_sizes for n in args.nproc]
         else:
-            jobs = [(b, v, 0) for b in args.batch_sizes for v in variants]
-        for batch, variant, nproc in tqdm(jobs, desc="benchmark", unit="run"):
+            jobs = [(r, b, v, 0) for r in range(args.rounds) for b in args.batch_sizes for v in variants]
+        for round_, batch, variant, nproc in tqdm(jobs, desc="benchmark", unit="run"):
             args.batch_size_to_run, args.variant_to_run = batch, variant
-            results.append(run_worker(args, nproc))
+            results.append({**run_worker(args, nproc), "round": round_})
 
     threads = (
         (
@@ -492,32 +529,22 @@ def main() -> None:
         if args.nproc
         else f"{torch.get_num_threads()} CPU threads"
     )
-    header = (
-        f"device {args.device}, torch {torch.__version__}, {threads}, {os.cpu_count()} cores, "
-        f"{platform.processor() or platform.machine()}; {args.repeats} x {args.steps} steps after "
-        f"{args.warmup} warm-up steps, median; load average {os.getloadavg()[0]:.2f} at the end; "
-        f"data {f'random {args.images}x{args.images} images' if args.images else args.data_root}; "
-        f"recipe {args.recipe.relative_to(REPO)}"
-        + (f" with {' '.join(args.set)}" if args.set else "")
-        + (f"; GPU {torch.cuda.get_device_name()}" if cuda else "")
+    about = (
+        f"device {args.device}, {threads}; {args.repeats} x {args.steps} steps after {args.warmup} warm-up steps, "
+        f"median; data {f'random {args.images}x{args.images} images' if args.images else args.data_root}; "
+        f"recipe {args.recipe.relative_to(REPO)}" + (f" with {' '.join(args.set)}" if args.set else "") + "; "
+        "each variant in a fresh process" + (f", {args.rounds} interleaved rounds" if args.rounds > 1 else "")
     )
-    body = scaling_table(results, args.device) if args.nproc else table(results, args.device)
-    git = lambda *a: subprocess.run(["git", *a], cwd=REPO, capture_output=True, text=True).stdout.strip()  # noqa: E731
-    tree = "uncommitted changes in the tree" if git("status", "--porcelain", "--untracked-files=no") else "clean tree"
-    report = f"commit {git('rev-parse', 'HEAD')} ({tree}); {header}\n\n{body}\n"
-    print(report)
+    if args.nproc:
+        body = scaling_table(results, args.device)
+    elif args.rounds > 1:
+        body = f"{rounds_table(results, args.baseline)}\n\nEvery run:\n\n{table(results, args.device)}"
+    else:
+        body = table(results, args.device)
+    print(f"{about}\n\n{body}\n")
     if args.out:
-        command = "python " + " ".join(
-            [
-                str(Path(sys.argv[0]).relative_to(REPO)) if Path(sys.argv[0]).is_absolute() else sys.argv[0],
-                *sys.argv[1:],
-            ]
-        )
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(
-            f"# Training speed, {time.strftime('%Y-%m-%d')}\n\nCommand:\n\n    {command}\n\n{report}\n"
-            f"Raw results (steps/s of every repeat):\n\n```json\n{json.dumps(results, indent=1)}\n```\n"
-        )
+        raw = {"steps_per_s of every repeat": results}
+        write_results(args.out, "", body=f"{about}\n\n{body}", raw=raw, started=started)
 
 
 if __name__ == "__main__":

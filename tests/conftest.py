@@ -96,6 +96,21 @@ def ganzoo(
     )
 
 
+def bench_module(name: str):
+    """A script of bench/ imported as a module (``bench_module("zoo_results")``), with bench/
+    on the path as when the script runs (the scripts import ``provenance`` beside them)."""
+    import importlib.util
+
+    if str(REPO / "bench") not in sys.path:
+        sys.path.insert(0, str(REPO / "bench"))
+    spec = importlib.util.spec_from_file_location(name, REPO / "bench" / f"{name}.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module  # a dataclass in it looks its module up there
+    spec.loader.exec_module(module)
+    return module
+
+
 def small_run(run_dir: Path | str) -> list[str]:
     """The command-line arguments every small test run shares: its run folders under
     ``run_dir``, wandb off, a GIF progress video (no ffmpeg needed) and no progress bar.

@@ -22,6 +22,7 @@ import ganzoo_vanilla
 from conftest import REPO, one_line, run_folder, small_run, write_recipe
 from ganzoo import testing
 from ganzoo.api.capture import capture_decision
+from ganzoo.api.population import stack_refusal
 
 
 class Scaled(nn.Module):
@@ -201,6 +202,20 @@ def test_a_loss_with_extra_passes_is_not_captured_and_says_why():
     assert not lazy.captured
     assert "loss 'lazy' cannot be captured: it runs extra passes on some steps only (d_pass every 3" in lazy.line
     assert decision(ganzoo_vanilla.BCELoss()).captured
+
+
+def test_a_loss_with_extra_passes_cannot_join_a_population_whatever_it_declares():
+    """The batched step of ``train.population`` makes the two updates alone: a loss that
+    declares ``stackable = True`` and extra passes is refused, naming them."""
+
+    class StackableLazy(Lazy):
+        stackable = True
+
+    assert stack_refusal(StackableLazy()) == (
+        "its extra passes (d_pass, g_pass) run on some updates only, and the batched step runs none"
+    )
+    assert stack_refusal(StackableLazy) is None  # a class: its passes depend on the options
+    assert stack_refusal(ganzoo_vanilla.BCELoss()) is None
 
 
 def test_check_names_the_extra_passes_under_cuda_graph_on(capsys, recipe, toy_registry):

@@ -260,6 +260,21 @@ def test_the_path_length_penalty_refuses_a_generator_without_styles():
         StyleGAN2Loss().extra_loss("path_length", ctx)
 
 
+def test_check_refuses_a_population_saying_why_for_the_model_and_the_loss(capsys, digits):
+    """StyleGAN2 is not stackable: its G draws noise and mixing numbers inside the networks,
+    and the batched step runs no lazy passes. ``ganzoo check`` says so, a line each."""
+    recipe = str(REPO / "recipes" / "stylegan2_mnist.yaml")
+    assert main(["check", recipe, f"data.root={digits}", "train.population=2"]) == 2
+    lines = [line for line in capsys.readouterr().err.splitlines() if line.startswith("command line:")]
+    assert lines == [
+        "command line: train.population: model 'stylegan2' cannot join a population: its generator draws noise "
+        "and style-mixing numbers inside the networks and moves w_avg in place, which a population's batched "
+        "step (torch.func.vmap) cannot do",
+        "command line: train.population: loss 'stylegan2' cannot join a population: a population's batched step "
+        "runs no lazy R1 or path-length passes (extra passes on some updates)",
+    ]
+
+
 # --------------------------------------------------------------------------- through the command
 
 

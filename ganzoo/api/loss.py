@@ -91,6 +91,9 @@ class StepContext:
     shard: tuple[int, int] = (0, 1)
     """``(rank, world size)``: in a data-parallel run, ``real`` is this rank's share of the
     global batch, and ``latent`` returns the matching share of the global latents."""
+    latent_stream: Optional[torch.Generator] = None
+    """Where ``latent`` draws from: None for the global random stream; a population
+    member's own generator (``train.population``)."""
 
     @property
     def labels(self) -> Optional[torch.Tensor]:
@@ -111,7 +114,7 @@ class StepContext:
         n = n or self.batch_size
         rank, size = self.shard
         if size == 1:
-            return self.architecture.sample_latent(n, device=self.real.device)
+            return self.architecture.sample_latent(n, device=self.real.device, generator=self.latent_stream)
         return self.architecture.sample_latent(n * size, device=self.real.device)[rank * n : (rank + 1) * n]
 
 
@@ -170,3 +173,12 @@ class Loss(Component, torch.nn.Module):
         """The objective of the extra pass ``name`` for the update of ``ctx`` (called only
         for the passes that ``extra_passes`` declares)."""
         raise NotImplementedError(f"{type(self).__name__} declares the extra pass {name!r} but no extra_loss")
+
+
+def passes_of(component: object) -> tuple[ExtraPass, ...]:
+    """The extra passes of a loss instance (its passes depend on its options); none for a
+    class or any other component. The capture policy and a population's refuse them alike."""
+    extra_passes = getattr(component, "extra_passes", None)
+    if isinstance(component, type) or not callable(extra_passes):
+        return ()
+    return tuple(extra_passes())

@@ -14,6 +14,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, NonNegativeFloat, PositiveFloat, PositiveInt, field_validator
 
 from ganzoo.api import Options
+from ganzoo.api.population import MAX_MEMBERS
 from ganzoo.plugins.registry import Registry, split_name
 
 MAX_EVAL_SAMPLES = 100_000
@@ -69,6 +70,15 @@ class TrainSection(Options):
     cuda_graph: Literal["auto", "on", "off"] = Field(
         "auto",
         description="capture the whole training step as one CUDA graph: auto (on CUDA when every component can), on, off",
+    )
+    population: PositiveInt = Field(
+        1,
+        le=MAX_MEMBERS,
+        description="K copies of the recipe (seeds seed, seed+1, ...) trained as one batched step, each into a run folder of its own; 1: one run",
+    )
+    population_values: dict[str, list[Any]] = Field(
+        {},
+        description="each member's own value of optim.* keys (or seed), K values per key, e.g. {optim.generator.lr: [1.0e-4, 2.0e-4]}",
     )
 
     @field_validator("cuda_graph", mode="before")

@@ -24,6 +24,7 @@ class EMA(ganzoo.Callback):
     dragging the average for thousands of steps (decay_1 = 0: the first step copies G)."""
 
     capturable = True  # every update is device work on tensors it keeps (docs/speed.md)
+    stackable = True  # between steps, on its own run's G
 
     name = "ema"
 

@@ -24,6 +24,10 @@ class StyleGAN2(ganzoo.Architecture):
     and the ``ema`` callback; D outputs a logit, so the other logit losses train it too."""
 
     capturable = True  # every update is device work on tensors it keeps (docs/speed.md)
+    stackable = (
+        "its generator draws noise and style-mixing numbers inside the networks and moves w_avg in place, "
+        "which a population's batched step (torch.func.vmap) cannot do"
+    )
     style_based = True
     """G takes ``return_styles=True`` and returns ``(images, ws)``: the path-length penalty needs it."""
 

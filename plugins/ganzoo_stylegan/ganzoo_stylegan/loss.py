@@ -51,6 +51,7 @@ class StyleGAN2Loss(ganzoo.Loss):
     ``pl_weight: 0`` the loss trains any architecture whose D outputs a logit."""
 
     capturable = True  # every update is device work on tensors it keeps (docs/speed.md)
+    stackable = "a population's batched step runs no lazy R1 or path-length passes (extra passes on some updates)"
 
     name = "stylegan2"
     scalars = {
