@@ -11,7 +11,9 @@ BCE, Adam 2e-4, one D step then one G step), each measured in a fresh process:
                every step.
 
 and ganzoo's opt-in accelerations as further variants (``ganzoo-fused``, ``ganzoo-compile``,
-``ganzoo-bf16``, and ``ganzoo-cudagraphs`` on a GPU). On a GPU, ``ganzoo-graph`` and
+``ganzoo-bf16``, and ``ganzoo-cudagraphs`` on a GPU). ``--augment`` measures what augmenting
+D's input costs instead: ``ganzoo-diffaugment`` and ``ganzoo-ada`` against ``ganzoo`` (and
+``ganzoo-ada-graph`` against ``ganzoo-graph`` on a GPU: the augmented step captured). On a GPU, ``ganzoo-graph`` and
 ``ganzoo-eager`` are ganzoo with ``train.cuda_graph=on`` and ``off`` (the whole step captured
 as one CUDA graph, or not), and ``floor-graph`` is the floor's step captured as one CUDA graph
 and replayed: what plain PyTorch can do with graphs. ``--recipe`` measures another recipe's
@@ -30,6 +32,7 @@ efficiency (speed-up / processes).
     python bench/train_speed.py --nproc 1 2 --out bench/results/cpu-nproc.md
     python bench/train_speed.py --device cuda --recipe recipes/wgan_gp_mnist.yaml --batch-sizes 64
     python bench/train_speed.py --quick              # a smoke run: a few steps of ganzoo and the floor
+    python bench/train_speed.py --augment --recipe recipes/dcgan_mnist.yaml --batch-sizes 64   # augmentation's cost
 """
 
 from __future__ import annotations
@@ -52,7 +55,7 @@ REPO = Path(__file__).resolve().parents[1]
 RECIPE = REPO / "recipes" / "vanilla_mnist.yaml"
 SHARED_DATA = REPO.parent / "shared" / "data"
 BASELINES = ["floor", "article", "floor-graph"]
-CUDA_VARIANTS = ["ganzoo-graph", "ganzoo-eager", "floor-graph"]
+CUDA_VARIANTS = ["ganzoo-graph", "ganzoo-eager", "floor-graph", "ganzoo-ada-graph"]
 ACCELERATIONS = {
     "ganzoo-fused": ["optim.generator.fused=true", "optim.discriminator.fused=true"],
     "ganzoo-compile": ["train.compile=default"],
@@ -60,7 +63,13 @@ ACCELERATIONS = {
     "ganzoo-cudagraphs": ["train.compile=reduce-overhead"],
     "ganzoo-graph": ["train.cuda_graph=on"],
     "ganzoo-eager": ["train.cuda_graph=off"],
+    "ganzoo-diffaugment": ["augment.name=diffaugment"],
+    "ganzoo-ada": ["augment.name=ada", "augment.p=0.5"],
+    "ganzoo-ada-graph": ["augment.name=ada", "augment.p=0.5", "train.cuda_graph=on"],
 }
+AUGMENTATIONS = ["ganzoo", "ganzoo-diffaugment", "ganzoo-ada"]
+"""``--augment``: the cost of augmenting everything D sees, against the same step without
+(DiffAugment's three transforms; ADA's twelve, every one computed whatever p is)."""
 
 
 # --------------------------------------------------------------------------- the variants
@@ -380,6 +389,22 @@ def table(results: list[dict], device: str) -> str:
     return "\n".join(lines)
 
 
+def augment_table(results: list[dict]) -> str:
+    """What a step with augmentation costs, as its time over the same step's without:
+    ``ganzoo-ada`` against ``ganzoo``, ``ganzoo-ada-graph`` against ``ganzoo-graph``."""
+    lines = ["| batch | variant | step time vs without augmentation |", "| ---: | --- | ---: |"]
+    for r in results:
+        plain = "ganzoo-graph" if r["variant"].endswith("-graph") else "ganzoo"
+        base = next(
+            (o.get("steps_per_s") for o in results if o["variant"] == plain and o["batch_size"] == r["batch_size"]),
+            None,
+        )
+        if r["variant"] in (plain, "ganzoo", "ganzoo-graph") or "steps_per_s" not in r or not base:
+            continue
+        lines.append(f"| {r['batch_size']} | {r['variant']} | {base / r['steps_per_s']:.2f}x |")
+    return "\n".join(lines)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--device", default="cpu", help="cpu, cuda, cuda:N or mps (default: cpu)")
@@ -401,6 +426,9 @@ def main() -> None:
         "--recipe", type=Path, default=RECIPE, help="the recipe of the ganzoo variants (default: vanilla)"
     )
     parser.add_argument("--quick", action="store_true", help="a smoke run: batch 32, ganzoo and floor, a few steps")
+    parser.add_argument(
+        "--augment", action="store_true", help="measure augmentation's cost: ganzoo with none, diffaugment and ada"
+    )
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     parser.add_argument("--batch-size", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -422,6 +450,8 @@ def main() -> None:
 
     args.recipe = args.recipe.resolve()
     cuda = args.device.startswith("cuda")
+    if args.augment:
+        args.variants = args.variants or AUGMENTATIONS + (["ganzoo-graph", "ganzoo-ada-graph"] if cuda else [])
     if args.quick:
         args.batch_sizes, args.steps, args.repeats, args.warmup = [32], 20, 1, 5
         args.variants = args.variants or ["ganzoo", "floor"]
@@ -465,6 +495,8 @@ def main() -> None:
         + (f"; GPU {torch.cuda.get_device_name()}" if cuda else "")
     )
     body = scaling_table(results, args.device) if args.nproc else table(results, args.device)
+    if args.augment:
+        body += "\n\n" + augment_table(results)
     report = f"{header}\n\n{body}\n"
     print(report)
     if args.out:

@@ -223,7 +223,7 @@ def test_paired_folder_reads_both_layouts_and_directions(layout, direction, requ
         a, b = (torch.from_numpy(x).permute(2, 0, 1).to(torch.uint8) for x in pair_images(i))
         condition, target = (a, b) if direction == "AtoB" else (b, a)
         assert torch.equal(data.condition[i], condition) and torch.equal(data.samples[i], target)
-    grey = PairedFolder(root=str(root), channels=1, size=4, limit=2).load()
+    grey = PairedFolder(root=str(root), channels=1, size=4, first=2).load()
     assert grey.samples.shape == grey.condition.shape == (2, 1, 4, 4)
 
 

@@ -11,7 +11,7 @@ from pydantic import BaseModel, ValidationError
 from ganzoo.api.capture import capture_decision
 from ganzoo.api.errors import Problem, unknown_name_message
 from ganzoo.plugins.registry import Registry, split_name
-from ganzoo.recipe.schema import COMPONENT_SECTIONS, RecipeModel
+from ganzoo.recipe.schema import COMPONENT_SECTIONS, DATA_KEYS, RecipeModel, dataset_options
 from ganzoo.recipe.sources import Sources
 
 
@@ -96,7 +96,9 @@ def resolve_components(
                 )
             )
     for section, kind in COMPONENT_SECTIONS.items():
-        resolved[section] = _resolve(tree.get(section), section, kind, options_of(kind), sources, problems)
+        raw, core = _core_keys(section, tree.get(section, DEFAULT_SECTIONS.get(section)))
+        done = _resolve(raw, section, kind, options_of(kind), sources, problems)
+        resolved[section] = {**done, **core} if done is not None else None
     optim = raw_optim if isinstance(raw_optim := tree.get("optim"), dict) else {}
     resolved["optim"] = {
         net: _resolve_optimizer(optim.get(net, {"name": "adam"}), f"optim.{net}", registry, sources, problems)
@@ -109,6 +111,19 @@ def resolve_components(
     ]
     resolved["eval"] = _resolve_eval(tree.get("eval"), registry, sources, problems)
     return resolved
+
+
+DEFAULT_SECTIONS = {"augment": {"name": "none"}}
+"""Component sections a recipe may leave out, and what it then gets."""
+
+
+def _core_keys(section: str, raw: Any) -> tuple[Any, dict[str, Any]]:
+    """``(the component's part, the core's part)`` of a section: ``data:`` mixes the
+    dataset's options with keys the core reads (:data:`DATA_KEYS`, validated with the
+    schema), which the dataset's options model must not see."""
+    if section != "data" or not isinstance(raw, dict):
+        return raw, {}
+    return dataset_options(raw), {key: raw[key] for key in DATA_KEYS if key in raw}
 
 
 def _options(registry: Registry, kind: str) -> dict[str, type[BaseModel]]:
@@ -184,11 +199,12 @@ def _shown(value: object, limit: int = 80) -> str:
 
 
 def recipe_components(resolved: dict[str, Any], registry: Registry) -> list[tuple[str, object]]:
-    """``(role, class)`` of the recipe's architecture, loss and callbacks: the components
+    """``(role, class)`` of the recipe's architecture, loss, augmentation and callbacks: the components
     whose ``capturable`` declaration decides ``train.cuda_graph``."""
     parts: list[tuple[str, object]] = [
         ("model", registry.get("architecture", split_name(resolved["model"])[0])),
         ("loss", registry.get("loss", split_name(resolved["loss"])[0])),
+        ("augment", registry.get("augmentation", split_name(resolved["augment"])[0])),
     ]
     parts += [("callback", registry.get("callback", split_name(spec)[0])) for spec in resolved["callbacks"]]
     return parts
