@@ -89,6 +89,8 @@ def main() -> None:
     parser.add_argument("run", type=Path, help="a began run folder (its newest checkpoint) or a checkpoint file")
     parser.add_argument("--n", type=int, default=2000, help="generated samples for L(G(z))")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--out", type=Path, help="also write the table, the command and the raw values here")
+    parser.add_argument("--train-command", default="", help="with --out: the command that trained the run")
     args = parser.parse_args()
 
     from ganzoo.api.errors import GanzooError
@@ -97,13 +99,20 @@ def main() -> None:
         result = measure(args.run, args.n, args.seed)
     except GanzooError as error:  # no loadable checkpoint, a damaged file, a missing dataset
         raise SystemExit(f"began_energy: {error}") from None
-    print(f"{result.source} (step {result.step}), gamma {result.gamma}")
-    print("| digit | test images | L(x) |")
-    print("| --- | ---: | ---: |")
-    for digit, count, mean in result.per_class:
-        print(f"| {digit} | {count:,} | {mean:.4f} |")
-    print(f"| all | {sum(count for _, count, _ in result.per_class):,} | {result.real:.4f} |")
-    print(f"gamma E[L(x)] = {result.gamma * result.real:.4f}; L(G(z)) over {args.n:,} samples = {result.fake:.4f}")
+    title = f"{result.source} (step {result.step}), gamma {result.gamma}"
+    table = ["| digit | test images | L(x) |", "| --- | ---: | ---: |"]
+    table += [f"| {d} | {count:,} | {mean:.4f} |" for d, count, mean in result.per_class]
+    table.append(f"| all | {sum(count for _, count, _ in result.per_class):,} | {result.real:.4f} |")
+    balance = f"gamma E[L(x)] = {result.gamma * result.real:.4f}; L(G(z)) over {args.n:,} samples = {result.fake:.4f}"
+    print("\n".join([title, *table, balance]))
+    lines = [title, "", *table, "", balance]  # the same, as markdown
+    if args.out:
+        from provenance import header, write_results
+
+        raw = {**vars(result), "source": str(result.source), "n": args.n, "seed": args.seed}
+        started = header(f"BEGAN's reconstruction error per digit, {result.source}")
+        commands = [args.train_command] if args.train_command else []
+        write_results(args.out, "", body="\n".join(lines), commands=commands, raw=raw, started=started)
 
 
 if __name__ == "__main__":

@@ -27,6 +27,8 @@ def main() -> None:
     parser.add_argument("run", type=Path, help="an infogan run folder")
     parser.add_argument("--rows", type=int, default=500, help="random latents, each walked through every value of c1")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--out", type=Path, help="also write the table, the command and the raw values here")
+    parser.add_argument("--train-command", default="", help="with --out: the command that trained the run")
     args = parser.parse_args()
 
     registry = Registry.from_plugin_manager(make_plugin_manager())
@@ -55,15 +57,26 @@ def main() -> None:
         digits = torch.cat([digits_of(images[i : i + 1000]) for i in range(0, len(images), 1000)]).view(
             args.rows, values
         )
-    print(f"{args.run} (step {model.step}): c1 over {args.rows} latents; {classifier.describe()}")
-    print("| c1 | most frequent digit | purity |\n| ---: | ---: | ---: |")
+    lines = [f"{args.run} (step {model.step}): c1 over {args.rows} latents; {classifier.describe()}", ""]
+    lines += ["| c1 | most frequent digit | purity |", "| ---: | ---: | ---: |"]
     purities, modes = [], []
     for value in range(values):
         counts = torch.bincount(digits[:, value], minlength=10)
         modes.append(int(counts.argmax()))
         purities.append(counts.max().item() / args.rows)
-        print(f"| {value} | {modes[-1]} | {purities[-1]:.1%} |")
-    print(f"mean purity {sum(purities) / values:.1%}; the {values} values map to {len(set(modes))} distinct digits")
+        lines.append(f"| {value} | {modes[-1]} | {purities[-1]:.1%} |")
+    lines += [
+        "",
+        f"mean purity {sum(purities) / values:.1%}; the {values} values map to {len(set(modes))} distinct digits",
+    ]
+    print("\n".join(lines))
+    if args.out:
+        from provenance import header, write_results
+
+        raw = {"run": str(args.run), "step": model.step, "rows": args.rows, "digits": modes, "purity": purities}
+        started = header(f"infoGAN's categorical code c1, {args.run}")
+        commands = [args.train_command] if args.train_command else []
+        write_results(args.out, "", body="\n".join(lines), commands=commands, raw=raw, started=started)
 
 
 if __name__ == "__main__":

@@ -13,12 +13,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import shlex
-import sys
 import time
 from pathlib import Path
 
+from provenance import header, recipe_fingerprint, write_results
 from zoo_results import (  # the same runner and paths as the zoo table
     REPO,
     ganzoo,
@@ -31,6 +30,9 @@ RECIPES = ["dcgan_stacked", "pacdcgan2_stacked"]
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seconds", type=float, default=300.0, help="training budget per recipe (wall clock)")
+    parser.add_argument(
+        "--steps", type=int, help="train every recipe for this many steps instead (independent of the machine's pace)"
+    )
     parser.add_argument("--every", type=int, default=500, help="steps between the checkpoints that are measured")
     parser.add_argument("--n", type=int, default=26_000, help="generated samples per count (the papers' 26,000)")
     parser.add_argument("--seed", type=int, default=0, help="the recipes' seed")
@@ -40,6 +42,8 @@ def main() -> None:
     parser.add_argument("--out", type=Path, help="also write the table, commands and raw results here")
     args = parser.parse_args()
 
+    recipes = [recipe_fingerprint(f"recipes/{recipe}.yaml") for recipe in args.recipes]
+    started = header(f"Stacked-MNIST against training time, {time.strftime('%Y-%m-%d')}", recipes)
     rows, commands = [], []
     for recipe in args.recipes:
         train = [
@@ -47,7 +51,11 @@ def main() -> None:
             f"recipes/{recipe}.yaml",
             f"data.root={args.data_root}",
             f"seed={args.seed}",
-            f"callbacks=[{{name: time_budget, seconds: {args.seconds:g}}}]",
+            *(
+                [f"train.max_steps={args.steps}", "train.epochs=100000"]
+                if args.steps
+                else [f"callbacks=[{{name: time_budget, seconds: {args.seconds:g}}}]"]
+            ),
             f"checkpoint.every={args.every}",
             "checkpoint.keep_last=1000",
             f"run.dir={relative(args.runs)}",
@@ -68,6 +76,9 @@ def main() -> None:
                     "step": evaluation["step"],
                     "modes": values["stacked_modes"],
                     "kl": values["stacked_kl"],
+                    "confident": values["stacked_confident"],
+                    "confident_modes": values["stacked_confident_modes"],
+                    "confident_kl": values["stacked_confident_kl"],
                     "source": relative(source),
                     "extractor": evaluation["results"][0]["extractor"],
                 }
@@ -80,20 +91,30 @@ def main() -> None:
             )
         )
 
-    lines = ["| recipe | steps | modes (of 1000) | KL |", "| --- | ---: | ---: | ---: |"]
-    lines += [f"| {r['recipe']} | {r['step']:,} | {r['modes']:.0f} | {r['kl']:.3f} |" for r in rows]
-    table = "\n".join(lines)
+    table = results_table(rows)
     print(table)
     if args.out:
-        listing = "\n".join(f"    # {recipe}\n    {train}\n    {evaluate}" for recipe, train, evaluate in commands)
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(
-            f"# Stacked-MNIST against training time, {time.strftime('%Y-%m-%d')}\n\nCommand (from the repository):\n\n"
-            f"    python bench/stacked_results.py {' '.join(shlex.quote(a) for a in sys.argv[1:])}\n\n"
-            f"{args.seconds:g} s of training per recipe, {os.cpu_count()} CPU cores, n = {args.n} generated samples, "
-            f"a checkpoint measured every {args.every} steps.\n\n{table}\n\nEach run:\n\n{listing}\n\n"
-            f"Raw results:\n\n```json\n{json.dumps(rows, indent=1)}\n```\n"
+        budget = f"{args.steps:,} steps" if args.steps else f"{args.seconds:g} s of training (wall clock)"
+        about = (
+            f"{budget} per recipe, n = {args.n} generated samples, a checkpoint "
+            f"measured every {args.every} steps. *Confident*: the share of samples whose three channels the "
+            f"classifier reads with a probability of at least 0.9, and the modes and KL over those alone."
         )
+        steps = [line for recipe, train, evaluate in commands for line in (f"# {recipe}", train, evaluate)]
+        write_results(args.out, "", body=f"{about}\n\n{table}", commands=steps, raw=rows, started=started)
+
+
+def results_table(rows: list[dict]) -> str:
+    lines = [
+        "| recipe | steps | modes (of 1000) | KL | confident | modes, confident | KL, confident |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    lines += [
+        f"| {r['recipe']} | {r['step']:,} | {r['modes']:.0f} | {r['kl']:.3f} | {r['confident']:.1%} "
+        f"| {r['confident_modes']:.0f} | {r['confident_kl']:.3f} |"
+        for r in rows
+    ]
+    return "\n".join(lines)
 
 
 if __name__ == "__main__":

@@ -12,8 +12,9 @@ BCE, Adam 2e-4, one D step then one G step), each measured in a fresh process:
 
 and ganzoo's opt-in accelerations as further variants (``ganzoo-fused``, ``ganzoo-compile``,
 ``ganzoo-bf16``, and ``ganzoo-cudagraphs`` on a GPU). ``--augment`` measures what augmenting
-D's input costs instead: ``ganzoo-diffaugment`` and ``ganzoo-ada`` against ``ganzoo`` (and
-``ganzoo-ada-graph`` against ``ganzoo-graph`` on a GPU: the augmented step captured). On a GPU, ``ganzoo-graph`` and
+D's input costs instead: ``ganzoo-diffaugment`` and ``ganzoo-ada`` against ``ganzoo`` (the
+``--baseline`` of ``--rounds``; on a GPU also ``ganzoo-ada-graph``, the augmented step
+captured, beside ``ganzoo-graph``). On a GPU, ``ganzoo-graph`` and
 ``ganzoo-eager`` are ganzoo with ``train.cuda_graph=on`` and ``off`` (the whole step captured
 as one CUDA graph, or not), and ``floor-graph`` is the floor's step captured as one CUDA graph
 and replayed: what plain PyTorch can do with graphs. ``--recipe`` measures another recipe's
@@ -32,7 +33,7 @@ efficiency (speed-up / processes).
     python bench/train_speed.py --nproc 1 2 --out bench/results/cpu-nproc.md
     python bench/train_speed.py --device cuda --recipe recipes/wgan_gp_mnist.yaml --batch-sizes 64
     python bench/train_speed.py --quick              # a smoke run: a few steps of ganzoo and the floor
-    python bench/train_speed.py --augment --recipe recipes/dcgan_mnist.yaml --batch-sizes 64   # augmentation's cost
+    python bench/train_speed.py --augment --rounds 3 --recipe recipes/dcgan_mnist.yaml --batch-sizes 64
 """
 
 from __future__ import annotations
@@ -40,7 +41,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import resource
 import statistics
 import subprocess
@@ -50,6 +50,7 @@ import time
 from pathlib import Path
 
 import torch
+from provenance import header, recipe_fingerprint, write_results
 
 REPO = Path(__file__).resolve().parents[1]
 RECIPE = REPO / "recipes" / "vanilla_mnist.yaml"
@@ -367,13 +368,41 @@ def scaling_table(results: list[dict], device: str) -> str:
     return "\n".join(lines)
 
 
+def rounds_table(results: list[dict], baseline: str) -> str:
+    """Interleaved rounds (``--rounds``): per variant, the median steps/s over the rounds
+    with their range, and the ratio to ``baseline`` taken round by round (each variant
+    against the baseline's run of the same round, which ran next to it) with its range: the
+    spread says whether a difference is more than the machine's noise."""
+    lines = [
+        f"| batch | variant | rounds | steps/s (median, min-max) | vs {baseline} (median, min-max of the rounds) |",
+        "| ---: | --- | ---: | ---: | ---: |",
+    ]
+    for batch in sorted({r["batch_size"] for r in results}):
+        runs = [r for r in results if r["batch_size"] == batch and "error" not in r]
+        for variant in dict.fromkeys(r["variant"] for r in runs):
+            mine = [r for r in runs if r["variant"] == variant]
+            rates = [r["steps_per_s"] for r in mine]
+            ratios = [
+                r["steps_per_s"] / b["steps_per_s"]
+                for r in mine
+                for b in runs
+                if b["variant"] == baseline and b["round"] == r["round"]
+            ]
+            versus = f"{statistics.median(ratios):.3f}x ({min(ratios):.3f}-{max(ratios):.3f})" if ratios else "n/a"
+            lines.append(
+                f"| {batch} | {variant} | {len(rates)} | {statistics.median(rates):.1f} "
+                f"({min(rates):.1f}-{max(rates):.1f}) | {versus} |"
+            )
+    return "\n".join(lines)
+
+
 def table(results: list[dict], device: str) -> str:
     lines = [
         "| batch | variant | steps/s (median) | images/s | vs floor | vs floor-graph | vs article | peak memory |",
         "| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
-    for batch in sorted({r["batch_size"] for r in results}):
-        rows = [r for r in results if r["batch_size"] == batch]
+    for batch, round_ in sorted({(r["batch_size"], r.get("round", 0)) for r in results}):
+        rows = [r for r in results if r["batch_size"] == batch and r.get("round", 0) == round_]  # one round's runs
         base = {r["variant"]: r.get("steps_per_s") for r in rows}
         for r in rows:
             if "error" in r:
@@ -386,22 +415,6 @@ def table(results: list[dict], device: str) -> str:
                 f"| {batch} | {r['variant']} | {rate:.1f} | {rate * batch:,.0f} | {ratio('floor')} | "
                 f"{ratio('floor-graph')} | {ratio('article')} | {memory} |"
             )
-    return "\n".join(lines)
-
-
-def augment_table(results: list[dict]) -> str:
-    """What a step with augmentation costs, as its time over the same step's without:
-    ``ganzoo-ada`` against ``ganzoo``, ``ganzoo-ada-graph`` against ``ganzoo-graph``."""
-    lines = ["| batch | variant | step time vs without augmentation |", "| ---: | --- | ---: |"]
-    for r in results:
-        plain = "ganzoo-graph" if r["variant"].endswith("-graph") else "ganzoo"
-        base = next(
-            (o.get("steps_per_s") for o in results if o["variant"] == plain and o["batch_size"] == r["batch_size"]),
-            None,
-        )
-        if r["variant"] in (plain, "ganzoo", "ganzoo-graph") or "steps_per_s" not in r or not base:
-            continue
-        lines.append(f"| {r['batch_size']} | {r['variant']} | {base / r['steps_per_s']:.2f}x |")
     return "\n".join(lines)
 
 
@@ -425,6 +438,14 @@ def main() -> None:
     parser.add_argument(
         "--recipe", type=Path, default=RECIPE, help="the recipe of the ganzoo variants (default: vanilla)"
     )
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=1,
+        help="run every variant this many times, interleaved (A B A B ...), each in a fresh process: the table "
+        "gives the median and the range over the rounds, and each ratio to --baseline round by round",
+    )
+    parser.add_argument("--baseline", default="floor", help="with --rounds: the variant the others are compared to")
     parser.add_argument("--quick", action="store_true", help="a smoke run: batch 32, ganzoo and floor, a few steps")
     parser.add_argument(
         "--augment", action="store_true", help="measure augmentation's cost: ganzoo with none, diffaugment and ada"
@@ -449,9 +470,11 @@ def main() -> None:
         return
 
     args.recipe = args.recipe.resolve()
+    started = header(f"Training speed, {time.strftime('%Y-%m-%d')}", [recipe_fingerprint(args.recipe)])
     cuda = args.device.startswith("cuda")
     if args.augment:
         args.variants = args.variants or AUGMENTATIONS + (["ganzoo-graph", "ganzoo-ada-graph"] if cuda else [])
+        args.baseline = "ganzoo" if args.baseline == "floor" else args.baseline  # the same step without
     if args.quick:
         args.batch_sizes, args.steps, args.repeats, args.warmup = [32], 20, 1, 5
         args.variants = args.variants or ["ganzoo", "floor"]
@@ -473,12 +496,12 @@ def main() -> None:
         from tqdm import tqdm
 
         if args.nproc:
-            jobs = [(b, "ganzoo", n) for b in args.batch_sizes for n in args.nproc]
+            jobs = [(0, b, "ganzoo", n) for b in args.batch_sizes for n in args.nproc]
         else:
-            jobs = [(b, v, 0) for b in args.batch_sizes for v in variants]
-        for batch, variant, nproc in tqdm(jobs, desc="benchmark", unit="run"):
+            jobs = [(r, b, v, 0) for r in range(args.rounds) for b in args.batch_sizes for v in variants]
+        for round_, batch, variant, nproc in tqdm(jobs, desc="benchmark", unit="run"):
             args.batch_size_to_run, args.variant_to_run = batch, variant
-            results.append(run_worker(args, nproc))
+            results.append({**run_worker(args, nproc), "round": round_})
 
     threads = (
         (
@@ -488,29 +511,21 @@ def main() -> None:
         if args.nproc
         else f"{torch.get_num_threads()} CPU threads"
     )
-    header = (
-        f"device {args.device}, torch {torch.__version__}, {threads}, {os.cpu_count()} cores, "
-        f"{platform.processor() or platform.machine()}; {args.repeats} x {args.steps} steps after "
-        f"{args.warmup} warm-up steps, median; data {args.data_root}; recipe {args.recipe.relative_to(REPO)}"
-        + (f"; GPU {torch.cuda.get_device_name()}" if cuda else "")
+    about = (
+        f"device {args.device}, {threads}; {args.repeats} x {args.steps} steps after {args.warmup} warm-up steps, "
+        f"median; data {args.data_root}; each variant in a fresh process"
+        + (f", {args.rounds} interleaved rounds" if args.rounds > 1 else "")
     )
-    body = scaling_table(results, args.device) if args.nproc else table(results, args.device)
-    if args.augment:
-        body += "\n\n" + augment_table(results)
-    report = f"{header}\n\n{body}\n"
-    print(report)
+    if args.nproc:
+        body = scaling_table(results, args.device)
+    elif args.rounds > 1:
+        body = f"{rounds_table(results, args.baseline)}\n\nEvery run:\n\n{table(results, args.device)}"
+    else:
+        body = table(results, args.device)
+    print(f"{about}\n\n{body}\n")
     if args.out:
-        command = "python " + " ".join(
-            [
-                str(Path(sys.argv[0]).relative_to(REPO)) if Path(sys.argv[0]).is_absolute() else sys.argv[0],
-                *sys.argv[1:],
-            ]
-        )
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(
-            f"# Training speed, {time.strftime('%Y-%m-%d')}\n\nCommand:\n\n    {command}\n\n{report}\n"
-            f"Raw results (steps/s of every repeat):\n\n```json\n{json.dumps(results, indent=1)}\n```\n"
-        )
+        raw = {"steps_per_s of every repeat": results}
+        write_results(args.out, "", body=f"{about}\n\n{body}", raw=raw, started=started)
 
 
 if __name__ == "__main__":

@@ -25,6 +25,8 @@ import sys
 import time
 from pathlib import Path
 
+from provenance import header, recipe_fingerprint, write_results
+
 from ganzoo.viz.wandb_report import report_zoo, wandb_target, zoo_wandb_override
 
 REPO = Path(__file__).resolve().parents[1]
@@ -93,7 +95,8 @@ def train_and_measure(variant: str, seed: int, args: argparse.Namespace) -> tupl
     folder = folder if folder.is_absolute() else REPO / folder
     evaluation = json.loads(ganzoo("eval", relative(folder), "--n", str(args.n), "--json", "--no-progress").stdout)
     grid = args.grids / (f"{variant}.png" if seed == 0 else f"{variant}-s{seed}.png")
-    if seed == 0 or args.all_grids:
+    drawn = seed == 0 or args.all_grids
+    if drawn:
         ganzoo("sample", relative(folder), "--grid", "8x8", "--out", relative(grid))
     values = {r["key"]: r["value"] for r in evaluation["results"]}
     return {
@@ -101,7 +104,7 @@ def train_and_measure(variant: str, seed: int, args: argparse.Namespace) -> tupl
         "seed": seed,
         "steps": evaluation["step"],
         "values": values,
-        "grid": relative(args.grids / f"{variant}.png"),
+        "grid": relative(grid) if drawn else None,  # the grid of this very run, or none
         "run": relative(folder),
     }, train
 
@@ -161,7 +164,7 @@ def table(groups: dict[str, list[dict]]) -> str:
     for variant, rows in groups.items():
         summary = summarise(rows)
         cells = [cell(key, *summary[key]) if key in summary else "" for key in ["steps", *KEYS]]
-        grid = rows[0]["grid"]
+        grid = next((row["grid"] for row in rows if row["grid"]), None)  # seed 0's
         lines.append(f"| {variant} | {' | '.join(cells)} | {f'[{Path(grid).name}]({grid})' if grid else ''} |")
     return "\n".join(lines)
 
@@ -194,6 +197,8 @@ def main() -> None:
     args = parser.parse_args()
 
     args.group = f"zoo-{time.strftime('%Y%m%d-%H%M%S')}"  # the W&B group of this zoo's runs
+    recipes = [recipe_fingerprint(f"recipes/{variant}_mnist.yaml") for variant in args.variants]
+    started = header(f"The zoo on MNIST, {time.strftime('%Y-%m-%d')}", recipes)
     groups: dict[str, list[dict]] = {} if args.no_real else {REAL: [real_data_row(args)]}
     commands = []
     args.grids.mkdir(parents=True, exist_ok=True)
@@ -211,22 +216,19 @@ def main() -> None:
     text = table(groups)
     print(text)
     if args.out:
-        listing = "\n".join(f"    # {name}\n    {train}\n    {evaluate}" for name, train, evaluate in commands)
         spread = f"mean ± standard deviation over {args.seeds} seeds" if args.seeds > 1 else "one seed"
         floor = (
             ""
             if args.no_real
             else " The real-data row is up to n images of the MNIST test split against the same reference."
         )
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(
-            f"# The zoo on MNIST, {time.strftime('%Y-%m-%d')}\n\nCommand (from the repository):\n\n"
-            f"    python bench/zoo_results.py {' '.join(shlex.quote(a) for a in sys.argv[1:])}\n\n"
-            f"{f'{args.seconds:g} s of training each, ' if args.variants else ''}{os.cpu_count()} CPU cores, "
-            f"n = {args.n} generated samples, dataset classifier features; {spread}.{floor}\n\n{text}\n\n"
-            f"Each row:\n\n{listing}\n\n"
-            f"Raw results:\n\n```json\n{json.dumps([row for rows in groups.values() for row in rows], indent=1)}\n```\n"
+        about = (
+            f"{f'{args.seconds:g} s of training each (wall clock), ' if args.variants else ''}"
+            f"n = {args.n} generated samples, dataset classifier features; {spread}.{floor}"
         )
+        steps = [line for name, train, evaluate in commands for line in (f"# {name}", train, evaluate)]
+        raw = [row for rows in groups.values() for row in rows]
+        write_results(args.out, "", body=f"{about}\n\n{text}", commands=steps, raw=raw, started=started)
     if args.wandb:
         zoo_runs = [(variant, REPO / row["run"]) for variant, rows in groups.items() if variant != REAL for row in rows]
         raise SystemExit(report_zoo(args.wandb, zoo_runs, args.runs / "zoo-report.html"))

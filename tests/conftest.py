@@ -96,6 +96,21 @@ def ganzoo(
     )
 
 
+def bench_module(name: str):
+    """A script of bench/ imported as a module (``bench_module("zoo_results")``), with bench/
+    on the path as when the script runs (the scripts import ``provenance`` beside them)."""
+    import importlib.util
+
+    if str(REPO / "bench") not in sys.path:
+        sys.path.insert(0, str(REPO / "bench"))
+    spec = importlib.util.spec_from_file_location(name, REPO / "bench" / f"{name}.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module  # a dataclass in it looks its module up there
+    spec.loader.exec_module(module)
+    return module
+
+
 def small_run(run_dir: Path | str) -> list[str]:
     """The command-line arguments every small test run shares: its run folders under
     ``run_dir``, wandb off, a GIF progress video (no ffmpeg needed) and no progress bar.
@@ -113,6 +128,21 @@ def one_line(capsys, status: int, expected: int = 1) -> str:
     err = capsys.readouterr().err
     assert status == expected and "Traceback" not in err, err
     (line,) = [line for line in err.strip().splitlines() if not line.startswith(INFORMATION)]
+    return line
+
+
+def problems(capsys, status: int) -> list[str]:
+    """The problem lines of a refused recipe (exit status 2), after the checks every refusal passes."""
+    err = capsys.readouterr().err
+    assert status == 2 and "Traceback" not in err, err
+    *lines, summary = [line for line in err.strip().splitlines() if not line.startswith(INFORMATION)]
+    assert summary.endswith("problem(s) in the recipe; nothing was run") and lines
+    return lines
+
+
+def problem_line(capsys, status: int) -> str:
+    """The one problem line of a recipe refused for one reason."""
+    (line,) = problems(capsys, status)
     return line
 
 

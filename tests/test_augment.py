@@ -14,7 +14,7 @@ import yaml
 from torch import nn
 
 import ganzoo
-from conftest import REPO, metrics, one_line, run_folder, small_run, weights, write_idx_mnist, write_recipe
+from conftest import REPO, metrics, problem_line, run_folder, small_run, weights, write_idx_mnist, write_recipe
 from ganzoo import testing
 from ganzoo.cli import main
 from ganzoo.plugins import Registry, make_plugin_manager
@@ -187,7 +187,15 @@ class ToyArchitecture(ganzoo.Architecture):
         verdict: float = 0.0
 
     def build_generator(self, data):
-        return nn.Sequential(nn.Linear(4, 64), nn.Unflatten(1, (1, 8, 8)))
+        class Linear(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.map = nn.Linear(4, 64)
+
+            def forward(self, z, labels=None):
+                return self.map(z).view(-1, 1, 8, 8)
+
+        return Linear()
 
     def build_discriminator(self, data):
         verdict = self.options.verdict
@@ -304,12 +312,14 @@ def test_augmentation_trains_pix2pix_pairs_and_pacgan_packs(digits, tmp_path, ca
         "model.d_width=8",
         "augment.name=ada",
         "augment.p=0.3",
+        "augment.interval=1",  # adjusted after every update: r_t is D's verdict on the patches of real pairs
         "device=cpu",
         *small_run(tmp_path),
     ]
     assert main(pix2pix) == 0, capsys.readouterr().err
     rows = metrics(run_folder(capsys.readouterr().out))
-    assert rows[-1]["ada_rt"] != 0 and math.isfinite(rows[-1]["l1"])
+    assert -1 <= rows[-1]["ada_rt"] <= 1 and rows[-1]["ada_rt"] != 0 and rows[-1]["ada_p"] != pytest.approx(0.3)
+    assert math.isfinite(rows[-1]["l1"])
     pac = tiny_run(
         digits,
         tmp_path,
@@ -328,12 +338,12 @@ def test_augmentation_trains_pix2pix_pairs_and_pacgan_packs(digits, tmp_path, ca
 
 
 def test_resume_with_ada_is_bitwise(digits, tmp_path, capsys):
-    common = ["augment.name=ada", "augment.speed=2000", "augment.interval=2", "checkpoint.every=5"]
+    common = ["augment.name=ada", "augment.p=0.5", "augment.speed=2000", "augment.interval=2", "checkpoint.every=5"]
     assert main(tiny_run(digits, tmp_path, "run.name=whole", "train.max_steps=10", *common)) == 0
     assert main(tiny_run(digits, tmp_path, "run.name=half", "train.max_steps=5", *common)) == 0
     half = tmp_path / "half"
     saved = torch.load(half / "checkpoints" / "step_0000005.pt", weights_only=True)["trainer"]["augment"]
-    assert float(saved["p"]) > 0
+    assert float(saved["p"]) != 0.5  # p has moved: the checkpoint holds where it stands
     assert main(["run", "--resume", str(half), "train.max_steps=10", "--no-progress"]) == 0
     capsys.readouterr()
     whole, resumed = weights(tmp_path / "whole"), weights(half)
@@ -356,12 +366,22 @@ def test_resume_with_ada_is_bitwise(digits, tmp_path, capsys):
 )
 def test_check_refuses_what_cannot_compose_in_one_line(digits, capsys, overrides, key, reason):
     recipe = str(REPO / "recipes" / "wgan_gp_mnist.yaml")
-    line = one_line(capsys, main(["check", recipe, f"data.root={digits}", *overrides]), 2)
+    line = problem_line(capsys, main(["check", recipe, f"data.root={digits}", *overrides]))
     assert f"{key}: " in line and reason in line
 
 
+@pytest.mark.parametrize("name", ["diffaugment", "ada"])
+def test_check_refuses_a_population_with_augmentation_in_one_line(digits, capsys, name):
+    vanilla = str(REPO / "recipes" / "vanilla_mnist.yaml")  # its networks and loss can be stacked
+    line = problem_line(
+        capsys, main(["check", vanilla, f"data.root={digits}", "train.population=2", f"augment.name={name}"])
+    )
+    assert f"train.population: augment {name!r} cannot join a population: " in line
+    assert main(["check", vanilla, f"data.root={digits}", "train.population=2"]) == 0  # none joins one
+
+
 def test_check_refuses_augmenting_points(capsys):
-    line = one_line(capsys, main(["check", str(REPO / "recipes" / "toy_ring.yaml"), "augment.name=diffaugment"]), 2)
+    line = problem_line(capsys, main(["check", str(REPO / "recipes" / "toy_ring.yaml"), "augment.name=diffaugment"]))
     assert "augment.name: diffaugment takes images, not 2-D points" in line
 
 
@@ -369,7 +389,8 @@ def test_ada_with_a_fixed_p_trains_with_a_critic(digits, tmp_path, capsys):
     fixed = ["augment.name=ada", "augment.adapt=false", "augment.p=0.4", "train.max_steps=2", "train.d_steps=1"]
     assert main(tiny_run(digits, tmp_path, *fixed, recipe="wgan_gp_mnist.yaml")) == 0, capsys.readouterr().err
     rows = metrics(run_folder(capsys.readouterr().out))
-    assert {row["ada_p"] for row in rows if "ada_p" in row} == {pytest.approx(0.4)} and "ada_rt" not in rows[-1]
+    logged = [row["ada_p"] for row in rows if "ada_p" in row]
+    assert logged and all(p == pytest.approx(0.4) for p in logged) and "ada_rt" not in rows[-1]
 
 
 class Invert(ganzoo.Augment):
@@ -390,7 +411,7 @@ def test_hook_register_augmentations(digits, tmp_path, capsys):
     import ganzoo_vanilla
 
     plugin = type(ganzoo)("invert_plugin")
-    plugin.register_augmentations = ganzoo.hookimpl(lambda register: register(Invert))  # type: ignore[attr-defined]
+    plugin.register_augmentations = ganzoo.hookimpl(lambda register: register(Invert))
     registry = Registry.from_plugin_manager(
         make_plugin_manager(
             {"invert": plugin, "classic": ganzoo_classic, "vanilla": ganzoo_vanilla, "datasets": ganzoo_datasets},

@@ -4,22 +4,17 @@ script on the run folder)."""
 
 from __future__ import annotations
 
-import importlib.util
 import sys
 
 import numpy as np
 import pytest
 import torch
 
-from conftest import REPO, small_run, write_idx_mnist
+from conftest import REPO, bench_module, small_run, write_idx_mnist
 from ganzoo.cli import main
 from ganzoo_classic.energy import ELUAutoencoderD
 
-spec = importlib.util.spec_from_file_location("began_energy", REPO / "bench" / "began_energy.py")
-assert spec is not None and spec.loader is not None
-began_energy = importlib.util.module_from_spec(spec)
-sys.modules["began_energy"] = began_energy  # its dataclass looks its module up there
-spec.loader.exec_module(began_energy)
+began_energy = bench_module("began_energy")
 
 
 def test_errors_per_class_are_the_trained_discriminators_on_the_test_split(tmp_path, capsys, monkeypatch):

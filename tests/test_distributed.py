@@ -229,7 +229,9 @@ def test_a_rank_that_hangs_fails_the_job_within_the_timeout(ring, fault_plugin):
     assert result.returncode != 0
     assert "ganzoo (rank 0): error: rank 0 of 2:" in result.stderr, result.stderr[-3000:]
     assert "another rank died, hung past distributed.timeout (5 s)" in result.stderr
-    assert elapsed < 30, elapsed  # the 5 s timeout plus start-up, not an endless wait
+    # A hang bound, not a timing: the 5 s timeout and two processes' start-up take about 15 s
+    # on an idle 2-core machine, many times that on a loaded one; an endless wait never ends.
+    assert elapsed < 150, elapsed
 
 
 def test_sync_batchnorm_on_the_cpu_is_a_clear_error(ring):

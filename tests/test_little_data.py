@@ -11,7 +11,7 @@ import pytest
 import torch
 
 import ganzoo
-from conftest import REPO, metrics, one_line, run_folder, small_run, weights, write_idx_mnist
+from conftest import REPO, metrics, problem_line, run_folder, small_run, weights, write_idx_mnist
 from ganzoo.api.metrics import MetricContext
 from ganzoo.cli import main
 from ganzoo.inference.data import choose_subset
@@ -65,8 +65,17 @@ def test_a_limited_run_trains_on_its_subset_records_it_and_is_measured_on_the_te
     assert "trained on mnist" in results["fid/classifier"]["extractor"]
 
 
+def test_every_member_of_a_population_records_its_subset(digits, tmp_path, capsys):
+    vanilla = str(REPO / "recipes" / "vanilla_mnist.yaml")
+    run = ["run", vanilla, f"data.root={digits}", "data.limit=30", "train.population=2", "train.max_steps=1"]
+    assert main([*run, "train.batch_size=10", "device=cpu", *small_run(tmp_path)]) == 0
+    capsys.readouterr()
+    subsets = [json.loads(path.read_text()) for path in sorted(tmp_path.glob("*-m*/subset.json"))]
+    assert len(subsets) == 2 and subsets[0]["indices"] == subsets[1]["indices"]  # data.subset_seed: the same images
+
+
 def test_a_limit_larger_than_the_dataset_is_one_line(digits, tmp_path, capsys):
-    line = one_line(capsys, main(tiny(digits, tmp_path, "data.limit=500", "train.max_steps=1")), 2)
+    line = problem_line(capsys, main(tiny(digits, tmp_path, "data.limit=500", "train.max_steps=1")))
     assert line.endswith("data.limit: asks for 500 samples, and the dataset holds 200")
 
 
@@ -76,7 +85,7 @@ def test_the_limit_keys_belong_to_the_core_and_are_resolved_only_when_set(digits
     assert "limit: 30" in printed and "subset_seed" not in printed
     assert main(["check", DCGAN, "--print"]) == 0
     assert "limit" not in capsys.readouterr().out
-    line = one_line(capsys, main(["check", DCGAN, "data.limit=0"]), 2)
+    line = problem_line(capsys, main(["check", DCGAN, "data.limit=0"]))
     assert "data.limit: " in line and "greater than 0" in line
 
 

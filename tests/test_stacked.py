@@ -278,7 +278,40 @@ def test_the_stacked_recipes_train_and_count_modes(recipe, tmp_path, capsys):
         == 0
     )
     results = {r["key"]: r for r in json.loads(capsys.readouterr().out)["results"]}
-    assert set(results) == {"stacked_modes", "stacked_kl"}
+    assert set(results) == {
+        "stacked_modes",
+        "stacked_kl",
+        "stacked_confident",
+        "stacked_confident_modes",
+        "stacked_confident_kl",
+    }
+    assert 0 <= results["stacked_confident"]["value"] <= 1
     assert 1 <= results["stacked_modes"]["value"] <= 300 and results["stacked_kl"]["value"] >= 0
     assert results["stacked_modes"]["n_fake"] == 300
     assert results["stacked_modes"]["extractor"].startswith("mnist_channels: each channel by ganzoo SmallConvNet")
+
+
+def test_confident_samples_are_those_whose_every_channel_is_read_surely():
+    """Two samples: one whose three channels the classifier reads at 0.99, one whose last
+    channel it hesitates on (0.5): a share of one half, one confident mode, and each channel's
+    confidence recovered exactly from the joint log-probabilities."""
+    from ganzoo_metrics.stacked import channel_confidence, joint_logits
+
+    def channel(probabilities: list[tuple[int, float]]) -> torch.Tensor:
+        rows = []
+        for digit, p in probabilities:
+            row = torch.full((10,), (1 - p) / 9, dtype=torch.float64)
+            row[digit] = p
+            rows.append(row.log())
+        return torch.stack(rows)
+
+    logits = joint_logits(
+        [channel([(1, 0.99), (4, 0.99)]), channel([(2, 0.99), (5, 0.99)]), channel([(3, 0.99), (6, 0.5)])]
+    )
+    confidence = channel_confidence(logits)
+    assert confidence.flatten().tolist() == pytest.approx([0.99, 0.99, 0.99, 0.99, 0.99, 0.5])
+    modes = logits.argmax(1)
+    assert modes.tolist() == [123, 456]
+    sure = (confidence >= 0.9).all(1)
+    assert sure.tolist() == [True, False] and mode_histogram(modes[sure], 1000)[0] == 1
+    assert math.isnan(mode_histogram(modes[:0], 1000)[1])

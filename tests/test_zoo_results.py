@@ -3,17 +3,13 @@ the real-data row beside the variants (the training itself is the bench's, not a
 
 from __future__ import annotations
 
-import importlib.util
 import statistics
 
 import pytest
 
-from conftest import REPO
+from conftest import REPO, bench_module
 
-spec = importlib.util.spec_from_file_location("zoo_results", REPO / "bench" / "zoo_results.py")
-assert spec is not None and spec.loader is not None
-zoo_results = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(zoo_results)
+zoo_results = bench_module("zoo_results")
 
 
 def row(variant: str, seed: int, fid: float, steps: int) -> dict:
@@ -60,3 +56,36 @@ def test_the_table_shows_the_spread_and_the_real_data_row_first():
 def test_commands_carry_paths_relative_to_the_repository():
     assert zoo_results.relative(REPO / "runs" / "zoo") == "runs/zoo"
     assert zoo_results.relative(REPO.parent / "shared" / "data") == "../shared/data"
+
+
+def test_a_row_names_the_grid_of_its_own_run(monkeypatch, tmp_path):
+    """Seeds 1 and 2 draw no grid unless --all-grids: their rows name none, never seed 0's."""
+    import argparse
+    import json
+    import subprocess
+
+    drawn = []
+
+    def fake_ganzoo(*args):
+        if args[0] == "run":
+            return subprocess.CompletedProcess(args, 0, f"run folder: {tmp_path / 'run'}\n", "")
+        if args[0] == "eval":
+            return subprocess.CompletedProcess(args, 0, json.dumps({"step": 7, "results": []}), "")
+        drawn.append(args[args.index("--out") + 1])
+        return subprocess.CompletedProcess(args, 0, "", "")
+
+    monkeypatch.setattr(zoo_results, "ganzoo", fake_ganzoo)
+    monkeypatch.setattr(zoo_results, "callbacks_with_budget", lambda recipe, seconds: "callbacks=[]")
+    args = argparse.Namespace(
+        data_root="d",
+        seconds=1.0,
+        runs=tmp_path,
+        n=10,
+        grids=REPO / "docs" / "zoo",
+        all_grids=False,
+        wandb=None,
+        group="g",
+    )
+    rows = [zoo_results.train_and_measure("dcgan", seed, args)[0] for seed in range(3)]
+    assert [row["grid"] for row in rows] == ["docs/zoo/dcgan.png", None, None]
+    assert drawn == ["docs/zoo/dcgan.png"]

@@ -5,7 +5,8 @@ the errors a plugin raises. ``ganzoo`` re-exports all of it; a plugin imports ``
 One module per kind: :mod:`~ganzoo.api.architecture`, :mod:`~ganzoo.api.loss`,
 :mod:`~ganzoo.api.data`, :mod:`~ganzoo.api.callback`, :mod:`~ganzoo.api.metrics`,
 :mod:`~ganzoo.api.optim`, :mod:`~ganzoo.api.augment`; what every component is made of (:mod:`~ganzoo.api.component`);
-the capture contract (:mod:`~ganzoo.api.capture`); how logged scalars are named
+the capture contract (:mod:`~ganzoo.api.capture`) and the population's
+(:mod:`~ganzoo.api.population`), both read by :mod:`~ganzoo.api.declarations`; how logged scalars are named
 (:mod:`~ganzoo.api.scalars`); layers the bundled models share (:mod:`~ganzoo.api.layers`).
 """
 
@@ -21,10 +22,12 @@ from ganzoo.api.layers import Float32Sigmoid
 from ganzoo.api.loss import Loss, LossOutput, Needs, StepContext
 from ganzoo.api.metrics import EvalData, EvaluationError, FeatureExtractor, Features, Metric, MetricContext
 from ganzoo.api.optim import Optimizer, Schedule
+from ganzoo.api.population import STACK_UNDECLARED, stack_refusal
 from ganzoo.api.scalars import ScalarInfo
 
 __all__ = [
     "CAPTURE_UNDECLARED",
+    "STACK_UNDECLARED",
     "Accepts",
     "Architecture",
     "Augment",
@@ -63,6 +66,7 @@ __all__ = [
     "TrainingRun",
     "capture_refusal",
     "hookimpl",
+    "stack_refusal",
     "to_model_range",
     "to_uint8",
 ]

@@ -16,6 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Iterable, Optional
 
+from ganzoo.api.declarations import component_name, refusal
 from ganzoo.api.errors import Problem
 
 CAPTURE_UNDECLARED = "it does not declare that it can be captured (capturable = True)"
@@ -34,12 +35,7 @@ def capture_refusal(component: object) -> Optional[str]:
     generator. A loss of a captured step sees ``ctx.step`` of the captured step only.
     Callbacks run between steps, outside the graph: one can be captured when it never
     replaces a tensor the step holds (parameters, optimiser state, a loss's buffers)."""
-    declared = getattr(component, "capturable", None)
-    if declared is True:
-        return None
-    if isinstance(declared, str) and declared:
-        return declared
-    return CAPTURE_UNDECLARED
+    return refusal(component, "capturable", CAPTURE_UNDECLARED)
 
 
 @dataclass(frozen=True)
@@ -103,9 +99,7 @@ def component_refusals(components: Iterable[tuple[str, object]]) -> list[str]:
     for role, component in components:
         reason = capture_refusal(component)
         if reason is not None:
-            cls = component if isinstance(component, type) else type(component)
-            name = getattr(cls, "name", "") or cls.__name__
-            refusals.append(f"{role} {name!r} cannot be captured: {reason}")
+            refusals.append(f"{role} {component_name(component)!r} cannot be captured: {reason}")
     return refusals
 
 

@@ -51,6 +51,9 @@ class StepContext:
     shard: tuple[int, int] = (0, 1)
     """``(rank, world size)``: in a data-parallel run, ``real`` is this rank's share of the
     global batch, and ``latent`` returns the matching share of the global latents."""
+    latent_stream: Optional[torch.Generator] = None
+    """Where ``latent`` draws from: None for the global random stream; a population
+    member's own generator (``train.population``)."""
 
     @property
     def labels(self) -> Optional[torch.Tensor]:
@@ -71,7 +74,7 @@ class StepContext:
         n = n or self.batch_size
         rank, size = self.shard
         if size == 1:
-            return self.architecture.sample_latent(n, device=self.real.device)
+            return self.architecture.sample_latent(n, device=self.real.device, generator=self.latent_stream)
         return self.architecture.sample_latent(n * size, device=self.real.device)[rank * n : (rank + 1) * n]
 
 

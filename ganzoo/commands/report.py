@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any, Optional, Sequence
 
 from ganzoo.plugins.registry import Registry
+from ganzoo.runfolder.layout import SweepFolder
 
 NAME = "report"
 HELP = "write one HTML page that shows runs side by side (and a W&B Report)"
@@ -31,7 +32,12 @@ def _timeout(text: str) -> float:
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("runs", nargs="*", metavar="RUN", help="run folders, as `ganzoo run` prints them")
+    parser.add_argument(
+        "runs",
+        nargs="*",
+        metavar="RUN",
+        help="run folders, as `ganzoo run` prints them, or one sweep folder (`ganzoo sweep`)",
+    )
     parser.add_argument(
         "--out",
         default="report.html",
@@ -90,6 +96,14 @@ def execute(args: argparse.Namespace, registry: Registry) -> int:
             return 2
     if args.wandb:
         return wandb_report(args)
+    sweeps = [SweepFolder(Path(run)) for run in args.runs if SweepFolder(Path(run)).is_sweep()]
+    if sweeps:
+        if len(args.runs) > 1:
+            args.usage_error("a sweep folder is reported alone: give one sweep, or run folders")
+        from ganzoo.viz.sweep_report import build_sweep_report
+
+        print(f"report: {build_sweep_report(sweeps[0], Path(args.out))}")
+        return 0
     out = build_report([Path(run) for run in args.runs], Path(args.out), progress=not args.no_progress)
     print(f"report: {out}")
     return 0

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from ganzoo.commands.arguments import EPILOG, add_overrides, positive_at_most
 from ganzoo.plugins.registry import Registry
-from ganzoo.recipe import load_recipe
+from ganzoo.recipe import Recipe, load_recipe
 from ganzoo.runfolder.layout import RunFolder
 
 NAME = "run"
@@ -58,6 +58,8 @@ def _train(args: argparse.Namespace, registry: Registry) -> int:
             run = resume_run(Path(args.resume), registry, args.overrides, progress=not args.no_progress)
         else:
             recipe = load_recipe(args.recipe, registry, args.overrides)
+            if recipe.config.train.population > 1:
+                return _population(recipe, registry, not args.no_progress)
             run = run_recipe(recipe, registry, progress=not args.no_progress)
     except RunInterrupted as stop:
         if main_rank:
@@ -80,6 +82,29 @@ def _train(args: argparse.Namespace, registry: Registry) -> int:
     if run.wandb_folder:
         print(f"wandb ({run.wandb_mode}): {run.wandb_folder}")
     return 0
+
+
+def _population(recipe: Recipe, registry: Registry, progress: bool) -> int:
+    """``train.population: K``: K run folders; exit 1 when a member failed on its own."""
+    from ganzoo.run.population import PopulationInterrupted, run_population
+
+    try:
+        population = run_population(recipe, registry, progress=progress)
+    except PopulationInterrupted as stop:
+        print(
+            f"\nganzoo: interrupted at step {stop.step}; each member's last checkpoint holds its whole state.\n"
+            "Resume a member alone with: ganzoo run --resume <its folder>, one of:",
+            file=sys.stderr,
+        )
+        for folder in stop.folders:
+            print(f"  {folder}", file=sys.stderr)
+        return stop.exit_status
+    for k, run in enumerate(population.runs):
+        failed = population.failures.get(k)
+        print(f"run folder: {run.folder}" + (f" (failed: {failed})" if failed else ""))
+    for k, error in population.failures.items():
+        print(f"ganzoo: member {k} failed: {error}", file=sys.stderr)
+    return 1 if population.failures else 0
 
 
 def _launch(args: argparse.Namespace, registry: Registry) -> int:

@@ -15,8 +15,9 @@ where the user has to fix it.
 The stages live in modules of their own: :mod:`~ganzoo.recipe.schema` (the sections),
 :mod:`~ganzoo.recipe.loader` (files, ``extends``, overrides), :mod:`~ganzoo.recipe.bounded_yaml`
 (YAML read within bounds), :mod:`~ganzoo.recipe.validation` (problems, components, the
-capture check), :mod:`~ganzoo.recipe.compatibility` (do the components fit together) and
-:mod:`~ganzoo.recipe.sources` (which file set each key). Nothing here imports the training
+capture and population checks), :mod:`~ganzoo.recipe.compatibility` (do the components fit
+together), :mod:`~ganzoo.recipe.population` (a population's members, each a recipe of its
+own) and :mod:`~ganzoo.recipe.sources` (which file set each key). Nothing here imports the training
 engine.
 """
 

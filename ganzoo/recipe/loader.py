@@ -16,7 +16,7 @@ from ganzoo.recipe import bounded_yaml
 from ganzoo.recipe.compatibility import compatibility_problems
 from ganzoo.recipe.schema import COMPONENT_LISTS, COMPONENT_PATHS, DATA_KEYS, RESOLVED_ORDER, Recipe, RecipeModel
 from ganzoo.recipe.sources import COMMAND_LINE, Sources
-from ganzoo.recipe.validation import capture_problems, pydantic_problems, resolve_components
+from ganzoo.recipe.validation import capture_problems, population_problems, pydantic_problems, resolve_components
 
 
 def _is_component(path: tuple[str, ...]) -> bool:
@@ -232,7 +232,29 @@ def load_recipe(path: str | Path, registry: Registry, overrides: Iterable[str] =
         problems.append(Problem(sources.of(error.key), error.key, str(error)))
     if problems:  # nothing sensible to validate in a file that could not be read
         raise RecipeError(problems)
+    return _validated(tree, path, sources, registry)
 
+
+def derive(recipe: Recipe, registry: Registry, overrides: Iterable[str]) -> Recipe:
+    """``recipe`` with ``overrides`` applied over its resolved keys, validated again (a
+    member of a population, say); problems name the recipe's file."""
+    problems: list[Problem] = []
+    tree = copy.deepcopy(recipe.resolved)
+    for parts, value in parse_overrides(overrides, problems):
+        _apply_override(tree, parts, value, problems)
+    if problems:
+        raise RecipeError(problems)
+    return _validated(tree, recipe.path, Sources(_display(recipe.path)), registry)
+
+
+def override_text(key: str, value: Any) -> str:
+    """``key=value`` with the value written as YAML reads it back (``[0.5, 0.999]``, ``bce``)."""
+    return f"{key}={yaml.safe_dump(value, default_flow_style=True).strip().removesuffix('...').strip()}"
+
+
+def _validated(tree: dict[str, Any], path: Path, sources: Sources, registry: Registry) -> Recipe:
+    """Stages 3 and 4: the composed tree validated, its components resolved and checked."""
+    problems: list[Problem] = []
     config = None
     try:
         config = RecipeModel.model_validate(tree)
@@ -247,6 +269,7 @@ def load_recipe(path: str | Path, registry: Registry, overrides: Iterable[str] =
     resolved = {**sections, **components, "eval": {**sections["eval"], **components["eval"]}}
     resolved["data"].update({key: sections["data"][key] for key in DATA_KEYS if key in resolved["data"]})
     problems.extend(capture_problems(config, resolved, registry, sources))
+    problems.extend(population_problems(config, resolved, registry, sources))
     if problems:
         raise RecipeError(problems)
     return Recipe(path=path, config=config, resolved={key: resolved[key] for key in RESOLVED_ORDER})

@@ -23,6 +23,7 @@ from pydantic import (
 )
 
 from ganzoo.api import Options
+from ganzoo.api.population import MAX_MEMBERS
 from ganzoo.plugins.registry import Registry, split_name
 
 MAX_EVAL_SAMPLES = 100_000
@@ -105,6 +106,15 @@ class TrainSection(Options):
         256,
         le=10_000,
         description="training and held-out images D's mean output is logged on at every log, to show overfitting (0: off)",
+    )
+    population: PositiveInt = Field(
+        1,
+        le=MAX_MEMBERS,
+        description="K copies of the recipe (seeds seed, seed+1, ...) trained as one batched step, each into a run folder of its own; 1: one run",
+    )
+    population_values: dict[str, list[Any]] = Field(
+        {},
+        description="each member's own value of optim.* keys (or seed), K values per key, e.g. {optim.generator.lr: [1.0e-4, 2.0e-4]}",
     )
 
     @field_validator("cuda_graph", mode="before")

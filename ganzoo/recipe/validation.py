@@ -10,6 +10,7 @@ from pydantic import BaseModel, ValidationError
 
 from ganzoo.api.capture import capture_decision
 from ganzoo.api.errors import Problem, unknown_name_message
+from ganzoo.api.population import population_refusals
 from ganzoo.plugins.registry import Registry, split_name
 from ganzoo.recipe.schema import COMPONENT_SECTIONS, DATA_KEYS, RecipeModel, dataset_options
 from ganzoo.recipe.sources import Sources
@@ -244,3 +245,45 @@ def capture_problems(
         components=recipe_components(resolved, registry),
     )
     return decision.problems(sources.of("train.cuda_graph"))
+
+
+# --------------------------------------------------------------------------- populations
+
+MEMBER_KEYS = ("seed", "optim.")
+"""What members of one population may differ in: their seed and their optimisers' options
+(the batched step runs one architecture and one loss for all of them)."""
+
+
+def population_problems(
+    config: RecipeModel, resolved: dict[str, Any], registry: Registry, sources: Sources
+) -> list[Problem]:
+    """``train.population`` that this recipe cannot honour: its settings, its components,
+    and ``train.population_values`` (keys members may differ in, K values each). Each
+    member's values are validated as its own recipe (:func:`ganzoo.recipe.population.members`)."""
+    train, problems = config.train, []
+    where = sources.of("train.population")
+    for reason in population_refusals(
+        members=train.population,
+        compile=train.compile,
+        cuda_graph=train.cuda_graph,
+        distributed=False,
+        components=recipe_components(resolved, registry),
+    ):
+        problems.append(Problem(where, "train.population", reason))
+    for key, values in train.population_values.items():
+        at = f"train.population_values.{key}"
+        if train.population == 1:
+            problems.append(Problem(sources.of(at), at, "member values need train.population of 2 or more"))
+        elif not (key == MEMBER_KEYS[0] or key.startswith(MEMBER_KEYS[1])):
+            problems.append(
+                Problem(
+                    sources.of(at),
+                    at,
+                    "members may differ in seed and optim.* keys only (one architecture, loss and data serve them all)",
+                )
+            )
+        elif len(values) != train.population:
+            problems.append(
+                Problem(sources.of(at), at, f"{len(values)} value(s) for a population of {train.population}")
+            )
+    return problems

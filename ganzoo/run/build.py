@@ -17,7 +17,7 @@ from typing import Callable, Sequence, cast
 
 import torch
 
-from ganzoo.api import Architecture, Augment, GanzooError, Loss, Optimizer, Problem, RecipeError, Schedule
+from ganzoo.api import Architecture, Augment, Callback, GanzooError, Loss, Optimizer, Problem, RecipeError, Schedule
 from ganzoo.api.capture import Decision, capture_decision
 from ganzoo.inference.data import training_data
 from ganzoo.plugins.registry import Registry, split_name
@@ -34,8 +34,11 @@ def build_trainer(recipe: Recipe, registry: Registry, world: World = World()) ->
     return build_run(recipe, registry, world)[0]
 
 
-def build_run(recipe: Recipe, registry: Registry, world: World = World()) -> tuple[Trainer, Decision]:
-    """The trainer of ``recipe``, and whether (and why) its step is captured."""
+def build_run(
+    recipe: Recipe, registry: Registry, world: World = World(), extra: Sequence[Callback] = ()
+) -> tuple[Trainer, Decision]:
+    """The trainer of ``recipe``, and whether (and why) its step is captured. ``extra``
+    callbacks (a sweep's pruning, say) follow the recipe's own."""
     config, train = recipe.config, recipe.config.train
     seed_everything(config.seed)
     device = device_for(world, select_device(config.device))
@@ -48,7 +51,7 @@ def build_run(recipe: Recipe, registry: Registry, world: World = World()) -> tup
     augment: Augment = recipe.build("augment", registry).to(device)
     callbacks = [
         registry.get("callback", name)(**options) for name, options in map(split_name, recipe.resolved["callbacks"])
-    ]
+    ] + list(extra)
     components: list[tuple[str, object]] = [("model", architecture), ("loss", loss), ("augment", augment)]
     components += [("callback", callback) for callback in callbacks]
     components += [("output", output) for output in output_classes(config, world)]

@@ -25,18 +25,19 @@ class RunInterrupted(GanzooError):
 
 
 @contextlib.contextmanager
-def stop_on_signals(trainer: Trainer) -> Iterator[list[int]]:
-    """The first Ctrl-C or SIGTERM asks the trainer to stop after the current step (it then
-    writes a checkpoint); a second one stops at once, as a plain KeyboardInterrupt, which
-    cannot corrupt anything because every file is written atomically. Yields the signals
-    received."""
+def stop_on_signals(*trainers: Trainer) -> Iterator[list[int]]:
+    """The first Ctrl-C or SIGTERM asks the trainers (one, or a population's members) to
+    stop after the current step (each then writes a checkpoint); a second one stops at once,
+    as a plain KeyboardInterrupt, which cannot corrupt anything because every file is
+    written atomically. Yields the signals received."""
     received: list[int] = []
 
     def request_stop(number: int, frame: object) -> None:
         if received:
             raise KeyboardInterrupt
         received.append(number)
-        trainer.interrupt_requested = True
+        for trainer in trainers:
+            trainer.interrupt_requested = True
         print(
             "\nganzoo: stopping after this step and saving a checkpoint (press Ctrl-C again to quit at once)",
             file=sys.stderr,

@@ -13,7 +13,7 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator, Optional
+from typing import Iterator, Optional, Sequence
 
 import torch
 
@@ -55,12 +55,16 @@ class Run:
     trainer: Trainer
     wandb_folder: Optional[Path] = None
     wandb_mode: Optional[str] = None
+    late_signal: Optional[int] = None
+    """A Ctrl-C or SIGTERM that came after the last step (while the run's outputs were being
+    finished): the run is whole, and a caller with more work to do stops there."""
 
 
-def run_recipe(recipe: Recipe, registry: Registry, *, progress: bool = True) -> Run:
-    """Train ``recipe`` into a new run folder with every built-in output attached."""
+def run_recipe(recipe: Recipe, registry: Registry, *, progress: bool = True, callbacks: Sequence[Callback] = ()) -> Run:
+    """Train ``recipe`` into a new run folder with every built-in output attached (and
+    ``callbacks``, which follow the recipe's own)."""
     config = recipe.config
-    with world_of(recipe) as world, built(recipe, registry, world) as (trainer, decision):
+    with world_of(recipe) as world, built(recipe, registry, world, callbacks) as (trainer, decision):
         if not world.is_main:  # rank 0 alone writes the run folder
             return train(recipe, registry, trainer, decision, None)
         evaluation = evaluation_session(recipe, registry, trainer, progress)  # fails before the folder exists
@@ -108,11 +112,13 @@ def world_of(recipe: Recipe) -> Iterator[World]:
 
 
 @contextlib.contextmanager
-def built(recipe: Recipe, registry: Registry, world: World) -> Iterator[tuple[Trainer, Decision]]:
+def built(
+    recipe: Recipe, registry: Registry, world: World, extra: Sequence[Callback] = ()
+) -> Iterator[tuple[Trainer, Decision]]:
     """The recipe's trainer and capture decision; the step's hold on the process group is
     let go before the world is torn down (a gloo group freed only at interpreter exit can
     abort the process)."""
-    trainer, decision = build_run(recipe, registry, world)
+    trainer, decision = build_run(recipe, registry, world, extra)
     try:
         yield trainer, decision
     finally:
@@ -141,23 +147,44 @@ def train(
     """Attach the outputs, train, and turn a clean stop on a signal into :class:`RunInterrupted`.
     Without a ``folder`` (ranks other than 0), nothing is written: only the recipe's own
     callbacks run."""
-    trainer.folder = folder
-    outputs = Outputs(recipe, registry, trainer, folder, progress, evaluation) if folder is not None else None
-    if outputs is not None:
-        # The recipe's callbacks go first, so that what they change at a step (an EMA of G) is
-        # in that step's grid, evaluation and checkpoint; wandb goes last so that it sees the
-        # final grid, weights and video before it finishes. The auto line comes after everything
-        # has started (wandb's connection too), so that a failure to start is the only line.
+    outputs = None
+    if folder is not None:
+        # The auto line comes after everything has started (wandb's connection too), so that
+        # a failure to start is the only line.
         said: list[Callback] = [StepPathLine(decision.line)] if decision.mode == "auto" else []
-        trainer.callbacks = trainer.callbacks + outputs.callbacks + said
+        outputs = attach_outputs(recipe, registry, trainer, folder, progress, evaluation, said)
     with stop_on_signals(trainer) as received:
         trainer.fit()
     if trainer.status == "interrupted":
         last = outputs.checkpoints.last_path if outputs is not None else None
         raise RunInterrupted(folder, trainer.step, last, received[0] if received else signal.SIGINT)
+    return finished_run(recipe, trainer, outputs, received[0] if received else None)
+
+
+def attach_outputs(
+    recipe: Recipe,
+    registry: Registry,
+    trainer: Trainer,
+    folder: Path,
+    progress: bool,
+    evaluation: Optional[Evaluation],
+    said: Sequence[Callback] = (),
+) -> "Outputs":
+    """Give ``trainer`` its run folder and every built-in output. The recipe's callbacks go
+    first, so that what they change at a step (an EMA of G) is in that step's grid,
+    evaluation and checkpoint; wandb goes last so that it sees the final grid, weights and
+    video before it finishes; ``said`` (lines to print once training starts) after all."""
+    trainer.folder = folder
+    outputs = Outputs(recipe, registry, trainer, folder, progress, evaluation)
+    trainer.callbacks = trainer.callbacks + outputs.callbacks + list(said)
+    return outputs
+
+
+def finished_run(recipe: Recipe, trainer: Trainer, outputs: Optional["Outputs"], late: Optional[int]) -> Run:
+    """The :class:`Run` of a trainer whose training is over."""
     if outputs is None or outputs.wandb is None:
-        return Run(folder, trainer)
-    return Run(folder, trainer, outputs.wandb.run_folder, recipe.config.wandb.mode)
+        return Run(trainer.folder, trainer, late_signal=late)
+    return Run(trainer.folder, trainer, outputs.wandb.run_folder, recipe.config.wandb.mode, late_signal=late)
 
 
 class Outputs:

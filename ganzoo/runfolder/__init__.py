@@ -1,4 +1,5 @@
-"""The run folder: what a run leaves on disk and how each file is written and read back.
+"""The run folder: what a run leaves on disk and how each file is written and read back
+(its paths in :mod:`~ganzoo.runfolder.layout`, with a sweep folder's beside them).
 
 Checkpoints (:mod:`~ganzoo.runfolder.checkpoints`), ``weights.pt`` (:mod:`~ganzoo.runfolder.weights`),
 JSON-lines logs (:mod:`~ganzoo.runfolder.jsonl`, and :class:`~ganzoo.runfolder.step_log.StepLog`

@@ -7,6 +7,8 @@
 <run>/checkpoints/step_N.pt  checkpoints (and best.pt)  <run>/wandb/          the wandb run
 <run>/subset.json            the samples of data.limit  <run>/.ganzoo-lock     the lock of the process that trains it
 ```
+
+A sweep folder (:class:`SweepFolder`) holds its settings, its study and a run folder per trial.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import re
 import stat
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Optional
 
 from ganzoo.api.errors import GanzooError
 
@@ -113,3 +116,39 @@ class RunFolder:
                 f"{self.path} is not a run folder (it has no recipe.yaml); give a folder `ganzoo run` printed"
             )
         return self.recipe
+
+
+@dataclass(frozen=True)
+class SweepFolder:
+    """A sweep folder (``ganzoo sweep``): ``sweep.yaml`` (the sweep file it started with),
+    ``recipe.yaml`` (the base recipe, resolved), ``study.db`` (Optuna's SQLite study, unless
+    the sweep keeps it in another database), ``trials/`` (one run folder per trial and seed)
+    and ``.sweep-lock`` (workers of one machine set the sweep up one after the other)."""
+
+    path: Path
+
+    @property
+    def name(self) -> str:
+        return self.path.name
+
+    @property
+    def settings(self) -> Path:
+        return self.path / "sweep.yaml"
+
+    @property
+    def recipe(self) -> Path:
+        return self.path / "recipe.yaml"
+
+    @property
+    def database(self) -> Path:
+        return self.path / "study.db"
+
+    @property
+    def trials(self) -> Path:
+        return self.path / "trials"
+
+    def is_sweep(self) -> bool:
+        return self.settings.is_file() and self.recipe.is_file()
+
+    def storage_url(self, storage: Optional[str] = None) -> str:
+        return storage or f"sqlite:///{self.database.resolve()}"

@@ -3,8 +3,9 @@
 the log window that sums scalars on the device (:mod:`~ganzoo.train.log_window`), the
 divergence watch (:mod:`~ganzoo.train.divergence`), the batches (:mod:`~ganzoo.train.batches`),
 every random stream (:mod:`~ganzoo.train.rng`), data parallelism
-(:mod:`~ganzoo.train.distributed`), the device (:mod:`~ganzoo.train.devices`) and what the
-loop does with callbacks (:mod:`~ganzoo.train.callbacks`).
+(:mod:`~ganzoo.train.distributed`), the device (:mod:`~ganzoo.train.devices`), what the
+loop does with callbacks (:mod:`~ganzoo.train.callbacks`), and K runs trained in one
+batched step (:mod:`~ganzoo.train.population`).
 
 Nothing here reads a recipe or knows a plugin: :mod:`ganzoo.run` builds what it trains."""
 

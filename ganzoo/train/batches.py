@@ -15,11 +15,12 @@ import torch
 from ganzoo.api import Data, GanzooError, to_model_range
 
 
-def epoch_order(n: int) -> torch.Tensor:
-    """The sample indices of one shuffled epoch, drawn from the global random stream the
-    way ``DataLoader(shuffle=True)`` with no generator draws them."""
-    torch.empty((), dtype=torch.int64).random_()  # the iterator's worker base seed
-    seed = int(torch.empty((), dtype=torch.int64).random_().item())  # the sampler's seed
+def epoch_order(n: int, stream: Optional[torch.Generator] = None) -> torch.Tensor:
+    """The sample indices of one shuffled epoch, drawn from the global random stream (or
+    ``stream``, a population member's own) the way ``DataLoader(shuffle=True)`` with no
+    generator draws them."""
+    torch.empty((), dtype=torch.int64).random_(generator=stream)  # the iterator's worker base seed
+    seed = int(torch.empty((), dtype=torch.int64).random_(generator=stream).item())  # the sampler's seed
     generator = torch.Generator()
     generator.manual_seed(seed)
     return torch.randperm(n, generator=generator)
@@ -66,9 +67,9 @@ class BatchStream:
         full, rest = divmod(len(self.samples), self.batch_size)
         return full + int(bool(rest) and not self.drop_last and rest % self.shard[1] == 0)
 
-    def new_order(self) -> torch.Tensor:
-        """The shuffled order of a new epoch (draws from the global random stream)."""
-        return epoch_order(len(self.samples))
+    def new_order(self, stream: Optional[torch.Generator] = None) -> torch.Tensor:
+        """The shuffled order of a new epoch (draws from the global random stream, or ``stream``)."""
+        return epoch_order(len(self.samples), stream)
 
     def batches(self, order: torch.Tensor, start: int = 0) -> Iterator[tuple[torch.Tensor, Optional[torch.Tensor]]]:
         """``(real, condition)`` batches of an epoch in ``order``, from batch ``start`` on (a

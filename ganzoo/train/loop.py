@@ -13,19 +13,30 @@ agree every step on whether to stop.
 
 from __future__ import annotations
 
+import contextlib
 import warnings
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Mapping, Optional
+from typing import Iterable, Iterator, Mapping, Optional
 
 import torch
 
 from ganzoo.api import Architecture, Callback, DivergenceError, Loss, Schedule
 from ganzoo.train.batches import BatchStream
 from ganzoo.train.callbacks import callback_states, emit, load_callback_states, sampling_choice
-from ganzoo.train.rng import get_rng_state, set_rng_state
+from ganzoo.train.rng import OwnStreams, get_rng_state, set_rng_state
 from ganzoo.train.step import Batch, TrainingStep
 
 NETWORKS = ("generator", "discriminator")
+
+
+@dataclass
+class Work:
+    """One item of training's work: a whole step (``d_steps`` discriminator updates, then the
+    generator's) on ``group``, or discriminator updates alone (an epoch's last batches)."""
+
+    group: list[Batch]
+    whole_step: bool
 
 
 class Trainer:
@@ -77,6 +88,9 @@ class Trainer:
         self._pending: list[dict[str, float]] = []
         self._order: Optional[torch.Tensor] = None  # the current epoch's sample order...
         self._position = 0  # ...and how many of its batches are consumed
+        self.streams: Optional[OwnStreams] = None
+        """A population member's own random streams (its sample order, its latents, and
+        its checkpoints' ``rng``); None: the process's global ones, as a run alone uses."""
         # Attached now, so that a resumed state loads over them.
         self.schedules = {network: (schedules or {}).get(network) or Schedule() for network in NETWORKS}
         self.schedules["generator"].start(stepper.g_optimizer, self.total_steps)
@@ -176,6 +190,18 @@ class Trainer:
     # ------------------------------------------------------------------ loop
 
     def fit(self) -> "Trainer":
+        """Train until the last epoch or ``max_steps``, a stop asked for, or an error."""
+        with self.session():
+            for work in self.work():
+                self.execute(work)
+        return self
+
+    @contextlib.contextmanager
+    def session(self) -> Iterator[None]:
+        """Training from its start to its end: ``on_train_start``, the status its end leaves
+        (finished, interrupted, aborted or failed, by what the body raised) and
+        ``on_train_end``, whatever happened. :meth:`fit` runs :meth:`work` inside it; a
+        population runs several trainers' sessions side by side."""
         if self.steps_per_epoch == 0:
             raise ValueError(
                 f"an epoch of {len(self.batches)} batches holds no step of {self.d_steps} discriminator updates"
@@ -185,11 +211,7 @@ class Trainer:
         self.discriminator.train()
         self._emit("on_train_start")
         try:
-            while self.epoch < self.epochs and not (self.max_steps and self.step >= self.max_steps):
-                if self._run_epoch():
-                    break
-                self.epoch += 1
-                self._emit("on_epoch_end")
+            yield
             self.check_finite()
             self.status = "interrupted" if self._interrupted else "finished"
             if self.status == "finished":
@@ -206,32 +228,52 @@ class Trainer:
             raise
         finally:
             self._emit("on_train_end")
-        return self
 
-    def _run_epoch(self) -> bool:
-        """The rest of the current epoch; True when training must stop before its end."""
-        if self._order is None:
-            self._order = self.batches.new_order()
-        group: list[Batch] = []
-        for batch in self.batches.batches(self._order, start=self._position):
-            group.append(batch)
-            self._position += 1
-            if len(group) < self.d_steps:
-                continue
-            self.stepper(group, self.step)
-            group = []
-            self.step += 1
-            for schedule in self.schedules.values():
-                schedule.step()
-            if self.step % self.log_every == 0:
-                self._flush_logs()
-            self._emit("on_step_end")  # after the log, so a checkpoint here holds a closed window
-            if self._stop_now() or (self.max_steps and self.step >= self.max_steps):
-                return True
-        if group:  # the epoch's last batches, too few for a generator update
-            self.stepper.discriminator_only(group, self.step)
-        self._order, self._position = None, 0
-        return False
+    def work(self) -> Iterator[Work]:
+        """The updates training still has to make, in order, each to be run (:meth:`execute`)
+        before the next is asked for: after each step, the bookkeeping (schedules, logs,
+        ``on_step_end``, the stop), and at each epoch's end the order of the next."""
+        while self.epoch < self.epochs and not self._reached_max_steps():
+            if self._order is None:
+                self._order = self.batches.new_order(self.streams.cpu if self.streams else None)
+            group: list[Batch] = []
+            for batch in self.batches.batches(self._order, start=self._position):
+                group.append(batch)
+                self._position += 1
+                if len(group) < self.d_steps:
+                    continue
+                yield Work(group, whole_step=True)
+                group = []
+                if self._after_step():
+                    return
+            if group:  # the epoch's last batches, too few for a generator update
+                yield Work(group, whole_step=False)
+            self._order, self._position = None, 0
+            self.epoch += 1
+            self._emit("on_epoch_end")
+            if self._stop_now():  # a callback at the epoch's end (an evaluation) asked to stop
+                return
+
+    def execute(self, work: Work) -> None:
+        """Run one item of :meth:`work` with this trainer's own step."""
+        if work.whole_step:
+            self.stepper(work.group, self.step)
+        else:
+            self.stepper.discriminator_only(work.group, self.step)
+
+    def _after_step(self) -> bool:
+        """A step is done: count it, step the schedules, log, tell the callbacks; True when
+        training stops here."""
+        self.step += 1
+        for schedule in self.schedules.values():
+            schedule.step()
+        if self.step % self.log_every == 0:
+            self._flush_logs()
+        self._emit("on_step_end")  # after the log, so a checkpoint here holds a closed window
+        return self._stop_now() or self._reached_max_steps()
+
+    def _reached_max_steps(self) -> bool:
+        return bool(self.max_steps and self.step >= self.max_steps)
 
     def _stop_now(self) -> bool:
         """Whether to stop after this step; in a data-parallel run every rank stops at the
@@ -302,7 +344,7 @@ class Trainer:
             "epoch_order": self._order,
             "epoch_position": self._position,
             **self.stepper.window.state_dict(),
-            "rng": get_rng_state(),
+            "rng": self.streams.state() if self.streams else get_rng_state(),
             "callbacks": callback_states(self.callbacks),
             "schedules": {network: schedule.state_dict() for network, schedule in self.schedules.items()},
             "augment": self.stepper.augment_state(),
@@ -317,7 +359,10 @@ class Trainer:
         self.step, self.epoch = state["step"], state["epoch"]
         self._order, self._position = state["epoch_order"], state["epoch_position"]
         self.stepper.window.load_state_dict(state, self.device)
-        set_rng_state(state["rng"])
+        if self.streams:
+            self.streams.load(state["rng"])
+        else:
+            set_rng_state(state["rng"])
         load_callback_states(self.callbacks, state.get("callbacks", {}))  # a checkpoint may hold none
         for network, saved in state.get("schedules", {}).items():  # nor schedules
             self.schedules[network].load_state_dict(saved)

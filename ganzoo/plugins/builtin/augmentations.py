@@ -17,6 +17,7 @@ class NoAugmentation(Augment):
     name = "none"
     identity = True
     capturable = True  # it does nothing
+    stackable = True  # it does nothing: the population's step calls D directly
 
     def forward(
         self, images: torch.Tensor, condition: Optional[torch.Tensor] = None

@@ -66,6 +66,7 @@ class ADA(ganzoo.Augment):
 
     name = "ada"
     capturable = True  # device work on buffers changed in place (docs/augment.md)
+    stackable = "a population's batched step does not augment D's input (p is one run's buffer, changed in place)"
     scalars = {
         "ada_p": ganzoo.ScalarInfo(
             "ADA p", "the probability with which each transform is applied", group="augmentation"

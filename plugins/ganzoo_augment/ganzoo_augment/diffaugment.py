@@ -79,6 +79,7 @@ class DiffAugment(ganzoo.Augment):
 
     name = "diffaugment"
     capturable = True  # per-sample device work, random numbers from the device (docs/augment.md)
+    stackable = "a population's batched step does not augment D's input (its random draws are one run's)"
 
     class Options(ganzoo.Options):
         policy: str = Field(

@@ -16,6 +16,7 @@ class TimeBudget(ganzoo.Callback):
     variants after the same compute, as in docs/zoo.md."""
 
     capturable = True  # every update is device work on tensors it keeps (docs/speed.md)
+    stackable = True  # between steps: it only stops its own run
 
     name = "time_budget"
 

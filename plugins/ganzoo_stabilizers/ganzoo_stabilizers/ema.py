@@ -19,6 +19,7 @@ class EMA(ganzoo.Callback):
     is saved in every checkpoint, so a resumed run continues it exactly."""
 
     capturable = True  # every update is device work on tensors it keeps (docs/speed.md)
+    stackable = True  # between steps, on its own run's G
 
     name = "ema"
 

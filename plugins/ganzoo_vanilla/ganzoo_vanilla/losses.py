@@ -46,6 +46,7 @@ class BCELoss(ganzoo.Loss):
     """
 
     capturable = True  # every update is device work on tensors it keeps (docs/speed.md)
+    stackable: bool | str = True  # no state; its one random draw per update is ctx.latent()
     reports_real_scores = True  # D's logit on the real batch (adaptive augmentation reads its sign)
 
     name = "bce"
@@ -65,6 +66,11 @@ class BCELoss(ganzoo.Loss):
         )
 
     options: Options
+
+    def __init__(self, **options) -> None:
+        super().__init__(**options)
+        if self.options.r1_gamma > 0:  # torch.func.vmap does not batch a gradient taken inside it
+            self.stackable = "its R1 penalty (r1_gamma > 0) takes a gradient inside the update"
 
     def needs(self) -> ganzoo.Needs:
         return ganzoo.Needs(d_output=("probability",))

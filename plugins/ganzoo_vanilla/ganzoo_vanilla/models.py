@@ -59,6 +59,7 @@ class VanillaMLP(ganzoo.Architecture):
     """
 
     capturable = True  # every update is device work on tensors it keeps (docs/speed.md)
+    stackable = True  # plain layers: no buffers, no random draws inside the networks
 
     name = "vanilla_mlp"
 

@@ -1,0 +1,194 @@
+"""A sweep's study: Optuna's record of every trial, in SQLite inside the sweep folder by
+default, or in any database Optuna can reach (``--storage``), which every worker pointed at it
+shares.
+
+A sweep folder holds ``sweep.yaml`` (the sweep file as it started), ``recipe.yaml`` (the base
+recipe, resolved), ``study.db`` and ``trials/`` (one ordinary run folder per trial and seed).
+Running the same command again continues the sweep: finished trials are kept, a trial whose
+process died (a kill, a lost machine) or that a signal stopped is run again, and the sweep
+stops when it has its number of finished trials. Several workers on one study take trials in
+turn; each trial is run by one worker only, and together they may run up to one trial per
+extra worker beyond the number asked for, since each starts a trial while the others finish.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import os
+import socket
+import sys
+import warnings
+from pathlib import Path
+from typing import TYPE_CHECKING, Iterator, Optional, Sequence
+
+from ganzoo.api import DivergenceError, GanzooError
+from ganzoo.files.safe import atomic_write_text, read_text
+from ganzoo.plugins.registry import Registry
+from ganzoo.recipe import load_recipe
+from ganzoo.run.signals import RunInterrupted
+from ganzoo.run.sweep.space import SweepSettings, load_settings
+from ganzoo.run.sweep.trial import run_trial
+from ganzoo.runfolder.layout import SweepFolder
+
+if TYPE_CHECKING:  # pragma: no cover
+    import optuna
+
+HEARTBEAT_SECONDS = 30
+"""How often a running trial tells the database it is alive; one silent for three times
+this is taken as dead (its worker lost) and run again."""
+
+
+def _keep(folder: SweepFolder, path: Path, text: str, what: str) -> None:
+    """Write the sweep's copy of ``what``, or check that a continued sweep has the same one."""
+    if path.is_file():
+        if read_text(path, limit=1_000_000, what=what) != text:
+            raise GanzooError(
+                f"{folder.path} holds a sweep started with another {what}; continue it with the same one, "
+                f"or give another --name"
+            )
+        return
+    atomic_write_text(path, text)
+
+
+def open_study(folder: SweepFolder, settings: SweepSettings, storage: Optional[str]) -> "optuna.Study":
+    """The sweep's study, created or loaded: its sampler, its pruner and its direction."""
+    import optuna
+
+    with warnings.catch_warnings():  # the heartbeat is "experimental" in Optuna: it is what a lost worker needs
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        database = optuna.storages.RDBStorage(
+            folder.storage_url(storage),
+            engine_kwargs={"connect_args": {"timeout": 60}} if storage is None else None,  # SQLite: wait for a writer
+            heartbeat_interval=HEARTBEAT_SECONDS,
+            grace_period=3 * HEARTBEAT_SECONDS,
+            heartbeat_stale_trial_callback=retry,
+        )
+    samplers = {
+        "tpe": lambda: optuna.samplers.TPESampler(seed=0),
+        "random": lambda: optuna.samplers.RandomSampler(seed=0),
+        "grid": lambda: optuna.samplers.GridSampler(
+            {k: [json.dumps(v) for v in d.extremes] for k, d in settings.space.items()}
+        ),
+    }
+    pruner = optuna.pruners.MedianPruner(n_startup_trials=3) if settings.prune else optuna.pruners.NopPruner()
+    return optuna.create_study(
+        study_name=folder.name,
+        storage=database,
+        sampler=samplers[settings.sampler](),
+        pruner=pruner,
+        direction=settings.direction,
+        load_if_exists=True,
+    )
+
+
+@contextlib.contextmanager
+def one_at_a_time(folder: SweepFolder) -> Iterator[None]:
+    """Workers of one machine set the sweep up one after the other: two that create the same
+    SQLite database at once would both write its schema."""
+    with open(folder.path / ".sweep-lock", "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def retry(study: "optuna.Study", trial: "optuna.trial.FrozenTrial") -> None:
+    """Queue a trial that did not finish (its process died, or a signal stopped it) to run
+    again with the same parameters, once."""
+    study.enqueue_trial(trial.params, user_attrs={"retry_of": trial.number}, skip_if_exists=False)
+
+
+def recover(study: "optuna.Study") -> None:
+    """Run again what an earlier process of this host left unfinished: a trial still marked
+    running whose process is gone, or one a signal interrupted."""
+    import optuna
+
+    retried = {t.user_attrs.get("retry_of") for t in study.get_trials(deepcopy=False)}
+    host = socket.gethostname()
+    for trial in study.get_trials(deepcopy=False):
+        if trial.number in retried:
+            continue
+        where, _, pid = str(trial.user_attrs.get("worker", "")).partition(":")
+        dead = trial.state == optuna.trial.TrialState.RUNNING and where == host and not _alive(int(pid or 0))
+        if dead:
+            study.tell(trial.number, state=optuna.trial.TrialState.FAIL)
+        if dead or (trial.state == optuna.trial.TrialState.FAIL and trial.user_attrs.get("interrupted")):
+            retry(study, trial)
+
+
+def _alive(pid: int) -> bool:
+    if pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process: alive
+        return True
+    return True
+
+
+def finished(study: "optuna.Study") -> int:
+    """Trials that count against the sweep's number: complete, pruned, or failed on their
+    own (a divergence), but not those that were stopped and run again."""
+    import optuna
+
+    trials = study.get_trials(deepcopy=False)
+    retried = {t.user_attrs.get("retry_of") for t in trials} - {None}
+    done = (optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.PRUNED, optuna.trial.TrialState.FAIL)
+    return sum(1 for t in trials if t.state in done and t.number not in retried)
+
+
+def run_sweep(
+    recipe: Path,
+    space: Path,
+    registry: Registry,
+    folder: SweepFolder,
+    *,
+    overrides: Sequence[str] = (),
+    storage: Optional[str] = None,
+    progress: bool = True,
+) -> "optuna.Study":
+    """Run (or continue) the sweep until the study has its number of finished trials. Every
+    trial trains the recipe as resolved here (with ``overrides``), kept in the sweep folder."""
+    import optuna
+
+    settings = load_settings(space, recipe, registry, overrides)
+    base = load_recipe(recipe, registry, overrides)
+    folder.path.mkdir(parents=True, exist_ok=True)
+    optuna.logging.set_verbosity(optuna.logging.ERROR)  # ganzoo says what each trial did
+    with one_at_a_time(folder):
+        _keep(folder, folder.settings, read_text(space, limit=1_000_000, what="sweep file"), "sweep file")
+        _keep(folder, folder.recipe, base.to_yaml(), "recipe")
+        study = open_study(folder, settings, storage)
+        recover(study)
+
+    def objective(trial: "optuna.Trial") -> float:
+        try:
+            return run_trial(trial, settings, folder.recipe, registry, folder.trials, progress=progress)
+        except Exception as error:
+            if isinstance(error, RunInterrupted):  # a signal stopped it cleanly: run it again next time
+                trial.set_user_attr("interrupted", True)
+            raise
+        except BaseException:  # Ctrl-C, or SIGTERM outside training
+            trial.set_user_attr("interrupted", True)
+            raise
+
+    def enough(study: "optuna.Study", trial: "optuna.trial.FrozenTrial") -> None:
+        print(f"ganzoo sweep: trial {trial.number} {_describe(trial)}", file=sys.stderr)
+        if finished(study) >= settings.trials:
+            study.stop()
+
+    if finished(study) < settings.trials:
+        study.optimize(objective, callbacks=[enough], catch=(DivergenceError,), gc_after_trial=True)
+    return study
+
+
+def _describe(trial: "optuna.trial.FrozenTrial") -> str:
+    values = trial.user_attrs.get("values", [])
+    spread = f" ± {trial.user_attrs['std']:.4g}" if "std" in trial.user_attrs else ""
+    value = f"{trial.value:.4g}{spread} over {len(values)} seed(s)" if trial.value is not None else ""
+    return f"{trial.state.name.lower()} {value}".strip()

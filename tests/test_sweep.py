@@ -1,0 +1,203 @@
+"""``ganzoo sweep``: a search on Optuna whose trials are ordinary run folders, checked before
+the first trial, continued after a kill without losing a finished trial, shared by two
+workers on one SQLite file without a trial run twice, and reported on one page."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import optuna
+import pytest
+import yaml
+
+from conftest import REPO
+from ganzoo.cli import main
+from ganzoo.plugins import Registry, make_plugin_manager
+from ganzoo.runfolder.jsonl import read_rows
+from ganzoo.runfolder.layout import RunFolder, SweepFolder
+
+TOY = str(REPO / "recipes" / "toy_ring.yaml")
+SMALL = ["data.size=512", "model.hidden_dim=8", "train.batch_size=64", "wandb.mode=disabled", "video.format=gif"]
+
+
+def space_file(folder: Path, **settings) -> Path:
+    body = {
+        "space": {
+            "optim.generator.lr": {"log_uniform": [1.0e-4, 1.0e-2]},
+            "optim.discriminator.betas": {"choice": [[0.5, 0.999], [0.9, 0.999]]},
+        },
+        "budget": {"steps": 6},
+        "metric": "high_quality",
+        "measure": "modes",
+        "direction": "maximize",
+        "trials": 3,
+        "eval": {"n": 200},
+        **settings,
+    }
+    path = folder / "space.yaml"
+    path.write_text(yaml.safe_dump(body), encoding="utf-8")
+    return path
+
+
+def study_of(folder: Path) -> optuna.Study:
+    return optuna.load_study(study_name=folder.name, storage=SweepFolder(folder).storage_url())
+
+
+def sweep_command(space: Path, runs: Path, *extra: str) -> list[str]:
+    return ["sweep", TOY, "--space", str(space), "--dir", str(runs), "--name", "s", "--no-progress", *SMALL, *extra]
+
+
+def test_every_trial_is_run_folders_and_its_value_their_mean(tmp_path, capsys):
+    space = space_file(tmp_path, seeds=2)
+    assert main(sweep_command(space, tmp_path / "sweeps")) == 0
+    out = capsys.readouterr().out
+    folder = tmp_path / "sweeps" / "s"
+    assert f"sweep folder: {folder}" in out and "best trial" in out
+    assert sorted(p.name for p in folder.iterdir()) == [
+        ".sweep-lock",
+        "recipe.yaml",
+        "study.db",
+        "sweep.yaml",
+        "trials",
+    ]
+    trials = study_of(folder).trials
+    assert [t.state.name for t in trials] == ["COMPLETE"] * 3
+    for trial in trials:
+        runs = [Path(run) for run in trial.user_attrs["runs"]]
+        assert [run.name for run in runs] == [f"trial-{trial.number:04d}-s0", f"trial-{trial.number:04d}-s1"]
+        values = [read_rows(RunFolder(run).evaluations)[-1]["results"] for run in runs]
+        measured = [next(r["value"] for r in results if r["key"] == "high_quality") for results in values]
+        assert trial.user_attrs["values"] == measured and trial.value == pytest.approx(statistics.fmean(measured))
+        recipe = yaml.safe_load((runs[1] / "recipe.yaml").read_text())
+        assert recipe["seed"] == 1 and recipe["optim"]["generator"]["lr"] == trial.params["optim.generator.lr"]
+        assert recipe["optim"]["discriminator"]["betas"] == json.loads(trial.params["optim.discriminator.betas"])
+
+
+def test_a_space_that_cannot_fit_the_recipe_is_refused_before_any_trial(tmp_path, capsys):
+    space = space_file(
+        tmp_path,
+        space={"optim.generator.lrr": {"uniform": [0.1, 0.2]}, "train.d_steps": {"int": [0, 3]}},
+        measure="nonexistent",
+    )
+    assert main(sweep_command(space, tmp_path / "sweeps")) == 2
+    err = capsys.readouterr().err
+    assert f"{space}: space.optim.generator.lrr: 0.1 does not fit the recipe" in err
+    assert f"{space}: space.train.d_steps: 0 does not fit the recipe" in err
+    assert f"{space}: measure: no installed metric 'nonexistent'" in err
+    assert not (tmp_path / "sweeps").exists()
+
+
+def test_a_continued_sweep_needs_the_same_sweep_file(tmp_path, capsys):
+    space = space_file(tmp_path, trials=1)
+    assert main(sweep_command(space, tmp_path / "sweeps")) == 0
+    space_file(tmp_path, trials=2, budget={"steps": 7})
+    assert main(sweep_command(space, tmp_path / "sweeps")) == 1
+    assert "holds a sweep started with another sweep file" in capsys.readouterr().err
+
+
+def worker(space: Path, runs: Path, trials_log: Path, *extra: str) -> subprocess.Popen[str]:
+    env = {**os.environ, "WANDB_SILENT": "true", "OMP_NUM_THREADS": "1"}
+    return subprocess.Popen(
+        [sys.executable, "-m", "ganzoo", *sweep_command(space, runs, *extra)],
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=trials_log.open("w"),
+        text=True,
+    )
+
+
+def test_a_sweep_of_20_trials_survives_a_kill_and_continues(tmp_path):
+    space = space_file(tmp_path, trials=20, budget={"steps": 3}, eval={"n": 100})
+    log = tmp_path / "first.log"
+    first = worker(space, tmp_path / "sweeps", log)
+    deadline = time.monotonic() + 300
+    while log.read_text().count(" complete ") < 4 and time.monotonic() < deadline:
+        time.sleep(0.2)
+    first.send_signal(signal.SIGKILL)
+    first.wait(timeout=60)
+    folder = tmp_path / "sweeps" / "s"
+    before = {t.number: t.value for t in study_of(folder).trials if t.state.name == "COMPLETE"}
+    assert len(before) >= 4
+    second = worker(space, tmp_path / "sweeps", tmp_path / "second.log")
+    assert second.wait(timeout=600) == 0, (tmp_path / "second.log").read_text()[-3000:]
+    trials = study_of(folder).trials
+    complete = {t.number: t.value for t in trials if t.state.name == "COMPLETE"}
+    assert len(complete) == 20 and all(complete[n] == value for n, value in before.items())
+    killed = [t for t in trials if t.state.name == "FAIL"]
+    retried = [t.user_attrs["retry_of"] for t in trials if "retry_of" in t.user_attrs]
+    assert sorted(retried) == sorted(t.number for t in killed)  # the trial cut short ran again, once
+
+
+def test_a_trial_stopped_by_sigterm_exits_143_and_runs_again(tmp_path):
+    space = space_file(tmp_path, trials=1, budget={"seconds": 10}, eval={"n": 100})
+    log = tmp_path / "first.log"
+    first = worker(space, tmp_path / "sweeps", log)
+    folder = tmp_path / "sweeps" / "s"
+    deadline = time.monotonic() + 300
+    while not list((folder / "trials").glob("*/metrics.jsonl")) and time.monotonic() < deadline:
+        time.sleep(0.2)  # the first trial is training
+    first.send_signal(signal.SIGTERM)
+    assert first.wait(timeout=120) == 143, log.read_text()[-3000:]
+    assert "run the same command again to continue" in log.read_text()
+    (stopped,) = study_of(folder).trials
+    assert stopped.state.name == "FAIL" and stopped.user_attrs["interrupted"]
+    second = worker(space, tmp_path / "sweeps", tmp_path / "second.log")
+    assert second.wait(timeout=600) == 0, (tmp_path / "second.log").read_text()[-3000:]
+    stopped, again = study_of(folder).trials
+    assert again.state.name == "COMPLETE" and again.user_attrs["retry_of"] == stopped.number
+    assert again.params == stopped.params
+
+
+def test_two_workers_on_one_sqlite_share_the_trials(tmp_path):
+    space = space_file(tmp_path, trials=8, budget={"steps": 3}, eval={"n": 100})
+    workers = [worker(space, tmp_path / "sweeps", tmp_path / f"w{i}.log") for i in range(2)]
+    for process in workers:
+        assert process.wait(timeout=600) == 0
+    trials = study_of(tmp_path / "sweeps" / "s").trials
+    done = [t for t in trials if t.state.name == "COMPLETE"]
+    assert 8 <= len(done) <= 9 and len(trials) == len(done)  # at most one extra: the other worker's last
+    assert len({t.user_attrs["worker"] for t in done}) == 2  # both worked
+    runs = [run for t in done for run in t.user_attrs["runs"]]
+    assert len(runs) == len(set(runs)) == len(done)  # no trial ran twice
+
+
+def test_the_pruner_stops_a_trial_from_the_metric_training_logs(tmp_path):
+    from ganzoo.run.sweep.space import load_settings
+    from ganzoo.run.sweep.trial import run_trial
+
+    registry = Registry.from_plugin_manager(make_plugin_manager())
+    recipe = tmp_path / "recipe.yaml"
+    recipe.write_text(yaml.safe_dump({"extends": TOY, "eval": {"every": 1, "n": 100, "metrics": [{"name": "modes"}]}}))
+    space = space_file(tmp_path, budget={"steps": 40}, prune=True)
+    settings = load_settings(space, recipe, registry, SMALL)
+    study = optuna.create_study(direction="maximize", pruner=optuna.pruners.ThresholdPruner(lower=2.0))
+    base = tmp_path / "base.yaml"
+    from ganzoo.recipe import load_recipe
+
+    base.write_text(load_recipe(recipe, registry, SMALL + ["data.size=128"]).to_yaml())
+    trial = study.ask()
+    with pytest.raises(optuna.TrialPruned):
+        run_trial(trial, settings, base, registry, tmp_path / "trials")
+    (run,) = [Path(r) for r in trial.user_attrs["runs"]]
+    assert yaml.safe_load((run / "recipe.yaml").read_text())["train"]["max_steps"] == 40
+    steps = [row["step"] for row in read_rows(RunFolder(run).metrics) if "high_quality" in row]
+    assert steps == [2]  # evaluated once, at the end of the first epoch (2 steps), and stopped there
+
+
+def test_a_sweep_is_reported_on_one_page(tmp_path, capsys):
+    space = space_file(tmp_path)
+    assert main(sweep_command(space, tmp_path / "sweeps")) == 0
+    out = tmp_path / "sweep.html"
+    assert main(["report", str(tmp_path / "sweeps" / "s"), "--out", str(out)]) == 0
+    page = out.read_text()
+    assert "<h1>ganzoo sweep: s</h1>" in page and "3 trial(s) of 3" in page
+    assert page.split("<tbody>")[1].count("<tr>") == 3 and "high_quality against each hyperparameter" in page
+    assert page.count("data:image/png;base64,") == 1 + 2  # the best trial's grid, one plot per key
