@@ -136,6 +136,59 @@ def test_ada_colour_matrices_against_hand_computed_values():
     assert (negated | kept).all() and negated.any() and kept.any()
 
 
+def fixed_draws(ada: ADA, u: float = 0.75, z: float = 1.0) -> ADA:
+    """ADA with every uniform draw ``u`` and every normal draw ``z``: at p = 1 each transform
+    applies (u < p) with one known parameter, so its output can be worked out by hand."""
+    ada.uniform = lambda n, *shape, device: torch.full((n, *shape), u, device=device)
+    ada.normal = lambda n, *shape, device: torch.full((n, *shape), z, device=device)
+    return ada
+
+
+def ramps(side: int = 16) -> tuple[torch.Tensor, torch.Tensor]:
+    """Images whose value is the column's (or the row's) centred coordinate: bilinear
+    resampling reproduces a linear function exactly, so a zoom by s divides it by s."""
+    centred = torch.arange(side, dtype=torch.float32) + 0.5 - side / 2
+    return centred.expand(side, side).reshape(1, 1, side, side), centred.view(side, 1).expand(side, side).reshape(
+        1, 1, side, side
+    )
+
+
+def test_each_ada_geometric_transform_against_a_hand_computed_case():
+    x = torch.arange(256.0).view(1, 1, 16, 16)
+    one = lambda transform: fixed_draws(ADA(transforms=[transform], p=1.0, adapt=False))(x)[0]  # noqa: E731
+    assert torch.allclose(one("xflip"), x.flip(3), atol=1e-4)  # u = 0.75: floor(2u) = 1, a flip
+    assert torch.allclose(one("rotate90"), torch.rot90(x, 3, (2, 3)), atol=1e-3)  # floor(4u) = 3 quarter turns
+    # integer translation (2u - 1) / 8 of the side = 1 pixel right and down; the border reflects
+    assert torch.allclose(one("xint")[..., 1:, 1:], x[..., :-1, :-1], atol=1e-3)
+    # fractional translation N(0, 0.125^2) at z = 1: 0.125 of the side, 2 pixels
+    assert torch.allclose(one("xfrac")[..., 2:, 2:], x[..., :-2, :-2], atol=1e-3)
+    # arbitrary rotation (2u - 1) pi = a quarter turn, before and after the anisotropic scaling: a half turn
+    assert torch.allclose(one("rotate"), x.flip(2).flip(3), atol=1e-3)
+    columns, rows = ramps()
+    s = 2**0.2  # 2^N(0, 0.2^2) at z = 1
+    scaled = fixed_draws(ADA(transforms=["scale"], p=1.0, adapt=False))
+    assert torch.allclose(scaled(columns)[0], columns / s, atol=1e-4)  # a zoom about the centre by s
+    assert torch.allclose(scaled(rows)[0], rows / s, atol=1e-4)
+    aniso = fixed_draws(ADA(transforms=["aniso"], p=1.0, adapt=False))
+    assert torch.allclose(aniso(columns)[0], columns / s, atol=1e-4)  # wider by s, shorter by s
+    inner = slice(4, 12)  # rows whose source, s times further from the centre, is inside the image
+    assert torch.allclose(aniso(rows)[0][..., inner, :], rows[..., inner, :] * s, atol=1e-4)
+
+
+def test_each_ada_colour_transform_against_a_hand_computed_case():
+    rgb = torch.tensor([0.5, -0.1, 0.2]).view(1, 3, 1, 1)  # mean 0.2
+    grey = torch.tensor([[0.5, -0.25]]).view(1, 1, 1, 2)
+    one = lambda transform, x: fixed_draws(ADA(transforms=[transform], p=1.0, adapt=False))(x)[0]  # noqa: E731
+    assert torch.allclose(one("brightness", grey), grey + 0.2)  # + N(0, 0.2^2) at z = 1
+    assert torch.allclose(one("contrast", rgb), rgb * 2**0.5)  # x 2^N(0, 0.5^2) at z = 1
+    assert torch.allclose(one("lumaflip", rgb).flatten(), torch.tensor([0.1, -0.5, -0.2]))  # x - 2 mean
+    assert torch.allclose(one("saturation", rgb).flatten(), torch.tensor([0.8, -0.4, 0.2]))  # mean + 2 (x - mean)
+    # hue: (2u - 1) pi = a quarter turn about the grey axis; (1, -1, 0) goes to (1, 1, -2) / sqrt(3)
+    turned = one("hue", torch.tensor([1.0, -1.0, 0.0]).view(1, 3, 1, 1)).flatten()
+    assert torch.allclose(turned, torch.tensor([1.0, 1.0, -2.0]) / math.sqrt(3), atol=1e-6)
+    assert torch.equal(one("hue", grey), grey) and torch.equal(one("saturation", grey), grey)  # RGB only
+
+
 def test_ada_at_p_zero_leaves_the_images_and_at_p_one_changes_every_one():
     torch.manual_seed(2)
     x = torch.rand(32, 3, 12, 12) * 2 - 1
