@@ -11,7 +11,10 @@ BCE, Adam 2e-4, one D step then one G step), each measured in a fresh process:
                every step.
 
 and ganzoo's opt-in accelerations as further variants (``ganzoo-fused``, ``ganzoo-compile``,
-``ganzoo-bf16``, and ``ganzoo-cudagraphs`` on a GPU). On a GPU, ``ganzoo-graph`` and
+``ganzoo-bf16``, and ``ganzoo-cudagraphs`` on a GPU). ``--augment`` measures what augmenting
+D's input costs instead: ``ganzoo-diffaugment`` and ``ganzoo-ada`` against ``ganzoo`` (the
+``--baseline`` of ``--rounds``; on a GPU also ``ganzoo-ada-graph``, the augmented step
+captured, beside ``ganzoo-graph``). On a GPU, ``ganzoo-graph`` and
 ``ganzoo-eager`` are ganzoo with ``train.cuda_graph=on`` and ``off`` (the whole step captured
 as one CUDA graph, or not), and ``floor-graph`` is the floor's step captured as one CUDA graph
 and replayed: what plain PyTorch can do with graphs. ``--recipe`` measures another recipe's
@@ -30,6 +33,7 @@ efficiency (speed-up / processes).
     python bench/train_speed.py --nproc 1 2 --out bench/results/cpu-nproc.md
     python bench/train_speed.py --device cuda --recipe recipes/wgan_gp_mnist.yaml --batch-sizes 64
     python bench/train_speed.py --quick              # a smoke run: a few steps of ganzoo and the floor
+    python bench/train_speed.py --augment --rounds 3 --recipe recipes/dcgan_mnist.yaml --batch-sizes 64
 
 ``--set KEY=VALUE`` overrides the recipe of the ganzoo variants (smaller widths), and
 ``--images SIDE`` trains on a folder of random SIDExSIDE colour images made for the run
@@ -60,7 +64,7 @@ REPO = Path(__file__).resolve().parents[1]
 RECIPE = REPO / "recipes" / "vanilla_mnist.yaml"
 SHARED_DATA = REPO.parent / "shared" / "data"
 BASELINES = ["floor", "article", "floor-graph"]
-CUDA_VARIANTS = ["ganzoo-graph", "ganzoo-eager", "floor-graph"]
+CUDA_VARIANTS = ["ganzoo-graph", "ganzoo-eager", "floor-graph", "ganzoo-ada-graph"]
 ACCELERATIONS = {
     "ganzoo-fused": ["optim.generator.fused=true", "optim.discriminator.fused=true"],
     "ganzoo-compile": ["train.compile=default"],
@@ -68,7 +72,13 @@ ACCELERATIONS = {
     "ganzoo-cudagraphs": ["train.compile=reduce-overhead"],
     "ganzoo-graph": ["train.cuda_graph=on"],
     "ganzoo-eager": ["train.cuda_graph=off"],
+    "ganzoo-diffaugment": ["augment.name=diffaugment"],
+    "ganzoo-ada": ["augment.name=ada", "augment.p=0.5"],
+    "ganzoo-ada-graph": ["augment.name=ada", "augment.p=0.5", "train.cuda_graph=on"],
 }
+AUGMENTATIONS = ["ganzoo", "ganzoo-diffaugment", "ganzoo-ada"]
+"""``--augment``: the cost of augmenting everything D sees, against the same step without
+(DiffAugment's three transforms; ADA's twelve, every one computed whatever p is)."""
 
 
 # --------------------------------------------------------------------------- the variants
@@ -467,6 +477,9 @@ def main() -> None:
     )
     parser.add_argument("--baseline", default="floor", help="with --rounds: the variant the others are compared to")
     parser.add_argument("--quick", action="store_true", help="a smoke run: batch 32, ganzoo and floor, a few steps")
+    parser.add_argument(
+        "--augment", action="store_true", help="measure augmentation's cost: ganzoo with none, diffaugment and ada"
+    )
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     parser.add_argument("--batch-size", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -490,6 +503,9 @@ def main() -> None:
     args.recipe = args.recipe.resolve()
     started = header(f"Training speed, {time.strftime('%Y-%m-%d')}", [recipe_fingerprint(args.recipe)])
     cuda = args.device.startswith("cuda")
+    if args.augment:
+        args.variants = args.variants or AUGMENTATIONS + (["ganzoo-graph", "ganzoo-ada-graph"] if cuda else [])
+        args.baseline = "ganzoo" if args.baseline == "floor" else args.baseline  # the same step without
     if args.quick:
         args.batch_sizes, args.steps, args.repeats, args.warmup = [32], 20, 1, 5
         args.variants = args.variants or ["ganzoo", "floor"]

@@ -18,6 +18,7 @@ import yaml
 from pydantic import BaseModel
 
 import ganzoo.cli
+import ganzoo_augment
 import ganzoo_classic
 import ganzoo_conditional
 import ganzoo_datasets
@@ -242,6 +243,7 @@ def bundled_registry() -> Registry:
                 ganzoo_pacgan,
                 ganzoo_pix2pix,
                 ganzoo_stylegan,
+                ganzoo_augment,
             ],
             entry_points=False,
         )

@@ -13,6 +13,7 @@ import torch
 import torch.nn.functional as F
 
 import ganzoo
+import ganzoo_augment
 import ganzoo_datasets
 import ganzoo_stabilizers
 import ganzoo_stylegan
@@ -48,7 +49,12 @@ def digits(tmp_path_factory) -> Path:
 @pytest.fixture
 def stylegan_registry():
     return testing.registry(
-        {"stylegan": ganzoo_stylegan, "stabilizers": ganzoo_stabilizers, "datasets": ganzoo_datasets}
+        {
+            "stylegan": ganzoo_stylegan,
+            "stabilizers": ganzoo_stabilizers,
+            "datasets": ganzoo_datasets,
+            "augment": ganzoo_augment,
+        }
     )
 
 
@@ -338,7 +344,9 @@ def test_the_stacked_recipe_trains_on_three_digit_channels(tmp_path, capsys, dig
     assert weights(folder)["data_info"]["shape"] == [3, 28, 28]
 
 
-def test_the_folder_recipe_trains_on_a_folder_of_colour_images(tmp_path, capsys, digits):
+def test_the_folder_recipe_trains_with_ada_on_a_folder_of_colour_images(tmp_path, capsys, digits):
+    """The user's recipe: ``ganzoo check`` accepts it as it is (ADA on), and it trains on a
+    folder of a few images, ADA hearing D's verdict on the real ones (``ada_p`` logged)."""
     from PIL import Image
 
     images = tmp_path / "images"
@@ -346,6 +354,9 @@ def test_the_folder_recipe_trains_on_a_folder_of_colour_images(tmp_path, capsys,
     generator = numpy.random.default_rng(0)
     for i in range(16):
         Image.fromarray(generator.integers(0, 256, (40, 48, 3), dtype=numpy.uint8)).save(images / f"{i}.png")
+    recipe = str(REPO / "recipes" / "stylegan2_folder.yaml")
+    assert main(["check", recipe, f"data.root={images}"]) == 0, capsys.readouterr().err
+    assert "stylegan2_folder.yaml: ok" in capsys.readouterr().out
     folder = stylegan_run(
         tmp_path,
         capsys,
@@ -353,9 +364,13 @@ def test_the_folder_recipe_trains_on_a_folder_of_colour_images(tmp_path, capsys,
         "train.max_steps=2",
         f"data.root={images}",
         "data.image_size=32",
+        "augment.p=0.5",  # every transform drawn with probability 0.5 from the first step
         recipe="stylegan2_folder",
     )
     assert weights(folder)["data_info"]["shape"] == [3, 32, 32]
+    rows = metrics(folder)
+    assert [row["step"] for row in rows if "ada_p" in row] == [1, 2]
+    assert [row["ada_p"] for row in rows if "ada_p" in row] == [0.5, 0.5]  # first adjusted after 4 D updates
 
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")

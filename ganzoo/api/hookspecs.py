@@ -71,6 +71,22 @@ def register_losses(register: Register) -> None:
 
 
 @hookspec
+def register_augmentations(register: Register) -> None:
+    """Register :class:`ganzoo.Augment` classes: differentiable transforms of every image
+    the discriminator sees, real and generated, in both updates; a recipe picks one under
+    ``augment:`` (``none``, the core's, by default).
+
+    Required: ``forward(images, condition)`` returns the model-range images ``(B, C, H, W)``
+    and the image condition of paired data (or None) transformed with the same draw per
+    sample, differentiably in the images; called by the core on every input of D, inside
+    the step (device work only: random numbers through ``self.uniform``/``self.normal``,
+    state in buffers changed in place). Optional: ``adaptive`` with ``observe(real_sign,
+    images)`` (adapt to D's verdict on the real images after every discriminator update,
+    as ADA does), ``logs()`` with ``scalars`` (device tensors logged with the loss's),
+    ``accepts()`` (the data it can augment), ``capturable``."""
+
+
+@hookspec
 def register_datasets(register: Register) -> None:
     """Register :class:`ganzoo.Dataset` classes; a recipe picks one under ``data:``.
 

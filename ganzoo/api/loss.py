@@ -128,6 +128,11 @@ class LossOutput:
 
     loss: torch.Tensor
     logs: dict[str, torch.Tensor] = field(default_factory=dict)
+    real_scores: Optional[torch.Tensor] = None
+    """From a discriminator update: D's score of each real image of the batch, positive
+    where D takes it for real and negative where it takes it for generated (for a sigmoid
+    D, its logit). An adaptive augmentation (ADA) reads the mean of its sign, the
+    overfitting heuristic r_t; a loss that declares ``reports_real_scores`` fills it."""
 
 
 class Loss(Component, torch.nn.Module):
@@ -142,6 +147,12 @@ class Loss(Component, torch.nn.Module):
     """
 
     scalars: ClassVar[dict[str, ScalarInfo]] = {}
+
+    reports_real_scores: ClassVar[bool] = False
+    """True when every ``discriminator_loss`` fills ``LossOutput.real_scores``: D's verdict
+    has a decision boundary (a probability's 0.5, a logit's 0), which a critic's
+    unbounded score (WGAN) or an autoencoder's energy does not have. Adaptive
+    augmentation (ADA) needs it."""
 
     def __init__(self, **options: Any) -> None:
         torch.nn.Module.__init__(self)

@@ -13,7 +13,7 @@ from ganzoo.api.errors import Problem, unknown_name_message
 from ganzoo.api.population import population_refusals
 from ganzoo.plugins.registry import Registry, split_name
 from ganzoo.recipe.compatibility import build_component
-from ganzoo.recipe.schema import COMPONENT_SECTIONS, RecipeModel
+from ganzoo.recipe.schema import COMPONENT_SECTIONS, DATA_KEYS, RecipeModel, dataset_options
 from ganzoo.recipe.sources import Sources
 
 
@@ -98,7 +98,9 @@ def resolve_components(
                 )
             )
     for section, kind in COMPONENT_SECTIONS.items():
-        resolved[section] = _resolve(tree.get(section), section, kind, options_of(kind), sources, problems)
+        raw, core = _core_keys(section, tree.get(section, DEFAULT_SECTIONS.get(section)))
+        done = _resolve(raw, section, kind, options_of(kind), sources, problems)
+        resolved[section] = {**done, **core} if done is not None else None
     optim = raw_optim if isinstance(raw_optim := tree.get("optim"), dict) else {}
     resolved["optim"] = {
         net: _resolve_optimizer(optim.get(net, {"name": "adam"}), f"optim.{net}", registry, sources, problems)
@@ -111,6 +113,19 @@ def resolve_components(
     ]
     resolved["eval"] = _resolve_eval(tree.get("eval"), registry, sources, problems)
     return resolved
+
+
+DEFAULT_SECTIONS = {"augment": {"name": "none"}}
+"""Component sections a recipe may leave out, and what it then gets."""
+
+
+def _core_keys(section: str, raw: Any) -> tuple[Any, dict[str, Any]]:
+    """``(the component's part, the core's part)`` of a section: ``data:`` mixes the
+    dataset's options with keys the core reads (:data:`DATA_KEYS`, validated with the
+    schema), which the dataset's options model must not see."""
+    if section != "data" or not isinstance(raw, dict):
+        return raw, {}
+    return dataset_options(raw), {key: raw[key] for key in DATA_KEYS if key in raw}
 
 
 def _options(registry: Registry, kind: str) -> dict[str, type[BaseModel]]:
@@ -186,13 +201,14 @@ def _shown(value: object, limit: int = 80) -> str:
 
 
 def recipe_components(resolved: dict[str, Any], registry: Registry) -> list[tuple[str, object]]:
-    """``(role, class)`` of the recipe's architecture, loss and callbacks: the components
-    whose ``capturable`` declaration decides ``train.cuda_graph``. The loss is built (cheap),
-    because its extra passes depend on its options."""
+    """``(role, class)`` of the recipe's architecture, loss, augmentation and callbacks: the
+    components whose ``capturable`` declaration decides ``train.cuda_graph``. The loss is built
+    (cheap), because its extra passes depend on its options."""
     loss = build_component(registry, "loss", resolved["loss"])
     parts: list[tuple[str, object]] = [
         ("model", registry.get("architecture", split_name(resolved["model"])[0])),
         ("loss", loss if loss is not None else registry.get("loss", split_name(resolved["loss"])[0])),
+        ("augment", registry.get("augmentation", split_name(resolved["augment"])[0])),
     ]
     parts += [("callback", registry.get("callback", split_name(spec)[0])) for spec in resolved["callbacks"]]
     return parts

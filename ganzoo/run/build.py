@@ -17,9 +17,10 @@ from typing import Callable, Sequence, cast
 
 import torch
 
-from ganzoo.api import Architecture, Callback, GanzooError, Loss, Optimizer, Problem, RecipeError, Schedule
+from ganzoo.api import Architecture, Augment, Callback, GanzooError, Loss, Optimizer, Problem, RecipeError, Schedule
 from ganzoo.api.architecture import Network
 from ganzoo.api.capture import Decision, capture_decision
+from ganzoo.inference.data import training_data
 from ganzoo.plugins.registry import Registry, split_name
 from ganzoo.recipe import Recipe, schedule_names
 from ganzoo.run.outputs import output_classes
@@ -43,16 +44,17 @@ def build_run(
     config, train = recipe.config, recipe.config.train
     seed_everything(config.seed)
     device = device_for(world, select_device(config.device))
-    data = recipe.build("data", registry).load()
+    data = training_data(recipe, registry)
     if len(data) == 0:
         raise GanzooError("the dataset is empty")
     architecture: Architecture = recipe.build("model", registry)
     generator, discriminator = networks(architecture, data.info, world, device, config.distributed.sync_batchnorm)
     loss: Loss = recipe.build("loss", registry).to(device)
+    augment: Augment = recipe.build("augment", registry).to(device)
     callbacks = [
         registry.get("callback", name)(**options) for name, options in map(split_name, recipe.resolved["callbacks"])
     ] + list(extra)
-    components: list[tuple[str, object]] = [("model", architecture), ("loss", loss)]
+    components: list[tuple[str, object]] = [("model", architecture), ("loss", loss), ("augment", augment)]
     components += [("callback", callback) for callback in callbacks]
     components += [("output", output) for output in output_classes(config, world)]
     decision = decide_capture(recipe, device, world, components)
@@ -77,6 +79,7 @@ def build_run(
         precision=train.precision,
         compile=train.compile,
         world=world,
+        augment=augment,
     )
     trainer = Trainer(
         stepper,

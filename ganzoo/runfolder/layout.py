@@ -5,7 +5,7 @@
 <run>/eval.jsonl             evaluations                <run>/weights.pt      the finished weights
 <run>/samples/step_N.png     sample grids               <run>/curves/*.png    loss and score curves
 <run>/checkpoints/step_N.pt  checkpoints (and best.pt)  <run>/wandb/          the wandb run
-<run>/.ganzoo-lock           the lock of the process that trains it
+<run>/subset.json            the samples of data.limit  <run>/.ganzoo-lock     the lock of the process that trains it
 ```
 
 A sweep folder (:class:`SweepFolder`) holds its settings, its study and a run folder per trial.
@@ -55,6 +55,11 @@ class RunFolder:
     @property
     def evaluations(self) -> Path:
         return self.path / "eval.jsonl"
+
+    @property
+    def subset(self) -> Path:
+        """Which samples a run with ``data.limit`` trains on (:mod:`ganzoo.runfolder.subset`)."""
+        return self.path / "subset.json"
 
     @property
     def weights(self) -> Path:

@@ -16,7 +16,8 @@ from typing import Literal, Optional, Sequence, cast
 
 import torch
 
-from ganzoo.api import Architecture, ExtraPass, Loss, StepContext
+from ganzoo.api import Architecture, Augment, ExtraPass, Loss, StepContext
+from ganzoo.train.augmentation import AugmentedDiscriminator, observe
 from ganzoo.train.distributed import World, update_wrappers
 from ganzoo.train.divergence import DivergenceWatch
 from ganzoo.train.log_window import LogWindow
@@ -34,7 +35,8 @@ class TrainingStep:
     ``compile``, the loss calls ``torch.compile`` d versions of them; in a data-parallel run
     (``world`` of several ranks), the network being updated runs under
     DistributedDataParallel, which averages its gradients over the ranks. ``precision="bf16"``
-    runs the objectives under bfloat16 autocast.
+    runs the objectives under bfloat16 autocast. With an ``augment`` (other than ``none``),
+    the loss calls D behind it (:mod:`ganzoo.train.augmentation`).
     """
 
     def __init__(
@@ -51,6 +53,7 @@ class TrainingStep:
         precision: str = "fp32",
         compile: CompileMode = False,
         world: World = World(),
+        augment: Optional[Augment] = None,
     ) -> None:
         self.generator = generator
         self.discriminator = discriminator
@@ -71,6 +74,12 @@ class TrainingStep:
         self._g = cast(torch.nn.Module, torch.compile(generator, mode=compile)) if compile else generator
         self._d = cast(torch.nn.Module, torch.compile(discriminator, mode=compile)) if compile else discriminator
         self._g_update, self._d_update = update_wrappers(self._g, self._d, world, device)
+        self.augment = augment if augment is not None and not augment.identity else None
+        """The augmentation D's input goes through; None when there is none."""
+        if self.augment is not None:
+            self.augment.shard = (world.rank, world.size)
+            self._d = AugmentedDiscriminator(self._d, self.augment)
+            self._d_update = AugmentedDiscriminator(self._d_update, self.augment)
 
     def __call__(self, group: Sequence[Batch], step: int) -> None:
         """One whole step at ``step`` (steps done so far): a discriminator update on each
@@ -145,7 +154,12 @@ class TrainingStep:
         self.d_optimizer.step()
         self.loss.after_discriminator_step(ctx)
         self.divergence.watch("d_loss", out.loss)
-        self.window.add({"d_loss": out.loss, **out.logs}, ctx.step + 1)
+        augmented = (
+            observe(self.augment, out, ctx.batch_size * self.world.size, self.world, ctx.step + 1)
+            if self.augment is not None
+            else {}
+        )
+        self.window.add({"d_loss": out.loss, **out.logs, **augmented}, ctx.step + 1)
 
     def update_generator(self, ctx: StepContext) -> None:
         # The discriminator's gradients from this backward pass would be thrown away
@@ -164,6 +178,15 @@ class TrainingStep:
         self.loss.after_generator_step(ctx)
         self.divergence.watch("g_loss", out.loss)
         self.window.add({"g_loss": out.loss, **out.logs}, ctx.step + 1)
+
+    def augment_state(self) -> dict:
+        """The augmentation's state (ADA's ``p``), for checkpoints; empty without one."""
+        return dict(self.augment.state_dict()) if self.augment is not None else {}
+
+    def load_augment_state(self, state: dict) -> None:
+        """Restore :meth:`augment_state` (copied into the buffers: a captured step keeps them)."""
+        if self.augment is not None:
+            self.augment.load_state_dict(state)
 
     def release_world(self) -> None:
         """Drop the DistributedDataParallel wrappers once training is over. They hold the

@@ -68,15 +68,18 @@ class RunView:
 
 def infos_for_recipe(recipe: dict[str, Any]) -> dict[str, ScalarInfo]:
     """The names for a run of a resolved recipe (``recipe.yaml`` of a run folder), from the
-    installed plugin that provides its loss; the core's alone when it is not installed."""
+    installed plugins that provide its loss and its augmentation; the core's alone for one
+    that is not installed."""
     from ganzoo.plugins import Registry, make_plugin_manager  # the plugin host, only when a report asks
 
-    loss = recipe.get("loss") if isinstance(recipe.get("loss"), dict) else {}
-    name = loss.get("name") if isinstance(loss, dict) else None
     registry = Registry.from_plugin_manager(make_plugin_manager())
-    if not isinstance(name, str) or name not in registry.names("loss"):
-        return scalar_infos()
-    return scalar_infos(registry.get("loss", name))
+
+    def installed(section: str, kind: str) -> Optional[type]:
+        spec = recipe.get(section)
+        name = spec.get("name") if isinstance(spec, dict) else None
+        return registry.get(kind, name) if isinstance(name, str) and name in registry.names(kind) else None
+
+    return scalar_infos(installed("loss", "loss"), installed("augment", "augmentation"))
 
 
 def load_run(folder: Path) -> RunView:
@@ -107,7 +110,8 @@ def load_run(folder: Path) -> RunView:
     if not isinstance(recipe, dict):
         raise GanzooError(f"{recipe_path} is not a recipe (not a mapping)")
     video = next((folder / name for name in VIDEO_NAMES if (folder / name).is_file()), None)
-    curves = [layout.curves / f"{name}.png" for name in CURVES if (layout.curves / f"{name}.png").is_file()]
+    drawn = sorted(layout.curves.glob("*.png")) if layout.curves.is_dir() else []
+    curves = sorted((path for path in drawn if path.is_file()), key=lambda path: (path.stem not in CURVES, path.stem))
     rows = read_rows(layout.metrics)
     return RunView(folder, recipe_text, recipe, rows, _status(layout), layout.grids(), video, curves)
 

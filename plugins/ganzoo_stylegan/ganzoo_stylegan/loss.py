@@ -51,6 +51,7 @@ class StyleGAN2Loss(ganzoo.Loss):
     ``pl_weight: 0`` the loss trains any architecture whose D outputs a logit."""
 
     capturable = True  # every update is device work on tensors it keeps (docs/speed.md)
+    reports_real_scores = True  # D's logit on the real batch: ADA's r_t reads its sign
     stackable = "a population's batched step runs no lazy R1 or path-length passes (extra passes on some updates)"
 
     name = "stylegan2"
@@ -100,7 +101,8 @@ class StyleGAN2Loss(ganzoo.Loss):
         d_fake = ctx.discriminator(fake, ctx.labels)
         d_real = ctx.discriminator(ctx.real, ctx.labels)
         loss = F.softplus(d_fake).mean() + F.softplus(-d_real).mean()
-        return ganzoo.LossOutput(loss, {"d_real": d_real.detach().mean(), "d_fake": d_fake.detach().mean()})
+        logs = {"d_real": d_real.detach().mean(), "d_fake": d_fake.detach().mean()}
+        return ganzoo.LossOutput(loss, logs, real_scores=d_real.detach())
 
     def generator_loss(self, ctx: ganzoo.StepContext) -> ganzoo.LossOutput:
         d_fake = ctx.discriminator(ctx.generator(ctx.latent(), ctx.labels), ctx.labels)
