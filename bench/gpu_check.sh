@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
-# The GPU check of issue 13 in one go, on an H200-class GPU, in about 6 minutes:
+# The GPU check in one go, on an H200-class GPU, in about 8 minutes:
 #   tests     the CUDA tests of train.cuda_graph (captured against eager for every bundled
 #             recipe, resume, signals, divergence) and the CPU-visible ones;
 #   bench     bench/train_speed.py: vanilla at batch 32 and 128 against the eager and the
 #             whole-step-graph floors; DCGAN and WGAN-GP at batch 64, eager against captured;
+#   population  bench/population.py: train.population=8 at batch 32 (one batched, eager step)
+#             against one captured run: the members' weights against their runs alone, and
+#             a step of all eight against a step of one;
 #   outputs   `ganzoo run recipes/vanilla_mnist.yaml` for $EPOCHS epochs with every output on
 #             (grids, curves, GIF video, checkpoints, the progress bar), timed from the command
 #             to the prompt, and once more without the per-epoch grid: what a grid costs.
@@ -11,7 +14,7 @@
 #             64 feature maps, `auto` against `off` (its lazy passes keep it eager: `check`
 #             with cuda_graph=on records why), then a 10-minute MNIST run and its FID
 #             (bench/zoo_results.py). Its tests are in tests/test_stylegan.py.
-# PHASES picks some ("tests bench outputs" by default); EPOCHS=300 RUNS=outputs times the
+# PHASES picks some ("tests bench population outputs" by default); EPOCHS=300 RUNS=outputs times the
 # article's whole run alone. Results go to $OUT (default: bench/results/gpu-check), the run
 # folders to $RUNDIR (default: $OUT/runs).
 #
@@ -31,7 +34,7 @@ set -u
 cd "$(dirname "$0")/.."
 OUT=${OUT:-bench/results/gpu-check}
 WHEELS=${WHEELS:-.whl}
-PHASES=${PHASES:-tests bench outputs}
+PHASES=${PHASES:-tests bench population outputs}
 EPOCHS=${EPOCHS:-10}
 RUNS=${RUNS:-outputs no-grids}
 DEVICE=${DEVICE:-cuda}
@@ -100,6 +103,12 @@ if has stylegan; then  # ~14 minutes
   fi
 fi
 
+if has population && [ -n "$DATA" ]; then  # ~2 minutes
+  timeout 300 $PY bench/population.py --device "$DEVICE" --members 8 --batch-size 32 --steps 50 \
+    --speed-steps 1050 --rounds 3 --data-root "$DATA" --runs "$RUNDIR/population" \
+    --out "$OUT/population.md" > "$OUT/population.log" 2>&1
+  echo "population: exit $?"; grep '^|' "$OUT/population.md" 2>/dev/null
+fi
 if has outputs && [ -n "$DATA" ]; then  # ~1 minute at 10 epochs
   RUN="$PY -m ganzoo run recipes/vanilla_mnist.yaml device=$DEVICE data.root=$DATA data.download=false
     train.epochs=$EPOCHS wandb.mode=disabled video.format=gif run.dir=$RUNDIR"
