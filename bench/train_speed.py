@@ -11,7 +11,10 @@ BCE, Adam 2e-4, one D step then one G step), each measured in a fresh process:
                every step.
 
 and ganzoo's opt-in accelerations as further variants (``ganzoo-fused``, ``ganzoo-compile``,
-``ganzoo-bf16``, and ``ganzoo-cudagraphs`` on a GPU). On a GPU, ``ganzoo-graph`` and
+``ganzoo-bf16``, and ``ganzoo-cudagraphs`` on a GPU). ``--augment`` measures what augmenting
+D's input costs instead: ``ganzoo-diffaugment`` and ``ganzoo-ada`` against ``ganzoo`` (the
+``--baseline`` of ``--rounds``; on a GPU also ``ganzoo-ada-graph``, the augmented step
+captured, beside ``ganzoo-graph``). On a GPU, ``ganzoo-graph`` and
 ``ganzoo-eager`` are ganzoo with ``train.cuda_graph=on`` and ``off`` (the whole step captured
 as one CUDA graph, or not), and ``floor-graph`` is the floor's step captured as one CUDA graph
 and replayed: what plain PyTorch can do with graphs. ``--recipe`` measures another recipe's
@@ -30,6 +33,15 @@ efficiency (speed-up / processes).
     python bench/train_speed.py --nproc 1 2 --out bench/results/cpu-nproc.md
     python bench/train_speed.py --device cuda --recipe recipes/wgan_gp_mnist.yaml --batch-sizes 64
     python bench/train_speed.py --quick              # a smoke run: a few steps of ganzoo and the floor
+    python bench/train_speed.py --augment --rounds 3 --recipe recipes/dcgan_mnist.yaml --batch-sizes 64
+
+``--set KEY=VALUE`` overrides the recipe of the ganzoo variants (smaller widths), and
+``--images SIDE`` trains on a folder of random SIDExSIDE colour images made for the run
+(an ``image_folder`` recipe; speed does not depend on the pixels):
+
+    python bench/train_speed.py --recipe recipes/stylegan2_mnist.yaml --variants ganzoo --batch-sizes 32
+    python bench/train_speed.py --recipe recipes/stylegan2_folder.yaml --images 64 --variants ganzoo \
+        --set model.channel_base=2048 model.channel_max=64 --batch-sizes 32
 """
 
 from __future__ import annotations
@@ -52,7 +64,7 @@ REPO = Path(__file__).resolve().parents[1]
 RECIPE = REPO / "recipes" / "vanilla_mnist.yaml"
 SHARED_DATA = REPO.parent / "shared" / "data"
 BASELINES = ["floor", "article", "floor-graph"]
-CUDA_VARIANTS = ["ganzoo-graph", "ganzoo-eager", "floor-graph"]
+CUDA_VARIANTS = ["ganzoo-graph", "ganzoo-eager", "floor-graph", "ganzoo-ada-graph"]
 ACCELERATIONS = {
     "ganzoo-fused": ["optim.generator.fused=true", "optim.discriminator.fused=true"],
     "ganzoo-compile": ["train.compile=default"],
@@ -60,7 +72,13 @@ ACCELERATIONS = {
     "ganzoo-cudagraphs": ["train.compile=reduce-overhead"],
     "ganzoo-graph": ["train.cuda_graph=on"],
     "ganzoo-eager": ["train.cuda_graph=off"],
+    "ganzoo-diffaugment": ["augment.name=diffaugment"],
+    "ganzoo-ada": ["augment.name=ada", "augment.p=0.5"],
+    "ganzoo-ada-graph": ["augment.name=ada", "augment.p=0.5", "train.cuda_graph=on"],
 }
+AUGMENTATIONS = ["ganzoo", "ganzoo-diffaugment", "ganzoo-ada"]
+"""``--augment``: the cost of augmenting everything D sees, against the same step without
+(DiffAugment's three transforms; ADA's twelve, every one computed whatever p is)."""
 
 
 # --------------------------------------------------------------------------- the variants
@@ -243,8 +261,9 @@ def ganzoo_trainer(root, batch_size, device, overrides, folder, recipe_path=RECI
     return run
 
 
-def measure(variant, root, batch_size, device, steps, repeats, warmup, recipe_path=RECIPE):
-    """Median steps/s over ``repeats`` segments, and the process's peak memory."""
+def measure(variant, root, batch_size, device, steps, repeats, warmup, recipe_path=RECIPE, settings=()):
+    """Median steps/s over ``repeats`` segments, and the process's peak memory; ``settings``
+    are overrides of the recipe (ganzoo variants only)."""
     device = torch.device(device)
 
     def sync():
@@ -260,7 +279,8 @@ def measure(variant, root, batch_size, device, steps, repeats, warmup, recipe_pa
                 for _ in range(n):
                     step()
         else:
-            run = ganzoo_trainer(root, batch_size, device, ACCELERATIONS.get(variant, []), folder, recipe_path)
+            overrides = [*settings, *ACCELERATIONS.get(variant, [])]
+            run = ganzoo_trainer(root, batch_size, device, overrides, folder, recipe_path)
         run(warmup)
         sync()
         rates = []
@@ -300,6 +320,19 @@ def synthetic_mnist(folder: Path) -> Path:
     return folder
 
 
+def synthetic_images(folder: Path, side: int, n: int = 512) -> Path:
+    """``n`` random ``side`` x ``side`` colour PNG images in ``folder/images``."""
+    import numpy
+    from PIL import Image
+
+    images = folder / "images"
+    images.mkdir(parents=True)
+    generator = numpy.random.default_rng(0)
+    for i in range(n):
+        Image.fromarray(generator.integers(0, 256, (side, side, 3), dtype=numpy.uint8)).save(images / f"{i:04d}.png")
+    return images
+
+
 def run_worker(args, nproc: int = 0) -> dict:
     """One measurement in a fresh process; with ``nproc``, in that many under torchrun
     (rank 0 reports)."""
@@ -324,6 +357,7 @@ def run_worker(args, nproc: int = 0) -> dict:
         str(args.data_root),
         "--recipe",
         str(args.recipe),
+        *(["--set", *args.set] if args.set else []),
     ]
     result = subprocess.run(command, capture_output=True, text=True)
     if result.returncode != 0:
@@ -429,6 +463,12 @@ def main() -> None:
         "--recipe", type=Path, default=RECIPE, help="the recipe of the ganzoo variants (default: vanilla)"
     )
     parser.add_argument(
+        "--set", nargs="+", default=[], metavar="KEY=VALUE", help="overrides of the recipe of the ganzoo variants"
+    )
+    parser.add_argument(
+        "--images", type=int, metavar="SIDE", help="train on random SIDExSIDE colour images (an image_folder recipe)"
+    )
+    parser.add_argument(
         "--rounds",
         type=int,
         default=1,
@@ -437,6 +477,9 @@ def main() -> None:
     )
     parser.add_argument("--baseline", default="floor", help="with --rounds: the variant the others are compared to")
     parser.add_argument("--quick", action="store_true", help="a smoke run: batch 32, ganzoo and floor, a few steps")
+    parser.add_argument(
+        "--augment", action="store_true", help="measure augmentation's cost: ganzoo with none, diffaugment and ada"
+    )
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     parser.add_argument("--batch-size", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -451,6 +494,7 @@ def main() -> None:
             args.repeats,
             args.warmup,
             args.recipe,
+            args.set,
         )
         if os.environ.get("RANK", "0") == "0":
             print(json.dumps(result))
@@ -459,6 +503,9 @@ def main() -> None:
     args.recipe = args.recipe.resolve()
     started = header(f"Training speed, {time.strftime('%Y-%m-%d')}", [recipe_fingerprint(args.recipe)])
     cuda = args.device.startswith("cuda")
+    if args.augment:
+        args.variants = args.variants or AUGMENTATIONS + (["ganzoo-graph", "ganzoo-ada-graph"] if cuda else [])
+        args.baseline = "ganzoo" if args.baseline == "floor" else args.baseline  # the same step without
     if args.quick:
         args.batch_sizes, args.steps, args.repeats, args.warmup = [32], 20, 1, 5
         args.variants = args.variants or ["ganzoo", "floor"]
@@ -473,6 +520,9 @@ def main() -> None:
     if not cuda and set(variants) & set(CUDA_VARIANTS):
         parser.error(f"{', '.join(sorted(set(variants) & set(CUDA_VARIANTS)))}: CUDA only")
     with tempfile.TemporaryDirectory() as scratch:
+        if args.images:
+            args.data_root = synthetic_images(Path(scratch), args.images)
+            args.set = [f"data.image_size={args.images}", *args.set]
         if args.data_root is None:
             has_mnist = (SHARED_DATA / "MNIST" / "raw" / "train-images-idx3-ubyte").is_file()
             args.data_root = SHARED_DATA if has_mnist else synthetic_mnist(Path(scratch))
@@ -497,8 +547,9 @@ def main() -> None:
     )
     about = (
         f"device {args.device}, {threads}; {args.repeats} x {args.steps} steps after {args.warmup} warm-up steps, "
-        f"median; data {args.data_root}; each variant in a fresh process"
-        + (f", {args.rounds} interleaved rounds" if args.rounds > 1 else "")
+        f"median; data {f'random {args.images}x{args.images} images' if args.images else args.data_root}; "
+        f"recipe {args.recipe.relative_to(REPO)}" + (f" with {' '.join(args.set)}" if args.set else "") + "; "
+        "each variant in a fresh process" + (f", {args.rounds} interleaved rounds" if args.rounds > 1 else "")
     )
     if args.nproc:
         body = scaling_table(results, args.device)

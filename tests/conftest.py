@@ -147,6 +147,21 @@ def one_line(capsys, status: int, expected: int = 1) -> str:
     return line
 
 
+def problems(capsys, status: int) -> list[str]:
+    """The problem lines of a refused recipe (exit status 2), after the checks every refusal passes."""
+    err = capsys.readouterr().err
+    assert status == 2 and "Traceback" not in err, err
+    *lines, summary = [line for line in err.strip().splitlines() if not line.startswith(INFORMATION)]
+    assert summary.endswith("problem(s) in the recipe; nothing was run") and lines
+    return lines
+
+
+def problem_line(capsys, status: int) -> str:
+    """The one problem line of a recipe refused for one reason."""
+    (line,) = problems(capsys, status)
+    return line
+
+
 def metrics(folder: Path) -> list[dict]:
     """The rows of a run folder's ``metrics.jsonl``."""
     return [json.loads(line) for line in (folder / "metrics.jsonl").read_text().splitlines()]

@@ -6,19 +6,10 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import REPO
+from conftest import REPO, problems
 from ganzoo.cli import main
 
 TOY = str(REPO / "recipes" / "toy_ring.yaml")
-
-
-def problems(capsys, status: int) -> list[str]:
-    """The problem lines of a refused recipe (exit status 2), after the checks every refusal passes."""
-    err = capsys.readouterr().err
-    assert status == 2 and "Traceback" not in err, err
-    *lines, summary = err.strip().splitlines()
-    assert summary.endswith("problem(s) in the recipe; nothing was run") and lines
-    return lines
 
 
 @pytest.mark.parametrize(

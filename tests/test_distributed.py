@@ -30,8 +30,10 @@ TORCHRUN_GANZOO_RUN += ["-m", "ganzoo", "run"]  # two lines: one is longer than 
 
 @pytest.fixture
 def ring(tmp_path, toy_recipe) -> Path:
-    """The toy ring: 1024 points, global batch 64, 16 steps an epoch."""
-    return write_recipe(tmp_path / "ring.yaml", {"extends": str(toy_recipe), "train": {"epochs": 3}})
+    """The toy ring: 1024 points, global batch 64, 16 steps an epoch, a checkpoint each."""
+    return write_recipe(
+        tmp_path / "ring.yaml", {"extends": str(toy_recipe), "train": {"epochs": 3}, "checkpoint": {"every": 16}}
+    )
 
 
 def test_two_processes_end_with_the_parameters_of_one(ring, tmp_path):

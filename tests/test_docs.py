@@ -18,6 +18,7 @@ import yaml
 from pydantic import BaseModel
 
 import ganzoo.cli
+import ganzoo_augment
 import ganzoo_classic
 import ganzoo_conditional
 import ganzoo_datasets
@@ -25,6 +26,7 @@ import ganzoo_metrics
 import ganzoo_pacgan
 import ganzoo_pix2pix
 import ganzoo_stabilizers
+import ganzoo_stylegan
 import ganzoo_vanilla
 from ganzoo.api import hookspecs
 from ganzoo.cli import build_parser
@@ -240,6 +242,8 @@ def bundled_registry() -> Registry:
                 ganzoo_stabilizers,
                 ganzoo_pacgan,
                 ganzoo_pix2pix,
+                ganzoo_stylegan,
+                ganzoo_augment,
             ],
             entry_points=False,
         )

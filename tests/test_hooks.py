@@ -157,6 +157,7 @@ test_plugin = make_plugin(
 HOOKS = ["register_architectures", "register_losses", "register_datasets", "register_callbacks"]
 EVALUATION_HOOKS = ["register_metrics", "register_feature_extractors"]  # exercised in test_evaluation.py
 OPTIM_HOOKS = ["register_optimizers", "register_schedules"]  # exercised in test_schedules.py
+AUGMENT_HOOKS = ["register_augmentations"]  # exercised in test_augment.py
 
 
 @pytest.fixture
@@ -230,7 +231,7 @@ def test_hook_register_callbacks(tmp_path, plugin_registry):
 
 
 def test_every_hook_spec_is_exercised_here():
-    assert sorted(hook_names()) == sorted(HOOKS + EVALUATION_HOOKS + OPTIM_HOOKS)
+    assert sorted(hook_names()) == sorted(HOOKS + EVALUATION_HOOKS + OPTIM_HOOKS + AUGMENT_HOOKS)
     assert all(hasattr(test_plugin, hook) for hook in HOOKS)
 
 

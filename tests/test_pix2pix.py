@@ -61,8 +61,10 @@ def weights(folder):
 
 
 def test_the_edges_recipe_trains_through_the_cli(edges_run):
-    rows = [json.loads(line) for line in (edges_run / "metrics.jsonl").read_text().splitlines()]
+    logged = [json.loads(line) for line in (edges_run / "metrics.jsonl").read_text().splitlines()]
+    rows = [row for row in logged if "d_loss" in row]  # the loop's rows; D's verdict on train and held-out pairs aside
     assert [row["step"] for row in rows] == [1, 2, 3]
+    assert [row["step"] for row in logged if "d_train" in row] == [1, 2, 3]
     assert all({"d_loss", "g_loss", "l1", "g_gan", "d_real", "d_fake"} <= set(row) for row in rows)
     saved = weights(edges_run)
     assert saved["data_info"] == {"shape": [1, 28, 28], "num_classes": 10, "condition_shape": [1, 28, 28]}
@@ -223,7 +225,7 @@ def test_paired_folder_reads_both_layouts_and_directions(layout, direction, requ
         a, b = (torch.from_numpy(x).permute(2, 0, 1).to(torch.uint8) for x in pair_images(i))
         condition, target = (a, b) if direction == "AtoB" else (b, a)
         assert torch.equal(data.condition[i], condition) and torch.equal(data.samples[i], target)
-    grey = PairedFolder(root=str(root), channels=1, size=4, limit=2).load()
+    grey = PairedFolder(root=str(root), channels=1, size=4, first=2).load()
     assert grey.samples.shape == grey.condition.shape == (2, 1, 4, 4)
 
 

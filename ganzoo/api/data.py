@@ -116,6 +116,9 @@ class Data:
     mode_std: Optional[float]
     """For a mixture of Gaussians: the standard deviation of each component."""
     condition: Optional[torch.Tensor]
+    indices: Optional[torch.Tensor]
+    """For a subset of a dataset (``data.limit``, :meth:`subset`): the indices of its samples
+    in the dataset as loaded; None for a whole dataset."""
 
     def __init__(
         self,
@@ -137,6 +140,7 @@ class Data:
         self.modes = modes
         self.mode_std = mode_std
         self.condition = condition if condition is not None else labels
+        self.indices = None
         self._check()
 
     def _check(self) -> None:
@@ -157,6 +161,21 @@ class Data:
 
     def __len__(self) -> int:
         return len(self.samples)
+
+    def subset(self, indices: torch.Tensor) -> "Data":
+        """The samples at ``indices``, with their labels and conditions (the mixture's modes
+        and class names as they are); the result remembers ``indices``."""
+        part = Data(
+            self.samples[indices],
+            self.labels[indices] if self.labels is not None else None,
+            self.num_classes,
+            self.class_names,
+            self.modes,
+            self.mode_std,
+            condition=self.condition[indices] if self.condition is not None else None,
+        )
+        part.indices = indices
+        return part
 
     @property
     def condition_kind(self) -> Optional[ConditionKind]:

@@ -39,7 +39,8 @@ class Features:
 
 @dataclass
 class EvalData:
-    """The dataset a run trained on, as extractors see it."""
+    """The dataset a run trained on, as extractors see it: the whole of it (a run with
+    ``data.limit`` trains on a subset; ``MetricContext.trained_on`` holds that subset)."""
 
     data: Data
     dataset: str
@@ -109,6 +110,12 @@ class MetricContext:
     conditions: Optional[torch.Tensor] = None
     """For paired data: the condition images (data format) that ``fake`` was translated
     from; then ``real[i]`` is the target of ``fake[i]``, from the held-out pairs."""
+    trained_on: Optional[torch.Tensor] = None
+    """The samples the generator was trained on (all of them; a subset of the dataset with
+    ``data.limit``), in the data format: what a copying generator reproduces."""
+    held_out: Optional[torch.Tensor] = None
+    """Real samples the generator was never trained on (the test split, or what
+    ``data.limit`` left out), up to ``n`` of them; None when there are none."""
 
     @property
     def n_real(self) -> int:
@@ -129,16 +136,20 @@ class MetricContext:
             )
         return "classifier" if data.labels is not None and data.num_classes else "inception"
 
-    def features(self, extractor: str, which: Literal["real", "fake"]) -> Features:
-        """Features of all real or all generated samples in ``extractor``'s space."""
+    def features(self, extractor: str, which: Literal["real", "fake", "trained_on", "held_out"]) -> Features:
+        """Features of all real, generated, trained-on or held-out samples in ``extractor``'s
+        space (asking for held-out samples where there are none is an ``EvaluationError``)."""
         name = self.resolve_extractor(extractor)
         key = (name, which)
         model = self.extractor_factory(name)  # prepared once per session, so this is cheap
         self.touched.add(name)
         self.used.setdefault(name, model.describe())
         if key not in self.cache:
-            samples = self.real if which == "real" else self.fake
-            self.cache[key] = _extract_all(model, samples, self.data.device, self.batch_size)
+            samples = {"real": self.real, "fake": self.fake, "trained_on": self.trained_on, "held_out": self.held_out}
+            chosen = samples[which]
+            if chosen is None:
+                raise EvaluationError(f"this evaluation has no {which.replace('_', ' ')} samples")
+            self.cache[key] = _extract_all(model, chosen, self.data.device, self.batch_size)
         return self.cache[key]
 
 

@@ -7,19 +7,25 @@ The core registers torch's own optimisers and schedulers through the same hooks
 
 from __future__ import annotations
 
-from typing import Iterable
+from typing import Any, Iterable, Union
 
 import torch
 
 from ganzoo.api.component import Component
+
+Parameters = Union[Iterable[torch.nn.Parameter], list[dict[str, Any]]]
+"""What ``Optimizer.build`` receives: a network's parameters, or torch parameter groups
+(``[{"params": [...]}, ...]``) when its architecture declares groups
+(``Architecture.parameter_groups``). Every torch optimiser takes either as it is."""
 
 
 class Optimizer(Component):
     """An optimiser a recipe names under ``optim.generator`` or ``optim.discriminator``
     (registered through ``register_optimizers``)."""
 
-    def build(self, params: Iterable[torch.nn.Parameter]) -> torch.optim.Optimizer:
-        """A torch optimiser over ``params`` with these options."""
+    def build(self, params: Parameters) -> torch.optim.Optimizer:
+        """A torch optimiser over ``params`` with these options: hand ``params`` to the torch
+        optimiser as they are (they may be parameter groups; see :data:`Parameters`)."""
         raise NotImplementedError
 
 

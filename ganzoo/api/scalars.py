@@ -21,6 +21,9 @@ class ScalarInfo:
     """One sentence: what the number means for this loss."""
     probability: bool = False
     """A probability: the curves draw it in [0, 1], with the 0.5 of the equilibrium."""
+    group: str = ""
+    """The plot it is drawn in beside the losses and scores (``curves/<group>.png``), with
+    the other scalars of its group; empty: no plot of its own."""
 
 
 CORE: dict[str, ScalarInfo] = {
@@ -30,6 +33,17 @@ CORE: dict[str, ScalarInfo] = {
     "d_fake": ScalarInfo("D(G(z))", "mean score D gives generated samples", probability=True),
     "lr/generator": ScalarInfo("lr of G", "the generator's learning rate when the row was logged"),
     "lr/discriminator": ScalarInfo("lr of D", "the discriminator's learning rate when the row was logged"),
+    "d_train": ScalarInfo(
+        "D(training images)",
+        "D's mean raw output on a fixed batch of training images, not augmented",
+        group="overfitting",
+    ),
+    "d_held_out": ScalarInfo(
+        "D(held-out images)",
+        "D's mean raw output on a fixed batch of real images it never trains on: far from D(training "
+        "images), D has memorised the training set",
+        group="overfitting",
+    ),
 }
 """The trainer's own scalars (the losses, each network's learning rate), and the two that
 most losses log under the names of the original GAN (a loss whose scores are something else
@@ -38,10 +52,14 @@ says so in its ``scalars``)."""
 Infos = Mapping[str, ScalarInfo]
 
 
-def scalar_infos(loss: Optional[Any] = None) -> dict[str, ScalarInfo]:
-    """Every name known for the scalars of ``loss`` (a ``ganzoo.Loss`` class or instance):
-    the core's, overridden by the loss's own ``scalars``."""
-    return {**CORE, **(getattr(loss, "scalars", {}) if loss is not None else {})}
+def scalar_infos(*components: Optional[Any]) -> dict[str, ScalarInfo]:
+    """Every name known for the scalars of ``components`` (a ``ganzoo.Loss``, a
+    ``ganzoo.Augment``: classes or instances; None for none): the core's, overridden by
+    each component's own ``scalars``."""
+    infos = dict(CORE)
+    for component in components:
+        infos.update(getattr(component, "scalars", {}) if component is not None else {})
+    return infos
 
 
 def label(key: str, infos: Infos = CORE) -> str:

@@ -108,30 +108,39 @@ def summary(cls: type) -> str:
 # --------------------------------------------------------------------------- listing
 
 
+def describe_options(model: type[BaseModel]) -> list[dict]:
+    """The fields of an options model: name, type (as a person writes it), default, whether
+    required, help text."""
+    return [
+        {
+            "name": name,
+            "type": type_name(field.annotation, field.metadata),
+            "default": None if field.is_required() else field.get_default(call_default_factory=True),
+            "required": field.is_required(),
+            "help": field.description or "",
+        }
+        for name, field in model.model_fields.items()
+    ]
+
+
 def describe_plugins(registry: Registry) -> list[dict]:
-    """Every component with its plugin, summary and options (name, type, default, help)."""
+    """Every component with its plugin, summary and options (name, type, default, help); an
+    architecture that declares sampling options (``ganzoo sample --truncation``) lists them
+    under ``sampling_options``."""
     rows = []
     for kind in KINDS:
         for entry in registry.entries(kind):
-            options = [
-                {
-                    "name": name,
-                    "type": type_name(field.annotation, field.metadata),
-                    "default": None if field.is_required() else field.get_default(call_default_factory=True),
-                    "required": field.is_required(),
-                    "help": field.description or "",
-                }
-                for name, field in entry.cls.Options.model_fields.items()
-            ]
-            rows.append(
-                {
-                    "kind": kind,
-                    "name": entry.name,
-                    "plugin": entry.plugin,
-                    "summary": summary(entry.cls),
-                    "options": options,
-                }
-            )
+            row = {
+                "kind": kind,
+                "name": entry.name,
+                "plugin": entry.plugin,
+                "summary": summary(entry.cls),
+                "options": describe_options(entry.cls.Options),
+            }
+            sampling = describe_options(getattr(entry.cls, "SamplingOptions", BaseModel))
+            if sampling:
+                row["sampling_options"] = sampling
+            rows.append(row)
     return rows
 
 
@@ -145,15 +154,21 @@ def _select(components: list[dict], plugins: dict[str, Any], name: str) -> tuple
     return {c["plugin"]: plugins[c["plugin"]] for c in chosen}, chosen
 
 
+def _print_option(option: dict, label: str = "") -> None:
+    default = "required" if option["required"] else f"default {option['default']!r}"
+    help_text = f"  {option['help']}" if option["help"] else ""
+    print(f"      {label}{option['name']} ({option['type']}, {default}){help_text}")
+
+
 def _print(plugins: dict[str, Any], components: list[dict]) -> None:
     for plugin, distribution in plugins.items():
         print(f"{plugin} ({distribution or 'not installed from a package'})")
         for row in (r for r in components if r["plugin"] == plugin):
             print(f"  {row['kind']} {row['name']}: {row['summary']}")
             for option in row["options"]:
-                default = "required" if option["required"] else f"default {option['default']!r}"
-                help_text = f"  {option['help']}" if option["help"] else ""
-                print(f"      {option['name']} ({option['type']}, {default}){help_text}")
+                _print_option(option)
+            for option in row.get("sampling_options", []):
+                _print_option(option, "sampling option ")
 
 
 def execute(args: argparse.Namespace, registry: Registry) -> int:

@@ -26,7 +26,7 @@ from ganzoo.api import (
     to_model_range,
 )
 from ganzoo.api.errors import unknown_name_message
-from ganzoo.inference.data import held_out, load_dataset, load_split
+from ganzoo.inference.data import held_out, load_dataset, load_split, training_data, unseen_images
 from ganzoo.inference.draw import class_labels, generate, to_data_format
 from ganzoo.inference.models import TrainedModel
 from ganzoo.inference.records import Result, check_recordable, record
@@ -89,7 +89,13 @@ def select_metrics(
 
 
 class Evaluation:
-    """Real samples and prepared extractors, reused by every ``evaluate`` call."""
+    """Real samples and prepared extractors, reused by every ``evaluate`` call.
+
+    ``data`` is what the run trains on: the dataset, or with ``data.limit`` a subset of it.
+    The extractors see the whole dataset (a classifier trained on 100 images would be a poor
+    feature space, and another one for every limit), and the real images compared with are
+    chosen by ``eval.reference``: the training split as loaded, or real images the run
+    never trains on (:func:`~ganzoo.inference.data.unseen_images`)."""
 
     def __init__(
         self,
@@ -114,14 +120,20 @@ class Evaluation:
         self.device = device
         self.extractor_options = recipe.resolved["eval"]["extractors"]
         name, options = recipe.component("data")
-        self.data = EvalData(data, name, options, device, self._split_loader(), progress)
+        whole = load_dataset(recipe, registry) if data.indices is not None else data
+        self.data = EvalData(whole, name, options, device, self._split_loader(), progress)
+        unseen = unseen_images(recipe, registry, data)
         # Paired data (image conditions) is measured on held-out pairs: each output against its target.
         pairs = held_out(recipe, registry, data) if data.condition_kind == "images" else None
-        real_source = pairs if pairs is not None else data
-        chosen = torch.randperm(len(real_source), generator=torch.Generator().manual_seed(self.seed))[: self.n]
+        real_source = pairs if pairs is not None else reference_images(recipe, whole, unseen)
+        chosen = self._choose(len(real_source))
         self.real = real_source.samples[chosen]
         self.real_labels = real_source.labels[chosen] if real_source.labels is not None else None
         self.conditions = pairs.condition[chosen] if pairs is not None and pairs.condition is not None else None
+        self.trained_on = data.samples
+        """The images the run trains on (memorisation: how close do generated ones come?)."""
+        self.held_out = unseen.samples[self._choose(len(unseen))] if unseen is not None else None
+        """Up to ``n`` real images the run never trains on, chosen by the seed."""
         self.frequencies = (
             torch.bincount(data.labels.to(torch.int64), minlength=data.num_classes)
             if (data.labels is not None and data.num_classes)
@@ -129,6 +141,10 @@ class Evaluation:
         )
         self._extractors: dict[str, FeatureExtractor] = {}
         self._real_features: dict = {}
+
+    def _choose(self, available: int) -> torch.Tensor:
+        """``n`` indices (or all) of ``available`` real samples, the same for the same seed."""
+        return torch.randperm(available, generator=torch.Generator().manual_seed(self.seed))[: self.n]
 
     def _split_loader(self):
         return lambda split: load_split(self.recipe, self.registry, split)
@@ -178,6 +194,8 @@ class Evaluation:
                 self.batch_size,
                 cache=dict(self._real_features),
                 conditions=self.conditions,
+                trained_on=self.trained_on,
+                held_out=self.held_out,
             )
             results = []
             for metric in self.metrics:
@@ -188,8 +206,25 @@ class Evaluation:
                     Result(key, float(value), metric.name, ctx.n_fake, ctx.n_real, extractor)
                     for key, value in values.items()
                 ]
-            self._real_features.update({k: v for k, v in ctx.cache.items() if k[1] == "real"})
+            self._real_features.update({k: v for k, v in ctx.cache.items() if k[1] != "fake"})  # fixed per session
         return results
+
+
+def reference_images(recipe: Recipe, whole: Data, unseen: Optional[Data]) -> Data:
+    """The real images generated ones are compared with (``eval.reference``): the dataset as
+    loaded (``training``), or images the run never trains on (``held_out``); ``auto`` is
+    ``held_out`` for a run with ``data.limit`` and ``training`` otherwise."""
+    reference = recipe.config.eval.reference
+    if reference == "auto":
+        reference = "held_out" if recipe.config.data.limit is not None else "training"
+    if reference == "training":
+        return whole
+    if unseen is None:
+        raise EvaluationError(
+            "eval.reference is held_out, and the run has no real images it does not train on: the dataset has "
+            "no test split, and data.limit leaves none out; set eval.reference: training"
+        )
+    return unseen
 
 
 def evaluate_model(
@@ -204,7 +239,7 @@ def evaluate_model(
     """``ganzoo eval``: every chosen metric on a trained model, recorded in its run folder
     (which must take the record: that is checked before anything is measured)."""
     check_recordable(model.folder)
-    data = load_dataset(model.recipe, registry)
+    data = training_data(model.recipe, registry)
     metrics = select_metrics(registry, model.recipe, data, names)
     evaluation = Evaluation(
         registry, model.recipe, data, metrics, device=model.device, n=n, seed=seed, progress=progress

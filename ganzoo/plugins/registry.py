@@ -20,6 +20,7 @@ from pydantic import BaseModel
 
 from ganzoo.api import (
     Architecture,
+    Augment,
     Callback,
     Component,
     Dataset,
@@ -36,6 +37,7 @@ from ganzoo.plugins.manager import CORE_PLUGIN
 KINDS: dict[str, tuple[str, type[Component]]] = {
     "architecture": ("register_architectures", Architecture),
     "loss": ("register_losses", Loss),
+    "augmentation": ("register_augmentations", Augment),
     "dataset": ("register_datasets", Dataset),
     "callback": ("register_callbacks", Callback),
     "metric": ("register_metrics", Metric),
@@ -145,6 +147,8 @@ class Registry:
     def get(self, kind: Literal["architecture"], name: str) -> type[Architecture]: ...
     @overload
     def get(self, kind: Literal["loss"], name: str) -> type[Loss]: ...
+    @overload
+    def get(self, kind: Literal["augmentation"], name: str) -> type[Augment]: ...
     @overload
     def get(self, kind: Literal["dataset"], name: str) -> type[Dataset]: ...
     @overload

@@ -2,7 +2,10 @@
 
 A dataset says what it provides (``Dataset.provides``), an architecture what data it accepts
 (``Architecture.accepts``) and what its D returns (``Architecture.discriminator_output``),
-a loss what it needs (``Loss.needs``); the declarations are in :mod:`ganzoo.api`. This
+a loss what it needs (``Loss.needs``) and whether it reports D's verdict on real images
+(``Loss.reports_real_scores``), an augmentation what data it takes (``Augment.accepts``)
+and whether it adapts to that verdict (``Augment.adaptive``); the declarations are in
+:mod:`ganzoo.api`. This
 module compares them for a validated recipe and returns one problem per mismatch, named
 after the key to change (``model.name`` for the data an architecture refuses, ``loss.name``
 for what a loss misses). A component that declares nothing is not checked, so a
@@ -13,16 +16,19 @@ from __future__ import annotations
 
 from typing import Any, Callable, Optional
 
-from ganzoo.api import Accepts, Architecture, Dataset, DataSpec, Loss, Needs, Problem
+from ganzoo.api import Accepts, Architecture, Augment, Dataset, DataSpec, Loss, Needs, Problem
 from ganzoo.plugins.registry import Registry, split_name
+from ganzoo.recipe.schema import dataset_options
 
 
-def _build(registry: Registry, kind: str, spec: Any) -> Any:
+def build_component(registry: Registry, kind: str, spec: Any) -> Any:
     """The component of a resolved section, built with its options (cheap: components do
     their work in ``load`` and ``build_*``); None when it cannot be built."""
     if not isinstance(spec, dict):
         return None
     name, options = split_name(spec)
+    if kind == "dataset":  # data.limit and the like are the core's, not the dataset's
+        options = dataset_options(options)
     try:
         return registry.get(kind, name)(**options)
     except Exception:  # noqa: BLE001 - an option problem is reported elsewhere; no check then
@@ -56,6 +62,8 @@ def data_problems(accepts: Accepts, data: DataSpec) -> list[str]:
             reasons.append(f"needs square images, not {what}")
         if min(height, width) < accepts.min_side:
             reasons.append(f"needs images of at least {accepts.min_side}x{accepts.min_side}, not {what}")
+        if accepts.max_side is not None and max(height, width) > accepts.max_side:
+            reasons.append(f"needs images of at most {accepts.max_side}x{accepts.max_side}, not {what}")
         if height % accepts.side_multiple or width % accepts.side_multiple:
             reasons.append(f"needs images whose side divides by {accepts.side_multiple}, not {what}")
     if (
@@ -96,14 +104,27 @@ def loss_problems(needs: Needs, architecture: Optional[Architecture], data: Opti
     return reasons
 
 
+def augment_problems(augment: Augment, loss: Optional[Loss], data: Optional[DataSpec]) -> list[str]:
+    """Why ``augment`` cannot train with ``loss`` on ``data`` (either may be None: not checked)."""
+    accepts = augment.accepts()
+    reasons = data_problems(accepts, data) if accepts is not None and data is not None else []
+    if augment.adaptive and loss is not None and not loss.reports_real_scores:
+        reasons.append(
+            f"adapts to D's verdict on the real images, and the loss {loss.name} does not report it "
+            "(LossOutput.real_scores: a critic's or an energy's score has no decision boundary); "
+            "use a fixed p or another augmentation"
+        )
+    return reasons
+
+
 def compatibility_problems(
     resolved: dict[str, Any], registry: Registry, source_of: Callable[[str], str]
 ) -> list[Problem]:
-    """Every mismatch between the data, the architecture and the loss of a validated recipe
+    """Every mismatch between the data, the architecture, the loss and the augmentation of a validated recipe
     (``resolved``: its component sections; ``source_of``: the file that set a key)."""
-    dataset: Optional[Dataset] = _build(registry, "dataset", resolved.get("data"))
-    architecture: Optional[Architecture] = _build(registry, "architecture", resolved.get("model"))
-    loss: Optional[Loss] = _build(registry, "loss", resolved.get("loss"))
+    dataset: Optional[Dataset] = build_component(registry, "dataset", resolved.get("data"))
+    architecture: Optional[Architecture] = build_component(registry, "architecture", resolved.get("model"))
+    loss: Optional[Loss] = build_component(registry, "loss", resolved.get("loss"))
     data = dataset.provides() if dataset is not None else None
     problems = []
     accepts = architecture.accepts() if architecture is not None else None
@@ -117,5 +138,11 @@ def compatibility_problems(
         problems += [
             Problem(source_of("loss.name"), "loss.name", f"{loss.name} {reason}")  # type: ignore[union-attr]
             for reason in loss_problems(needs, architecture, data)
+        ]
+    augment: Optional[Augment] = build_component(registry, "augmentation", resolved.get("augment"))
+    if augment is not None:
+        problems += [
+            Problem(source_of("augment.name"), "augment.name", f"{augment.name} {reason}")
+            for reason in augment_problems(augment, loss, data)
         ]
     return problems

@@ -16,7 +16,7 @@ from ganzoo.plugins.registry import Registry
 from ganzoo.recipe import bounded_yaml
 from ganzoo.recipe.compatibility import compatibility_problems
 from ganzoo.recipe.library import RecipeNotFound, not_found_message, resolve
-from ganzoo.recipe.schema import COMPONENT_LISTS, COMPONENT_PATHS, RESOLVED_ORDER, Recipe, RecipeModel
+from ganzoo.recipe.schema import COMPONENT_LISTS, COMPONENT_PATHS, DATA_KEYS, RESOLVED_ORDER, Recipe, RecipeModel
 from ganzoo.recipe.sources import COMMAND_LINE, Sources
 from ganzoo.recipe.validation import capture_problems, population_problems, pydantic_problems, resolve_components
 
@@ -295,6 +295,7 @@ def _validated(tree: dict[str, Any], path: Path, sources: Sources, registry: Reg
         raise RecipeError(problems)
     sections = config.model_dump(mode="json")
     resolved = {**sections, **components, "eval": {**sections["eval"], **components["eval"]}}
+    resolved["data"].update({key: sections["data"][key] for key in DATA_KEYS if key in resolved["data"]})
     problems.extend(capture_problems(config, resolved, registry, sources))
     problems.extend(population_problems(config, resolved, registry, sources))
     if problems:

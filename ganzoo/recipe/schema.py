@@ -11,7 +11,16 @@ from pathlib import Path
 from typing import Any, Literal, Optional
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, NonNegativeFloat, PositiveFloat, PositiveInt, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    NonNegativeFloat,
+    NonNegativeInt,
+    PositiveFloat,
+    PositiveInt,
+    field_validator,
+)
 
 from ganzoo.api import Options
 from ganzoo.api.population import MAX_MEMBERS
@@ -22,7 +31,7 @@ MAX_EVAL_SAMPLES = 100_000
 papers' FID."""
 
 # Recipe section -> registry kind of the component it names.
-COMPONENT_SECTIONS = {"data": "dataset", "model": "architecture", "loss": "loss"}
+COMPONENT_SECTIONS = {"data": "dataset", "model": "architecture", "loss": "loss", "augment": "augmentation"}
 COMPONENT_PATHS = (
     {(s,) for s in COMPONENT_SECTIONS}
     | {("optim", "generator"), ("optim", "discriminator")}
@@ -40,6 +49,28 @@ class ComponentSpec(BaseModel):
 
     def options(self) -> dict[str, Any]:
         return dict(self.model_extra or {})
+
+
+class DataSection(ComponentSpec):
+    """The dataset (``name`` and its options), and what the core keeps of it: any dataset
+    can be cut down to a fixed subset, to train with little data."""
+
+    limit: Optional[PositiveInt] = Field(
+        None,
+        description="train on a fixed subset of N samples, class-balanced when the data has labels (null: all)",
+    )
+    subset_seed: int = Field(0, ge=0, lt=2**63, description="seed of the subset that limit keeps")
+
+
+DATA_KEYS = tuple(key for key in DataSection.model_fields if key != "name")
+"""The keys of ``data:`` that the core reads (the rest are the dataset's options). They
+appear in a resolved recipe only where the recipe sets them."""
+
+
+def dataset_options(section: dict[str, Any]) -> dict[str, Any]:
+    """A ``data:`` section without the keys the core reads (:data:`DATA_KEYS`): what the
+    dataset's options model sees."""
+    return {key: value for key, value in section.items() if key not in DATA_KEYS}
 
 
 class OptimSection(Options):
@@ -70,6 +101,11 @@ class TrainSection(Options):
     cuda_graph: Literal["auto", "on", "off"] = Field(
         "auto",
         description="capture the whole training step as one CUDA graph: auto (on CUDA when every component can), on, off",
+    )
+    overfitting_batch: NonNegativeInt = Field(
+        256,
+        le=10_000,
+        description="training and held-out images D's mean output is logged on at every log, to show overfitting (0: off)",
     )
     population: PositiveInt = Field(
         1,
@@ -131,7 +167,8 @@ class CheckpointSection(Options):
     """How often the whole training state is saved, so that a run can be resumed."""
 
     every: Optional[PositiveInt] = Field(
-        None, description="steps between checkpoints (null: at the end of every epoch)"
+        None,
+        description="steps between checkpoints (null: at the end of an epoch, at least 1,000 steps after the last)",
     )
     keep_last: PositiveInt = Field(3, description="step checkpoints kept; older ones are deleted")
     best_metric: Optional[str] = Field(
@@ -145,6 +182,14 @@ class EvalSection(Options):
     set (see docs/evaluation.md)."""
 
     every: Optional[PositiveInt] = Field(None, description="epochs between evaluations while training (null: never)")
+    every_steps: Optional[PositiveInt] = Field(
+        None, description="steps between evaluations while training (null: never); for short epochs"
+    )
+    reference: Literal["auto", "training", "held_out"] = Field(
+        "auto",
+        description="the real images compared with: auto (held_out when data.limit is set, else training), "
+        "training or held_out (the dataset's test split)",
+    )
     n: PositiveInt = Field(
         10_000,
         le=MAX_EVAL_SAMPLES,
@@ -176,9 +221,10 @@ class RecipeModel(Options):
     requires: list[str] = Field([], description="plugins that must be installed")
     seed: int = Field(0, ge=0, lt=2**63)
     device: str = "auto"
-    data: ComponentSpec
+    data: DataSection
     model: ComponentSpec
     loss: ComponentSpec
+    augment: ComponentSpec = ComponentSpec(name="none")
     optim: OptimSection = OptimSection()
     train: TrainSection = TrainSection()
     run: RunSection = RunSection()
@@ -212,8 +258,10 @@ class Recipe:
         return self.path.stem
 
     def component(self, section: str) -> tuple[str, dict[str, Any]]:
-        """``(name, options)`` of a component section such as ``"loss"``."""
-        return split_name(self.resolved[section])
+        """``(name, options)`` of a component section such as ``"loss"`` (for ``data``, the
+        dataset's options: without the keys the core reads, :data:`DATA_KEYS`)."""
+        name, options = split_name(self.resolved[section])
+        return name, dataset_options(options) if section == "data" else options
 
     def build(self, section: str, registry: Registry, **overrides: Any) -> Any:
         """The component that section ``data``, ``model`` or ``loss`` names, built with its
@@ -233,6 +281,7 @@ RESOLVED_ORDER = [
     "data",
     "model",
     "loss",
+    "augment",
     "optim",
     "train",
     "callbacks",

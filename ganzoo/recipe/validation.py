@@ -12,7 +12,7 @@ from ganzoo.api.capture import capture_decision
 from ganzoo.api.errors import Problem, unknown_name_message
 from ganzoo.api.population import population_refusals
 from ganzoo.plugins.registry import Registry, split_name
-from ganzoo.recipe.schema import COMPONENT_SECTIONS, RecipeModel
+from ganzoo.recipe.schema import COMPONENT_SECTIONS, DATA_KEYS, RecipeModel, dataset_options
 from ganzoo.recipe.sources import Sources
 
 
@@ -97,7 +97,9 @@ def resolve_components(
                 )
             )
     for section, kind in COMPONENT_SECTIONS.items():
-        resolved[section] = _resolve(tree.get(section), section, kind, options_of(kind), sources, problems)
+        raw, core = _core_keys(section, tree.get(section, DEFAULT_SECTIONS.get(section)))
+        done = _resolve(raw, section, kind, options_of(kind), sources, problems)
+        resolved[section] = {**done, **core} if done is not None else None
     optim = raw_optim if isinstance(raw_optim := tree.get("optim"), dict) else {}
     resolved["optim"] = {
         net: _resolve_optimizer(optim.get(net, {"name": "adam"}), f"optim.{net}", registry, sources, problems)
@@ -110,6 +112,19 @@ def resolve_components(
     ]
     resolved["eval"] = _resolve_eval(tree.get("eval"), registry, sources, problems)
     return resolved
+
+
+DEFAULT_SECTIONS = {"augment": {"name": "none"}}
+"""Component sections a recipe may leave out, and what it then gets."""
+
+
+def _core_keys(section: str, raw: Any) -> tuple[Any, dict[str, Any]]:
+    """``(the component's part, the core's part)`` of a section: ``data:`` mixes the
+    dataset's options with keys the core reads (:data:`DATA_KEYS`, validated with the
+    schema), which the dataset's options model must not see."""
+    if section != "data" or not isinstance(raw, dict):
+        return raw, {}
+    return dataset_options(raw), {key: raw[key] for key in DATA_KEYS if key in raw}
 
 
 def _options(registry: Registry, kind: str) -> dict[str, type[BaseModel]]:
@@ -184,28 +199,35 @@ def _shown(value: object, limit: int = 80) -> str:
 # --------------------------------------------------------------------------- CUDA graph capture
 
 
-def recipe_components(resolved: dict[str, Any], registry: Registry) -> list[tuple[str, object]]:
-    """``(role, class)`` of the recipe's architecture, loss and callbacks: the components
-    whose ``capturable`` declaration decides ``train.cuda_graph``."""
-    parts: list[tuple[str, object]] = [
-        ("model", registry.get("architecture", split_name(resolved["model"])[0])),
-        ("loss", registry.get("loss", split_name(resolved["loss"])[0])),
-    ]
-    parts += [("callback", registry.get("callback", split_name(spec)[0])) for spec in resolved["callbacks"]]
+def recipe_components(
+    resolved: dict[str, Any], registry: Registry, built: tuple[str, ...] = ("loss",)
+) -> list[tuple[str, object]]:
+    """``(role, component)`` of the recipe's architecture, loss, augmentation and callbacks:
+    the components whose declarations decide ``train.cuda_graph`` (``capturable``) and
+    ``train.population`` (``stackable``). Those whose role is in ``built`` are built with
+    their options (cheap), because a declaration may depend on them (a loss's extra passes,
+    ``bce`` with ``r1_gamma``); the class stands in for one whose options do not build
+    (they are reported as problems of their own)."""
+    sections = [("model", "architecture", resolved["model"]), ("loss", "loss", resolved["loss"])]
+    sections += [("augment", "augmentation", resolved["augment"])]
+    sections += [("callback", "callback", spec) for spec in resolved["callbacks"]]
+    parts: list[tuple[str, object]] = []
+    for role, kind, spec in sections:
+        name, options = split_name(spec)
+        cls = registry.get(kind, name)
+        component: object = cls
+        if role in built:
+            try:
+                component = cls(**options)
+            except Exception:  # noqa: BLE001 - an option problem is reported elsewhere
+                pass
+        parts.append((role, component))
     return parts
 
 
 def built_components(resolved: dict[str, Any], registry: Registry) -> list[tuple[str, object]]:
-    """As :func:`recipe_components`, each built with its options where they build: a
-    declaration may depend on them (``bce`` with ``r1_gamma`` cannot join a population)."""
-    specs = [resolved["model"], resolved["loss"], *resolved["callbacks"]]
-    parts = []
-    for (role, component), spec in zip(recipe_components(resolved, registry), specs):
-        try:
-            parts.append((role, component(**split_name(spec)[1])))  # type: ignore[operator]
-        except Exception:  # its options are reported as problems of their own
-            parts.append((role, component))
-    return parts
+    """As :func:`recipe_components`, every component built with its options where they build."""
+    return recipe_components(resolved, registry, built=("model", "loss", "augment", "callback"))
 
 
 def schedule_names(resolved: dict[str, Any]) -> list[str]:
@@ -264,7 +286,7 @@ def population_problems(
         compile=train.compile,
         cuda_graph=train.cuda_graph,
         distributed=False,
-        components=built_components(resolved, registry),
+        components=built_components(resolved, registry) if train.population > 1 else [],  # one run: nothing to build
     ):
         problems.append(Problem(where, "train.population", reason))
     for key, values in train.population_values.items():

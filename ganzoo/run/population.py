@@ -23,7 +23,16 @@ from ganzoo.recipe import Recipe
 from ganzoo.recipe.loader import derive
 from ganzoo.recipe.population import members
 from ganzoo.run.signals import RunInterrupted, stop_on_signals
-from ganzoo.run.training import Run, attach_outputs, built, evaluation_session, finished_run, new_run_folder, world_of
+from ganzoo.run.training import (
+    Run,
+    attach_outputs,
+    built,
+    evaluation_session,
+    finished_run,
+    new_run_folder,
+    record_subset,
+    world_of,
+)
 from ganzoo.runfolder.layout import RunFolder
 from ganzoo.runfolder.lock import run_lock
 from ganzoo.train.loop import Trainer
@@ -82,6 +91,7 @@ def run_population(
             folder = new_run_folder(Path(recipe.config.run.dir), f"{base}-m{k}", recipe.stem)
             held.enter_context(run_lock(folder))
             atomic_write_text(RunFolder(folder).recipe, member.to_yaml())
+            record_subset(member, trainer, RunFolder(folder).subset)
             outputs.append(attach_outputs(member, registry, trainer, folder, progress and k == 0, evaluations[k]))
         print(
             f"ganzoo: train.population={len(trainers)}: {len(trainers)} runs in one batched step "

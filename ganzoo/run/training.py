@@ -1,8 +1,8 @@
 """A run: a recipe trained into a new run folder, with every built-in output attached.
 
 The folder holds ``recipe.yaml`` (fully resolved), ``metrics.jsonl``, ``curves/``,
-``samples/``, ``checkpoints/``, ``weights.pt``, ``progress.mp4`` (or ``.gif``) and ``wandb/``
-(:mod:`ganzoo.runfolder.layout`). Resuming one is :mod:`ganzoo.run.resume`'s.
+``samples/``, ``checkpoints/``, ``weights.pt``, ``progress.mp4`` (or ``.gif``), ``wandb/``
+and, with ``data.limit``, ``subset.json`` (:mod:`ganzoo.runfolder.layout`). Resuming one is :mod:`ganzoo.run.resume`'s.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from ganzoo.api import Callback, GanzooError, TrainingRun
 from ganzoo.api.capture import Decision
 from ganzoo.api.scalars import scalar_infos
 from ganzoo.files.safe import atomic_write_text
-from ganzoo.inference.data import preview_pairs
+from ganzoo.inference.data import preview_pairs, unseen_images
 from ganzoo.inference.evaluation import Evaluation, select_metrics
 from ganzoo.plugins.registry import Registry
 from ganzoo.recipe import Recipe
@@ -32,6 +32,7 @@ from ganzoo.run.outputs import (
     EvaluateEvery,
     FinalWeights,
     MetricsLog,
+    OverfittingWatch,
     ProgressBar,
     ProgressVideo,
     SampleGrids,
@@ -41,6 +42,7 @@ from ganzoo.run.signals import RunInterrupted, stop_on_signals
 from ganzoo.runfolder.jsonl import read_rows
 from ganzoo.runfolder.layout import RunFolder
 from ganzoo.runfolder.lock import run_lock
+from ganzoo.runfolder.subset import write_subset
 from ganzoo.train import Trainer
 from ganzoo.train.distributed import World, from_environment, shutdown
 
@@ -77,9 +79,17 @@ def run_recipe(
         folder = new_run_folder(Path(config.run.dir), config.run.name, recipe.stem)
         with run_lock(folder):
             atomic_write_text(RunFolder(folder).recipe, recipe.to_yaml())
+            record_subset(recipe, trainer, RunFolder(folder).subset)
             if announce is not None:
                 announce(folder)
             return train(recipe, registry, trainer, decision, folder, progress=progress, evaluation=evaluation)
+
+
+def record_subset(recipe: Recipe, trainer: Trainer, path: Path) -> None:
+    """``subset.json``, for a run that trains on ``data.limit`` samples."""
+    data, config = trainer.batches.data, recipe.config.data
+    if data.indices is not None and config.limit is not None:
+        write_subset(path, data.indices, data.labels, config.limit, config.subset_seed)
 
 
 def new_run_folder(parent: Path, name: Optional[str], stem: str) -> Path:
@@ -126,8 +136,8 @@ def built(
 
 
 def evaluation_session(recipe: Recipe, registry: Registry, trainer: Trainer, progress: bool) -> Optional[Evaluation]:
-    """The evaluation session of a recipe with ``eval.every`` set, else None."""
-    if not recipe.config.eval.every:
+    """The evaluation session of a recipe with ``eval.every`` or ``eval.every_steps`` set, else None."""
+    if not (recipe.config.eval.every or recipe.config.eval.every_steps):
         return None
     data = trainer.batches.data
     metrics = select_metrics(registry, recipe, data)
@@ -206,13 +216,15 @@ class Outputs:
         samples = trainer.batches.samples
         real = None if samples.dtype == torch.uint8 else samples[:2000].cpu()  # points: the scatter's background
         self.checkpoints = Checkpointer(folder, recipe.resolved, **config.checkpoint.model_dump())
-        scalars = scalar_infos(trainer.loss)  # how the loss names what it logs
+        scalars = scalar_infos(trainer.loss, trainer.stepper.augment)  # how they name what they log
         wandb = self.wandb
+        watch = overfitting_watch(recipe, registry, trainer)
         self.callbacks: list[Callback] = [
             ProgressBar(disable=not progress, infos=scalars),
             MetricsLog(layout.metrics),
+            *([watch] if watch else []),  # before the checkpointer: its row belongs to the checkpoint's step
             # Before the checkpointer: a checkpoint at the end of an epoch follows its evaluation.
-            *([EvaluateEvery(folder, evaluation, config.eval.every)] if evaluation and config.eval.every else []),
+            *([EvaluateEvery(folder, evaluation, config.eval.every, config.eval.every_steps)] if evaluation else []),
             Curves(
                 layout.curves, config.video.curves_interval, read_rows(layout.metrics, trainer.logged_through), scalars
             ),
@@ -231,6 +243,21 @@ class Outputs:
             ProgressVideo(folder, config.video, progress=progress, on_saved=wandb.log_video if wandb else None),
             *([wandb] if wandb else []),
         ]
+
+
+def overfitting_watch(recipe: Recipe, registry: Registry, trainer: Trainer) -> Optional[OverfittingWatch]:
+    """The watch of ``train.overfitting_batch``, or None: switched off, no real images the
+    run does not train on, a D whose output is a reconstruction (no verdict to average), or
+    a data-parallel D with synchronised batch norm (rank 0 alone would wait for the others)."""
+    config = recipe.config
+    if not config.train.overfitting_batch or trainer.architecture.discriminator_output() == "reconstruction":
+        return None
+    if trainer.world.distributed and config.distributed.sync_batchnorm:
+        return None
+    held_out = unseen_images(recipe, registry, trainer.batches.data)
+    if held_out is None:
+        return None
+    return OverfittingWatch(trainer.batches.data, held_out, config.train.overfitting_batch, config.seed)
 
 
 class StepPathLine(Callback):

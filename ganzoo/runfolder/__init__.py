@@ -3,6 +3,6 @@
 
 Checkpoints (:mod:`~ganzoo.runfolder.checkpoints`), ``weights.pt`` (:mod:`~ganzoo.runfolder.weights`),
 JSON-lines logs (:mod:`~ganzoo.runfolder.jsonl`, and :class:`~ganzoo.runfolder.step_log.StepLog`
-for a callback's own), and the lock that keeps two processes out of one folder
-(:mod:`~ganzoo.runfolder.lock`). Every write goes through :mod:`ganzoo.files.safe`.
+for a callback's own), the samples of ``data.limit`` (:mod:`~ganzoo.runfolder.subset`), and
+the lock that keeps two processes out of one folder (:mod:`~ganzoo.runfolder.lock`). Every write goes through :mod:`ganzoo.files.safe`.
 """

@@ -6,6 +6,7 @@
 <run>/samples/step_N.png     sample grids               <run>/curves/*.png    loss and score curves
 <run>/checkpoints/step_N.pt  checkpoints (and best.pt)  <run>/wandb/          the wandb run
 <run>/progress.mp4 (or .gif) the progress video         <run>/.ganzoo-lock    the lock of the process that trains it
+<run>/subset.json            the samples of data.limit
 ```
 
 A sweep folder (:class:`SweepFolder`) holds its settings, its study and a run folder per trial.
@@ -56,6 +57,11 @@ class RunFolder:
     @property
     def evaluations(self) -> Path:
         return self.path / "eval.jsonl"
+
+    @property
+    def subset(self) -> Path:
+        """Which samples a run with ``data.limit`` trains on (:mod:`ganzoo.runfolder.subset`)."""
+        return self.path / "subset.json"
 
     @property
     def weights(self) -> Path:

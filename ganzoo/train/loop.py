@@ -347,8 +347,9 @@ class Trainer:
     def state_dict(self) -> dict:
         """Everything needed to continue exactly where training stands: networks, loss
         state, optimisers, counters, the epoch's sample order and position, the logging
-        window in progress, and every random stream. Only tensors and plain Python values,
-        so that it loads with ``torch.load(weights_only=True)``."""
+        window in progress, every random stream, and the augmentation's state (ADA's p).
+        Only tensors and plain Python values, so that it loads with
+        ``torch.load(weights_only=True)``."""
         return {
             "generator": self.generator.state_dict(),
             "discriminator": self.discriminator.state_dict(),
@@ -363,6 +364,7 @@ class Trainer:
             "rng": self.streams.state() if self.streams else get_rng_state(),
             "callbacks": callback_states(self.callbacks),
             "schedules": {network: schedule.state_dict() for network, schedule in self.schedules.items()},
+            "augment": self.stepper.augment_state(),
         }
 
     def load_state_dict(self, state: dict) -> None:
@@ -381,6 +383,7 @@ class Trainer:
         load_callback_states(self.callbacks, state.get("callbacks", {}))  # a checkpoint may hold none
         for network, saved in state.get("schedules", {}).items():  # nor schedules
             self.schedules[network].load_state_dict(saved)
+        self.stepper.load_augment_state(state.get("augment", {}))  # nor an augmentation
 
     # ------------------------------------------------------------------ logging
 

@@ -3,7 +3,8 @@ learning rates, and every other logged scalar (a callback's own, an evaluation's
 
 People read a GAN's health off these plots faster than off its logs: the losses show
 whether D and G are still fighting, the scores whether D(x) and D(G(z)) drift towards the
-0.5 of the equilibrium or D wins outright. The plots are redrawn while training runs, so
+0.5 of the equilibrium or D wins outright. Scalars that name a ``group`` (D on training and
+held-out images, an augmentation's probability) get a plot per group beside them. The plots are redrawn while training runs, so
 each file is written atomically (:func:`ganzoo.files.safe.atomic_write`): a viewer that
 refreshes never sees half a PNG. :func:`draw_comparison` draws several runs on shared axes.
 
@@ -36,14 +37,25 @@ NOT_CURVES = ("step", "epoch", "eval_n")
 """Logged with the scalars, but no curve of their own."""
 
 
+def curve_groups(infos: Infos = CORE) -> dict[str, tuple[str, ...]]:
+    """The plots, by file stem, and the scalars each draws: :data:`CURVES`, then every
+    ``group`` that ``infos`` names."""
+    groups = {name: list(keys) for name, keys in CURVES.items()}
+    for key, info in infos.items():
+        if info.group and key not in STANDARD:
+            groups.setdefault(info.group, []).append(key)
+    return {name: tuple(keys) for name, keys in groups.items()}
+
+
 def draw_curves(rows: Iterable[dict[str, float]], folder: Path, infos: Infos = CORE) -> list[Path]:
-    """Draw ``folder/losses.png`` and ``folder/scores.png`` from logged rows (each with a
-    ``step``, as in ``metrics.jsonl``) and return the paths written. ``infos`` names the
-    scalars (see :mod:`ganzoo.api.scalars`): the loss's own labels."""
+    """Draw ``folder/losses.png``, ``folder/scores.png`` and a plot per group of
+    :func:`curve_groups` from logged rows (each with a ``step``, as in ``metrics.jsonl``),
+    each when one of its scalars was logged, and return the paths written. ``infos`` names
+    the scalars (see :mod:`ganzoo.api.scalars`): the loss's own labels."""
     rows = list(rows)
     folder.mkdir(parents=True, exist_ok=True)
     written = []
-    for name, keys in CURVES.items():
+    for name, keys in curve_groups(infos).items():
         series = {key: [(row["step"], row[key]) for row in rows if key in row] for key in keys}
         series = {key: points for key, points in series.items() if points}
         if series:

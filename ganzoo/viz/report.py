@@ -33,7 +33,7 @@ from ganzoo.files.safe import UnsafeFile, atomic_write_text, output_problem, rea
 from ganzoo.recipe import bounded_yaml
 from ganzoo.runfolder.jsonl import read_rows
 from ganzoo.runfolder.layout import RunFolder
-from ganzoo.viz.curves import CURVE_FILES, NOT_CURVES, STANDARD, draw_comparison, draw_curves
+from ganzoo.viz.curves import CURVE_FILES, NOT_CURVES, OTHER, STANDARD, draw_comparison, draw_curves
 
 
 @dataclass
@@ -77,15 +77,18 @@ class RunView:
 
 def infos_for_recipe(recipe: dict[str, Any]) -> dict[str, ScalarInfo]:
     """The names for a run of a resolved recipe (``recipe.yaml`` of a run folder), from the
-    installed plugin that provides its loss; the core's alone when it is not installed."""
+    installed plugins that provide its loss and its augmentation; the core's alone for one
+    that is not installed."""
     from ganzoo.plugins import Registry, make_plugin_manager  # the plugin host, only when a report asks
 
-    loss = recipe.get("loss") if isinstance(recipe.get("loss"), dict) else {}
-    name = loss.get("name") if isinstance(loss, dict) else None
     registry = Registry.from_plugin_manager(make_plugin_manager())
-    if not isinstance(name, str) or name not in registry.names("loss"):
-        return scalar_infos()
-    return scalar_infos(registry.get("loss", name))
+
+    def installed(section: str, kind: str) -> Optional[type]:
+        spec = recipe.get(section)
+        name = spec.get("name") if isinstance(spec, dict) else None
+        return registry.get(kind, name) if isinstance(name, str) and name in registry.names(kind) else None
+
+    return scalar_infos(installed("loss", "loss"), installed("augment", "augmentation"))
 
 
 def load_run(folder: Path) -> RunView:
@@ -116,10 +119,17 @@ def load_run(folder: Path) -> RunView:
     if not isinstance(recipe, dict):
         raise GanzooError(f"{recipe_path} is not a recipe (not a mapping)")
     video = layout.video()
-    curves = [layout.curves / f"{name}.png" for name in CURVE_FILES if (layout.curves / f"{name}.png").is_file()]
+    drawn = sorted(path for path in layout.curves.glob("*.png") if path.is_file()) if layout.curves.is_dir() else []
+    curves = sorted(drawn, key=_curve_order)
     rows = read_rows(layout.metrics)
     evaluations = read_rows(layout.evaluations)
     return RunView(folder, recipe_text, recipe, rows, _status(layout), layout.grids(), video, curves, evaluations)
+
+
+def _curve_order(path: Path) -> tuple[int, str]:
+    """The standard plots first, then a loss's or an augmentation's own groups, then the rest."""
+    stem = path.stem
+    return (CURVE_FILES.index(stem) if stem in CURVE_FILES[:-1] else len(CURVE_FILES) + (stem == OTHER), stem)
 
 
 def _status(layout: RunFolder) -> str:

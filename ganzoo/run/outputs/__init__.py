@@ -1,7 +1,8 @@
 """What every run leaves behind, written by built-in callbacks that the run attaches.
 
 ``ProgressBar`` shows the run; ``MetricsLog`` appends scalars to ``metrics.jsonl``;
-``Curves`` redraws the loss and score plots from them; ``SampleGrids`` draws the
+``OverfittingWatch`` logs D's output on training and on held-out images; ``Curves``
+redraws the loss and score plots from them; ``SampleGrids`` draws the
 fixed-noise samples; ``EvaluateEvery`` measures the generator every ``eval.every`` epochs;
 ``Checkpointer`` saves the whole training state; ``FinalWeights`` saves the networks when
 training finishes; ``ProgressVideo`` turns the grids into a clip at the end; ``WandbLogger``
@@ -15,6 +16,7 @@ from ganzoo.run.outputs.evaluate import EvaluateEvery
 from ganzoo.run.outputs.final import FinalWeights, ProgressVideo
 from ganzoo.run.outputs.grids import SampleGrids
 from ganzoo.run.outputs.logs import Curves, MetricsLog
+from ganzoo.run.outputs.overfitting import OverfittingWatch
 from ganzoo.run.outputs.progress import ProgressBar
 from ganzoo.run.outputs.wandb_logger import WandbLogger
 from ganzoo.train.distributed import World
@@ -26,7 +28,8 @@ def output_classes(config: RecipeModel, world: World) -> list[type[Callback]]:
     if not world.is_main:
         return []
     outputs: list[type[Callback]] = [ProgressBar, MetricsLog, Curves, SampleGrids, Checkpointer, FinalWeights]
-    outputs += [ProgressVideo] + ([EvaluateEvery] if config.eval.every else [])
+    outputs += [OverfittingWatch] if config.train.overfitting_batch else []
+    outputs += [ProgressVideo] + ([EvaluateEvery] if config.eval.every or config.eval.every_steps else [])
     return outputs + ([WandbLogger] if config.wandb.mode != "disabled" else [])
 
 
@@ -36,6 +39,7 @@ __all__ = [
     "EvaluateEvery",
     "FinalWeights",
     "MetricsLog",
+    "OverfittingWatch",
     "ProgressBar",
     "ProgressVideo",
     "SampleGrids",

@@ -12,11 +12,17 @@ from ganzoo.runfolder.checkpoints import atomic_save, checkpoint_contents
 from ganzoo.runfolder.layout import RunFolder
 from ganzoo.runfolder.weights import sampling_state
 
+EPOCH_CHECKPOINT_STEPS = 1000
+"""Without ``checkpoint.every``, the fewest steps between two end-of-epoch checkpoints: an
+epoch of 500 images in batches of 64 is 8 steps, and a checkpoint every 8 steps would cost
+more than the training."""
+
 
 class Checkpointer(Callback):
-    """Writes ``checkpoints/step_NNNNNNN.pt`` every ``every`` steps (or at the end of every
-    epoch), when training ends or is interrupted cleanly, keeping the last ``keep_last``;
-    and ``checkpoints/best.pt`` whenever the logged ``best_metric`` improves.
+    """Writes ``checkpoints/step_NNNNNNN.pt`` every ``every`` steps (or at the end of an
+    epoch, at least :data:`EPOCH_CHECKPOINT_STEPS` after the last), when training ends or is
+    interrupted cleanly, keeping the last ``keep_last``; and ``checkpoints/best.pt``
+    whenever the logged ``best_metric`` improves.
 
     Before any write it checks that no loss or parameter has diverged, so a NaN never
     overwrites a good checkpoint."""
@@ -52,7 +58,7 @@ class Checkpointer(Callback):
             self.save(trainer)
 
     def on_epoch_end(self, trainer: "TrainingRun") -> None:
-        if not self.every:
+        if not self.every and trainer.step - (self.last_saved_step or 0) >= EPOCH_CHECKPOINT_STEPS:
             self.save(trainer)
 
     def on_log(self, trainer: "TrainingRun", scalars: dict[str, float]) -> None:

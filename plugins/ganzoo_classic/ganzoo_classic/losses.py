@@ -63,6 +63,7 @@ class LSGANLoss(ScoreLoss):
     """Least squares GAN (Mao et al., 2017) with a-b-c = 0-1-1: D: ½(D(x)-1)² + ½D(G(z))²; G: ½(D(G(z))-1)²."""
 
     capturable = True  # every update is device work on tensors it keeps (docs/speed.md)
+    reports_real_scores = True  # halfway between the targets: D's decision boundary
 
     name = "lsgan"
     scalars = {
@@ -73,7 +74,7 @@ class LSGANLoss(ScoreLoss):
     def discriminator_loss(self, ctx):
         d_real, d_fake, _ = _scores(ctx)
         loss = 0.5 * ((d_real - 1) ** 2).mean() + 0.5 * (d_fake**2).mean()
-        return ganzoo.LossOutput(loss, _logs(d_real, d_fake))
+        return ganzoo.LossOutput(loss, _logs(d_real, d_fake), real_scores=d_real.detach() - 0.5)  # targets 0 and 1
 
     def generator_loss(self, ctx):
         return ganzoo.LossOutput(0.5 * ((_fake_score(ctx) - 1) ** 2).mean())
@@ -143,6 +144,7 @@ class DRAGANLoss(ScoreLoss):
     """DRAGAN (Kodali et al., 2017): the GAN loss on logits plus λ(||∇D(x̂)|| - 1)² around the data, x̂ = x + α·δ, δ ~ c·std(x)·U[0,1), one α per sample."""
 
     capturable = True  # every update is device work on tensors it keeps (docs/speed.md)
+    reports_real_scores = True  # D's logit
 
     name = "dragan"
     scalars = {
@@ -167,7 +169,9 @@ class DRAGANLoss(ScoreLoss):
         perturbation = self.options.spread * ctx.real.std() * torch.rand_like(ctx.real)
         penalty = gradient_penalty(ctx, ctx.real + per_sample(ctx.real) * perturbation)
         return ganzoo.LossOutput(
-            loss + self.options.weight * penalty, _logs(torch.sigmoid(d_real), torch.sigmoid(d_fake), penalty=penalty)
+            loss + self.options.weight * penalty,
+            _logs(torch.sigmoid(d_real), torch.sigmoid(d_fake), penalty=penalty),
+            real_scores=d_real.detach(),
         )
 
     def generator_loss(self, ctx):
@@ -186,7 +190,9 @@ class HingeLoss(CriticLoss):
         ),
     }
 
+    reports_real_scores = True  # the hinge's raw score: positive for real
+
     def discriminator_loss(self, ctx):
         d_real, d_fake, _ = _scores(ctx)
         loss = F.relu(1 - d_real).mean() + F.relu(1 + d_fake).mean()
-        return ganzoo.LossOutput(loss, _logs(d_real, d_fake))
+        return ganzoo.LossOutput(loss, _logs(d_real, d_fake), real_scores=d_real.detach())

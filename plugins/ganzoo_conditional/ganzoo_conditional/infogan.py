@@ -100,6 +100,7 @@ class InfoGAN(ganzoo.Architecture):
     """infoGAN (Chen et al., 2016): the paper's MNIST networks; the latent holds noise, categorical and continuous codes, and D has a Q head that predicts the codes; pair with `infogan`."""
 
     capturable = True  # every update is device work on tensors it keeps (docs/speed.md)
+    reports_real_scores = True  # the source head's logit
 
     name = "infogan"
 
@@ -212,6 +213,7 @@ class InfoGANLoss(ganzoo.Loss):
     ``code_accuracy`` (Q's accuracy on the first categorical code of the fakes)."""
 
     capturable = True  # every update is device work on tensors it keeps (docs/speed.md)
+    reports_real_scores = True  # the source head's logit
 
     name = "infogan"
     scalars = {
@@ -266,6 +268,7 @@ class InfoGANLoss(ganzoo.Loss):
                 "info": info.detach(),
                 "code_accuracy": accuracy,
             },
+            real_scores=src_real.detach(),
         )
 
     def generator_loss(self, ctx):

@@ -20,6 +20,7 @@ class ACGANLoss(ganzoo.Loss):
     ``d_real`` and ``d_fake`` (probabilities) and ``class_accuracy`` on the real batch."""
 
     capturable = True  # every update is device work on tensors it keeps (docs/speed.md)
+    reports_real_scores = True  # the source head's logit
 
     name = "acgan"
     scalars = {
@@ -60,6 +61,7 @@ class ACGANLoss(ganzoo.Loss):
                 "d_fake": torch.sigmoid(src_fake.detach()).mean(),
                 "class_accuracy": accuracy,
             },
+            real_scores=src_real.detach(),
         )
 
     def generator_loss(self, ctx):

@@ -8,13 +8,14 @@ with no network at all.
 
 import ganzoo
 from ganzoo_metrics.extractors import DatasetClassifier, InceptionV3
+from ganzoo_metrics.memorization import Memorization
 from ganzoo_metrics.metrics import FID, KID, ClassCoverage, InceptionScore, ModeCoverage, PrecisionRecall
 from ganzoo_metrics.stacked import MnistChannels, StackedModes
 
 
 @ganzoo.hookimpl
 def register_metrics(register):
-    for metric in (FID, KID, InceptionScore, PrecisionRecall, ClassCoverage, ModeCoverage, StackedModes):
+    for metric in (FID, KID, InceptionScore, PrecisionRecall, ClassCoverage, ModeCoverage, StackedModes, Memorization):
         register(metric)
 
 

@@ -21,6 +21,7 @@ class Pix2PixLoss(ganzoo.Loss):
 
     name = "pix2pix"
     capturable = True  # device work only (docs/speed.md); G's output passes from the D to the G update in one step
+    reports_real_scores = True  # each patch's logit (bce) or least-squares score less 0.5 (lsgan)
 
     scalars = {
         "d_real": ganzoo.ScalarInfo(
@@ -69,7 +70,10 @@ class Pix2PixLoss(ganzoo.Loss):
         d_fake = ctx.discriminator(fake, ctx.condition)
         # Halved, as in the paper, to slow D relative to G.
         loss = 0.5 * (self._gan(d_real, True) + self._gan(d_fake, False))
-        return ganzoo.LossOutput(loss, {"d_real": self._score(d_real), "d_fake": self._score(d_fake)})
+        verdict = d_real.detach() if self.options.gan == "bce" else d_real.detach() - 0.5
+        return ganzoo.LossOutput(
+            loss, {"d_real": self._score(d_real), "d_fake": self._score(d_fake)}, real_scores=verdict
+        )
 
     def generator_loss(self, ctx: ganzoo.StepContext) -> ganzoo.LossOutput:
         last, self._last = self._last, None

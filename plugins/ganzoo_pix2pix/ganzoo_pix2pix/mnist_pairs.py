@@ -63,7 +63,7 @@ class MNISTPairs(ganzoo.Dataset):
         split: Literal["train", "test"] = Field("train", description="MNIST's split to build the pairs from")
         block: PositiveInt = Field(12, le=28, description="inpaint: the side of the hidden square, in px")
         seed: int = Field(0, ge=0, lt=2**62, description="inpaint: seed of the blocks' places")
-        limit: Optional[PositiveInt] = Field(None, description="keep only the first N pairs (quick trials)")
+        first: Optional[PositiveInt] = Field(None, description="keep only the first N pairs (quick trials)")
 
     options: Options
 
@@ -72,8 +72,8 @@ class MNISTPairs(ganzoo.Dataset):
         # out of range: named in one line) and its download safe.
         options = {key: getattr(self.options, key) for key in ("root", "download", "split")}
         mnist = MNIST(**options).load()
-        digits = mnist.samples[: self.options.limit]
-        labels = mnist.labels[: self.options.limit] if mnist.labels is not None else None
+        digits = mnist.samples[: self.options.first]
+        labels = mnist.labels[: self.options.first] if mnist.labels is not None else None
         if self.options.task == "edges":
             inputs = edge_map(digits)
         else:

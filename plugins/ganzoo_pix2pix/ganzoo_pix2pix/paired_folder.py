@@ -51,7 +51,9 @@ class PairedFolder(ganzoo.Dataset):
             le=4096,
             description="resize each half to size x size (null: keep; every pair must then have one size; at most 4096)",
         )
-        limit: Optional[PositiveInt] = Field(None, description="read only the first N pairs, in name order")
+        first: Optional[PositiveInt] = Field(
+            None, description="read only the first N pairs, in name order (quick trials: data.limit reads them all)"
+        )
 
     options: Options
 
@@ -78,7 +80,7 @@ class PairedFolder(ganzoo.Dataset):
 
     def _side_by_side(self, folder: Path) -> tuple[list[torch.Tensor], list[torch.Tensor]]:
         a, b = [], []
-        for path in _images(folder)[: self.options.limit]:
+        for path in _images(folder)[: self.options.first]:
             image = _read(path, self.options.channels)
             height, width = image.shape[1:]
             if width != 2 * height:
@@ -119,7 +121,7 @@ class PairedFolder(ganzoo.Dataset):
         if not names_a:
             raise ganzoo.DatasetError(f"{folder}/A and {folder}/B hold no images ({', '.join(sorted(SUFFIXES))})")
         a, b = [], []
-        for name in sorted(names_a)[: self.options.limit]:
+        for name in sorted(names_a)[: self.options.first]:
             image_a, image_b = _read(names_a[name], self.options.channels), _read(names_b[name], self.options.channels)
             if self.options.size is not None:
                 image_a, image_b = self._resize(image_a), self._resize(image_b)

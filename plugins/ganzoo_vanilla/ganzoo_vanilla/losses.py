@@ -47,6 +47,7 @@ class BCELoss(ganzoo.Loss):
 
     capturable = True  # every update is device work on tensors it keeps (docs/speed.md)
     stackable: bool | str = True  # no state; its one random draw per update is ctx.latent()
+    reports_real_scores = True  # D's logit on the real batch (adaptive augmentation reads its sign)
 
     name = "bce"
     scalars = {
@@ -86,7 +87,7 @@ class BCELoss(ganzoo.Loss):
             penalty = r1_penalty(real, d_real)
             loss = loss + 0.5 * self.options.r1_gamma * penalty
             logs["r1"] = penalty.detach()
-        return ganzoo.LossOutput(loss, logs)
+        return ganzoo.LossOutput(loss, logs, real_scores=torch.logit(d_real.detach().float(), eps=1e-7))
 
     def generator_loss(self, ctx: ganzoo.StepContext) -> ganzoo.LossOutput:
         d_fake = ctx.discriminator(ctx.generator(ctx.latent(), ctx.labels), ctx.labels)
