@@ -95,10 +95,11 @@ def test_a_member_resumes_alone(trained, tmp_path):
 
 def test_each_member_has_its_own_wandb_run_in_one_group(tmp_path, capsys):
     args = ["run", TOY, *small_run(tmp_path), *SMALL, "train.max_steps=10", "run.name=pop", "train.population=2"]
-    assert main([*args, "wandb.mode=offline"]) == 0
+    assert main([*args, "wandb.mode=offline", "data.limit=256"]) == 0
     capsys.readouterr()
     for k in range(2):
         folder = tmp_path / f"pop-m{k}"
+        assert RunFolder(folder).subset.is_file()  # data.limit's samples, recorded as alone
         (wandb_file,) = folder.glob("wandb/offline-run-*/run-*.wandb")
         assert logged_config(wandb_file)["seed"] == k
         steps = [row["_step"] for row in logged_history(wandb_file) if "d_loss" in row]

@@ -92,6 +92,7 @@ def run_population(
             held.enter_context(run_lock(folder))
             atomic_write_text(RunFolder(folder).recipe, member.to_yaml())
             record_subset(member, trainer, RunFolder(folder).subset)
+            record_subset(member, trainer, RunFolder(folder).subset)
             outputs.append(attach_outputs(member, registry, trainer, folder, progress and k == 0, evaluations[k]))
         print(
             f"ganzoo: train.population={len(trainers)}: {len(trainers)} runs in one batched step "
