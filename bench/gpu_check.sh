@@ -1,13 +1,20 @@
 #!/usr/bin/env bash
-# The GPU check of issue 13 in one go, on an H200-class GPU, in about 6 minutes:
+# The GPU check in one go, on an H200-class GPU, in about 8 minutes:
 #   tests     the CUDA tests of train.cuda_graph (captured against eager for every bundled
 #             recipe, resume, signals, divergence) and the CPU-visible ones;
 #   bench     bench/train_speed.py: vanilla at batch 32 and 128 against the eager and the
 #             whole-step-graph floors; DCGAN and WGAN-GP at batch 64, eager against captured;
+#   population  bench/population.py: train.population=8 at batch 32 (one batched, eager step)
+#             against one captured run: the members' weights against their runs alone, and
+#             a step of all eight against a step of one;
 #   outputs   `ganzoo run recipes/vanilla_mnist.yaml` for $EPOCHS epochs with every output on
 #             (grids, curves, GIF video, checkpoints, the progress bar), timed from the command
 #             to the prompt, and once more without the per-epoch grid: what a grid costs.
-# PHASES picks some ("tests bench outputs" by default); EPOCHS=300 RUNS=outputs times the
+#   stylegan  (not in the default; about 14 minutes) StyleGAN2's steps/s at 32 and 64 px with
+#             64 feature maps, `auto` against `off` (its lazy passes keep it eager: `check`
+#             with cuda_graph=on records why), then a 10-minute MNIST run and its FID
+#             (bench/zoo_results.py). Its tests are in tests/test_stylegan.py.
+# PHASES picks some ("tests bench population outputs" by default); EPOCHS=300 RUNS=outputs times the
 # article's whole run alone. Results go to $OUT (default: bench/results/gpu-check), the run
 # folders to $RUNDIR (default: $OUT/runs).
 #
@@ -27,7 +34,7 @@ set -u
 cd "$(dirname "$0")/.."
 OUT=${OUT:-bench/results/gpu-check}
 WHEELS=${WHEELS:-.whl}
-PHASES=${PHASES:-tests bench outputs}
+PHASES=${PHASES:-tests bench population outputs}
 EPOCHS=${EPOCHS:-10}
 RUNS=${RUNS:-outputs no-grids}
 DEVICE=${DEVICE:-cuda}
@@ -76,6 +83,32 @@ if has bench; then  # ~3 minutes: each variant in a fresh process
   for f in "$OUT"/vanilla.md "$OUT"/*_mnist.md; do [ -f "$f" ] && grep '^|' "$f"; done
 fi
 
+if has stylegan; then  # ~14 minutes
+  CUBLAS_WORKSPACE_CONFIG=:4096:8 timeout 120 $PY -m pytest tests/test_stylegan.py -q -n 0 -p no:cacheprovider -rfEs \
+    > "$OUT/stylegan-tests.txt" 2>&1
+  echo "stylegan tests: exit $? | $(tail -n 1 "$OUT/stylegan-tests.txt")"
+  $PY -m ganzoo check recipes/stylegan2_mnist.yaml device=$DEVICE train.cuda_graph=on > "$OUT/stylegan-capture.txt" 2>&1
+  cat "$OUT/stylegan-capture.txt"
+  BENCH="$PY bench/train_speed.py --device $DEVICE --steps 96 --repeats 3 --warmup 16 ${DATA:+--data-root $DATA}"
+  SMALL="model.channel_base=4096 model.channel_max=64 model.latent_dim=128 model.w_dim=128"
+  timeout 150 $BENCH --recipe recipes/stylegan2_mnist.yaml --batch-sizes 32 --variants ganzoo ganzoo-eager \
+    --set $SMALL --out "$OUT/stylegan2-32px.md" >> "$OUT/bench.log" 2>&1
+  timeout 150 $BENCH --recipe recipes/stylegan2_folder.yaml --images 64 --batch-sizes 32 --variants ganzoo ganzoo-eager \
+    --set $SMALL --out "$OUT/stylegan2-64px.md" >> "$OUT/bench.log" 2>&1
+  for f in "$OUT"/stylegan2-*px.md; do [ -f "$f" ] && grep '^|' "$f"; done
+  if [ -n "$DATA" ]; then
+    timeout 840 $PY bench/zoo_results.py --seconds 600 --variants stylegan2 --no-real --data-root "$DATA" \
+      --runs "$RUNDIR" --grids "$OUT" --out "$OUT/zoo-stylegan2-10min.md" > "$OUT/zoo-stylegan2.log" 2>&1
+    echo "stylegan2 10 minutes: exit $? | $(grep '^| stylegan2' "$OUT/zoo-stylegan2-10min.md" 2>/dev/null)"
+  fi
+fi
+
+if has population && [ -n "$DATA" ]; then  # ~2 minutes
+  timeout 300 $PY bench/population.py --device "$DEVICE" --members 8 --batch-size 32 --steps 50 \
+    --speed-steps 1050 --rounds 3 --data-root "$DATA" --runs "$RUNDIR/population" \
+    --out "$OUT/population.md" > "$OUT/population.log" 2>&1
+  echo "population: exit $?"; grep '^|' "$OUT/population.md" 2>/dev/null
+fi
 if has outputs && [ -n "$DATA" ]; then  # ~1 minute at 10 epochs
   RUN="$PY -m ganzoo run recipes/vanilla_mnist.yaml device=$DEVICE data.root=$DATA data.download=false
     train.epochs=$EPOCHS wandb.mode=disabled video.format=gif run.dir=$RUNDIR"

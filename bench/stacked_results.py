@@ -1,12 +1,14 @@
 """Stacked-MNIST modes and KL against training time: DCGAN beside PacDCGAN2 (docs/stacked-mnist.md).
 
-Each recipe trains for ``--seconds`` of wall-clock time (the ``time_budget`` callback),
+Each recipe trains for ``--seconds`` of wall-clock time (the ``time_budget`` callback, beside
+the recipe's own callbacks), or for ``--steps`` steps (a comparison at equal steps),
 keeping a checkpoint every ``--every`` steps; ``ganzoo eval`` then counts the modes of every
 checkpoint on ``--n`` samples (26,000, as VEEGAN and PacGAN), so one run gives the trend.
 Every command is printed and written to the result file with paths relative to the
 repository, so each row can be reproduced alone.
 
     python bench/stacked_results.py --seconds 300 --out bench/results/stacked-cpu.md
+    python bench/stacked_results.py --recipes stylegan2_stacked --steps 10337 --every 2000 --out bench/results/stacked-cpu-stylegan2.md
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from pathlib import Path
 from provenance import header, recipe_fingerprint, write_results
 from zoo_results import (  # the same runner and paths as the zoo table
     REPO,
+    callbacks_with_budget,
     ganzoo,
     relative,
 )
@@ -32,6 +35,9 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=300.0, help="training budget per recipe (wall clock)")
     parser.add_argument(
         "--steps", type=int, help="train every recipe for this many steps instead (independent of the machine's pace)"
+    )
+    parser.add_argument(
+        "--set", nargs="+", default=[], metavar="KEY=VALUE", help="overrides of every recipe (a smoke run)"
     )
     parser.add_argument("--every", type=int, default=500, help="steps between the checkpoints that are measured")
     parser.add_argument("--n", type=int, default=26_000, help="generated samples per count (the papers' 26,000)")
@@ -46,21 +52,23 @@ def main() -> None:
     started = header(f"Stacked-MNIST against training time, {time.strftime('%Y-%m-%d')}", recipes)
     rows, commands = [], []
     for recipe in args.recipes:
+        limit = (
+            [f"train.max_steps={args.steps}", "train.epochs=100000"]
+            if args.steps
+            else [callbacks_with_budget(f"recipes/{recipe}.yaml", args.seconds)]
+        )
         train = [
             "run",
             f"recipes/{recipe}.yaml",
             f"data.root={args.data_root}",
             f"seed={args.seed}",
-            *(
-                [f"train.max_steps={args.steps}", "train.epochs=100000"]
-                if args.steps
-                else [f"callbacks=[{{name: time_budget, seconds: {args.seconds:g}}}]"]
-            ),
+            *limit,
             f"checkpoint.every={args.every}",
             "checkpoint.keep_last=1000",
             f"run.dir={relative(args.runs)}",
             f"run.name={recipe}-s{args.seed}-{time.strftime('%Y%m%d-%H%M%S')}",
             "wandb.mode=disabled",
+            *args.set,
         ]
         folder = Path(ganzoo(*train, "--no-progress").stdout.split("run folder: ", 1)[1].split("\n", 1)[0])
         folder = folder if folder.is_absolute() else REPO / folder

@@ -34,6 +34,14 @@ efficiency (speed-up / processes).
     python bench/train_speed.py --device cuda --recipe recipes/wgan_gp_mnist.yaml --batch-sizes 64
     python bench/train_speed.py --quick              # a smoke run: a few steps of ganzoo and the floor
     python bench/train_speed.py --augment --rounds 3 --recipe recipes/dcgan_mnist.yaml --batch-sizes 64
+
+``--set KEY=VALUE`` overrides the recipe of the ganzoo variants (smaller widths), and
+``--images SIDE`` trains on a folder of random SIDExSIDE colour images made for the run
+(an ``image_folder`` recipe; speed does not depend on the pixels):
+
+    python bench/train_speed.py --recipe recipes/stylegan2_mnist.yaml --variants ganzoo --batch-sizes 32
+    python bench/train_speed.py --recipe recipes/stylegan2_folder.yaml --images 64 --variants ganzoo \
+        --set model.channel_base=2048 model.channel_max=64 --batch-sizes 32
 """
 
 from __future__ import annotations
@@ -253,8 +261,9 @@ def ganzoo_trainer(root, batch_size, device, overrides, folder, recipe_path=RECI
     return run
 
 
-def measure(variant, root, batch_size, device, steps, repeats, warmup, recipe_path=RECIPE):
-    """Median steps/s over ``repeats`` segments, and the process's peak memory."""
+def measure(variant, root, batch_size, device, steps, repeats, warmup, recipe_path=RECIPE, settings=()):
+    """Median steps/s over ``repeats`` segments, and the process's peak memory; ``settings``
+    are overrides of the recipe (ganzoo variants only)."""
     device = torch.device(device)
 
     def sync():
@@ -270,7 +279,8 @@ def measure(variant, root, batch_size, device, steps, repeats, warmup, recipe_pa
                 for _ in range(n):
                     step()
         else:
-            run = ganzoo_trainer(root, batch_size, device, ACCELERATIONS.get(variant, []), folder, recipe_path)
+            overrides = [*settings, *ACCELERATIONS.get(variant, [])]
+            run = ganzoo_trainer(root, batch_size, device, overrides, folder, recipe_path)
         run(warmup)
         sync()
         rates = []
@@ -310,6 +320,19 @@ def synthetic_mnist(folder: Path) -> Path:
     return folder
 
 
+def synthetic_images(folder: Path, side: int, n: int = 512) -> Path:
+    """``n`` random ``side`` x ``side`` colour PNG images in ``folder/images``."""
+    import numpy
+    from PIL import Image
+
+    images = folder / "images"
+    images.mkdir(parents=True)
+    generator = numpy.random.default_rng(0)
+    for i in range(n):
+        Image.fromarray(generator.integers(0, 256, (side, side, 3), dtype=numpy.uint8)).save(images / f"{i:04d}.png")
+    return images
+
+
 def run_worker(args, nproc: int = 0) -> dict:
     """One measurement in a fresh process; with ``nproc``, in that many under torchrun
     (rank 0 reports)."""
@@ -334,6 +357,7 @@ def run_worker(args, nproc: int = 0) -> dict:
         str(args.data_root),
         "--recipe",
         str(args.recipe),
+        *(["--set", *args.set] if args.set else []),
     ]
     result = subprocess.run(command, capture_output=True, text=True)
     if result.returncode != 0:
@@ -439,6 +463,12 @@ def main() -> None:
         "--recipe", type=Path, default=RECIPE, help="the recipe of the ganzoo variants (default: vanilla)"
     )
     parser.add_argument(
+        "--set", nargs="+", default=[], metavar="KEY=VALUE", help="overrides of the recipe of the ganzoo variants"
+    )
+    parser.add_argument(
+        "--images", type=int, metavar="SIDE", help="train on random SIDExSIDE colour images (an image_folder recipe)"
+    )
+    parser.add_argument(
         "--rounds",
         type=int,
         default=1,
@@ -464,6 +494,7 @@ def main() -> None:
             args.repeats,
             args.warmup,
             args.recipe,
+            args.set,
         )
         if os.environ.get("RANK", "0") == "0":
             print(json.dumps(result))
@@ -489,6 +520,9 @@ def main() -> None:
     if not cuda and set(variants) & set(CUDA_VARIANTS):
         parser.error(f"{', '.join(sorted(set(variants) & set(CUDA_VARIANTS)))}: CUDA only")
     with tempfile.TemporaryDirectory() as scratch:
+        if args.images:
+            args.data_root = synthetic_images(Path(scratch), args.images)
+            args.set = [f"data.image_size={args.images}", *args.set]
         if args.data_root is None:
             has_mnist = (SHARED_DATA / "MNIST" / "raw" / "train-images-idx3-ubyte").is_file()
             args.data_root = SHARED_DATA if has_mnist else synthetic_mnist(Path(scratch))
@@ -513,8 +547,9 @@ def main() -> None:
     )
     about = (
         f"device {args.device}, {threads}; {args.repeats} x {args.steps} steps after {args.warmup} warm-up steps, "
-        f"median; data {args.data_root}; each variant in a fresh process"
-        + (f", {args.rounds} interleaved rounds" if args.rounds > 1 else "")
+        f"median; data {f'random {args.images}x{args.images} images' if args.images else args.data_root}; "
+        f"recipe {args.recipe.relative_to(REPO)}" + (f" with {' '.join(args.set)}" if args.set else "") + "; "
+        "each variant in a fresh process" + (f", {args.rounds} interleaved rounds" if args.rounds > 1 else "")
     )
     if args.nproc:
         body = scaling_table(results, args.device)

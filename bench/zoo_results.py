@@ -8,9 +8,12 @@ mean ± standard deviation over the seeds. A first row measures held-out real im
 MNIST test split) against the same reference, in the same feature space: the floor every
 generator's numbers stand beside. Every command is printed and written to the result
 file, with paths relative to the repository, so each row can be reproduced alone. Run it
-on an otherwise idle machine: the budget is wall-clock time.
+on an otherwise idle machine: the budget is wall-clock time. With ``--steps N`` every variant
+trains N steps instead (its recipe's own callbacks kept), a comparison at equal steps that a
+busy machine does not skew.
 
     python bench/zoo_results.py --seconds 120 --seeds 3 --out bench/results/zoo-cpu.md
+    python bench/zoo_results.py --steps 600 --variants dcgan stylegan2 --no-real --out bench/results/zoo-cpu-stylegan2.md
 """
 
 from __future__ import annotations
@@ -44,6 +47,7 @@ VARIANTS = [
     "acgan",
     "infogan",
     "dcgan_stabilized",
+    "stylegan2",
 ]
 KEYS = ["fid/classifier", "kid/classifier", "is/classifier", "class_coverage", "class_kl"]
 DIGITS = {"steps": 0, "fid/classifier": 1, "kid/classifier": 1, "is/classifier": 2, "class_coverage": 1, "class_kl": 3}
@@ -86,10 +90,11 @@ def train_and_measure(variant: str, seed: int, args: argparse.Namespace) -> tupl
         f"data.root={args.data_root}",
         f"seed={seed}",
         "train.epochs=1000",
-        callbacks_with_budget(recipe, args.seconds),
+        f"train.max_steps={args.steps}" if args.steps else callbacks_with_budget(recipe, args.seconds),
         f"run.dir={relative(args.runs)}",
         f"run.name={variant}-s{seed}-{time.strftime('%Y%m%d-%H%M%S')}",
         zoo_wandb_override(args.wandb, args.group),
+        *args.set,
     ]
     folder = Path(ganzoo(*train, "--no-progress").stdout.split("run folder: ", 1)[1].split("\n", 1)[0])
     folder = folder if folder.is_absolute() else REPO / folder
@@ -175,6 +180,9 @@ def main() -> None:
         "--seconds", type=float, default=150.0, help="training budget per variant and seed (wall clock)"
     )
     parser.add_argument(
+        "--steps", type=int, help="train every variant for this many steps instead (independent of the machine's pace)"
+    )
+    parser.add_argument(
         "--seeds", type=int, default=1, help="train every variant with seeds 0 to N-1; report mean ± std"
     )
     parser.add_argument("--n", type=int, default=10_000, help="generated samples per evaluation")
@@ -187,6 +195,9 @@ def main() -> None:
         "--variants", nargs="*", default=VARIANTS, help="variants to train (none: the real-data row only)"
     )
     parser.add_argument("--out", type=Path, help="also write the table, commands and raw results here")
+    parser.add_argument(
+        "--set", nargs="+", default=[], metavar="KEY=VALUE", help="overrides of every variant's recipe (a smoke run)"
+    )
     parser.add_argument(
         "--wandb",
         type=wandb_target,
@@ -223,7 +234,7 @@ def main() -> None:
             else " The real-data row is up to n images of the MNIST test split against the same reference."
         )
         about = (
-            f"{f'{args.seconds:g} s of training each (wall clock), ' if args.variants else ''}"
+            f"{(f'{args.steps:,} steps' if args.steps else f'{args.seconds:g} s (wall clock)') + ' of training each, ' if args.variants else ''}"
             f"n = {args.n} generated samples, dataset classifier features; {spread}.{floor}"
         )
         steps = [line for name, train, evaluate in commands for line in (f"# {name}", train, evaluate)]

@@ -1,26 +1,44 @@
 """Helpers for testing a plugin, public API: ``from ganzoo import testing``.
 
-A plugin's tests need four things that otherwise take ganzoo's internals: a registry of
+A plugin's tests need a few things that otherwise take ganzoo's internals: a registry of
 exactly the plugins under test (whatever else is installed), a small data set, the
-``StepContext`` a loss receives (to unit-test a loss without a training loop), and a short
-run of a recipe into a temporary folder. Each is one call here; this module is the
-supported path to them, and it stays stable when the modules behind it move.
+``StepContext`` a loss receives (to unit-test a loss without a training loop), a short run
+of a recipe into a temporary folder, the rows that run logged, the optimiser a run builds
+for a network (with the parameter groups and extra passes its components declare) and
+samples drawn from a run as ``ganzoo sample`` draws them (with sampling options). Each is
+one call here; this module is the supported path to them, and it stays stable when the
+modules behind it move.
 """
 
 from __future__ import annotations
 
 import types
 from pathlib import Path
-from typing import Iterable, Mapping, Optional, Union
+from typing import Any, Iterable, Literal, Mapping, Optional, Union, cast
 
 import torch
 
-from ganzoo.api import Architecture, Data, StepContext, to_model_range
+from ganzoo.api import Architecture, Data, Loss, Optimizer, StepContext, to_model_range
 from ganzoo.plugins import Registry, make_plugin_manager
 from ganzoo.recipe import Recipe, load_recipe
 from ganzoo.run import Run, run_recipe
+from ganzoo.runfolder.jsonl import read_rows
+from ganzoo.runfolder.layout import RunFolder
+from ganzoo.train.optimizers import build_optimizer
 
-__all__ = ["Recipe", "Registry", "Run", "load_recipe", "registry", "short_run", "small_data", "step_context"]
+__all__ = [
+    "Recipe",
+    "Registry",
+    "Run",
+    "load_recipe",
+    "optimizer",
+    "read_metrics",
+    "registry",
+    "samples",
+    "short_run",
+    "small_data",
+    "step_context",
+]
 
 Modules = Union[Iterable[types.ModuleType], Mapping[str, types.ModuleType]]
 
@@ -90,3 +108,49 @@ def short_run(
     last, so they may change any of that. ``Run.folder`` is the run folder."""
     defaults = [f"run.dir={folder}", "wandb.mode=disabled", f"train.max_steps={steps}", "train.log_every=1"]
     return run_recipe(load_recipe(recipe, registry, [*defaults, *overrides]), registry, progress=False)
+
+
+def read_metrics(folder: Union[str, Path]) -> list[dict]:
+    """The rows a run logged (its ``metrics.jsonl``), in order: the loop's (``step``,
+    ``epoch``, ``d_loss``, ``g_loss``, the loss's own, ``lr/generator``, ``lr/discriminator``)
+    and those callbacks logged with ``run.log``, each a row of its own."""
+    return read_rows(RunFolder(Path(folder)).metrics)
+
+
+def optimizer(
+    network: Literal["generator", "discriminator"],
+    module: torch.nn.Module,
+    architecture: Architecture,
+    loss: Optional[Loss] = None,
+    *,
+    name: str = "adam",
+    **options: Any,
+) -> torch.optim.Optimizer:
+    """The torch optimiser a run builds for ``network`` (``module``, built by
+    ``architecture``): the core's optimiser ``name`` with ``options`` (as under
+    ``optim.<network>`` in a recipe), over the parameter groups ``architecture`` declares,
+    corrected for the extra passes of ``loss`` on that network."""
+    component = cast(Optimizer, registry([]).get("optimizer", name)(**options))
+    passes = [extra for extra in (loss.extra_passes() if loss is not None else ()) if extra.network == network]
+    return build_optimizer(component, module, architecture.parameter_groups(network), passes, network)
+
+
+def samples(
+    folder: Union[str, Path],
+    registry: Registry,
+    n: int,
+    *,
+    seed: int = 0,
+    trained: bool = False,
+    **sampling_options: Any,
+) -> torch.Tensor:
+    """``n`` samples in the model range from the run folder (or checkpoint) ``folder``, drawn
+    as ``ganzoo sample`` draws them: seeded latents, the weights to sample from (``trained``
+    for the trained G) and ``sampling_options`` checked against what the architecture
+    declares (``truncation=0.5``; an undeclared one is a ``ganzoo.GanzooError``)."""
+    from ganzoo.inference import generate, load_trained
+    from ganzoo.inference import sampling_options as checked_options
+
+    model = load_trained(Path(folder), registry, trained=trained)
+    options = checked_options(model.architecture, sampling_options)
+    return generate(model.generator, model.architecture, n, device=model.device, seed=seed, options=options)

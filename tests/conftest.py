@@ -8,6 +8,7 @@ import json
 import os
 import subprocess
 import sys
+import types
 from pathlib import Path
 
 import pytest
@@ -16,6 +17,7 @@ import yaml
 
 import ganzoo_datasets
 import ganzoo_vanilla
+from ganzoo import hookimpl
 from ganzoo.plugins import Registry, make_plugin_manager
 
 REPO = Path(__file__).resolve().parents[1]
@@ -56,6 +58,20 @@ def _fresh_urlopen(monkeypatch):
 def registry() -> Registry:
     """The bundled plugins, registered explicitly (no entry points)."""
     return Registry.from_plugin_manager(make_plugin_manager([ganzoo_vanilla, ganzoo_datasets], entry_points=False))
+
+
+def plugin_module(name: str, **hooks: list[type]) -> types.ModuleType:
+    """A plugin module that registers the given classes, by hook: ``plugin_module("mine",
+    callbacks=[Mine])`` implements ``register_callbacks``, as a plugin author writes it."""
+    module = types.ModuleType(name)
+    for kinds, classes in hooks.items():
+
+        def register_all(register, classes=classes):
+            for cls in classes:
+                register(cls)
+
+        setattr(module, f"register_{kinds}", hookimpl(register_all))
+    return module
 
 
 def write_recipe(path: Path, recipe: dict | str) -> Path:

@@ -56,8 +56,9 @@ def test_the_report_opens_in_chromium_with_every_image_and_video(tmp_path, capsy
     media = open_page(page, screenshot)
     print(f"screenshot: {screenshot}")
 
-    # 2 curves and the last grid of each run, and the ring's GIF video; the digits' MP4.
-    assert len(media["images"]) == 7, media["images"]
+    # 3 curves (losses, scores, learning rates) and the last grid of each run, the two runs
+    # on shared axes, and the ring's GIF video; the digits' MP4.
+    assert len(media["images"]) == 10, media["images"]
     for image in media["images"]:
         assert image["complete"] and image["width"] > 0 and image["height"] > 0, image
     (video,) = media["videos"]

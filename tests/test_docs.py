@@ -26,6 +26,7 @@ import ganzoo_metrics
 import ganzoo_pacgan
 import ganzoo_pix2pix
 import ganzoo_stabilizers
+import ganzoo_stylegan
 import ganzoo_vanilla
 from ganzoo.api import hookspecs
 from ganzoo.cli import build_parser
@@ -241,6 +242,7 @@ def bundled_registry() -> Registry:
                 ganzoo_stabilizers,
                 ganzoo_pacgan,
                 ganzoo_pix2pix,
+                ganzoo_stylegan,
                 ganzoo_augment,
             ],
             entry_points=False,
@@ -411,12 +413,30 @@ def test_readme_links_every_doc():
     assert docs <= linked, f"README.md does not link {sorted(p.name for p in docs - linked)}"
 
 
-def test_readme_layout_lists_every_core_package_and_module():
-    """The layout names what the tree shows at ganzoo's top level (each sub-package's own
-    modules are named by its docstring, not here)."""
-    layout = read(README).split("## Layout", 1)[1]
+def test_the_layout_lists_every_core_package_and_module():
+    """The layout (docs/contributing.md) names what the tree shows at ganzoo's top level
+    (each sub-package's own modules are named by its docstring, not here)."""
+    layout = read(DOCS / "contributing.md").split("## Layout", 1)[1]
     entries = sorted(
         p.name + ("/" if p.is_dir() else "") for p in (REPO / "ganzoo").iterdir() if p.name != "__pycache__"
     )
     missing = [m for m in entries if not re.search(rf"^\s+{re.escape(m)}\s", layout, re.M)]
-    assert not missing, f"the README layout does not list ganzoo/{', ganzoo/'.join(missing)}"
+    assert not missing, f"the layout in docs/contributing.md does not list ganzoo/{', ganzoo/'.join(missing)}"
+
+
+def test_the_hook_reference_names_everything_the_public_api_exports():
+    """docs/hooks.md lists what a plugin may import: every name of ganzoo.__all__."""
+    import ganzoo
+
+    listed = backticked(read(DOCS / "hooks.md").split("## Components", 1)[0])
+    missing = sorted(set(ganzoo.__all__) - listed)
+    assert not missing, f"docs/hooks.md does not name {missing} among the exports"
+
+
+def test_writing_plugins_names_every_hook_and_base_class():
+    text = read(DOCS / "writing-plugins.md")
+    from ganzoo.plugins.registry import KINDS
+
+    for kind, (hook, base) in KINDS.items():
+        assert f"| `{hook}` | `ganzoo.{base.__name__}` | `{kind}` |" in text, (hook, base, kind)
+    assert "eight hooks" in text

@@ -157,6 +157,7 @@ test_plugin = make_plugin(
 HOOKS = ["register_architectures", "register_losses", "register_datasets", "register_callbacks"]
 EVALUATION_HOOKS = ["register_metrics", "register_feature_extractors"]  # exercised in test_evaluation.py
 OPTIM_HOOKS = ["register_optimizers", "register_schedules"]  # exercised in test_schedules.py
+AUGMENT_HOOKS = ["register_augmentations"]  # exercised in test_augment.py
 
 
 @pytest.fixture
@@ -223,14 +224,14 @@ def test_hook_register_callbacks(tmp_path, plugin_registry):
     assert kinds.count("step") == 16 and kinds.count("epoch") == 2
     logs = [event[1] for event in recorder.events if event[0] == "log"]
     assert [log["step"] for log in logs] == [4, 8, 12, 16]
-    assert set(logs[0]) == {"step", "epoch", "d_loss", "g_loss", "penalty"}
+    assert set(logs[0]) == {"step", "epoch", "d_loss", "g_loss", "penalty", "lr/generator", "lr/discriminator"}
 
 
 # --------------------------------------------------------------------------- host rules
 
 
 def test_every_hook_spec_is_exercised_here():
-    assert sorted(hook_names()) == sorted(HOOKS + EVALUATION_HOOKS + OPTIM_HOOKS)
+    assert sorted(hook_names()) == sorted(HOOKS + EVALUATION_HOOKS + OPTIM_HOOKS + AUGMENT_HOOKS)
     assert all(hasattr(test_plugin, hook) for hook in HOOKS)
 
 
@@ -364,7 +365,7 @@ def test_bundled_plugins_are_found_through_the_entry_point_group():
     options = next(c for c in listing["components"] if c["name"] == "vanilla_mlp")["options"]
     assert {
         "name": "latent_dim",
-        "type": "int",
+        "type": "int in (0, 100000]",
         "default": 64,
         "required": False,
         "help": "size of the noise vector z",

@@ -110,7 +110,10 @@ def test_missing_extends_file_is_reported_against_the_file_that_names_it(tmp_pat
     recipe = write_recipe(tmp_path / "child.yaml", "extends: base_that_is_not_there.yaml\n")
     status, lines = check(capsys, recipe)
     assert status == 2
-    assert problem_lines(lines)[0].endswith("base_that_is_not_there.yaml: file not found")
+    (line,) = problem_lines(lines)
+    # Against the recipe that names it, saying where a relative path was looked for.
+    assert line.startswith(f"{recipe}: extends: 'base_that_is_not_there.yaml': a path in extends: is relative to ")
+    assert f"so this one names {tmp_path / 'base_that_is_not_there.yaml'}: file not found" in line
 
 
 def test_circular_extends(tmp_path, capsys):

@@ -242,7 +242,7 @@ def test_report_shows_runs_side_by_side_in_one_self_contained_page(tmp_path, two
     videos = [embedded(src) for src in media.videos]
     for run in two_runs:
         # The curves, the last grid and the video of each run, byte for byte.
-        for name in ("losses", "scores"):
+        for name in ("losses", "scores", "learning_rates"):
             assert (run / "curves" / f"{name}.png").read_bytes() in images
         assert sorted((run / "samples").glob("step_*.png"))[-1].read_bytes() in images
         assert (run / "progress.mp4").read_bytes() in videos
@@ -250,7 +250,9 @@ def test_report_shows_runs_side_by_side_in_one_self_contained_page(tmp_path, two
         assert html.escape((run / "recipe.yaml").read_text()) in page
         last = metrics(run)[-1]
         assert f"<td>{last['g_loss']:.4f}</td>" in page and f"<td>{last['d_real']:.4f}</td>" in page
-    assert len(videos) == 2 and len(images) == 2 * 3
+    # Three curves and a grid per run, and one plot of both runs on shared axes.
+    assert len(videos) == 2 and len(images) == 2 * 4 + 1
+    assert 'id="shared-curves"' in page
     # What differs between the two recipes is listed, side by side.
     assert "<th><code>data.name</code></th><td>&quot;ring&quot;</td><td>&quot;mnist&quot;</td>" in page
     assert "<th><code>video.seconds</code></th><td>30.0</td><td>3.0</td>" in page
@@ -268,7 +270,8 @@ def test_report_on_a_run_that_stopped_early_or_predates_the_curves(tmp_path, two
     page = out.read_text(encoding="utf-8")
     media = Media()
     media.feed(page)
-    assert len(media.images) == 3 and not media.videos  # curves drawn from metrics.jsonl, and the last grid
+    # The three curves (losses, scores, learning rates) drawn from metrics.jsonl, and the last grid.
+    assert len(media.images) == 4 and not media.videos
     assert "stopped early, checkpoint at step" in page and "no progress video" in page
     assert not (run / "curves").exists()  # the report reads a run folder, never writes to it
 

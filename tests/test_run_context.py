@@ -9,7 +9,7 @@ from pathlib import Path
 import ganzoo
 import ganzoo_datasets
 import ganzoo_vanilla
-from conftest import REPO
+from conftest import REPO, plugin_module
 from ganzoo import testing
 
 
@@ -27,19 +27,14 @@ class Ratio(ganzoo.Callback):
             run.log({"ratio": scalars["d_loss"] / scalars["g_loss"]})
 
 
-def _plugin() -> types.ModuleType:
-    module = types.ModuleType("ratio_plugin")
-
-    @ganzoo.hookimpl
-    def register_callbacks(register):
-        register(Ratio)
-
-    module.register_callbacks = register_callbacks  # type: ignore[attr-defined]
-    return module
-
-
 def test_log_from_on_log_follows_the_row_and_the_context_is_set(tmp_path: Path) -> None:
-    registry = testing.registry({"vanilla": ganzoo_vanilla, "datasets": ganzoo_datasets, "ratio": _plugin()})
+    registry = testing.registry(
+        {
+            "vanilla": ganzoo_vanilla,
+            "datasets": ganzoo_datasets,
+            "ratio": plugin_module("ratio_plugin", callbacks=[Ratio]),
+        }
+    )
     run = testing.short_run(
         REPO / "recipes" / "toy_ring.yaml",
         registry,

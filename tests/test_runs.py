@@ -18,7 +18,7 @@ from ganzoo.cli import main
 from ganzoo.plugins import split_name
 from ganzoo.train.devices import select_device
 
-SCALARS = {"d_loss", "g_loss", "d_real", "d_fake"}
+SCALARS = {"d_loss", "g_loss", "d_real", "d_fake", "lr/generator", "lr/discriminator"}
 
 
 def test_a_run_leaves_its_folder_and_an_offline_wandb_run(tmp_path, toy_recipe, capsys):
@@ -180,7 +180,8 @@ def test_vanilla_mnist_one_epoch_as_the_readme_says(tmp_path):
     assert report.returncode == 0 and "report: 100%" in report.stderr, report.stderr
     media = open_page(page, tmp_path / "report.png")  # skipped here (never in CI) without Chromium
     print(f"report: {page}, screenshot: {tmp_path / 'report.png'}")
-    assert len(media["images"]) == 6 and all(image["width"] > 0 for image in media["images"]), media
+    # 3 curves and the last grid of each run, and both runs on shared axes.
+    assert len(media["images"]) == 9 and all(image["width"] > 0 for image in media["images"]), media
     assert len(media["videos"]) == 2 and all(video["width"] > 0 for video in media["videos"]), media
     assert media["network"] == []
 

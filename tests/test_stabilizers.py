@@ -103,6 +103,30 @@ def test_ema_by_hand():
     assert restored.sampling_generator(fake_trainer(nn.Linear(1, 1, bias=False))).weight.item() == pytest.approx(1.875)
 
 
+def test_ema_ramp_up_by_hand():
+    """StyleGAN2-ADA's ramp-up: the half-life is at most rampup x the steps before this one,
+    so the first step copies G and the decay grows towards its cap."""
+    ema = EMA(decay=0.99, rampup=0.5)
+    # step 1: no step before, decay 0; step 3: half-life 0.5 x 2 = 1 step, decay 0.5;
+    # step 5: half-life 2, decay 0.5 ** 0.5; step 1001: 0.5 ** (1 / 500) = 0.9986, capped at 0.99.
+    assert [ema.decay_at(t) for t in (1, 3, 5, 1001)] == pytest.approx([0.0, 0.5, 0.5**0.5, 0.99])
+    assert EMA(decay=0.99).decay_at(1) == 0.99  # no ramp-up: the decay from the start
+
+    generator = nn.Linear(1, 1, bias=False)
+    generator.weight.data.fill_(1.0)
+    trainer = fake_trainer(generator)
+    ema.on_train_start(trainer)
+    for step, weight, expected in [
+        (1, 4.0, 4.0),  # decay 0: a copy of G
+        (2, 0.0, 0.25 * 4.0 + 0.75 * 0.0),  # half-life 0.5 step: decay 0.5 ** 2
+        (3, 2.0, 0.5 * 1.0 + 0.5 * 2.0),
+    ]:
+        generator.weight.data.fill_(weight)
+        trainer.step = step
+        ema.on_step_end(trainer)
+        assert ema.average.weight.item() == pytest.approx(expected)
+
+
 def test_instance_noise_by_hand():
     identity = nn.Identity()
     noise = InstanceNoise(std=0.2)
@@ -194,4 +218,5 @@ def test_the_stabilized_recipe_composes_everything(digits, tmp_path, capsys):
     folder = next(tmp_path.iterdir())
     assert weights(folder)["generator_source"] == "ema"
     rows = [json.loads(line) for line in (folder / "metrics.jsonl").read_text().splitlines()]
+    rows = [row for row in rows if "d_loss" in row]  # the training logs (the overfitting watch writes rows too)
     assert len(rows) == 3 and all(math.isfinite(row["r1"]) and row["r1"] > 0 for row in rows)

@@ -85,7 +85,14 @@ def test_a_row_names_the_grid_of_its_own_run(monkeypatch, tmp_path):
         all_grids=False,
         wandb=None,
         group="g",
+        set=[],
+        steps=None,
     )
     rows = [zoo_results.train_and_measure("dcgan", seed, args)[0] for seed in range(3)]
     assert [row["grid"] for row in rows] == ["docs/zoo/dcgan.png", None, None]
     assert drawn == ["docs/zoo/dcgan.png"]
+    assert "callbacks=[]" in zoo_results.train_and_measure("dcgan", 1, args)[1]  # the time budget's
+
+    args.steps = 40  # at equal steps: no time budget, the recipe's own callbacks
+    train = zoo_results.train_and_measure("dcgan", 1, args)[1]
+    assert "train.max_steps=40" in train and not any(a.startswith("callbacks=") for a in train)

@@ -10,7 +10,7 @@ the capture contract (:mod:`~ganzoo.api.capture`) and the population's
 (:mod:`~ganzoo.api.scalars`); layers the bundled models share (:mod:`~ganzoo.api.layers`).
 """
 
-from ganzoo.api.architecture import Accepts, Architecture, DOutput, LatentSource
+from ganzoo.api.architecture import Accepts, Architecture, DOutput, LatentSource, ParameterGroup
 from ganzoo.api.augment import Augment
 from ganzoo.api.callback import BatchSource, Callback, TrainingRun
 from ganzoo.api.capture import CAPTURE_UNDECLARED, capture_refusal
@@ -19,7 +19,7 @@ from ganzoo.api.data import ConditionKind, Data, DataInfo, DataKind, Dataset, Da
 from ganzoo.api.errors import DatasetError, DivergenceError, GanzooError, Problem, RecipeError
 from ganzoo.api.hookspecs import Register, hookimpl
 from ganzoo.api.layers import Float32Sigmoid
-from ganzoo.api.loss import Loss, LossOutput, Needs, StepContext
+from ganzoo.api.loss import ExtraPass, Loss, LossOutput, Needs, StepContext
 from ganzoo.api.metrics import EvalData, EvaluationError, FeatureExtractor, Features, Metric, MetricContext
 from ganzoo.api.optim import Optimizer, Schedule
 from ganzoo.api.population import STACK_UNDECLARED, stack_refusal
@@ -45,6 +45,7 @@ __all__ = [
     "DivergenceError",
     "EvalData",
     "EvaluationError",
+    "ExtraPass",
     "FeatureExtractor",
     "Features",
     "Float32Sigmoid",
@@ -57,6 +58,7 @@ __all__ = [
     "Needs",
     "Optimizer",
     "Options",
+    "ParameterGroup",
     "Problem",
     "RecipeError",
     "Register",

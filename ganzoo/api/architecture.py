@@ -2,18 +2,23 @@
 
 An architecture may declare what data its networks accept (:class:`Accepts`) and what its
 D returns (:data:`DOutput`), so that ``ganzoo check`` reports a mismatch with the data or
-the loss before training instead of at the first step.
+the loss before training instead of at the first step. It may also declare parameters that
+learn at another rate than the rest of their network (:class:`ParameterGroup`, a mapping
+network's 0.01) and options its generator takes when sampling (``SamplingOptions``: a
+truncation ψ), so that neither needs a special case in the core.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import ClassVar, Optional, Protocol
+from typing import ClassVar, Literal, Optional, Protocol
 
 import torch
 
-from ganzoo.api.component import Component
+from ganzoo.api.component import Component, Options
 from ganzoo.api.data import ConditionKind, DataInfo, DataKind
+
+Network = Literal["generator", "discriminator"]
 
 DOutput = str
 """What D returns, in the loss's terms: ``"probability"`` (a sigmoid output), ``"logit"`` (a
@@ -31,6 +36,8 @@ class Accepts:
     """Images must be square."""
     min_side: int = 1
     """Images must be at least this many pixels on a side."""
+    max_side: Optional[int] = None
+    """Images must be at most this many pixels on a side; None for any size."""
     side_multiple: int = 1
     """An image's side must divide by this."""
     point_dims: Optional[tuple[int, ...]] = None
@@ -40,6 +47,30 @@ class Accepts:
     conditions: tuple[Optional[ConditionKind], ...] = (None, "labels")
     """The conditions the networks can take as their second argument (None: unconditioned
     data). Image-to-image architectures list ``"images"``."""
+
+
+@dataclass(frozen=True)
+class ParameterGroup:
+    """Parameters of one network whose optimiser settings differ from the recipe's
+    (``Architecture.parameter_groups``): StyleGAN's mapping network learns at 0.01 times the
+    rate of the rest of G.
+
+    The core builds the network's optimiser over one torch parameter group per declared
+    group (and one for the parameters no group takes), then multiplies each group's
+    learning rate by its ``lr_scale``; a schedule started afterwards moves every group's
+    rate from there, and checkpoints keep the groups."""
+
+    prefix: str
+    """The group takes the parameters whose name (``module.named_parameters()``) starts with
+    this, e.g. ``"mapping."``; a parameter goes to the first group that matches it."""
+    lr_scale: float = 1.0
+    """Multiplies the optimiser's learning rate for these parameters."""
+
+    def __post_init__(self) -> None:
+        if not self.prefix:
+            raise ValueError("a parameter group needs a non-empty prefix")
+        if not (self.lr_scale > 0 and self.lr_scale < float("inf")):
+            raise ValueError(f"a parameter group's lr_scale must be positive and finite, got {self.lr_scale}")
 
 
 class LatentSource(Protocol):
@@ -64,6 +95,12 @@ class Architecture(Component):
     conditional: ClassVar[bool] = False
     """True when the generator honours ``labels``: ``ganzoo sample --class`` needs it, and
     evaluation then draws labels with the data's class frequencies."""
+
+    SamplingOptions: ClassVar[type[Options]] = Options
+    """Keyword options the generator takes when samples are drawn from it (``ganzoo sample
+    --truncation PSI`` gives ``truncation``): a pydantic model of its own, whose field names
+    are keywords of G's ``forward``. Only the options a user gives are passed, so G is
+    called as ``G(z, labels)`` otherwise, as in training. The default declares none."""
 
     def build_generator(self, data: DataInfo) -> torch.nn.Module:
         raise NotImplementedError
@@ -98,3 +135,8 @@ class Architecture(Component):
     def discriminator_output(self) -> Optional[DOutput]:
         """What D returns (see :data:`DOutput`), given the options; None (the default) declares nothing."""
         return None
+
+    def parameter_groups(self, network: Network) -> tuple[ParameterGroup, ...]:
+        """Parameters of ``network`` (``"generator"`` or ``"discriminator"``) that the
+        optimiser treats apart (see :class:`ParameterGroup`); none by default."""
+        return ()

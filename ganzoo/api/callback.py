@@ -49,7 +49,8 @@ class TrainingRun(Protocol):
 
     @property
     def display_epoch(self) -> int:
-        """The epoch in progress, counted from 1 (the last one once training is over)."""
+        """The epoch in progress, counted from 1 (the last one once training is over); in
+        ``on_epoch_end``, the epoch that just ended. Rows logged with ``log`` carry it."""
 
     @property
     def epochs(self) -> int: ...
@@ -98,6 +99,12 @@ class TrainingRun(Protocol):
     @property
     def data_info(self) -> dict:
         """The data's ``shape`` and ``num_classes`` as plain values."""
+
+    @property
+    def learning_rates(self) -> dict[str, float]:
+        """Each network's learning rate now, as its schedule has set it: ``{"generator":
+        ..., "discriminator": ...}`` (the first parameter group of each optimiser). Every row
+        the loop logs holds them too, as ``lr/generator`` and ``lr/discriminator``."""
 
     @property
     def last_scalars(self) -> dict[str, float]:

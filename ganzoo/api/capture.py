@@ -8,7 +8,7 @@ can be depends on the run's settings (a CUDA device, one process, no ``torch.com
 fp32, constant learning rates) and on every component the step runs: each declares it with a
 class attribute, ``capturable = True`` or ``capturable = "the reason it cannot"``. A
 component that declares nothing, as any third-party one written without the contract, is
-not captured.
+not captured; nor is a loss with extra passes on some steps (``Loss.extra_passes``).
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from typing import Iterable, Optional
 
 from ganzoo.api.declarations import component_name, refusal
 from ganzoo.api.errors import Problem
+from ganzoo.api.loss import passes_of
 
 CAPTURE_UNDECLARED = "it does not declare that it can be captured (capturable = True)"
 
@@ -92,12 +93,27 @@ def setting_refusals(
     return refusals
 
 
+def extra_pass_refusal(component: object) -> Optional[str]:
+    """Why a loss (an instance: its passes depend on its options) whose ``extra_passes``
+    run on some steps only keeps the step from being captured, or None. One graph replays
+    one fixed sequence of kernels, and the steps with a pass differ from those without."""
+    passes = passes_of(component)
+    if not passes:
+        return None
+    listed = ", ".join(f"{p.name} every {p.every} {p.network} updates" for p in passes)
+    return (
+        f"it runs extra passes on some steps only ({listed}), and one captured graph replays the same step "
+        "every time (an eager step launches each kernel from the host, which costs most on small networks: "
+        "docs/speed.md)"
+    )
+
+
 def component_refusals(components: Iterable[tuple[str, object]]) -> list[str]:
     """``(role, component or class)`` pairs -> one line per component that cannot be captured,
     naming it and its reason."""
     refusals = []
     for role, component in components:
-        reason = capture_refusal(component)
+        reason = capture_refusal(component) or extra_pass_refusal(component)
         if reason is not None:
             refusals.append(f"{role} {component_name(component)!r} cannot be captured: {reason}")
     return refusals

@@ -45,7 +45,10 @@ def register_architectures(register: Register) -> None:
     returns samples in the model range; D is called ``D(x, condition)`` and returns what the
     paired loss expects. Optional: ``latent_codes``/``vary_code`` (``ganzoo sample --vary``),
     ``conditional`` (G honours class labels), ``accepts``/``discriminator_output``
-    (compatibility declarations), ``capturable`` (CUDA graph capture)."""
+    (compatibility declarations), ``capturable`` (CUDA graph capture),
+    ``parameter_groups(network)`` (parameters at their own share of the learning rate,
+    read when the optimisers are built) and ``SamplingOptions`` (keyword options of G for
+    sampling: ``ganzoo sample --truncation``)."""
 
 
 @hookspec
@@ -61,8 +64,10 @@ def register_losses(register: Register) -> None:
     ``after_discriminator_step`` and ``after_generator_step`` follow each update. A loss is
     an ``nn.Module``: its buffers move to the device and are saved with the networks.
     Optional: ``scalars`` (how its logged values are named), ``needs`` (what it requires of
-    the architecture and data), ``capturable``. Nothing in it may read a tensor value on the
-    host: the step runs without host synchronisation."""
+    the architecture and data), ``capturable``, and ``extra_passes``/``extra_loss``:
+    optimiser steps of their own after some updates (lazy regularisation), which the
+    trainer runs after the update they follow. Nothing in it may read a tensor value on
+    the host: the step runs without host synchronisation."""
 
 
 @hookspec

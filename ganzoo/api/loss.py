@@ -3,7 +3,8 @@
 A loss computes D's and G's objectives from a :class:`StepContext` (the batch, both
 networks, fresh latents) and returns a :class:`LossOutput`: the scalar to minimise and
 device tensors to log. It may declare what it needs (:class:`Needs`) so that ``ganzoo
-check`` refuses an architecture or data it cannot train.
+check`` refuses an architecture or data it cannot train, and extra passes that run on some
+updates only (:class:`ExtraPass`: StyleGAN2's lazy R1 and path-length regularisation).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from typing import Any, ClassVar, Optional
 
 import torch
 
-from ganzoo.api.architecture import Architecture, DOutput
+from ganzoo.api.architecture import Architecture, DOutput, Network
 from ganzoo.api.component import Component
 from ganzoo.api.scalars import ScalarInfo
 
@@ -30,6 +31,45 @@ class Needs:
     """The architecture must have latent codes (``Architecture.latent_codes``)."""
     image_condition: bool = False
     """The data must be paired: an image condition per sample."""
+
+
+@dataclass(frozen=True)
+class ExtraPass:
+    """An optimiser step of its own that a loss asks for on some updates only
+    (``Loss.extra_passes``): lazy regularisation (Karras et al., 2020), a penalty computed
+    every ``every`` updates on a minibatch of its own instead of in every update.
+
+    After update ``u`` of ``network`` (counted from 0: for D, ``step * d_steps + i``; for G,
+    the step), when ``u % every == 0``, the trainer zeroes that network's gradients, calls
+    ``Loss.extra_loss(name, ctx)`` with the update's context, back-propagates its ``loss``
+    with the other network frozen and steps that network's optimiser. The loss scales its
+    penalty by ``every`` itself, so that it weighs what it would weigh in every update. The
+    pass's ``logs`` are logged like the updates' (averaged over the passes of a log window).
+    Discriminator updates at an epoch's end, too few for a step, run no pass."""
+
+    name: str
+    """Names the pass for ``extra_loss`` and in divergence reports (``r1``)."""
+    network: Network
+    """The network the pass updates: ``"discriminator"`` or ``"generator"``."""
+    every: int
+    """The pass follows every ``every``-th update of ``network``, the first one included."""
+    adjust_optimizer: bool = False
+    """Correct the network's optimiser for the extra steps, as StyleGAN2 does (its appendix
+    B): with c = every / (every + 1), the learning rate is multiplied by c and Adam's betas
+    are raised to the power c, so that the moments decay per minibatch as they would
+    without the passes."""
+
+    def __post_init__(self) -> None:
+        if not self.name or self.name in ("d_loss", "g_loss"):
+            raise ValueError(f"an extra pass needs a name of its own, not {self.name!r}")
+        if self.network not in ("generator", "discriminator"):
+            raise ValueError(f"an extra pass updates the generator or the discriminator, not {self.network!r}")
+        if isinstance(self.every, bool) or not isinstance(self.every, int) or self.every < 1:
+            raise ValueError(f"an extra pass's every must be a whole number of updates >= 1, got {self.every!r}")
+
+    def due(self, update: int) -> bool:
+        """Whether the pass follows update ``update`` (counted from 0) of its network."""
+        return update % self.every == 0
 
 
 @dataclass
@@ -134,3 +174,22 @@ class Loss(Component, torch.nn.Module):
         """What the loss needs (a declaration ``ganzoo check`` compares with the data and
         the architecture); None (the default) declares nothing."""
         return None
+
+    def extra_passes(self) -> tuple[ExtraPass, ...]:
+        """The passes the loss runs on some updates only (see :class:`ExtraPass`), given
+        its options; none by default."""
+        return ()
+
+    def extra_loss(self, name: str, ctx: StepContext) -> LossOutput:
+        """The objective of the extra pass ``name`` for the update of ``ctx`` (called only
+        for the passes that ``extra_passes`` declares)."""
+        raise NotImplementedError(f"{type(self).__name__} declares the extra pass {name!r} but no extra_loss")
+
+
+def passes_of(component: object) -> tuple[ExtraPass, ...]:
+    """The extra passes of a loss instance (its passes depend on its options); none for a
+    class or any other component. The capture policy and a population's refuse them alike."""
+    extra_passes = getattr(component, "extra_passes", None)
+    if isinstance(component, type) or not callable(extra_passes):
+        return ()
+    return tuple(extra_passes())

@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Iterable, Optional
 
 from ganzoo.api.declarations import component_name, refusal
+from ganzoo.api.loss import passes_of
 
 STACK_UNDECLARED = "it does not declare that K copies of it can train as one population (stackable = True)"
 
@@ -31,8 +32,14 @@ def stack_refusal(component: object) -> Optional[str]:
     its random numbers from ``ctx.latent`` only, and makes the same calls to it at every
     update; its ``after_*`` hooks run on each member's own networks. For a callback, that
     it works between steps on its own run (its trainer's networks, its folder), and never
-    changes what the networks compute inside a step (a forward hook does)."""
-    return refusal(component, "stackable", STACK_UNDECLARED)
+    changes what the networks compute inside a step (a forward hook does). A loss whose
+    instance declares extra passes (``Loss.extra_passes``) is refused whatever it declares:
+    the batched step makes the two updates alone."""
+    reason = refusal(component, "stackable", STACK_UNDECLARED)
+    if reason is None and passes_of(component):
+        names = ", ".join(extra.name for extra in passes_of(component))
+        return f"its extra passes ({names}) run on some updates only, and the batched step runs none"
+    return reason
 
 
 def population_refusals(

@@ -31,6 +31,8 @@ CORE: dict[str, ScalarInfo] = {
     "g_loss": ScalarInfo("g_loss", "the generator's loss, averaged over the logged steps"),
     "d_real": ScalarInfo("D(x)", "mean score D gives real samples", probability=True),
     "d_fake": ScalarInfo("D(G(z))", "mean score D gives generated samples", probability=True),
+    "lr/generator": ScalarInfo("lr of G", "the generator's learning rate when the row was logged"),
+    "lr/discriminator": ScalarInfo("lr of D", "the discriminator's learning rate when the row was logged"),
     "d_train": ScalarInfo(
         "D(training images)",
         "D's mean raw output on a fixed batch of training images, not augmented",
@@ -43,8 +45,9 @@ CORE: dict[str, ScalarInfo] = {
         group="overfitting",
     ),
 }
-"""The trainer's own scalars, and the two that most losses log under the names of the
-original GAN (a loss whose scores are something else says so in its ``scalars``)."""
+"""The trainer's own scalars (the losses, each network's learning rate), and the two that
+most losses log under the names of the original GAN (a loss whose scores are something else
+says so in its ``scalars``)."""
 
 Infos = Mapping[str, ScalarInfo]
 

@@ -8,6 +8,7 @@ import sys
 from ganzoo.commands.arguments import EPILOG, add_overrides
 from ganzoo.plugins.registry import Registry
 from ganzoo.recipe import load_recipe
+from ganzoo.recipe.population import members
 
 NAME = "check"
 HELP = "validate a recipe without training"
@@ -22,6 +23,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 def execute(args: argparse.Namespace, registry: Registry) -> int:
     recipe = load_recipe(args.recipe, registry, args.overrides)
+    if recipe.config.train.population > 1:
+        members(recipe, registry)  # each member's values make a valid recipe of its own
     if args.show:
         print(recipe.to_yaml(), end="")
     print(f"{args.recipe}: ok", file=sys.stderr if args.show else sys.stdout)

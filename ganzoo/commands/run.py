@@ -60,7 +60,7 @@ def _train(args: argparse.Namespace, registry: Registry) -> int:
             recipe = load_recipe(args.recipe, registry, args.overrides)
             if recipe.config.train.population > 1:
                 return _population(recipe, registry, not args.no_progress)
-            run = run_recipe(recipe, registry, progress=not args.no_progress)
+            run = run_recipe(recipe, registry, progress=not args.no_progress, announce=_announce)
     except RunInterrupted as stop:
         if main_rank:
             saved = f"checkpoint {stop.checkpoint}" if stop.checkpoint else "the last checkpoint"
@@ -78,10 +78,27 @@ def _train(args: argparse.Namespace, registry: Registry) -> int:
         )
         return 130
     if run.folder is not None:
-        print(f"run folder: {run.folder}")
+        if args.resume:  # a new run said its folder when it started
+            print(f"run folder: {run.folder}")
+        _say_where_to_look(RunFolder(run.folder))
     if run.wandb_folder:
         print(f"wandb ({run.wandb_mode}): {run.wandb_folder}")
     return 0
+
+
+def _announce(folder: Path) -> None:
+    """The run folder, as soon as it exists: its grids and curves fill in while training runs."""
+    print(f"run folder: {folder}", flush=True)
+
+
+def _say_where_to_look(layout: RunFolder) -> None:
+    """The files that show what the run learned: its last sample grid and its progress video."""
+    grids = layout.grids()
+    if grids:
+        print(f"last samples: {grids[-1][1]}")
+    video = layout.video()
+    if video is not None:
+        print(f"progress video: {video}")
 
 
 def _population(recipe: Recipe, registry: Registry, progress: bool) -> int:

@@ -59,10 +59,18 @@ def configure(parser: argparse.ArgumentParser) -> None:
         default="linear",
         help="interpolation path between two latents (default linear)",
     )
+    parser.add_argument(
+        "--truncation",
+        type=float,
+        metavar="PSI",
+        help="the truncation trick: draw styles PSI of the way from the average towards the random ones "
+        "(0: the average sample, 1: none); for models that declare it (stylegan2)",
+    )
     parser.add_argument("--trained", action="store_true", help=TRAINED_HELP)
 
 
 def execute(args: argparse.Namespace, registry: Registry) -> int:
+    from ganzoo.inference.draw import sampling_options
     from ganzoo.inference.files import check_npz_request
     from ganzoo.inference.models import load_trained
 
@@ -72,6 +80,8 @@ def execute(args: argparse.Namespace, registry: Registry) -> int:
         print(f"ganzoo sample: {error}", file=sys.stderr)
         return 2
     model = load_trained(Path(args.source), registry, args.overrides, trained=args.trained)
+    given = {} if args.truncation is None else {"truncation": args.truncation}
+    options = sampling_options(model.architecture, given)
     if args.n:
         try:
             check_npz_request(args.n, model.info)
@@ -80,7 +90,7 @@ def execute(args: argparse.Namespace, registry: Registry) -> int:
             return 2
     if model.info.condition_kind == "images":
         return _translations(args, model, registry, out)
-    return _samples(args, model, out)
+    return _samples(args, model, out, options)
 
 
 def _checked_request(args: argparse.Namespace) -> Path:
@@ -119,7 +129,7 @@ def _translations(args: argparse.Namespace, model, registry: Registry, out: Path
     return 0
 
 
-def _samples(args: argparse.Namespace, model, out: Path) -> int:
+def _samples(args: argparse.Namespace, model, out: Path, options: dict) -> int:
     from ganzoo.files.safe import write_target
     from ganzoo.inference.draw import generate, to_data_format
     from ganzoo.inference.files import save_npz
@@ -140,6 +150,7 @@ def _samples(args: argparse.Namespace, model, out: Path) -> int:
         labels=labels,
         latents=latents,
         convert=convert,
+        options=options,
     )
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
@@ -149,7 +160,10 @@ def _samples(args: argparse.Namespace, model, out: Path) -> int:
             out = save_samples(samples, out.with_suffix(""), columns=columns)
     except OSError as error:
         raise GanzooError(f"cannot write {out}: {error.strerror or error}") from None
-    print(f"{out}: {n} samples from {model.source} (step {model.step}, {model.weights} weights, seed {args.seed})")
+    settings = "".join(f", {key} {value}" for key, value in options.items())
+    print(
+        f"{out}: {n} samples from {model.source} (step {model.step}, {model.weights} weights, seed {args.seed}{settings})"
+    )
     return 0
 
 

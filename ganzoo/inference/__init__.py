@@ -5,7 +5,14 @@ and measuring it (:mod:`~ganzoo.inference.evaluation`, :mod:`~ganzoo.inference.r
 on the data of :mod:`~ganzoo.inference.data`."""
 
 from ganzoo.inference.data import held_out, load_dataset, load_split, preview_pairs
-from ganzoo.inference.draw import class_labels, code_traversal_latents, generate, interpolation_latents, to_data_format
+from ganzoo.inference.draw import (
+    class_labels,
+    code_traversal_latents,
+    generate,
+    interpolation_latents,
+    sampling_options,
+    to_data_format,
+)
 from ganzoo.inference.files import check_npz_request, check_png_request, grid_shape, sample_pairs, save_npz
 from ganzoo.inference.models import TrainedModel, load_trained
 
@@ -24,6 +31,7 @@ __all__ = [
     "load_trained",
     "preview_pairs",
     "sample_pairs",
+    "sampling_options",
     "save_npz",
     "to_data_format",
 ]

@@ -1,12 +1,14 @@
 """Drawing samples from a trained generator: seeded latents, class labels, interpolation
-strips and walks along a latent code. Drawing never touches the global random streams: the
-same seed gives the same samples, whether from ``ganzoo sample``, ``ganzoo eval`` or an
-evaluation during training."""
+strips, walks along a latent code, and the sampling options an architecture declares (a
+truncation ψ). Drawing never touches the global random streams: the same seed gives the
+same samples, whether from ``ganzoo sample``, ``ganzoo eval`` or an evaluation during
+training."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Callable, Literal, Optional
+from typing import TYPE_CHECKING, Any, Callable, Literal, Mapping, Optional
 
+import pydantic
 import torch
 
 from ganzoo.api import Architecture, DataInfo, GanzooError, to_uint8
@@ -42,6 +44,27 @@ def class_labels(
     return torch.multinomial(weights, n, replacement=True, generator=torch.Generator().manual_seed(seed + 1))
 
 
+def sampling_options(architecture: Architecture, given: Mapping[str, Any]) -> dict[str, Any]:
+    """``given`` sampling options, validated against what ``architecture`` declares
+    (``Architecture.SamplingOptions``): the keywords to call its generator with. An option
+    the architecture does not declare, or a value it refuses, is a :class:`GanzooError`
+    in one line."""
+    if not given:
+        return {}
+    declared = architecture.SamplingOptions.model_fields
+    for key in given:
+        if key not in declared:
+            has = f"its sampling options are {', '.join(declared)}" if declared else "it declares no sampling options"
+            raise GanzooError(f"model {architecture.name!r} has no {key} ({has})")
+    try:
+        validated = architecture.SamplingOptions(**given)
+    except pydantic.ValidationError as error:
+        first = error.errors()[0]
+        where = ".".join(str(part) for part in first["loc"])
+        raise GanzooError(f"{where}: {first['msg']} (got {first.get('input')!r})") from None
+    return {key: getattr(validated, key) for key in given}
+
+
 def generate(
     generator: torch.nn.Module,
     architecture: Architecture,
@@ -53,10 +76,13 @@ def generate(
     batch_size: int = 500,
     latents: Optional[torch.Tensor] = None,
     convert: Optional[Callable[[torch.Tensor], torch.Tensor]] = None,
+    options: Optional[Mapping[str, Any]] = None,
 ) -> torch.Tensor:
     """``n`` samples in the model range, on the CPU, from seeded latents (or ``latents``),
     with ``generator`` in eval mode (its mode is restored afterwards). ``convert`` is applied
-    to each batch as it comes (:func:`to_data_format` keeps uint8 images, a quarter of the memory)."""
+    to each batch as it comes (:func:`to_data_format` keeps uint8 images, a quarter of the
+    memory). ``options`` are sampling options already checked by :func:`sampling_options`,
+    passed to G as keywords."""
     noise = torch.Generator(device=device).manual_seed(seed)
     was_training = generator.training
     generator.eval()
@@ -70,7 +96,7 @@ def generate(
                 else:
                     z = architecture.sample_latent(size, device=device, generator=noise)
                 y = labels[start : start + size].to(device) if labels is not None else None
-                batch = generator(z, y).float().cpu()
+                batch = generator(z, y, **(options or {})).float().cpu()
                 parts.append(convert(batch) if convert else batch)
     finally:
         generator.train(was_training)

@@ -1,11 +1,18 @@
 """Components by kind and name, with the plugin that provided each.
 
 Only the registry calls hooks. Everything else asks the registry for a class by name.
+
+The kinds, as ``registry.get(kind, name)`` and ``registry.names(kind)`` take them, are the
+keys of :data:`KINDS`: ``architecture``, ``loss``, ``dataset``, ``callback``, ``metric``,
+``feature_extractor``, ``optimizer`` and ``schedule``. Any other kind is a
+:class:`ganzoo.GanzooError` that lists them.
 """
 
 from __future__ import annotations
 
+import importlib.resources
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Literal, Mapping, Optional, overload
 
 import pluggy
@@ -64,6 +71,31 @@ class UnknownComponent(GanzooError):
     """A name that no installed plugin registered for that kind."""
 
 
+def check_kind(kind: str) -> str:
+    """``kind`` itself when it is one of :data:`KINDS`; otherwise one clear error naming them."""
+    if kind not in KINDS:
+        raise GanzooError(unknown_name_message("kind of component", kind, list(KINDS)))
+    return kind
+
+
+RECIPES_FOLDER = "recipes"
+"""The folder, inside a plugin's package, whose ``*.yaml`` files are the recipes it ships."""
+
+
+def recipe_folder(plugin: object) -> Optional[Path]:
+    """The ``recipes/`` folder of a plugin's package (the module its entry point names), or
+    None when it has none: the convention by which a plugin ships recipes."""
+    if not hasattr(plugin, "__path__"):  # a plain module, or an object with hook implementations
+        return None
+    folder = Path(str(importlib.resources.files(plugin.__name__) / RECIPES_FOLDER))  # type: ignore[attr-defined]
+    return folder if folder.is_dir() else None
+
+
+def bundled_recipes() -> Path:
+    """The recipes that ship with ganzoo itself (the data package ``ganzoo.recipes``)."""
+    return Path(str(importlib.resources.files("ganzoo.recipes")))
+
+
 class Registry:
     """Holds every available component; a recipe picks which become active."""
 
@@ -71,6 +103,8 @@ class Registry:
         self._entries: dict[str, dict[str, Entry]] = {kind: {} for kind in KINDS}
         self.plugins: dict[str, Optional[str]] = {}
         """Installed plugin name -> ``distribution version`` it came from (None if none)."""
+        self.recipe_folders: dict[str, Path] = {CORE_PLUGIN: bundled_recipes()}
+        """Plugin name -> the folder of the recipes it ships (``ganzoo``: the bundled ones)."""
 
     @classmethod
     def from_plugin_manager(cls, pm: pluggy.PluginManager) -> "Registry":
@@ -78,6 +112,10 @@ class Registry:
         distributions = {pm.get_name(p): f"{d.project_name} {d.version}" for p, d in pm.list_plugin_distinfo()}
         names = sorted(name for name in map(pm.get_name, pm.get_plugins()) if name and name != CORE_PLUGIN)
         registry.plugins = {name: distributions.get(name) for name in names}  # the core is not an installed plugin
+        for plugin in pm.get_plugins():
+            name, folder = pm.get_name(plugin), recipe_folder(plugin)
+            if name in registry.plugins and folder is not None:
+                registry.recipe_folders[name] = folder
         for kind, (hook_name, _) in KINDS.items():
             hook = getattr(pm.hook, hook_name)
             # Each implementation is called on its own so that every component is recorded
@@ -89,7 +127,7 @@ class Registry:
 
     def add(self, kind: str, component: type, plugin: str = "<python>") -> None:
         """Register ``component`` under its ``name``; checks the class is well formed."""
-        base = KINDS[kind][1]
+        base = KINDS[check_kind(kind)][1]
         where = f"plugin {plugin!r} registered {component!r} as a {kind}"
         if not (isinstance(component, type) and issubclass(component, base)):
             raise GanzooError(f"{where}, but it is not a subclass of ganzoo.{base.__name__}")
@@ -127,7 +165,7 @@ class Registry:
 
     def entry(self, kind: str, name: str) -> Entry:
         try:
-            return self._entries[kind][name]
+            return self._entries[check_kind(kind)][name]
         except KeyError:
             raise UnknownComponent(unknown_name_message(kind, name, self.names(kind))) from None
 
@@ -136,7 +174,7 @@ class Registry:
         return list(self.plugins)
 
     def names(self, kind: str) -> list[str]:
-        return sorted(self._entries[kind])
+        return sorted(self._entries[check_kind(kind)])
 
     def entries(self, kind: str) -> list[Entry]:
         return [self._entries[kind][name] for name in self.names(kind)]

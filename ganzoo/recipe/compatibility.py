@@ -21,7 +21,7 @@ from ganzoo.plugins.registry import Registry, split_name
 from ganzoo.recipe.schema import dataset_options
 
 
-def _build(registry: Registry, kind: str, spec: Any) -> Any:
+def build_component(registry: Registry, kind: str, spec: Any) -> Any:
     """The component of a resolved section, built with its options (cheap: components do
     their work in ``load`` and ``build_*``); None when it cannot be built."""
     if not isinstance(spec, dict):
@@ -62,6 +62,8 @@ def data_problems(accepts: Accepts, data: DataSpec) -> list[str]:
             reasons.append(f"needs square images, not {what}")
         if min(height, width) < accepts.min_side:
             reasons.append(f"needs images of at least {accepts.min_side}x{accepts.min_side}, not {what}")
+        if accepts.max_side is not None and max(height, width) > accepts.max_side:
+            reasons.append(f"needs images of at most {accepts.max_side}x{accepts.max_side}, not {what}")
         if height % accepts.side_multiple or width % accepts.side_multiple:
             reasons.append(f"needs images whose side divides by {accepts.side_multiple}, not {what}")
     if (
@@ -132,9 +134,9 @@ def compatibility_problems(
 ) -> list[Problem]:
     """Every mismatch between the data, the architecture, the loss and the augmentation of a validated recipe
     (``resolved``: its component sections; ``source_of``: the file that set a key)."""
-    dataset: Optional[Dataset] = _build(registry, "dataset", resolved.get("data"))
-    architecture: Optional[Architecture] = _build(registry, "architecture", resolved.get("model"))
-    loss: Optional[Loss] = _build(registry, "loss", resolved.get("loss"))
+    dataset: Optional[Dataset] = build_component(registry, "dataset", resolved.get("data"))
+    architecture: Optional[Architecture] = build_component(registry, "architecture", resolved.get("model"))
+    loss: Optional[Loss] = build_component(registry, "loss", resolved.get("loss"))
     data = dataset.provides() if dataset is not None else None
     problems = []
     accepts = architecture.accepts() if architecture is not None else None
@@ -149,7 +151,7 @@ def compatibility_problems(
             Problem(source_of("loss.name"), "loss.name", f"{loss.name} {reason}")  # type: ignore[union-attr]
             for reason in loss_problems(needs, architecture, data)
         ]
-    augment: Optional[Augment] = _build(registry, "augmentation", resolved.get("augment"))
+    augment: Optional[Augment] = build_component(registry, "augmentation", resolved.get("augment"))
     if augment is not None:
         problems += [
             Problem(source_of("augment.name"), "augment.name", f"{augment.name} {reason}")

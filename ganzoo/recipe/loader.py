@@ -4,6 +4,7 @@ then validation (stages 1 and 2 of loading here; 3 and 4 in :mod:`ganzoo.recipe.
 from __future__ import annotations
 
 import copy
+import os
 from pathlib import Path
 from typing import Any, Iterable, Optional
 
@@ -14,6 +15,7 @@ from ganzoo.api.errors import Problem, RecipeError
 from ganzoo.plugins.registry import Registry
 from ganzoo.recipe import bounded_yaml
 from ganzoo.recipe.compatibility import compatibility_problems
+from ganzoo.recipe.library import RecipeNotFound, not_found_message, resolve
 from ganzoo.recipe.schema import COMPONENT_LISTS, COMPONENT_PATHS, DATA_KEYS, RESOLVED_ORDER, Recipe, RecipeModel
 from ganzoo.recipe.sources import COMMAND_LINE, Sources
 from ganzoo.recipe.validation import capture_problems, population_problems, pydantic_problems, resolve_components
@@ -95,7 +97,9 @@ RECIPE_KEYS = {*RecipeModel.model_fields, "extends"}
 """The keys a recipe file's top level may hold."""
 
 
-def _read_chain(path: Path, sources: Sources, problems: list[Problem], chain: tuple[Path, ...] = ()) -> dict[str, Any]:
+def _read_chain(
+    path: Path, registry: Registry, sources: Sources, problems: list[Problem], chain: tuple[Path, ...] = ()
+) -> dict[str, Any]:
     """The file merged over everything it extends, bases first."""
     path = path.resolve()
     if path in chain:
@@ -113,9 +117,26 @@ def _read_chain(path: Path, sources: Sources, problems: list[Problem], chain: tu
         bases = []
     merged: dict[str, Any] = {}
     for base in bases:
-        merged = _merge(merged, _read_chain(path.parent / base, sources, problems, (*chain, path)))
+        found = _base(registry, base, path, problems)
+        if found is not None:
+            merged = _merge(merged, _read_chain(found, registry, sources, problems, (*chain, path)))
     sources.record(tree, _display(path))
     return _merge(merged, tree)
+
+
+def _base(registry: Registry, base: str, recipe: Path, problems: list[Problem]) -> Optional[Path]:
+    """The file ``extends: base`` of ``recipe`` names (a path relative to the recipe's folder,
+    or a shipped recipe's name), or None with a problem that says how it was looked for."""
+    try:
+        found = resolve(registry, base, recipe.parent)
+    except RecipeNotFound as error:
+        problems.append(Problem(_display(recipe), "extends", str(error)))
+        return None
+    if found.exists():
+        return found
+    where = f"a path in extends: is relative to the folder of the recipe that has it, so this one names {_display(Path(os.path.normpath(found)))}"
+    problems.append(Problem(_display(recipe), "extends", f"{base!r}: {where}: {not_found_message(registry, base)}"))
+    return None
 
 
 def parse_overrides(overrides: Iterable[str], problems: list[Problem]) -> list[tuple[list[str], Any]]:
@@ -217,10 +238,17 @@ def _apply_override(tree: dict[str, Any], parts: list[str], value: Any, problems
 def load_recipe(path: str | Path, registry: Registry, overrides: Iterable[str] = ()) -> Recipe:
     """Read, compose, override and validate a recipe; raise :class:`RecipeError` listing
     every problem found."""
-    path = Path(path)
     problems: list[Problem] = []
+    try:
+        path = resolve(registry, str(path), Path())
+    except RecipeNotFound as error:
+        raise RecipeError([Problem(str(path), "", str(error))]) from None
     sources = Sources(_display(path))
-    tree = _read_chain(path, sources, problems)
+    if path.exists() or path.is_symlink():
+        tree = _read_chain(path, registry, sources, problems)
+    else:  # neither a file nor a shipped recipe's name: say which names exist
+        problems.append(Problem(_display(path), "", not_found_message(registry, str(path))))
+        tree = {}
     for parts, value in parse_overrides(overrides, problems):
         if _apply_override(tree, parts, value, problems):  # a new component: its whole section is the command line's
             sources.record({"name": value}, COMMAND_LINE, ".".join(parts[:-1]))

@@ -199,16 +199,35 @@ def _shown(value: object, limit: int = 80) -> str:
 # --------------------------------------------------------------------------- CUDA graph capture
 
 
-def recipe_components(resolved: dict[str, Any], registry: Registry) -> list[tuple[str, object]]:
-    """``(role, class)`` of the recipe's architecture, loss, augmentation and callbacks: the components
-    whose ``capturable`` declaration decides ``train.cuda_graph``."""
-    parts: list[tuple[str, object]] = [
-        ("model", registry.get("architecture", split_name(resolved["model"])[0])),
-        ("loss", registry.get("loss", split_name(resolved["loss"])[0])),
-        ("augment", registry.get("augmentation", split_name(resolved["augment"])[0])),
-    ]
-    parts += [("callback", registry.get("callback", split_name(spec)[0])) for spec in resolved["callbacks"]]
+def recipe_components(
+    resolved: dict[str, Any], registry: Registry, built: tuple[str, ...] = ("loss",)
+) -> list[tuple[str, object]]:
+    """``(role, component)`` of the recipe's architecture, loss, augmentation and callbacks:
+    the components whose declarations decide ``train.cuda_graph`` (``capturable``) and
+    ``train.population`` (``stackable``). Those whose role is in ``built`` are built with
+    their options (cheap), because a declaration may depend on them (a loss's extra passes,
+    ``bce`` with ``r1_gamma``); the class stands in for one whose options do not build
+    (they are reported as problems of their own)."""
+    sections = [("model", "architecture", resolved["model"]), ("loss", "loss", resolved["loss"])]
+    sections += [("augment", "augmentation", resolved["augment"])]
+    sections += [("callback", "callback", spec) for spec in resolved["callbacks"]]
+    parts: list[tuple[str, object]] = []
+    for role, kind, spec in sections:
+        name, options = split_name(spec)
+        cls = registry.get(kind, name)
+        component: object = cls
+        if role in built:
+            try:
+                component = cls(**options)
+            except Exception:  # noqa: BLE001 - an option problem is reported elsewhere
+                pass
+        parts.append((role, component))
     return parts
+
+
+def built_components(resolved: dict[str, Any], registry: Registry) -> list[tuple[str, object]]:
+    """As :func:`recipe_components`, every component built with its options where they build."""
+    return recipe_components(resolved, registry, built=("model", "loss", "augment", "callback"))
 
 
 def schedule_names(resolved: dict[str, Any]) -> list[str]:
@@ -267,7 +286,7 @@ def population_problems(
         compile=train.compile,
         cuda_graph=train.cuda_graph,
         distributed=False,
-        components=recipe_components(resolved, registry),
+        components=built_components(resolved, registry) if train.population > 1 else [],  # one run: nothing to build
     ):
         problems.append(Problem(where, "train.population", reason))
     for key, values in train.population_values.items():

@@ -18,6 +18,7 @@ from typing import Callable, Sequence, cast
 import torch
 
 from ganzoo.api import Architecture, Augment, Callback, GanzooError, Loss, Optimizer, Problem, RecipeError, Schedule
+from ganzoo.api.architecture import Network
 from ganzoo.api.capture import Decision, capture_decision
 from ganzoo.inference.data import training_data
 from ganzoo.plugins.registry import Registry, split_name
@@ -26,6 +27,7 @@ from ganzoo.run.outputs import output_classes
 from ganzoo.train import BatchStream, CapturedStep, Trainer, TrainingStep
 from ganzoo.train.devices import select_device
 from ganzoo.train.distributed import World, device_for
+from ganzoo.train.optimizers import build_optimizer
 from ganzoo.train.rng import seed_everything
 
 
@@ -56,8 +58,10 @@ def build_run(
     components += [("callback", callback) for callback in callbacks]
     components += [("output", output) for output in output_classes(config, world)]
     decision = decide_capture(recipe, device, world, components)
-    g_optimizer, g_schedule = optimizer_and_schedule(recipe, registry, "generator", generator)
-    d_optimizer, d_schedule = optimizer_and_schedule(recipe, registry, "discriminator", discriminator)
+    g_optimizer, g_schedule = optimizer_and_schedule(recipe, registry, "generator", generator, architecture, loss)
+    d_optimizer, d_schedule = optimizer_and_schedule(
+        recipe, registry, "discriminator", discriminator, architecture, loss
+    )
     batches = BatchStream(data, train.batch_size, device, drop_last=train.drop_last, shard=(world.rank, world.size))
     _check_batches(recipe, len(data), len(batches))
     step_class: Callable[..., TrainingStep] = (
@@ -102,12 +106,24 @@ def networks(
 
 
 def optimizer_and_schedule(
-    recipe: Recipe, registry: Registry, network: str, module: torch.nn.Module
+    recipe: Recipe,
+    registry: Registry,
+    network: Network,
+    module: torch.nn.Module,
+    architecture: Architecture,
+    loss: Loss,
 ) -> tuple[torch.optim.Optimizer, Schedule]:
-    """The optimiser of ``network`` over ``module``'s parameters, and its schedule."""
+    """The optimiser of ``network`` over ``module``'s parameters (in the groups its
+    architecture declares, corrected for the loss's extra passes on it), and its schedule."""
     name, options = split_name(recipe.resolved["optim"][network])
     schedule_name, schedule_options = split_name(options.pop("schedule", {"name": "constant"}))
-    optimizer = cast(Optimizer, registry.get("optimizer", name)(**options)).build(module.parameters())
+    optimizer = build_optimizer(
+        cast(Optimizer, registry.get("optimizer", name)(**options)),
+        module,
+        architecture.parameter_groups(network),
+        [extra for extra in loss.extra_passes() if extra.network == network],
+        network,
+    )
     return optimizer, cast(Schedule, registry.get("schedule", schedule_name)(**schedule_options))
 
 

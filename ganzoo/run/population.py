@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Callable, Optional, Sequence
 
 from ganzoo.api import Callback, GanzooError
+from ganzoo.api.population import population_refusals
 from ganzoo.files.safe import atomic_write_text
 from ganzoo.plugins.registry import Registry
 from ganzoo.recipe import Recipe
@@ -34,6 +35,7 @@ from ganzoo.run.training import (
 )
 from ganzoo.runfolder.layout import RunFolder
 from ganzoo.runfolder.lock import run_lock
+from ganzoo.train.loop import Trainer
 from ganzoo.train.population import PopulationStep, fit_population
 from ganzoo.train.rng import OwnStreams
 
@@ -71,13 +73,15 @@ def run_population(
     with world_of(recipe) as world, contextlib.ExitStack() as held:
         if world.distributed:
             raise GanzooError("train.population trains its members in one process: run it without --nproc or torchrun")
-        trainers = []
+        trainers, streams = [], []
         for k, member in enumerate(recipes):
             eager = derive(member, registry, ["train.cuda_graph=off"])  # the batched step serves them all
             trainer, _ = held.enter_context(built(eager, registry, world, callbacks(k)))
-            trainer.streams = OwnStreams(member.config.seed, trainer.device)  # as the global ones stand now, alone
+            streams.append(OwnStreams(member.config.seed, trainer.device))  # as the global ones stand now, alone
+            trainer.streams = streams[-1]
             trainer.recipe = member.resolved
             trainers.append(trainer)
+        _refuse_instances(trainers[0], len(trainers))
         evaluations = [
             evaluation_session(member, registry, trainer, progress and k == 0)
             for k, (member, trainer) in enumerate(zip(recipes, trainers))
@@ -94,7 +98,7 @@ def run_population(
             f"(torch.func.vmap, eager), in {', '.join(str(t.folder) for t in trainers)}",
             file=sys.stderr,
         )
-        step = PopulationStep([trainer.stepper for trainer in trainers], [trainer.streams for trainer in trainers])
+        step = PopulationStep([trainer.stepper for trainer in trainers], streams)
         with stop_on_signals(*trainers) as received:
             failures = fit_population(trainers, step)
         late: Optional[int] = received[0] if received else None
@@ -103,3 +107,15 @@ def run_population(
             raise PopulationInterrupted(folders, trainers[0].step, late or signal.SIGINT)
         runs = [finished_run(m, t, o, late) for m, t, o in zip(recipes, trainers, outputs)]
         return Population(runs, failures)
+
+
+def _refuse_instances(trainer: Trainer, size: int) -> None:
+    """The built components' own declarations (``ganzoo check`` reads most of them from
+    their options already; a callback added by the caller only shows here)."""
+    components: list[tuple[str, object]] = [("model", trainer.stepper.architecture), ("loss", trainer.stepper.loss)]
+    components += [("callback", callback) for callback in trainer.callbacks]
+    refusals = population_refusals(
+        members=size, compile=None, cuda_graph="auto", distributed=False, components=components
+    )
+    if refusals:
+        raise GanzooError("train.population: " + "; ".join(refusals))

@@ -13,7 +13,7 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator, Optional, Sequence
+from typing import Callable, Iterator, Optional, Sequence
 
 import torch
 
@@ -60,9 +60,17 @@ class Run:
     finished): the run is whole, and a caller with more work to do stops there."""
 
 
-def run_recipe(recipe: Recipe, registry: Registry, *, progress: bool = True, callbacks: Sequence[Callback] = ()) -> Run:
+def run_recipe(
+    recipe: Recipe,
+    registry: Registry,
+    *,
+    progress: bool = True,
+    callbacks: Sequence[Callback] = (),
+    announce: Optional[Callable[[Path], None]] = None,
+) -> Run:
     """Train ``recipe`` into a new run folder with every built-in output attached (and
-    ``callbacks``, which follow the recipe's own)."""
+    ``callbacks``, which follow the recipe's own); ``announce`` is told the folder as soon
+    as it exists, before training starts."""
     config = recipe.config
     with world_of(recipe) as world, built(recipe, registry, world, callbacks) as (trainer, decision):
         if not world.is_main:  # rank 0 alone writes the run folder
@@ -72,6 +80,8 @@ def run_recipe(recipe: Recipe, registry: Registry, *, progress: bool = True, cal
         with run_lock(folder):
             atomic_write_text(RunFolder(folder).recipe, recipe.to_yaml())
             record_subset(recipe, trainer, RunFolder(folder).subset)
+            if announce is not None:
+                announce(folder)
             return train(recipe, registry, trainer, decision, folder, progress=progress, evaluation=evaluation)
 
 

@@ -5,7 +5,8 @@
 <run>/eval.jsonl             evaluations                <run>/weights.pt      the finished weights
 <run>/samples/step_N.png     sample grids               <run>/curves/*.png    loss and score curves
 <run>/checkpoints/step_N.pt  checkpoints (and best.pt)  <run>/wandb/          the wandb run
-<run>/subset.json            the samples of data.limit  <run>/.ganzoo-lock     the lock of the process that trains it
+<run>/progress.mp4 (or .gif) the progress video         <run>/.ganzoo-lock    the lock of the process that trains it
+<run>/subset.json            the samples of data.limit
 ```
 
 A sweep folder (:class:`SweepFolder`) holds its settings, its study and a run folder per trial.
@@ -23,6 +24,7 @@ from ganzoo.api.errors import GanzooError
 
 GRID_NAME = re.compile(r"step_(\d+)\.png")
 CHECKPOINT_NAME = re.compile(r"step_(\d+)\.pt")
+VIDEO_FORMATS = ("mp4", "gif")
 
 
 def _regular_files(folder: Path, name: re.Pattern[str]) -> list[tuple[int, Path]]:
@@ -93,6 +95,16 @@ class RunFolder:
     def wandb_run_id(self) -> Path:
         """The id of the run's wandb run, kept across resumes."""
         return self.wandb / "ganzoo-run-id"
+
+    @property
+    def video_stem(self) -> Path:
+        """The progress video without its suffix (``.mp4``, or ``.gif``)."""
+        return self.path / "progress"
+
+    def video(self) -> Optional[Path]:
+        """The progress video the run made, or None."""
+        found = (self.video_stem.with_suffix(f".{fmt}") for fmt in VIDEO_FORMATS)
+        return next((path for path in found if path.is_file()), None)
 
     def grid(self, step: int) -> Path:
         """The stem of the sample grid of ``step`` (its suffix depends on what it shows)."""

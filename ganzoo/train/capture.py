@@ -41,6 +41,8 @@ class CapturedStep(TrainingStep):
 
     def __init__(self, *, batch_size: int, warmup: Optional[int] = None, **step: Any) -> None:
         super().__init__(**step)
+        if self.passes:  # the capture policy refuses them (ganzoo.api.capture.extra_pass_refusal)
+            raise ValueError("a loss with extra passes on some steps cannot be captured as one CUDA graph")
         for optimizer in (self.g_optimizer, self.d_optimizer):
             make_capturable(optimizer)
         self.batch_size = batch_size

@@ -84,6 +84,7 @@ class Trainer:
         """The run folder, on the process that writes it; None elsewhere (set by the run)."""
         self.recipe: dict = {}
         """The fully resolved recipe, as plain values (set by the run)."""
+        self._epoch_ending = False  # inside on_epoch_end: display_epoch is the epoch that just ended
         self._logging = False  # inside an on_log: rows logged now wait until it is over
         self._pending: list[dict[str, float]] = []
         self._order: Optional[torch.Tensor] = None  # the current epoch's sample order...
@@ -142,8 +143,16 @@ class Trainer:
 
     @property
     def display_epoch(self) -> int:
-        """The epoch in progress, counted from 1 (the last one once training is over)."""
-        return min(self.epoch + 1, self.epochs)
+        """The epoch in progress, counted from 1 (the last one once training is over); in
+        ``on_epoch_end``, the epoch that just ended, so that a row logged there carries it."""
+        return self.epoch if self._epoch_ending else min(self.epoch + 1, self.epochs)
+
+    @property
+    def learning_rates(self) -> dict[str, float]:
+        """Each network's learning rate now: that of its optimiser's first parameter group
+        (the one the recipe's ``optim.<network>.lr`` sets), as the schedule has moved it."""
+        optimizers = {"generator": self.g_optimizer, "discriminator": self.d_optimizer}
+        return {network: float(optimizer.param_groups[0]["lr"]) for network, optimizer in optimizers.items()}
 
     @property
     def logged_through(self) -> int:
@@ -250,7 +259,7 @@ class Trainer:
                 yield Work(group, whole_step=False)
             self._order, self._position = None, 0
             self.epoch += 1
-            self._emit("on_epoch_end")
+            self._end_epoch()
             if self._stop_now():  # a callback at the epoch's end (an evaluation) asked to stop
                 return
 
@@ -274,6 +283,14 @@ class Trainer:
 
     def _reached_max_steps(self) -> bool:
         return bool(self.max_steps and self.step >= self.max_steps)
+
+    def _end_epoch(self) -> None:
+        """``on_epoch_end``, with rows logged from it carrying the epoch that just ended."""
+        self._epoch_ending = True
+        try:
+            self._emit("on_epoch_end")
+        finally:
+            self._epoch_ending = False
 
     def _stop_now(self) -> bool:
         """Whether to stop after this step; in a data-parallel run every rank stops at the
@@ -376,11 +393,19 @@ class Trainer:
         means = self.stepper.window.close()
         if means is None:
             return
-        scalars = {"step": self.step, "epoch": self.display_epoch, **means}
+        scalars = {"step": self.step, "epoch": self.display_epoch, **means, **self._schedule_scalars()}
         self.last_scalars = scalars
         for schedule in self.schedules.values():
             schedule.on_log(scalars)
         self._emit_log(scalars)
+
+    def _schedule_scalars(self) -> dict[str, float]:
+        """``lr/<network>`` for each network, and what each schedule logs of its own
+        (``schedule/<network>/<key>``): read here, once a log, never per step."""
+        scalars = {f"lr/{network}": lr for network, lr in self.learning_rates.items()}
+        for network, schedule in self.schedules.items():
+            scalars.update({f"schedule/{network}/{key}": float(v) for key, v in schedule.log_values().items()})
+        return scalars
 
     def log(self, scalars: dict[str, float]) -> None:
         """Report scalars computed outside the loop (evaluation metrics, a callback's own) at

@@ -21,6 +21,7 @@ from __future__ import annotations
 import contextlib
 import copy
 import dataclasses
+import sys
 from typing import Any, Iterator, Literal, Mapping, Optional, Sequence
 
 import torch
@@ -94,32 +95,70 @@ class PopulationStep:
         self.skeletons = {"generator": skeleton(first.generator), "discriminator": skeleton(first.discriminator)}
         self.draws: dict[Role, Optional[list[int]]] = {"discriminator": None, "generator": None}
         """The latent sizes each kind of update draws, once its first update has shown them."""
+        self.warned = False
 
-    def run(self, works: Mapping[int, Work], trainers: Sequence[Trainer]) -> None:
+    def run(self, works: Mapping[int, Work], trainers: Sequence[Trainer]) -> dict[int, Exception]:
         """The work of the members still training (``works``, by member), which is the same
         kind of work for all: a slot whose member has stopped is filled with another's batches
-        and its result is not used."""
+        and its result is not used. Returns the error of each member whose own update failed
+        (a divergence): it takes no further part, and the others' step goes on."""
         filler = next(iter(works.values()))
         groups = [works[k].group if k in works else filler.group for k in range(len(self.steps))]
         step = trainers[next(iter(works))].step
         active = sorted(works)
+        failed: dict[int, Exception] = {}
         for k in active:
             self.steps[k].mark(step)
         for i in range(len(filler.group)):
-            self.update("discriminator", [group[i] for group in groups], step, active)
-        if filler.whole_step:
-            self.update("generator", [group[-1] for group in groups], step, active)
+            active = self.update("discriminator", [group[i] for group in groups], step, active, failed)
+        if filler.whole_step and active:
+            self.update("generator", [group[-1] for group in groups], step, active, failed)
+        return failed
 
-    def update(self, role: Role, batches: Sequence[Batch], step: int, active: Sequence[int]) -> None:
-        if self.draws[role] is None:
-            self.draws[role] = self._alone(role, batches, step, active)
-        else:
-            self._together(role, batches, step, active)
+    def update(
+        self, role: Role, batches: Sequence[Batch], step: int, active: list[int], failed: dict[int, Exception]
+    ) -> list[int]:
+        """One update of every active member; the members still active after it.
+
+        An error of the batched update cannot say which member caused it (a NaN in one
+        member's D fails the whole batch), so the update is then made member by member from
+        the same random draws, and only the members whose own update fails drop out."""
+        if self.draws[role] is not None:
+            before = [streams.snapshot() for streams in self.streams]
+            try:
+                self._together(role, batches, step, active)
+                return active
+            except GanzooError:
+                raise
+            except Exception as error:
+                for streams, state in zip(self.streams, before):
+                    streams.restore(state)
+                self._warn_once(role, step, error)
+        drawn = self._alone(role, batches, step, active, failed)
+        if self.draws[role] is None and drawn is not None:
+            self.draws[role] = drawn
+        return [k for k in active if k not in failed]
+
+    def _warn_once(self, role: Role, step: int, error: Exception) -> None:
+        """Say the first time a batched update failed and was made member by member: it
+        costs speed, not results (a batched kernel can turn one member's overflow into a
+        NaN where the member's own kernels stay finite)."""
+        if not self.warned:
+            self.warned = True
+            print(
+                f"ganzoo: warning: the population's batched {role} update failed at step {step + 1} "
+                f"({str(error).splitlines()[0]}); that update, and any other that fails so, was made member "
+                "by member, as each member's run would make it alone",
+                file=sys.stderr,
+            )
 
     # ------------------------------------------------------------------ member by member
 
-    def _alone(self, role: Role, batches: Sequence[Batch], step: int, active: Sequence[int]) -> list[int]:
-        """Each member's update made alone, as its run would make it; the latent sizes drawn."""
+    def _alone(
+        self, role: Role, batches: Sequence[Batch], step: int, active: Sequence[int], failed: dict[int, Exception]
+    ) -> Optional[list[int]]:
+        """Each member's update made alone, as its run would make it (a member whose update
+        fails is added to ``failed``); the latent sizes drawn, None when every member failed."""
         seen: Optional[list[int]] = None
         for k in active:
             member = self.steps[k]
@@ -133,19 +172,27 @@ class PopulationStep:
                 step,
                 latent_stream=self.streams[k].device,
             )
-            (member.update_generator if role == "generator" else member.update_discriminator)(ctx)
+            try:
+                (member.update_generator if role == "generator" else member.update_discriminator)(ctx)
+            except Exception as error:
+                failed[k] = error
+                continue
             if seen is not None and ctx.drawn != seen:
                 raise GanzooError(f"the members' {role} updates drew different latents ({seen} and {ctx.drawn})")
             seen = ctx.drawn
-        return seen or []
+        return seen
 
     # ------------------------------------------------------------------ all at once
 
     def _together(self, role: Role, batches: Sequence[Batch], step: int, active: Sequence[int]) -> None:
         other: Role = "discriminator" if role == "generator" else "generator"
-        trained = stacked([getattr(s, role) for s in self.steps], grad=True)
+        # A stopped member's slot computes with an active member's weights, detached: its own
+        # may be NaN (a divergence), which would fail the whole batched kernel.
+        slots = [k if k in active else active[0] for k in range(len(self.steps))]
+        grads = [k in active for k in range(len(self.steps))]
+        trained = stacked([getattr(self.steps[k], role) for k in slots], grads)
         with torch.no_grad():
-            fixed = stacked([getattr(s, other) for s in self.steps], grad=False)
+            fixed = stacked([getattr(self.steps[k], other) for k in slots], [False] * len(slots))
         real = torch.stack([batch[0] for batch in batches])
         conditions = [batch[1] for batch in batches]
         condition = torch.stack(conditions) if conditions[0] is not None else None  # type: ignore[arg-type]
@@ -216,12 +263,13 @@ class PopulationStep:
             ) from None
 
 
-def stacked(networks: Sequence[torch.nn.Module], grad: bool) -> dict[str, torch.Tensor]:
-    """The members' parameters and buffers, each stacked along a new first dimension;
-    with ``grad``, each member's gradient flows back to its own parameters."""
+def stacked(networks: Sequence[torch.nn.Module], grads: Sequence[bool]) -> dict[str, torch.Tensor]:
+    """The members' parameters and buffers, each stacked along a new first dimension; where
+    ``grads`` says so, a member's gradient flows back to its own parameters."""
     states = [{**dict(network.named_parameters()), **dict(network.named_buffers())} for network in networks]
     return {
-        name: torch.stack([state[name] if grad else state[name].detach() for state in states]) for name in states[0]
+        name: torch.stack([state[name] if grad else state[name].detach() for state, grad in zip(states, grads)])
+        for name in states[0]
     }
 
 
@@ -250,8 +298,19 @@ def fit_population(trainers: Sequence[Trainer], step: PopulationStep) -> dict[in
                     sessions[k].close()  # finished, or stopped: its outputs end now
                 except Exception as error:
                     del works[k]
-                    failures[k] = error
-                    sessions[k].__exit__(type(error), error, error.__traceback__)  # failed: its outputs say so
+                    failures[k] = _end_failed(sessions[k], error)
             if items:
-                step.run(items, trainers)
+                for k, failure in step.run(items, trainers).items():
+                    del works[k]
+                    failures[k] = _end_failed(sessions[k], failure)
     return failures
+
+
+def _end_failed(session: contextlib.ExitStack, error: Exception) -> Exception:
+    """End a failed member's session (its outputs say so); the error as the session explains
+    it (a NaN's later symptom reported as the divergence it is)."""
+    try:
+        session.__exit__(type(error), error, error.__traceback__)
+    except Exception as explained:
+        return explained
+    return error

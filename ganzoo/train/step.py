@@ -1,6 +1,7 @@
 """One training step as a unit: ``d_steps`` discriminator updates, then one generator update.
 
-Algorithm 1 of Goodfellow et al. (2014), one iteration of its outer loop. A
+Algorithm 1 of Goodfellow et al. (2014), one iteration of its outer loop, with the extra
+passes a loss runs after some updates (``Loss.extra_passes``: lazy regularisation). A
 :class:`TrainingStep` holds what one run trains (the networks, the loss, the optimisers),
 the log window its scalars are summed into and the divergence watch; the loop hands it a
 group of batches. Nothing in it reads a tensor's value on the host, so the same code runs
@@ -15,7 +16,7 @@ from typing import Literal, Optional, Sequence, cast
 
 import torch
 
-from ganzoo.api import Architecture, Augment, Loss, StepContext
+from ganzoo.api import Architecture, Augment, ExtraPass, Loss, StepContext
 from ganzoo.train.augmentation import AugmentedDiscriminator, observe
 from ganzoo.train.distributed import World, update_wrappers
 from ganzoo.train.divergence import DivergenceWatch
@@ -66,7 +67,9 @@ class TrainingStep:
         self.world = world
         self.window = LogWindow(world)
         """The logged scalars since the last log, summed on the device."""
-        self.divergence = DivergenceWatch(device)
+        self.passes = checked_passes(loss)
+        """The loss's extra passes, which run after some updates (none for most losses)."""
+        self.divergence = DivergenceWatch(device, ("d_loss", "g_loss", *(p.name for p in self.passes)))
         # What the loss calls: torch.compile of a Module returns a Module (its stub says Callable).
         self._g = cast(torch.nn.Module, torch.compile(generator, mode=compile)) if compile else generator
         self._d = cast(torch.nn.Module, torch.compile(discriminator, mode=compile)) if compile else discriminator
@@ -90,11 +93,44 @@ class TrainingStep:
         self.divergence.device_step.fill_(step + 1)
 
     def body(self, group: Sequence[Batch], step: int) -> None:
-        """The updates of one step, and nothing that changes from step to step on the host:
-        what a CUDA graph captures."""
-        for batch in group:
-            self.update_discriminator(self.context(batch, step))
-        self.update_generator(self.context(group[-1], step))
+        """The updates of one step, and nothing that changes from step to step on the host
+        (the extra passes that follow some updates aside): what a CUDA graph captures."""
+        for index, batch in enumerate(group):
+            ctx = self.context(batch, step)
+            self.update_discriminator(ctx)
+            self.run_passes("discriminator", step * self.d_steps + index, ctx)
+        ctx = self.context(group[-1], step)
+        self.update_generator(ctx)
+        self.run_passes("generator", step, ctx)
+
+    def run_passes(self, network: str, update: int, ctx: StepContext) -> None:
+        """The loss's extra passes due after update ``update`` of ``network``."""
+        for extra in self.passes:
+            if extra.network == network and extra.due(update):
+                self.extra_pass(extra, ctx)
+
+    def extra_pass(self, extra: ExtraPass, ctx: StepContext) -> None:
+        """One optimiser step of ``extra.network`` on the pass's objective, the other network
+        frozen (its gradients would be thrown away)."""
+        on_d = extra.network == "discriminator"
+        if self.world.distributed and on_d:  # the network updated runs under DDP, as in its update
+            ctx = dataclasses.replace(ctx, discriminator=self._d_update)
+        elif self.world.distributed:
+            ctx = dataclasses.replace(ctx, generator=self._g_update)
+        optimizer = self.d_optimizer if on_d else self.g_optimizer
+        frozen = self.generator if on_d else self.discriminator
+        frozen.requires_grad_(False)
+        try:
+            optimizer.zero_grad(set_to_none=True)
+            with self._autocast(ctx.real.device):
+                out = self.loss.extra_loss(extra.name, ctx)
+            out.loss.backward()
+            optimizer.step()
+        finally:
+            frozen.requires_grad_(True)
+        self.divergence.watch(extra.name, out.loss)
+        if out.logs:
+            self.window.add(out.logs, ctx.step + 1)
 
     def discriminator_only(self, group: Sequence[Batch], step: int) -> None:
         """Discriminator updates alone: those of an epoch's last batches, too few for a
@@ -164,3 +200,12 @@ class TrainingStep:
         if self.precision == "bf16":
             return torch.autocast(device_type=device.type, dtype=torch.bfloat16)
         return contextlib.nullcontext()
+
+
+def checked_passes(loss: Loss) -> tuple[ExtraPass, ...]:
+    """The loss's extra passes, each an :class:`~ganzoo.api.ExtraPass` with a name of its own."""
+    passes = tuple(loss.extra_passes())
+    names = [extra.name for extra in passes]
+    if any(not isinstance(extra, ExtraPass) for extra in passes) or len(set(names)) != len(names):
+        raise TypeError(f"{type(loss).__name__}.extra_passes() must return ExtraPass objects with distinct names")
+    return passes

@@ -1,11 +1,12 @@
-"""Training curves as PNG files: the losses, and D's scores on real and generated samples.
+"""Training curves as PNG files: the losses, D's scores on real and generated samples, the
+learning rates, and every other logged scalar (a callback's own, an evaluation's).
 
-People read a GAN's health off these two plots faster than off its logs: the losses show
+People read a GAN's health off these plots faster than off its logs: the losses show
 whether D and G are still fighting, the scores whether D(x) and D(G(z)) drift towards the
 0.5 of the equilibrium or D wins outright. Scalars that name a ``group`` (D on training and
 held-out images, an augmentation's probability) get a plot per group beside them. The plots are redrawn while training runs, so
 each file is written atomically (:func:`ganzoo.files.safe.atomic_write`): a viewer that
-refreshes never sees half a PNG.
+refreshes never sees half a PNG. :func:`draw_comparison` draws several runs on shared axes.
 
 matplotlib's object API is used without pyplot: no global figure state and no GUI
 backend, whatever ``MPLBACKEND`` says.
@@ -15,7 +16,7 @@ from __future__ import annotations
 
 import io
 from pathlib import Path
-from typing import Iterable
+from typing import Iterable, Optional
 
 from ganzoo.api.scalars import CORE, Infos, label
 from ganzoo.files.safe import atomic_write_bytes
@@ -24,9 +25,16 @@ from ganzoo.files.safe import atomic_write_bytes
 CURVES = {
     "losses": ("d_loss", "g_loss"),
     "scores": ("d_real", "d_fake"),
+    "learning_rates": ("lr/generator", "lr/discriminator"),
 }
-STANDARD = [key for keys in CURVES.values() for key in keys]
-"""The scalars most runs log, in the order tables show them."""
+STANDARD = [*CURVES["losses"], *CURVES["scores"]]
+"""The scalars most losses log, in the order tables and the progress bar show them."""
+OTHER = "other"
+"""The PNG of every scalar outside the groups, one small plot each."""
+CURVE_FILES = [*CURVES, OTHER]
+"""Every PNG :func:`draw_curves` may write, in the order pages show them."""
+NOT_CURVES = ("step", "epoch", "eval_n")
+"""Logged with the scalars, but no curve of their own."""
 
 
 def curve_groups(infos: Infos = CORE) -> dict[str, tuple[str, ...]]:
@@ -55,7 +63,64 @@ def draw_curves(rows: Iterable[dict[str, float]], folder: Path, infos: Infos = C
             title = " and ".join(label(key, infos) for key in keys)
             _plot(series, path, title, infos, scores=name == "scores" and _probabilities(infos))
             written.append(path)
+    other = other_scalars(rows)
+    if other:
+        path = folder / f"{OTHER}.png"
+        _small_multiples({key: {"": _points(rows, key)} for key in other}, path, infos)
+        written.append(path)
     return written
+
+
+def other_scalars(rows: list[dict[str, float]]) -> list[str]:
+    """The logged scalars outside :data:`CURVES`, in the order they were first logged."""
+    grouped = {key for keys in CURVES.values() for key in keys}
+    seen = dict.fromkeys(key for row in rows for key in row)
+    return [key for key in seen if key not in grouped and key not in NOT_CURVES]
+
+
+def _points(rows: list[dict[str, float]], key: str) -> list[tuple[float, float]]:
+    return [(row["step"], row[key]) for row in rows if isinstance(row.get(key), (int, float)) and "step" in row]
+
+
+def draw_comparison(runs: dict[str, list[dict[str, float]]], path: Path, infos: Infos = CORE) -> Optional[Path]:
+    """Several runs on shared axes: one small plot per logged scalar, one line per run (named
+    by the keys of ``runs``). None when no run logged anything."""
+    keys = [key for group in CURVES.values() for key in group]
+    keys += [key for rows in runs.values() for key in other_scalars(rows)]
+    panels = {}
+    for key in dict.fromkeys(keys):
+        lines = {name: _points(rows, key) for name, rows in runs.items()}
+        if any(lines.values()):
+            panels[key] = {name: points for name, points in lines.items() if points}
+    if not panels:
+        return None
+    _small_multiples(panels, path, infos)
+    return path
+
+
+def _small_multiples(panels: dict[str, dict[str, list[tuple[float, float]]]], path: Path, infos: Infos) -> None:
+    """One small plot per scalar (``{scalar: {line label: points}}``), four to a row."""
+    from matplotlib.figure import Figure
+
+    columns = min(4, len(panels))
+    rows = -(-len(panels) // columns)
+    figure = Figure(figsize=(3.2 * columns, 2.4 * rows), dpi=100, layout="constrained")
+    labelled = False
+    for index, (key, lines) in enumerate(panels.items()):
+        axes = figure.add_subplot(rows, columns, index + 1)
+        for name, points in lines.items():
+            steps, values = zip(*points)
+            axes.plot(steps, values, label=name or None, linewidth=1.1, marker="." if len(steps) < 20 else None)
+        axes.set_title(label(key, infos), fontsize=9)
+        axes.tick_params(labelsize=7)
+        axes.grid(alpha=0.3)
+        if any(lines) and not labelled:  # one legend names the runs for every plot
+            axes.legend(fontsize=7, loc="best")
+            labelled = True
+    figure.supxlabel("step", fontsize=8)
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png")
+    atomic_write_bytes(path, buffer.getvalue())
 
 
 def _probabilities(infos: Infos) -> bool:
@@ -66,8 +131,7 @@ def _probabilities(infos: Infos) -> bool:
 def _plot(series: dict[str, list[tuple[float, float]]], path: Path, title: str, infos: Infos, scores: bool) -> None:
     from matplotlib.figure import Figure
 
-    figure = Figure(figsize=(6, 3.2), dpi=100)
-    figure.subplots_adjust(left=0.1, right=0.97, top=0.9, bottom=0.15)
+    figure = Figure(figsize=(6, 3.2), dpi=100, layout="constrained")
     axes = figure.add_subplot()
     for key, points in series.items():
         steps, values = zip(*points)

@@ -1,8 +1,9 @@
 """``ganzoo report``: one HTML page that shows one or more runs side by side.
 
 The page holds the recipes (and, for several runs, the keys where they differ), a table
-of the final metrics, the loss and score curves, the last sample grid and the progress
-video of every run. Every picture and video is embedded in the page as a ``data:`` URI:
+of the last value of every logged scalar (a callback's own included), what ``ganzoo eval``
+measured, the curves (for several runs, also on shared axes), the last sample grid and the
+progress video of every run. Every picture and video is embedded in the page as a ``data:`` URI:
 the report is one file that opens from disk, in any browser, with no server and no
 network, and that can be mailed or attached as it is.
 
@@ -32,9 +33,7 @@ from ganzoo.files.safe import UnsafeFile, atomic_write_text, output_problem, rea
 from ganzoo.recipe import bounded_yaml
 from ganzoo.runfolder.jsonl import read_rows
 from ganzoo.runfolder.layout import RunFolder
-from ganzoo.viz.curves import CURVES, STANDARD, draw_curves
-
-VIDEO_NAMES = ("progress.mp4", "progress.gif")
+from ganzoo.viz.curves import CURVE_FILES, NOT_CURVES, OTHER, STANDARD, draw_comparison, draw_curves
 
 
 @dataclass
@@ -49,6 +48,8 @@ class RunView:
     grids: list[tuple[int, Path]]
     video: Optional[Path]
     curves: list[Path] = field(default_factory=list)
+    evaluations: list[dict[str, Any]] = field(default_factory=list)
+    """The records of ``eval.jsonl``: what ``ganzoo eval`` (and ``eval.every``) measured."""
     html: dict[str, str] = field(default_factory=dict)
     """Each section's cell, with the files embedded (filled in by :func:`build_report`)."""
 
@@ -63,7 +64,15 @@ class RunView:
 
     @property
     def last(self) -> dict[str, Any]:
-        return self.rows[-1] if self.rows else {}
+        """The last logged value of every scalar (a callback logs its own in rows of their
+        own), with the step and epoch of the last row the loop logged."""
+        merged: dict[str, Any] = {}
+        for row in self.rows:
+            merged.update(row)
+        loop_rows = [row for row in self.rows if "d_loss" in row]
+        if loop_rows:
+            merged.update({key: loop_rows[-1][key] for key in ("step", "epoch") if key in loop_rows[-1]})
+        return merged
 
 
 def infos_for_recipe(recipe: dict[str, Any]) -> dict[str, ScalarInfo]:
@@ -109,11 +118,18 @@ def load_run(folder: Path) -> RunView:
         raise GanzooError(f"{recipe_path} cannot be read: {' '.join(str(error).split())}") from None
     if not isinstance(recipe, dict):
         raise GanzooError(f"{recipe_path} is not a recipe (not a mapping)")
-    video = next((folder / name for name in VIDEO_NAMES if (folder / name).is_file()), None)
-    drawn = sorted(layout.curves.glob("*.png")) if layout.curves.is_dir() else []
-    curves = sorted((path for path in drawn if path.is_file()), key=lambda path: (path.stem not in CURVES, path.stem))
+    video = layout.video()
+    drawn = sorted(path for path in layout.curves.glob("*.png") if path.is_file()) if layout.curves.is_dir() else []
+    curves = sorted(drawn, key=_curve_order)
     rows = read_rows(layout.metrics)
-    return RunView(folder, recipe_text, recipe, rows, _status(layout), layout.grids(), video, curves)
+    evaluations = read_rows(layout.evaluations)
+    return RunView(folder, recipe_text, recipe, rows, _status(layout), layout.grids(), video, curves, evaluations)
+
+
+def _curve_order(path: Path) -> tuple[int, str]:
+    """The standard plots first, then a loss's or an augmentation's own groups, then the rest."""
+    stem = path.stem
+    return (CURVE_FILES.index(stem) if stem in CURVE_FILES[:-1] else len(CURVE_FILES) + (stem == OTHER), stem)
 
 
 def _status(layout: RunFolder) -> str:
@@ -142,7 +158,12 @@ def build_report(folders: Sequence[Path], out: Path, *, progress: bool = True) -
             bar.set_postfix_str(run.name, refresh=False)
             run.html = _run_cells(run)  # embeds the files: the slow part
             bar.update(1)
-        page = _page(runs)
+        shared = None
+        if len(runs) > 1:
+            shared = draw_comparison(
+                {run.name: run.rows for run in runs}, Path(scratch) / "shared.png", runs[0].scalars
+            )
+        page = _page(runs, _data_uri(shared) if shared is not None else None)
     try:
         atomic_write_text(write_target(out), page)
     except OSError as error:
@@ -208,7 +229,7 @@ def _run_cells(run: RunView) -> dict[str, str]:
 
 def _metrics_table(runs: list[RunView]) -> str:
     keys = [key for key in STANDARD if any(key in run.last for run in runs)]
-    keys += sorted({key for run in runs for key in run.last} - set(keys) - {"step", "epoch"})
+    keys += sorted({key for run in runs for key in run.last} - set(keys) - set(NOT_CURVES))
     infos = [run.scalars for run in runs]
     head = "".join(f"<th>{_e(key)}</th>" for key in ["run", "status", "step", "epoch"])
     for key in keys:  # the loss's label when every run's loss gives the same one, with its meaning on hover
@@ -226,8 +247,42 @@ def _metrics_table(runs: list[RunView]) -> str:
         )
     return (
         f'<table class="metrics"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
-        '<p class="note">The last logged window of each run: each value is the mean over '
-        "<code>train.log_every</code> steps.</p>"
+        '<p class="note">The last logged value of every scalar of each run: the loop\'s are means over '
+        "<code>train.log_every</code> steps; a callback's and an evaluation's are as they logged them. "
+        "Step and epoch are those of the loop's last row.</p>"
+    )
+
+
+def _evaluations_table(runs: list[RunView]) -> str:
+    """One row per evaluation of each run (``eval.jsonl``): its step, what it sampled from,
+    the sample counts, and every value; each value's extractor on hover."""
+    records = [(run, record) for run in runs for record in run.evaluations if isinstance(record.get("results"), list)]
+    results = [(run, record, r) for run, record in records for r in record["results"] if isinstance(r, dict)]
+    keys = list(dict.fromkeys(str(r.get("key")) for _, _, r in results))
+    if not keys:
+        return '<p class="none">no evaluation yet (<code>ganzoo eval RUN</code> measures one)</p>'
+    head = "".join(f"<th>{_e(h)}</th>" for h in ["run", "step", "source", "samples"])
+    head += "".join(f"<th>{_e(key)}</th>" for key in keys)
+    body = ""
+    for run, record in records:
+        values = {str(r.get("key")): r for r in record["results"] if isinstance(r, dict)}
+        counts = sorted({f"{r.get('n_fake')} vs {r.get('n_real')}" for r in values.values()})
+        cells = "".join(
+            f'<td title="{_e(values[key].get("extractor") or values[key].get("metric") or "")}">'
+            f"{_number(values[key].get('value'))}</td>"
+            if key in values
+            else "<td></td>"
+            for key in keys
+        )
+        body += (
+            f"<tr><th>{_e(run.name)}</th><td>{_number(record.get('step', ''))}</td>"
+            f"<td>{_e(record.get('source', ''))}</td><td>{_e(', '.join(counts))}</td>{cells}</tr>"
+        )
+    return (
+        f'<table class="metrics"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
+        '<p class="note">Every evaluation recorded in each run\'s <code>eval.jsonl</code>; samples are '
+        "generated vs real, and each value's feature extractor shows on hover. Values compare only "
+        "at the same sample counts and extractor.</p>"
     )
 
 
@@ -269,7 +324,7 @@ SECTIONS = [
     (
         "curves",
         "Curves",
-        "d_loss and g_loss; d_real and d_fake, the loss's measure on real and generated samples, under the labels the loss gives them (D(x) and D(G(z)) for the probability losses).",
+        "d_loss and g_loss; d_real and d_fake, the loss's measure on real and generated samples, under the labels the loss gives them (D(x) and D(G(z)) for the probability losses); each network's learning rate; every other logged scalar (a callback's, an evaluation's), one small plot each.",
     ),
     ("grid", "Last sample grid", "Samples from the run's fixed noise at its last grid."),
     ("video", "Progress video", "Every sample grid of the run, in order."),
@@ -289,13 +344,15 @@ table.diff td { text-align: left; font-family: ui-monospace, monospace; }
 .runs > div { min-width: 0; } .runs > .full { grid-column: 1 / -1; margin-bottom: 0; }
 .runs h3 { font-size: 1rem; margin: 0 0 0.3rem; word-break: break-all; }
 img, video { display: block; max-width: 100%; margin-bottom: 0.5rem; }
-img.grid, img.video, video.video { image-rendering: pixelated; width: 100%; }
+img.grid, img.video, video.video { image-rendering: pixelated; }
+img.grid { width: auto; }  /* at its own pixels: a small grid is not blown up to the column */
 figure { margin: 0; } figcaption { color: #666; font-size: 0.9em; }
 pre { background: #f7f7f7; padding: 0.6rem; overflow: auto; max-height: 28rem; font-size: 12px; }
 """
 
 
-def _page(runs: list[RunView]) -> str:
+def _page(runs: list[RunView], shared: Optional[str] = None) -> str:
+    """The page; ``shared`` is the data URI of the runs' curves on shared axes (several runs)."""
     names = ", ".join(run.name for run in runs)
     parts = [
         "<!DOCTYPE html>",
@@ -307,8 +364,15 @@ def _page(runs: list[RunView]) -> str:
         "<h2>Final metrics</h2>",
         f'<div class="scroll">{_metrics_table(runs)}</div>',
     ]
+    parts += ["<h2>Evaluations</h2>", f'<div class="scroll">{_evaluations_table(runs)}</div>']
     if len(runs) > 1:
         parts += ["<h2>Recipe differences</h2>", f'<div class="scroll">{_differences(runs)}</div>']
+    if shared is not None:
+        parts += [
+            '<h2 id="shared-curves">Curves on shared axes</h2>',
+            '<p class="note">Every logged scalar, one plot each, with one line per run.</p>',
+            f'<img class="plot" src="{shared}" alt="the runs\' curves on shared axes">',
+        ]
     # One grid for every section, so that each run keeps its column all the way down.
     grid = ["<h2>Runs side by side</h2>", '<div class="scroll"><div class="runs">']
     grid += [f'<div><h3>{_e(run.name)}</h3><span class="note">{_e(run.folder)}</span></div>' for run in runs]

@@ -7,12 +7,13 @@ small on purpose (Adam for most GANs, RMSprop for WGAN, SGD and AdamW for experi
 
 from __future__ import annotations
 
-from typing import Annotated, ClassVar, Iterable, Optional
+from typing import Annotated, ClassVar, Optional
 
 import torch
 from pydantic import BaseModel, ConfigDict, Field, NonNegativeFloat, PositiveFloat, model_validator
 
 from ganzoo.api import Optimizer, Options
+from ganzoo.api.optim import Parameters
 
 Beta = Annotated[float, Field(ge=0, lt=1)]
 """A moving-average coefficient of Adam: from 0 up to, not including, 1."""
@@ -77,7 +78,7 @@ class TorchOptimizer(Optimizer):
 
     torch_class: ClassVar[type[torch.optim.Optimizer]]
 
-    def build(self, params: Iterable[torch.nn.Parameter]) -> torch.optim.Optimizer:
+    def build(self, params: Parameters) -> torch.optim.Optimizer:
         return self.torch_class(params, **self.options.model_dump(exclude_none=True))
 
 

@@ -71,7 +71,7 @@ class ProgressVideo(Callback):
         try:
             path = make_video(
                 grids,
-                self.folder / "progress",
+                RunFolder(self.folder).video_stem,
                 seconds=self.settings.seconds,
                 fps=self.settings.fps,
                 format=self.format,

@@ -23,24 +23,29 @@ class ProgressBar(Callback):
         self.disable = disable
         self.infos = infos
         self.bar: Optional[tqdm] = None
+        self.run: Optional[TrainingRun] = None
+        self.first_step = 0  # the step training starts from (a resumed run's is not 0)
         self.shown: dict[str, str] = {}  # the loop's scalars, and those callbacks log (run.log)
 
     @property
     def _live(self) -> tqdm:
-        """The bar, which ``on_train_start`` makes: every other method runs after it."""
-        assert self.bar is not None, "on_train_start makes the bar"
+        """The bar, drawn when first needed: after every callback's ``on_train_start``, so
+        that the lines those print (wandb's, the step path) come above it, not through it."""
+        if self.bar is None:
+            assert self.run is not None, "on_train_start comes first"
+            self.bar = tqdm(
+                total=self.run.total_steps,
+                initial=self.first_step,
+                unit="step",
+                dynamic_ncols=True,
+                mininterval=0.5,
+                disable=self.disable,
+            )
+            self._describe(self.run)
         return self.bar
 
     def on_train_start(self, trainer: "TrainingRun") -> None:
-        self.bar = tqdm(
-            total=trainer.total_steps,
-            initial=trainer.step,
-            unit="step",
-            dynamic_ncols=True,
-            mininterval=0.5,
-            disable=self.disable,
-        )
-        self._describe(trainer)
+        self.run, self.first_step = trainer, trainer.step
 
     def on_step_end(self, trainer: "TrainingRun") -> None:
         self._live.update(1)
@@ -61,7 +66,9 @@ class ProgressBar(Callback):
         self._live.set_postfix(self.shown, refresh=False)
 
     def on_train_end(self, trainer: "TrainingRun") -> None:
-        self._live.close()
+        if self.bar is not None:
+            self.bar.close()
 
     def _describe(self, trainer: "TrainingRun") -> None:
-        self._live.set_description(f"epoch {trainer.display_epoch}/{trainer.epochs}", refresh=False)
+        # The epoch now under way (in on_epoch_end, display_epoch is the one that ended).
+        self._live.set_description(f"epoch {min(trainer.epoch + 1, trainer.epochs)}/{trainer.epochs}", refresh=False)

@@ -73,6 +73,7 @@ class WandbLogger(Callback):
                 config=self.config,
                 id=run_id,
                 resume="allow" if run_id else None,
+                reinit="create_new",  # a population's members each hold a run, open side by side
                 settings=wandb.Settings(console="off", quiet=True),
             )
             atomic_write_text(id_file, self.run.id)

@@ -6,7 +6,7 @@ import copy
 from typing import Optional
 
 import torch
-from pydantic import Field, NonNegativeInt
+from pydantic import Field, NonNegativeInt, PositiveFloat
 
 import ganzoo
 
@@ -16,7 +16,12 @@ class EMA(ganzoo.Callback):
 
     After each step t > ``start_step``: avg <- decay * avg + (1 - decay) * G; until then the
     average is a copy of G. Buffers (batch norm statistics) are copied from G. The average
-    is saved in every checkpoint, so a resumed run continues it exactly."""
+    is saved in every checkpoint, so a resumed run continues it exactly.
+
+    With ``rampup`` r (StyleGAN2-ADA's ramp-up, r = 0.05 there), the average's half-life is
+    at most r times the steps made before this one: decay_t = min(decay, 0.5 ** (1 / (r *
+    (t - 1)))), so that the random weights of the first steps are forgotten early instead of
+    dragging the average for thousands of steps (decay_1 = 0: the first step copies G)."""
 
     capturable = True  # every update is device work on tensors it keeps (docs/speed.md)
     stackable = True  # between steps, on its own run's G
@@ -26,6 +31,9 @@ class EMA(ganzoo.Callback):
     class Options(ganzoo.Options):
         decay: float = Field(0.999, gt=0, lt=1, description="weight of the old average at each step")
         start_step: NonNegativeInt = Field(0, description="the average copies G up to this step, then starts averaging")
+        rampup: Optional[PositiveFloat] = Field(
+            None, description="ramp-up r: the half-life is at most r times the steps made so far (None: no ramp-up)"
+        )
 
     options: Options
 
@@ -44,6 +52,13 @@ class EMA(ganzoo.Callback):
     def on_train_start(self, trainer) -> None:
         self._ensure(trainer)
 
+    def decay_at(self, step: int) -> float:
+        """The weight of the old average after step ``step`` (counted from 1), with the ramp-up."""
+        if self.options.rampup is None:
+            return self.options.decay
+        half_life = self.options.rampup * (step - 1)  # in steps: images seen / batch size
+        return min(self.options.decay, 0.5 ** (1.0 / half_life)) if half_life > 0 else 0.0
+
     def on_step_end(self, trainer) -> None:
         average = self._ensure(trainer)
         with torch.no_grad():
@@ -52,8 +67,9 @@ class EMA(ganzoo.Callback):
                 for mine, theirs in pairs:
                     mine.copy_(theirs)
             else:
+                weight = 1.0 - self.decay_at(trainer.step)
                 for mine, theirs in pairs:
-                    mine.lerp_(theirs, 1.0 - self.options.decay)
+                    mine.lerp_(theirs, weight)
             for buffer, source in zip(average.buffers(), trainer.generator.buffers()):
                 buffer.copy_(source)
 
