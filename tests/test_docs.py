@@ -439,4 +439,4 @@ def test_writing_plugins_names_every_hook_and_base_class():
 
     for kind, (hook, base) in KINDS.items():
         assert f"| `{hook}` | `ganzoo.{base.__name__}` | `{kind}` |" in text, (hook, base, kind)
-    assert "eight hooks" in text
+    assert "nine hooks" in text

@@ -95,7 +95,7 @@ def test_cli_docs_give_report_only_its_own_options():
 def test_writing_plugins_names_every_bundled_plugin():
     text = (REPO / "docs" / "writing-plugins.md").read_text(encoding="utf-8")
     bundled = sorted(p.name for p in (REPO / "plugins").iterdir() if (p / "pyproject.toml").is_file())
-    assert len(bundled) == 8 and "two bundled" not in text
+    assert len(bundled) == 10 and "two bundled" not in text
     assert all(f"`{name}`" in text for name in bundled), bundled
 
 
