@@ -213,19 +213,25 @@ def copy_ratio(run: dict) -> float:
     return run["final"]["copy_ratio/classifier"]
 
 
+def gap(run: dict) -> float:
+    """D's mean output on training images less that on held-out ones, at the last log."""
+    return run["d_gap"][-1][1]
+
+
 def table(groups: dict[tuple[int, str], list[dict]], real: dict, settings: dict) -> str:
     eval_n, final_n = settings["eval_n"], settings["final_n"]
     lines = [
         f"| training images | augmentation | seeds | best FID on the curve (n={eval_n:,}) | final FID on the curve "
-        f"(n={eval_n:,}) | final FID (n={final_n:,}) | copy ratio | ADA's final p | minutes |",
-        "| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
-        f"| (60,000) | {REAL} | | | {real['fid'][str(eval_n)]:,.1f} | {real['fid'][str(final_n)]:,.1f} | | | |",
+        f"(n={eval_n:,}) | final FID (n={final_n:,}) | copy ratio | D(train) - D(held-out) | ADA's final p | minutes |",
+        "| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        f"| (60,000) | {REAL} | | | {real['fid'][str(eval_n)]:,.1f} | {real['fid'][str(final_n)]:,.1f} | | | | |",
     ]
     for (size, arm), runs in groups.items():
         p = spread([run["ada_p"] for run in runs], 3) if arm == "ada" else ""
         lines.append(
             f"| {size:,} | {arm} | {len(runs)} | {spread([best(r) for r in runs])} | {spread([last(r) for r in runs])} "
-            f"| {spread([final_fid(r) for r in runs])} | {spread([copy_ratio(r) for r in runs], 2)} | {p} | "
+            f"| {spread([final_fid(r) for r in runs])} | {spread([copy_ratio(r) for r in runs], 2)} | "
+            f"{spread([gap(r) for r in runs], 2)} | {p} | "
             f"{spread([r['seconds'] / 60 for r in runs])} |"
         )
     return "\n".join(lines)
@@ -373,7 +379,8 @@ def report(args: argparse.Namespace) -> None:
         f"dataset classifier's feature space against the MNIST test split: every {settings['eval_every']:,} steps "
         f"on {settings['eval_n']:,} samples (the curve), and after training on {settings['final_n']:,} samples "
         f"with the copy ratio (the 0.1 quantile of generated samples' distance to their nearest training image "
-        f"over that of held-out real images). Mean ± standard deviation over the seeds. The real-data row: "
+        f"over that of held-out real images). D(train) - D(held-out): D's mean output (a probability) on 256 "
+        f"training images less that on 256 test images at the last step, the gap that shows D memorising. Mean ± standard deviation over the seeds. The real-data row: "
         f"training images against the same reference. Each run was trained at the commit its raw values name."
     )
     body = f"{about}\n\n{text}\n\nThe targets:\n\n{met}\n\nFigures: {', '.join(relative(p) for p in figures)}."

@@ -433,6 +433,13 @@ def test_check_refuses_a_population_with_augmentation_in_one_line(digits, capsys
     assert main(["check", vanilla, f"data.root={digits}", "train.population=2"]) == 0  # none joins one
 
 
+def test_check_refuses_augmenting_an_autoencoder_ds_input(digits, capsys):
+    """Its loss compares D's reconstruction with the image before the augmentation."""
+    began = str(REPO / "recipes" / "began_mnist.yaml")
+    line = problem_line(capsys, main(["check", began, f"data.root={digits}", "augment.name=diffaugment"]))
+    assert "augment.name: diffaugment cannot augment the input of an autoencoder D: the loss compares" in line
+
+
 def test_check_refuses_augmenting_points(capsys):
     line = problem_line(capsys, main(["check", str(REPO / "recipes" / "toy_ring.yaml"), "augment.name=diffaugment"]))
     assert "augment.name: diffaugment takes images, not 2-D points" in line

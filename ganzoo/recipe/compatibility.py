@@ -104,10 +104,22 @@ def loss_problems(needs: Needs, architecture: Optional[Architecture], data: Opti
     return reasons
 
 
-def augment_problems(augment: Augment, loss: Optional[Loss], data: Optional[DataSpec]) -> list[str]:
-    """Why ``augment`` cannot train with ``loss`` on ``data`` (either may be None: not checked)."""
+def augment_problems(
+    augment: Augment, architecture: Optional[Architecture], loss: Optional[Loss], data: Optional[DataSpec]
+) -> list[str]:
+    """Why ``augment`` cannot train with ``architecture`` and ``loss`` on ``data`` (any may
+    be None: not checked)."""
     accepts = augment.accepts()
     reasons = data_problems(accepts, data) if accepts is not None and data is not None else []
+    needs = loss.needs() if loss is not None else None
+    reconstructs = (architecture is not None and architecture.discriminator_output() == "reconstruction") or (
+        needs is not None and needs.d_output == ("reconstruction",)
+    )
+    if not augment.identity and reconstructs:
+        reasons.append(
+            "cannot augment the input of an autoencoder D: the loss compares D's reconstruction with the "
+            "image as it was before the augmentation"
+        )
     if augment.adaptive and loss is not None and not loss.reports_real_scores:
         reasons.append(
             f"adapts to D's verdict on the real images, and the loss {loss.name} does not report it "
@@ -143,6 +155,6 @@ def compatibility_problems(
     if augment is not None:
         problems += [
             Problem(source_of("augment.name"), "augment.name", f"{augment.name} {reason}")
-            for reason in augment_problems(augment, loss, data)
+            for reason in augment_problems(augment, architecture, loss, data)
         ]
     return problems

@@ -166,6 +166,9 @@ class ELUAutoencoder(ganzoo.Architecture):
     def sample_latent(self, n, *, device, generator=None):
         return torch.rand((n, self.options.latent_dim), device=device, generator=generator) * 2 - 1  # U(-1, 1)
 
+    def discriminator_output(self):
+        return "reconstruction"
+
 
 class EBGANLoss(ganzoo.Loss):
     """EBGAN (Zhao et al., 2017): energy = mean squared reconstruction error; D: E(x) + max(0, m - E(G(z))); G: E(G(z)) + pt_weight PT.
