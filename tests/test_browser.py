@@ -56,9 +56,10 @@ def test_the_report_opens_in_chromium_with_every_image_and_video(tmp_path, capsy
     media = open_page(page, screenshot)
     print(f"screenshot: {screenshot}")
 
-    # 3 curves (losses, scores, learning rates) and the last grid of each run, the two runs
-    # on shared axes, and the ring's GIF video; the digits' MP4.
-    assert len(media["images"]) == 10, media["images"]
+    # Every curve (losses, scores, learning rates; the digits' overfitting watch) and the last
+    # grid of each run, the two runs on shared axes, and the ring's GIF video; the digits' MP4.
+    curves = sum(len(list((tmp_path / "runs" / name / "curves").glob("*.png"))) for name in ("digits", "ring"))
+    assert len(media["images"]) == curves + 2 + 1 + 1, media["images"]
     for image in media["images"]:
         assert image["complete"] and image["width"] > 0 and image["height"] > 0, image
     (video,) = media["videos"]

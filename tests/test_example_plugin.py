@@ -123,7 +123,7 @@ def test_declarations_are_checked(target: Path) -> None:
 def test_callback_run_context_survives_resume(target: Path, tmp_path: Path) -> None:
     """Item 1 from a third-party package: the callback logs `spread` with run.log (a row of its
     own in metrics.jsonl) and keeps spread.jsonl with a StepLog, trimmed on resume."""
-    args = ("data.size=2000", "train.batch_size=32", "train.log_every=50", "train.max_steps=100")
+    args = ("data.size=2000", "train.batch_size=32", "train.log_every=50", "train.max_steps=100", "checkpoint.every=63")
     result = ganzoo(
         "run", RELATIVISTIC, f"run.dir={tmp_path}", "wandb.mode=disabled", *args, "--no-progress", target=target
     )

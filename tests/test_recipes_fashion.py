@@ -25,7 +25,8 @@ def test_every_variant_has_a_fashion_recipe():
         if "fashion" not in path.name
     }
     fashion = {name.removesuffix("_fashion_mnist.yaml").removesuffix("_fashion.yaml") for name in FASHION_RECIPES}
-    assert mnist == fashion
+    # The quick start is MNIST's own first run; StyleGAN2 ships MNIST, Stacked-MNIST and folder recipes.
+    assert mnist - {"quickstart", "stylegan2"} == fashion
 
 
 @pytest.fixture(scope="module")

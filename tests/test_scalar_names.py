@@ -34,7 +34,7 @@ def test_the_lookup_prefers_the_loss_and_falls_back_to_the_core():
 
 def test_the_progress_bar_shows_the_loss_labels():
     bar = ProgressBar(disable=True, infos=scalar_infos(next(e.cls for e in LOSSES if e.name == "wgan")))
-    bar.on_train_start(type("Run", (), {"total_steps": 4, "step": 0, "display_epoch": 1, "epochs": 1})())
+    bar.on_train_start(type("Run", (), {"total_steps": 4, "step": 0, "epoch": 0, "display_epoch": 1, "epochs": 1})())
     bar.on_log(None, {"step": 1, "epoch": 1, "d_loss": 0.5, "g_loss": 0.1, "d_real": 2.0, "d_fake": -1.0})
     assert set(bar.bar.postfix.split(", ")) == {
         "d_loss=0.500",
