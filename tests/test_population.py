@@ -20,6 +20,7 @@ from wandb_reader import logged_config, logged_history, logged_summary
 from conftest import REPO, metrics, small_run, weights, write_recipe
 from ganzoo.cli import main
 from ganzoo.runfolder.layout import RunFolder
+from ganzoo.train.population import PopulationStep
 
 TOY = str(REPO / "recipes" / "toy_ring.yaml")
 SMALL = ["data.size=512", "model.hidden_dim=8", "train.batch_size=64", "train.log_every=5", "train.sample_every=10"]
@@ -122,6 +123,30 @@ def test_a_member_that_diverges_ends_alone_and_the_others_finish(tmp_path, capsy
     for k in (0, 2):
         assert [row["step"] for row in metrics(tmp_path / f"pop-m{k}") if "d_loss" in row][-1] == 20
         assert (tmp_path / f"pop-m{k}" / "weights.pt").is_file()
+
+
+def test_a_batched_update_that_fails_is_made_member_by_member(tmp_path, capsys, monkeypatch):
+    """An error of the batched kernels (not of one member) costs speed, not results: that
+    update is made member by member from the same draws, once said."""
+    batched = PopulationStep._together
+    calls = []
+
+    def failing_once(self, *args):
+        calls.append(args[0])
+        if len(calls) == 3:  # step 3's discriminator update (step 1's ran member by member)
+            raise RuntimeError("a batched kernel failed")
+        return batched(self, *args)
+
+    monkeypatch.setattr(PopulationStep, "_together", failing_once)
+    args = ["run", TOY, *small_run(tmp_path), *SMALL, "train.max_steps=10", "run.name=pop", "train.population=2"]
+    assert main(args) == 0
+    err = capsys.readouterr().err
+    assert "batched discriminator update failed at step 3 (a batched kernel failed)" in err
+    monkeypatch.setattr(PopulationStep, "_together", batched)
+    for k in range(2):
+        alone = ["run", TOY, *small_run(tmp_path), *SMALL, "train.max_steps=10", f"seed={k}", f"run.name=alone-{k}"]
+        assert main(alone) == 0
+        assert_close(weights(tmp_path / f"pop-m{k}"), weights(tmp_path / f"alone-{k}"), tolerance=1e-5)
 
 
 def test_sigterm_stops_every_member_with_a_checkpoint(tmp_path):
