@@ -424,9 +424,11 @@ def test_training_evaluates_every_epoch_logs_everywhere_and_keeps_the_best(ring_
 
 
 def test_a_resumed_run_keeps_its_evaluations_and_logs_each_once(ring_recipe, tmp_path, capsys):
-    assert main(["run", str(ring_recipe), "checkpoint.every=17", "--no-progress"]) == 0  # 16 steps an epoch
+    # A checkpoint due at an epoch's last step (16 steps an epoch) is saved after the epoch's
+    # evaluation, so that a run resumed from it does not evaluate that step again.
+    assert main(["run", str(ring_recipe), "checkpoint.every=16", "--no-progress"]) == 0
     reference = run_folder(capsys.readouterr().out)
-    # The same run, as a crash after step 34's checkpoint leaves it (epoch 2's evaluation done).
+    # The same run, as a crash right after epoch 2's checkpoint leaves it.
     folder = tmp_path / "crashed"
     shutil.copytree(reference, folder)
     (folder / "checkpoints" / "step_0000048.pt").unlink()

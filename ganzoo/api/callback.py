@@ -59,6 +59,10 @@ class TrainingRun(Protocol):
     def max_steps(self) -> Optional[int]: ...
 
     @property
+    def steps_per_epoch(self) -> int:
+        """Generator steps in one epoch (every epoch has as many)."""
+
+    @property
     def total_steps(self) -> int:
         """The steps the whole run makes (``epochs`` worth, capped by ``max_steps``)."""
 

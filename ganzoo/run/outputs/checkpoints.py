@@ -49,16 +49,25 @@ class Checkpointer(Callback):
         self.best: Optional[float] = None
         self.last_saved_step: Optional[int] = None
         self.last_path: Optional[Path] = None
+        self.pending = False
+        """A step checkpoint due at an epoch's last step, saved once the epoch has ended."""
 
     def on_train_start(self, trainer: "TrainingRun") -> None:
         self.last_saved_step = trainer.step if trainer.step else None  # a resumed run starts from a saved step
 
     def on_step_end(self, trainer: "TrainingRun") -> None:
         if self.every and trainer.step % self.every == 0:
-            self.save(trainer)
+            if trainer.step % trainer.steps_per_epoch == 0:
+                # The epoch's last step: what its end logs at this step (an evaluation) must
+                # come before the checkpoint, or a run resumed from it would log it twice.
+                self.pending = True
+            else:
+                self.save(trainer)
 
     def on_epoch_end(self, trainer: "TrainingRun") -> None:
-        if not self.every and trainer.step - (self.last_saved_step or 0) >= EPOCH_CHECKPOINT_STEPS:
+        due = not self.every and trainer.step - (self.last_saved_step or 0) >= EPOCH_CHECKPOINT_STEPS
+        if due or self.pending:
+            self.pending = False
             self.save(trainer)
 
     def on_log(self, trainer: "TrainingRun", scalars: dict[str, float]) -> None:
