@@ -127,8 +127,8 @@ def test_a_member_that_diverges_ends_alone_and_the_others_finish(tmp_path, capsy
 
 def test_a_batched_update_that_fails_is_made_member_by_member(tmp_path, capsys, monkeypatch):
     """An error of the batched kernels (not of one member) costs speed, not results: that
-    update is made member by member from the same draws, once said."""
-    batched = PopulationStep._together
+    update is made member by member with the same latents, once said."""
+    batched = PopulationStep._batched
     calls = []
 
     def failing_once(self, *args):
@@ -137,12 +137,12 @@ def test_a_batched_update_that_fails_is_made_member_by_member(tmp_path, capsys, 
             raise RuntimeError("a batched kernel failed")
         return batched(self, *args)
 
-    monkeypatch.setattr(PopulationStep, "_together", failing_once)
+    monkeypatch.setattr(PopulationStep, "_batched", failing_once)
     args = ["run", TOY, *small_run(tmp_path), *SMALL, "train.max_steps=10", "run.name=pop", "train.population=2"]
     assert main(args) == 0
     err = capsys.readouterr().err
     assert "batched discriminator update failed at step 3 (a batched kernel failed)" in err
-    monkeypatch.setattr(PopulationStep, "_together", batched)
+    monkeypatch.setattr(PopulationStep, "_batched", batched)
     for k in range(2):
         alone = ["run", TOY, *small_run(tmp_path), *SMALL, "train.max_steps=10", f"seed={k}", f"run.name=alone-{k}"]
         assert main(alone) == 0

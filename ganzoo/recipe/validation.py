@@ -277,8 +277,9 @@ def population_problems(
     config: RecipeModel, resolved: dict[str, Any], registry: Registry, sources: Sources
 ) -> list[Problem]:
     """``train.population`` that this recipe cannot honour: its settings, its components,
-    and ``train.population_values`` (keys members may differ in, K values each). Each
-    member's values are validated as its own recipe (:func:`ganzoo.recipe.population.members`)."""
+    and ``train.population_values`` (keys members may differ in, K values each). Whether each
+    member's values make a valid recipe is :func:`ganzoo.recipe.population.members`' to say,
+    once these problems are out of the way (``ganzoo check`` and ``ganzoo run`` ask it)."""
     train, problems = config.train, []
     where = sources.of("train.population")
     for reason in population_refusals(

@@ -120,24 +120,25 @@ class PopulationStep:
     ) -> list[int]:
         """One update of every active member; the members still active after it.
 
-        An error of the batched update cannot say which member caused it (a NaN in one
-        member's D fails the whole batch), so the update is then made member by member from
-        the same random draws, and only the members whose own update fails drop out."""
-        if self.draws[role] is not None:
-            before = [streams.snapshot() for streams in self.streams]
-            try:
-                self._together(role, batches, step, active)
-                return active
-            except GanzooError:
-                raise
-            except Exception as error:
-                for streams, state in zip(self.streams, before):
-                    streams.restore(state)
-                self._warn_once(role, step, error)
-        drawn = self._alone(role, batches, step, active, failed)
-        if self.draws[role] is None and drawn is not None:
-            self.draws[role] = drawn
-        return [k for k in active if k not in failed]
+        An error of the batched passes cannot say which member caused it (a NaN in one
+        member's D fails the whole batch), so the update is then made member by member with
+        the latents already drawn, and only the members whose own update fails drop out."""
+        if self.draws[role] is None:  # the first: member by member, recording the draws
+            drawn = self._alone(role, batches, step, active, failed)
+            if drawn is not None:
+                self.draws[role] = drawn
+            return [k for k in active if k not in failed]
+        latents = self._draw(role, active)
+        try:
+            losses, logs = self._batched(role, batches, step, active, latents)
+        except GanzooError:
+            raise
+        except Exception as error:
+            self._warn_once(role, step, error)
+            self._alone(role, batches, step, active, failed, latents)
+            return [k for k in active if k not in failed]
+        self._apply(role, batches, step, active, losses, logs)
+        return active
 
     def _warn_once(self, role: Role, step: int, error: Exception) -> None:
         """Say the first time a batched update failed and was made member by member: it
@@ -155,36 +156,45 @@ class PopulationStep:
     # ------------------------------------------------------------------ member by member
 
     def _alone(
-        self, role: Role, batches: Sequence[Batch], step: int, active: Sequence[int], failed: dict[int, Exception]
+        self,
+        role: Role,
+        batches: Sequence[Batch],
+        step: int,
+        active: Sequence[int],
+        failed: dict[int, Exception],
+        latents: Optional[Sequence[torch.Tensor]] = None,
     ) -> Optional[list[int]]:
         """Each member's update made alone, as its run would make it (a member whose update
-        fails is added to ``failed``); the latent sizes drawn, None when every member failed."""
+        fails is added to ``failed``), with ``latents`` (stacked, as :meth:`_draw` gives
+        them) or drawing its own; the latent sizes drawn, None when every member failed."""
         seen: Optional[list[int]] = None
         for k in active:
             member = self.steps[k]
             real, condition = batches[k]
-            ctx = RecordingContext(
-                real,
-                condition,
-                member.generator,
-                member.discriminator,
-                member.architecture,
-                step,
-                latent_stream=self.streams[k].device,
+            parts = (real, condition, member.generator, member.discriminator, member.architecture, step)
+            ctx: StepContext = (
+                RecordingContext(*parts, latent_stream=self.streams[k].device)
+                if latents is None
+                else DrawnContext(*parts, drawn=[z[k] for z in latents])
             )
             try:
                 (member.update_generator if role == "generator" else member.update_discriminator)(ctx)
             except Exception as error:
                 failed[k] = error
                 continue
-            if seen is not None and ctx.drawn != seen:
-                raise GanzooError(f"the members' {role} updates drew different latents ({seen} and {ctx.drawn})")
-            seen = ctx.drawn
+            if isinstance(ctx, RecordingContext):
+                if seen is not None and ctx.drawn != seen:
+                    raise GanzooError(f"the members' {role} updates drew different latents ({seen} and {ctx.drawn})")
+                seen = ctx.drawn
         return seen
 
     # ------------------------------------------------------------------ all at once
 
-    def _together(self, role: Role, batches: Sequence[Batch], step: int, active: Sequence[int]) -> None:
+    def _batched(
+        self, role: Role, batches: Sequence[Batch], step: int, active: Sequence[int], latents: list[torch.Tensor]
+    ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+        """Every member's loss in one ``vmap`` over the stacked parameters, and its gradients
+        (each member's reach its own parameters only); the losses and logs, by member."""
         other: Role = "discriminator" if role == "generator" else "generator"
         # A stopped member's slot computes with an active member's weights, detached: its own
         # may be NaN (a divergence), which would fail the whole batched kernel.
@@ -196,7 +206,6 @@ class PopulationStep:
         real = torch.stack([batch[0] for batch in batches])
         conditions = [batch[1] for batch in batches]
         condition = torch.stack(conditions) if conditions[0] is not None else None  # type: ignore[arg-type]
-        drawn = self._draw(role, active)
 
         def objective(trained_state, fixed_state, real, condition, drawn):
             states = {role: trained_state, other: fixed_state}
@@ -212,23 +221,37 @@ class PopulationStep:
             out = self.loss.generator_loss(ctx) if role == "generator" else self.loss.discriminator_loss(ctx)
             return out.loss, out.logs
 
-        optimizers = [s.g_optimizer if role == "generator" else s.d_optimizer for s in self.steps]
-        for optimizer in optimizers:
-            optimizer.zero_grad(set_to_none=True)
+        for k in active:
+            self._optimizer(k, role).zero_grad(set_to_none=True)
         in_dims = (0, 0, 0, None if condition is None else 0, 0)
         with self._autocast(), self._explained(role):
             losses, logs = torch.func.vmap(objective, in_dims=in_dims, randomness="error")(
-                trained, fixed, real, condition, drawn
+                trained, fixed, real, condition, latents
             )
-        losses.sum().backward()  # each member's loss reaches its own parameters only
+        losses.sum().backward()
+        return losses, logs
+
+    def _apply(
+        self,
+        role: Role,
+        batches: Sequence[Batch],
+        step: int,
+        active: Sequence[int],
+        losses: torch.Tensor,
+        logs: dict[str, torch.Tensor],
+    ) -> None:
+        """Each active member's own optimiser step, loss hooks, divergence watch and log."""
         name = "g_loss" if role == "generator" else "d_loss"
         for k in active:
             member = self.steps[k]
-            optimizers[k].step()
+            self._optimizer(k, role).step()
             ctx = member.context(batches[k], step)
             (member.loss.after_generator_step if role == "generator" else member.loss.after_discriminator_step)(ctx)
             member.divergence.watch(name, losses[k])
             member.window.add({name: losses[k], **{key: value[k] for key, value in logs.items()}}, step + 1)
+
+    def _optimizer(self, k: int, role: Role) -> torch.optim.Optimizer:
+        return self.steps[k].g_optimizer if role == "generator" else self.steps[k].d_optimizer
 
     def _draw(self, role: Role, active: Sequence[int]) -> list[torch.Tensor]:
         """The latents of one update, for every member from its own stream, stacked: one

@@ -81,11 +81,3 @@ class OwnStreams:
         self.cpu.set_state(state["torch"])
         if self.device is not self.cpu and state["cuda"] is not None:
             self.device.set_state(state["cuda"][self.device_index])
-
-    def snapshot(self) -> tuple[torch.Tensor, torch.Tensor]:
-        """The generators' positions, to draw the same numbers again after a failed update."""
-        return self.cpu.get_state(), self.device.get_state()
-
-    def restore(self, snapshot: tuple[torch.Tensor, torch.Tensor]) -> None:
-        self.cpu.set_state(snapshot[0])
-        self.device.set_state(snapshot[1])
