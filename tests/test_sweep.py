@@ -15,9 +15,10 @@ from pathlib import Path
 
 import optuna
 import pytest
+import torch
 import yaml
 
-from conftest import REPO
+from conftest import REPO, weights
 from ganzoo.cli import main
 from ganzoo.plugins import Registry, make_plugin_manager
 from ganzoo.runfolder.jsonl import read_rows
@@ -201,3 +202,82 @@ def test_a_sweep_is_reported_on_one_page(tmp_path, capsys):
     assert "<h1>ganzoo sweep: s</h1>" in page and "3 trial(s) of 3" in page
     assert page.split("<tbody>")[1].count("<tr>") == 3 and "high_quality against each hyperparameter" in page
     assert page.count("data:image/png;base64,") == 1 + 2  # the best trial's grid, one plot per key
+
+
+def test_a_population_sweep_trains_its_trials_together_each_as_alone(tmp_path, capsys):
+    space = space_file(tmp_path, trials=3, seeds=2, population=2, budget={"steps": 12})
+    assert main(sweep_command(space, tmp_path / "sweeps")) == 0
+    err = capsys.readouterr().err
+    assert err.count("ganzoo: train.population=2: 2 runs in one batched step") == 2  # trials 0 and 1, two seeds
+    assert "Heartbeat" not in err
+    trials = study_of(tmp_path / "sweeps" / "s").trials
+    assert [t.state.name for t in trials] == ["COMPLETE"] * 3  # trial 2 alone: the sweep wants 3
+    for trial in trials:
+        runs = [Path(run) for run in trial.user_attrs["runs"]]
+        assert [run.name for run in runs] == [f"trial-{trial.number:04d}-s0", f"trial-{trial.number:04d}-s1"]
+        values = [read_rows(RunFolder(run).evaluations)[-1]["results"] for run in runs]
+        measured = [next(r["value"] for r in results if r["key"] == "high_quality") for results in values]
+        assert trial.user_attrs["values"] == measured and trial.value == pytest.approx(statistics.fmean(measured))
+    member = Path(trials[1].user_attrs["runs"][1])
+    recipe = yaml.safe_load((member / "recipe.yaml").read_text())
+    assert recipe["seed"] == 1 and recipe["train"]["population"] == 1  # the recipe a lone trial trains
+    assert recipe["optim"]["generator"]["lr"] == trials[1].params["optim.generator.lr"]
+    alone = ["run", str(member / "recipe.yaml"), f"run.dir={tmp_path / 'alone'}", "run.name=alone", "--no-progress"]
+    assert main(alone) == 0
+    a, b = weights(member), weights(tmp_path / "alone" / "alone")
+    for network in ("generator", "discriminator"):
+        for name, tensor in a[network].items():  # batched kernels round differently: near, not bitwise
+            assert torch.allclose(tensor, b[network][name], atol=1e-5, rtol=0), (network, name)
+
+
+def test_a_population_sweep_searches_only_what_members_may_differ_in(tmp_path, capsys):
+    space = space_file(tmp_path, population=2, space={"loss.label_smoothing": {"uniform": [0.0, 0.2]}})
+    assert main(sweep_command(space, tmp_path / "sweeps")) == 2
+    assert f"{space}: space.loss.label_smoothing: the trials of a population may differ in optim.* keys only" in (
+        capsys.readouterr().err
+    )
+    space = space_file(tmp_path, population=2)
+    assert main(sweep_command(space, tmp_path / "sweeps", "loss.r1_gamma=1.0")) == 2
+    err = capsys.readouterr().err
+    assert f"{space}: population: the recipe cannot train 2 trials at once: " in err and "R1 penalty" in err
+    assert not (tmp_path / "sweeps").exists()
+
+
+def test_the_pruner_stops_trials_of_a_population_each_alone(tmp_path):
+    from ganzoo.recipe import load_recipe
+    from ganzoo.run.sweep.space import load_settings
+    from ganzoo.run.sweep.together import run_together
+
+    registry = Registry.from_plugin_manager(make_plugin_manager())
+    recipe = tmp_path / "recipe.yaml"
+    recipe.write_text(yaml.safe_dump({"extends": TOY, "eval": {"every": 1, "n": 100, "metrics": [{"name": "modes"}]}}))
+    settings = load_settings(space_file(tmp_path, budget={"steps": 40}, population=2), recipe, registry, SMALL)
+    study = optuna.create_study(direction="maximize", pruner=optuna.pruners.ThresholdPruner(lower=2.0))
+    base = tmp_path / "base.yaml"
+    base.write_text(load_recipe(recipe, registry, SMALL + ["data.size=128"]).to_yaml())
+    outcomes = run_together([study.ask(), study.ask()], settings, base, registry, tmp_path / "trials")
+    assert [type(outcome) for outcome in outcomes] == [optuna.TrialPruned, optuna.TrialPruned]
+    for name in ("trial-0000-s0", "trial-0001-s0"):
+        steps = [
+            row["step"] for row in read_rows(RunFolder(tmp_path / "trials" / name).metrics) if "high_quality" in row
+        ]
+        assert steps == [2]  # evaluated at the end of the first epoch (2 steps), and stopped there
+
+
+def test_a_population_of_trials_stopped_by_sigterm_runs_again(tmp_path):
+    space = space_file(tmp_path, trials=2, population=2, budget={"seconds": 10}, eval={"n": 100})
+    log = tmp_path / "first.log"
+    first = worker(space, tmp_path / "sweeps", log)
+    folder = tmp_path / "sweeps" / "s"
+    deadline = time.monotonic() + 300
+    while len(list((folder / "trials").glob("*/metrics.jsonl"))) < 2 and time.monotonic() < deadline:
+        time.sleep(0.2)  # both trials are training
+    first.send_signal(signal.SIGTERM)
+    assert first.wait(timeout=120) == 143, log.read_text()[-3000:]
+    stopped = study_of(folder).trials
+    assert [(t.state.name, t.user_attrs["interrupted"]) for t in stopped] == [("FAIL", True)] * 2
+    second = worker(space, tmp_path / "sweeps", tmp_path / "second.log")
+    assert second.wait(timeout=600) == 0, (tmp_path / "second.log").read_text()[-3000:]
+    again = [t for t in study_of(folder).trials if t.state.name == "COMPLETE"]
+    assert sorted(t.user_attrs["retry_of"] for t in again) == [0, 1]
+    assert [t.params for t in again] == [stopped[t.user_attrs["retry_of"]].params for t in again]

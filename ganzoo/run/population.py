@@ -63,11 +63,16 @@ def run_population(
     *,
     progress: bool = True,
     callbacks: Callable[[int], Sequence[Callback]] = lambda member: (),
+    names: Optional[Sequence[str]] = None,
 ) -> Population:
     """Train ``recipe``'s members together (``callbacks(k)``: member k's extra callbacks).
-    The run folders are ``<run.name or recipe-date-time>-m<k>`` under ``run.dir``."""
+    The run folders are ``names`` under ``run.dir``, by default
+    ``<run.name or recipe-date-time>-m<k>``."""
     recipes = members(recipe, registry)
     base = recipe.config.run.name or f"{recipe.stem}-{time.strftime('%Y%m%d-%H%M%S')}"
+    names = list(names) if names is not None else [f"{base}-m{k}" for k in range(len(recipes))]
+    if len(names) != len(recipes) or len(set(names)) != len(names):
+        raise GanzooError(f"a population of {len(recipes)} needs as many distinct run names, not {names}")
     if recipe.config.wandb.group is None:  # the members' wandb runs side by side
         recipes = [derive(member, registry, [f"wandb.group={base}"]) for member in recipes]
     with world_of(recipe) as world, contextlib.ExitStack() as held:
@@ -88,10 +93,9 @@ def run_population(
         ]  # before any folder exists: a metric that cannot run fails here
         outputs = []
         for k, (member, trainer) in enumerate(zip(recipes, trainers)):
-            folder = new_run_folder(Path(recipe.config.run.dir), f"{base}-m{k}", recipe.stem)
+            folder = new_run_folder(Path(recipe.config.run.dir), names[k], recipe.stem)
             held.enter_context(run_lock(folder))
             atomic_write_text(RunFolder(folder).recipe, member.to_yaml())
-            record_subset(member, trainer, RunFolder(folder).subset)
             record_subset(member, trainer, RunFolder(folder).subset)
             outputs.append(attach_outputs(member, registry, trainer, folder, progress and k == 0, evaluations[k]))
         print(

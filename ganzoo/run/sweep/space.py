@@ -12,6 +12,7 @@ metric: fid/classifier                    # a key that `ganzoo eval` reports
 direction: minimize
 trials: 20
 eval: {n: 2000}
+population: 1                             # trials trained at once as one population
 ```
 
 Every value a distribution can draw is checked against the recipe before the first trial
@@ -29,6 +30,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, PositiveFloat, PositiveInt, ValidationError, model_validator
 
 from ganzoo.api import Options, Problem, RecipeError
+from ganzoo.api.population import MAX_MEMBERS
 from ganzoo.plugins.registry import Registry
 from ganzoo.recipe import bounded_yaml, load_recipe
 from ganzoo.recipe.loader import override_text
@@ -110,6 +112,9 @@ class SweepSettings(Options):
     sampler: Literal["tpe", "random", "grid"] = "tpe"
     prune: bool = True
     eval: EvalSettings = EvalSettings()
+    population: PositiveInt = Field(1, le=MAX_MEMBERS)
+    """Trials trained at once as one population (``train.population``): K trials cost little
+    more than one on a GPU. Its members may differ in ``optim.*`` keys only."""
 
     @model_validator(mode="after")
     def _grid_needs_grids(self) -> "SweepSettings":
@@ -138,7 +143,7 @@ def load_settings(path: Path, recipe: Path, registry: Registry, overrides: Seque
         settings = SweepSettings.model_validate(tree)
     except ValidationError as error:
         raise RecipeError(pydantic_problems(error, SweepSettings, "", Sources(where))) from None
-    problems = []
+    problems: list[Problem] = []
     if settings.metric_name not in registry.names("metric"):
         problems.append(
             Problem(
@@ -148,6 +153,7 @@ def load_settings(path: Path, recipe: Path, registry: Registry, overrides: Seque
                 f"name the one that reports it with measure: (known: {', '.join(registry.names('metric'))})",
             )
         )
+    problems += population_problems(settings, where, recipe, registry, overrides)
     for key, distribution in settings.space.items():
         for value in distribution.extremes:
             try:
@@ -158,3 +164,29 @@ def load_settings(path: Path, recipe: Path, registry: Registry, overrides: Seque
     if problems:
         raise RecipeError(problems)
     return settings
+
+
+def population_problems(
+    settings: SweepSettings, where: str, recipe: Path, registry: Registry, overrides: Sequence[str]
+) -> list[Problem]:
+    """Why the sweep's trials cannot train as one population: a key of the space its members
+    cannot differ in, or a recipe that cannot train as a population (one line each)."""
+    if settings.population == 1:
+        return []
+    problems = [
+        Problem(
+            where,
+            f"space.{key}",
+            "the trials of a population may differ in optim.* keys only (population: 1 searches any key)",
+        )
+        for key in settings.space
+        if not key.startswith("optim.")
+    ]
+    try:
+        load_recipe(recipe, registry, [*overrides, f"train.population={settings.population}"])
+    except RecipeError as error:
+        reasons = "; ".join(str(p).split(": ", 1)[-1] for p in error.problems)
+        problems.append(
+            Problem(where, "population", f"the recipe cannot train {settings.population} trials at once: {reasons}")
+        )
+    return problems

@@ -21,7 +21,7 @@ import socket
 import sys
 import warnings
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterator, Optional, Sequence
+from typing import TYPE_CHECKING, Any, Iterator, Optional, Sequence
 
 from ganzoo.api import DivergenceError, GanzooError
 from ganzoo.files.safe import atomic_write_text, read_text
@@ -29,11 +29,21 @@ from ganzoo.plugins.registry import Registry
 from ganzoo.recipe import load_recipe
 from ganzoo.run.signals import RunInterrupted
 from ganzoo.run.sweep.space import SweepSettings, load_settings
+from ganzoo.run.sweep.together import run_together
 from ganzoo.run.sweep.trial import run_trial
 from ganzoo.runfolder.layout import SweepFolder
 
 if TYPE_CHECKING:  # pragma: no cover
     import optuna
+
+
+def get_heartbeat_thread(trial_id: int, storage: object) -> Any:
+    """Optuna's own heartbeat for one trial, the one ``study.optimize`` keeps (Optuna keeps
+    it in a private module: one home here for that dependency)."""
+    from optuna.storages._heartbeat import get_heartbeat_thread as heartbeat
+
+    return heartbeat(trial_id, storage)  # type: ignore[arg-type]  # a context manager
+
 
 HEARTBEAT_SECONDS = 30
 """How often a running trial tells the database it is alive; one silent for three times
@@ -182,9 +192,52 @@ def run_sweep(
         if finished(study) >= settings.trials:
             study.stop()
 
-    if finished(study) < settings.trials:
+    if settings.population > 1:
+        while finished(study) < settings.trials:
+            together(study, settings, folder, registry, progress)
+    elif finished(study) < settings.trials:
         study.optimize(objective, callbacks=[enough], catch=(DivergenceError,), gc_after_trial=True)
     return study
+
+
+def together(
+    study: "optuna.Study", settings: SweepSettings, folder: SweepFolder, registry: Registry, progress: bool
+) -> None:
+    """Ask for up to ``population`` trials, train them as one population
+    (:mod:`~ganzoo.run.sweep.together`) and tell the study how each ended. A trial that
+    diverged fails alone; a signal marks every one of them to run again; any other error
+    fails them and ends the sweep."""
+    import optuna
+
+    with warnings.catch_warnings():  # Optuna warns of the heartbeat outside study.optimize: it is kept below
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        warnings.filterwarnings("ignore", "Heartbeat of storage", UserWarning)
+        optuna.storages.fail_stale_trials(study)  # what study.optimize does before each trial
+        trials = [study.ask() for _ in range(min(settings.population, settings.trials - finished(study)))]
+    with contextlib.ExitStack() as alive:
+        for trial in trials:  # the heartbeat study.optimize keeps for its one trial
+            alive.enter_context(get_heartbeat_thread(trial._trial_id, study._storage))
+        try:
+            outcomes = run_together(trials, settings, folder.recipe, registry, folder.trials, progress=progress)
+        except BaseException as error:
+            again = isinstance(error, RunInterrupted) or not isinstance(error, Exception)  # a signal, Ctrl-C
+            for trial in trials:
+                if again:
+                    trial.set_user_attr("interrupted", True)
+                study.tell(trial, state=optuna.trial.TrialState.FAIL)
+            raise
+    crash = None
+    for trial, outcome in zip(trials, outcomes):
+        if isinstance(outcome, optuna.TrialPruned):
+            study.tell(trial, state=optuna.trial.TrialState.PRUNED)
+        elif isinstance(outcome, BaseException):
+            study.tell(trial, state=optuna.trial.TrialState.FAIL)
+            crash = crash or (None if isinstance(outcome, DivergenceError) else outcome)
+        else:
+            study.tell(trial, outcome)
+        print(f"ganzoo sweep: trial {trial.number} {_describe(study.trials[trial.number])}", file=sys.stderr)
+    if crash is not None:
+        raise crash
 
 
 def _describe(trial: "optuna.trial.FrozenTrial") -> str:

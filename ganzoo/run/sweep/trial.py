@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from ganzoo.api import Callback, GanzooError, TrainingRun
 from ganzoo.plugins.registry import Registry
-from ganzoo.recipe import load_recipe
+from ganzoo.recipe import Recipe, load_recipe
 from ganzoo.recipe.loader import override_text
 from ganzoo.run.signals import RunInterrupted
 from ganzoo.run.sweep.space import Distribution, SweepSettings
@@ -50,6 +50,7 @@ class Pruning(Callback):
 
     name = "sweep_pruning"
     capturable = True  # it runs between steps and replaces no tensor the step holds
+    stackable = True  # between steps, on its own trial: it stops its own member only
 
     def __init__(self, trial: "optuna.Trial", metric: str) -> None:
         self.trial = trial
@@ -68,6 +69,7 @@ class TimeLimit(Callback):
 
     name = "sweep_time_limit"
     capturable = True  # it runs between steps and replaces no tensor the step holds
+    stackable = True  # between steps: it stops its own run
 
     def __init__(self, seconds: float) -> None:
         self.seconds = seconds
@@ -125,17 +127,39 @@ def train(
     progress: bool = False,
 ) -> tuple[Path, bool]:
     """One seed of a trial as an ordinary run; its folder, and whether the pruner stopped it."""
-    overrides = [override_text(key, value) for key, value in params.items()] + settings.budget.overrides()
-    overrides += [f"seed={seed}", f"run.dir={trials}", f"run.name=trial-{trial.number:04d}-s{seed}"]
-    overrides += [f"eval.n={settings.eval.n}", f"wandb.group={trials.parent.name}"]
+    overrides = [override_text(key, value) for key, value in params.items()]
+    overrides += run_overrides(seed, settings, trials) + [f"run.name={run_name(trial, seed)}"]
     recipe = load_recipe(recipe_path, registry, overrides)
-    extra: list[Callback] = [TimeLimit(settings.budget.seconds)] if settings.budget.seconds else []
-    pruning = Pruning(trial, settings.metric) if settings.prune and seed == 0 and recipe.config.eval.every else None
-    run = run_recipe(recipe, registry, progress=progress, callbacks=extra + ([pruning] if pruning else []))
+    pruning = pruning_of(trial, seed, settings, recipe)
+    run = run_recipe(recipe, registry, progress=progress, callbacks=trial_callbacks(settings, pruning))
     assert run.folder is not None, "a sweep runs in one process, which writes its run folders"
     if run.late_signal:  # asked to stop as the run finished: the trial runs again, whole, next time
         raise RunInterrupted(run.folder, run.trainer.step, None, run.late_signal)
     return run.folder, bool(pruning and pruning.pruned)
+
+
+def run_name(trial: "optuna.Trial", seed: int) -> str:
+    """The run folder of one seed of a trial, inside the sweep's ``trials/``."""
+    return f"trial-{trial.number:04d}-s{seed}"
+
+
+def run_overrides(seed: int, settings: SweepSettings, trials: Path) -> list[str]:
+    """What every run of a sweep trains with beside its trial's values: the budget, the seed,
+    its place in the sweep folder, the evaluation's size and the sweep's wandb group."""
+    overrides = settings.budget.overrides() + [f"seed={seed}", f"run.dir={trials}"]
+    return overrides + [f"eval.n={settings.eval.n}", f"wandb.group={trials.parent.name}"]
+
+
+def pruning_of(trial: "optuna.Trial", seed: int, settings: SweepSettings, recipe: Recipe) -> "Pruning | None":
+    """The pruner's callback for a trial's first seed, when the sweep prunes and training
+    evaluates (``eval.every``); None otherwise."""
+    return Pruning(trial, settings.metric) if settings.prune and seed == 0 and recipe.config.eval.every else None
+
+
+def trial_callbacks(settings: SweepSettings, pruning: "Pruning | None") -> list[Callback]:
+    """The callbacks a sweep adds to a trial's run: its time budget and its pruning."""
+    extra: list[Callback] = [TimeLimit(settings.budget.seconds)] if settings.budget.seconds else []
+    return extra + ([pruning] if pruning else [])
 
 
 def measure(folder: Path, settings: SweepSettings, registry: Registry) -> float:
