@@ -3,7 +3,7 @@ promise a component declares, and the one policy ``ganzoo check`` and ``ganzoo r
 
 A population stacks the K members' parameters and runs each update once for all of them
 with ``torch.func.vmap``: on a GPU, where a small GAN's step is bound by kernel launches,
-K runs then cost little more than one. Every architecture, loss and callback of the recipe
+K runs then launch the kernels of one. Every architecture, loss and callback of the recipe
 declares whether it can be part of that, with a class attribute ``stackable = True`` or
 ``stackable = "the reason it cannot"``; one that declares nothing is not stacked.
 """

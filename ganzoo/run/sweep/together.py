@@ -1,7 +1,7 @@
 """Trials trained K at a time as one population (``population: K`` in the sweep file).
 
 On a GPU a small GAN's step is bound by kernel launches, so K trials trained as one batched
-step (``train.population``, :mod:`ganzoo.train.population`) cost little more than one. The
+step (``train.population``, :mod:`ganzoo.train.population`) launch the kernels once. The
 sweep asks Optuna for K trials at once, trains each seed of them as a population whose
 members are the trials (each member the sweep's seed and its trial's values), and measures
 and reports each trial as if it had run alone: its run folders are named and written as a
