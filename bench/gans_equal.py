@@ -7,7 +7,7 @@ through a sigmoid) and gets the same search: ``--trials`` random draws of the sa
 (both learning rates log-uniform on [1e-5, 1e-2] as in the paper, each network's Adam betas
 from three common settings, 1 or 5 D updates per G update as the paper's n_disc), each
 trained ``--steps`` generator steps and measured by ``ganzoo eval`` (classifier FID against
-the test split, ``--n`` samples). Optuna's random sampler has a fixed seed, so every loss is
+``--n`` training images, ``eval.reference``'s default, on ``--n`` samples). Optuna's random sampler has a fixed seed, so every loss is
 tried on the same hyperparameter draws: the comparison is paired. A trial that diverges
 counts, as in the paper, as a failed trial (reported apart, not as an FID).
 
@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import os
 import shlex
+import shutil
 import statistics
 import subprocess
 import sys
@@ -167,6 +168,22 @@ def plot(results: dict[str, list[dict]], path: Path) -> None:
     plt.close(figure)
 
 
+def best_grids(results: dict[str, list[dict]], folder: Path) -> list[Path]:
+    """Each loss's best trial's last sample grid, copied to ``folder/best-<loss>.png``."""
+    copied = []
+    for loss, trials in results.items():
+        complete = [t for t in trials if t["state"] == "COMPLETE"]
+        if not complete:
+            continue
+        run = Path(min(complete, key=lambda t: t["fid"])["runs"][0])
+        run = run if run.is_absolute() else REPO / run
+        grid = max((run / "samples").glob("step_*.png"))
+        target = folder / f"best-{loss.lower().replace('-', '_')}.png"
+        shutil.copyfile(grid, target)
+        copied.append(target)
+    return copied
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--trials", type=int, default=10, help="hyperparameter draws per loss")
@@ -190,13 +207,15 @@ def main() -> None:
         commands = list(pool.map(lambda loss: sweep(loss, space_file, args), args.losses))
     results = {loss: trials_of(loss, args) for loss in args.losses}
     plot(results, args.plot)
+    grids = best_grids(results, args.plot.parent)
     body = table(results) + "\n\nBest on the same draw: " + paired(results)
+    body += "\n\nThe best trial's last grid per loss: " + ", ".join(relative(grid) for grid in grids)
     print(body)
     if args.out:
         about = (
             f"{RECIPE} at model.width={args.width}, D without batch norm; {args.trials} random draws of the "
             f"same space per loss, {args.steps:,} generator steps each, one seed, classifier FID on n = {args.n} "
-            f"generated samples against the test split. Plot: {relative(args.plot)}.\n\nThe sweep file:\n\n"
+            f"generated samples against as many training images (eval.reference: training). Plot: {relative(args.plot)}.\n\nThe sweep file:\n\n"
             f"```yaml\n{space_file.read_text()}```"
         )
         write_results(args.out, "", body=f"{about}\n\n{body}", commands=commands, raw=results, started=started)
