@@ -90,7 +90,7 @@ def train_command(size: int, arm: str, seed: int, args: argparse.Namespace) -> l
         *ada,
         f"model.width={args.width}",
         f"seed={seed}",
-        "device=cpu",
+        f"device={args.device}",
         "train.epochs=1000000",
         f"train.max_steps={args.steps}",
         f"train.log_every={args.eval_every}",
@@ -427,6 +427,7 @@ def main() -> None:
     parser.add_argument("--final-n", type=int, default=5_000, help="generated samples of the final evaluation")
     parser.add_argument("--ada-speed", type=int, default=100_000, help="augment.speed of ADA (the paper's 500,000)")
     parser.add_argument("--parallel", type=int, default=2, help="runs at a time, one CPU thread each")
+    parser.add_argument("--device", default="cpu", help="the runs' device: cpu, or cuda (several runs share one GPU)")
     parser.add_argument("--data-root", default="../shared/data", help="folder with MNIST/raw/, from the repository")
     parser.add_argument("--runs", type=Path, default=REPO / "runs" / "augment", help="where the run folders go")
     parser.add_argument("--figures", type=Path, default=REPO / "docs" / "augment", help="where curves and grids go")

@@ -14,6 +14,10 @@
 #             64 feature maps, `auto` against `off` (its lazy passes keep it eager: `check`
 #             with cuda_graph=on records why), then a 10-minute MNIST run and its FID
 #             (bench/zoo_results.py). Its tests are in tests/test_stylegan.py.
+#   augment   (not in the default) the little-data grid of docs/augment.md at full width:
+#             DCGAN on 100, 500, 2,000 and 60,000 images, without augmentation, with DiffAugment
+#             and with ADA, seeds 0 to 2, $AUG_STEPS steps each, $AUG_PARALLEL runs at a time
+#             (bench/augment_results.py train, then report); a rerun skips the runs measured.
 # PHASES picks some ("tests bench population outputs" by default); EPOCHS=300 RUNS=outputs times the
 # article's whole run alone. Results go to $OUT (default: bench/results/gpu-check), the run
 # folders to $RUNDIR (default: $OUT/runs).
@@ -101,6 +105,16 @@ if has stylegan; then  # ~14 minutes
       --runs "$RUNDIR" --grids "$OUT" --out "$OUT/zoo-stylegan2-10min.md" > "$OUT/zoo-stylegan2.log" 2>&1
     echo "stylegan2 10 minutes: exit $? | $(grep '^| stylegan2' "$OUT/zoo-stylegan2-10min.md" 2>/dev/null)"
   fi
+fi
+
+if has augment && [ -n "$DATA" ]; then
+  AUG="$PY bench/augment_results.py --data-root $DATA --runs $RUNDIR/augment --figures $OUT/augment"
+  AUG_SIZES=${AUG_SIZES:-100 500 2000 60000}
+  timeout ${AUG_TIMEOUT:-480} $AUG train --sizes $AUG_SIZES --seeds 0 1 2 --steps ${AUG_STEPS:-10000} --width 64 \
+    --eval-every ${AUG_EVERY:-1000} --parallel ${AUG_PARALLEL:-8} --device $DEVICE > "$OUT/augment.log" 2>&1
+  echo "augment train: exit $?"
+  $AUG report --sizes $AUG_SIZES --out "$OUT/augment.md" >> "$OUT/augment.log" 2>&1
+  echo "augment report: exit $?"; grep '^|' "$OUT/augment.md" 2>/dev/null
 fi
 
 if has population && [ -n "$DATA" ]; then  # ~2 minutes
