@@ -281,3 +281,26 @@ def test_a_population_of_trials_stopped_by_sigterm_runs_again(tmp_path):
     again = [t for t in study_of(folder).trials if t.state.name == "COMPLETE"]
     assert sorted(t.user_attrs["retry_of"] for t in again) == [0, 1]
     assert [t.params for t in again] == [stopped[t.user_attrs["retry_of"]].params for t in again]
+
+
+@pytest.mark.parametrize(
+    ("grid", "population"),
+    [([2.0e-4, 1.0e30], 2), ([1.0e30], 2), ([2.0e-4, 1.0e30], 1)],
+    ids=["in-a-population", "the-last-alone", "no-population"],
+)
+def test_a_trial_that_diverges_fails_alone_and_the_sweep_goes_on(tmp_path, capsys, grid, population):
+    space = space_file(
+        tmp_path,
+        space={"optim.discriminator.lr": {"grid": grid}},
+        sampler="grid",
+        trials=len(grid),
+        population=population,
+        budget={"steps": 20},
+    )
+    assert main(sweep_command(space, tmp_path / "sweeps")) == 0
+    assert "D's output became NaN" in capsys.readouterr().err
+    trials = {json.loads(t.params["optim.discriminator.lr"]): t for t in study_of(tmp_path / "sweeps" / "s").trials}
+    diverged = trials.pop(1.0e30)
+    assert diverged.state.name == "FAIL" and "interrupted" not in diverged.user_attrs
+    assert [Path(run).name for run in diverged.user_attrs["runs"]] == [f"trial-{diverged.number:04d}-s0"]
+    assert [t.state.name for t in trials.values()] == ["COMPLETE"] * len(trials)

@@ -113,8 +113,8 @@ class SweepSettings(Options):
     prune: bool = True
     eval: EvalSettings = EvalSettings()
     population: PositiveInt = Field(1, le=MAX_MEMBERS)
-    """Trials trained at once as one population (``train.population``): K trials cost little
-    more than one on a GPU. Its members may differ in ``optim.*`` keys only."""
+    """Trials trained at once as one population (``train.population``), whose batched step
+    launches the kernels of one run on a GPU. Its members may differ in ``optim.*`` keys only."""
 
     @model_validator(mode="after")
     def _grid_needs_grids(self) -> "SweepSettings":

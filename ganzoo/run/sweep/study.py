@@ -182,6 +182,8 @@ def run_sweep(
         except Exception as error:
             if isinstance(error, RunInterrupted):  # a signal stopped it cleanly: run it again next time
                 trial.set_user_attr("interrupted", True)
+            elif isinstance(error, DivergenceError):
+                trial.set_user_attr("failure", str(error))
             raise
         except BaseException:  # Ctrl-C, or SIGTERM outside training
             trial.set_user_attr("interrupted", True)
@@ -193,7 +195,7 @@ def run_sweep(
             study.stop()
 
     if settings.population > 1:
-        while finished(study) < settings.trials:
+        while finished(study) < settings.trials and grid_left(study, settings) != 0:
             together(study, settings, folder, registry, progress)
     elif finished(study) < settings.trials:
         study.optimize(objective, callbacks=[enough], catch=(DivergenceError,), gc_after_trial=True)
@@ -213,7 +215,8 @@ def together(
         warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
         warnings.filterwarnings("ignore", "Heartbeat of storage", UserWarning)
         optuna.storages.fail_stale_trials(study)  # what study.optimize does before each trial
-        trials = [study.ask() for _ in range(min(settings.population, settings.trials - finished(study)))]
+        wanted = min(settings.population, settings.trials - finished(study), grid_left(study, settings) or 1_000_000)
+        trials = [study.ask() for _ in range(wanted)]
     with contextlib.ExitStack() as alive:
         for trial in trials:  # the heartbeat study.optimize keeps for its one trial
             alive.enter_context(get_heartbeat_thread(trial._trial_id, study._storage))
@@ -229,19 +232,51 @@ def together(
     crash = None
     for trial, outcome in zip(trials, outcomes):
         if isinstance(outcome, optuna.TrialPruned):
-            study.tell(trial, state=optuna.trial.TrialState.PRUNED)
+            tell(study, settings, trial, state=optuna.trial.TrialState.PRUNED)
         elif isinstance(outcome, BaseException):
-            study.tell(trial, state=optuna.trial.TrialState.FAIL)
+            trial.set_user_attr("failure", str(outcome))
+            tell(study, settings, trial, state=optuna.trial.TrialState.FAIL)
             crash = crash or (None if isinstance(outcome, DivergenceError) else outcome)
         else:
-            study.tell(trial, outcome)
+            tell(study, settings, trial, outcome)
         print(f"ganzoo sweep: trial {trial.number} {_describe(study.trials[trial.number])}", file=sys.stderr)
     if crash is not None:
         raise crash
+
+
+def tell(study: "optuna.Study", settings: SweepSettings, trial: "optuna.Trial", *args: Any, **kwargs: Any) -> None:
+    """``study.tell``, outside ``study.optimize``: the grid sampler asks the study to stop once
+    its last grid point finishes, which Optuna allows inside ``optimize`` only. The trial is
+    stored all the same, and the sweep's loop stops on the exhausted grid itself."""
+    try:
+        study.tell(trial, *args, **kwargs)
+    except RuntimeError:
+        if settings.sampler != "grid" or grid_left(study, settings) != 0:
+            raise
+
+
+def grid_left(study: "optuna.Study", settings: SweepSettings) -> Optional[int]:
+    """Grid points no trial has taken yet (finished, or running); None without a grid sampler.
+    A population asks for at most this many trials, as a grid hands out each point once."""
+    if settings.sampler != "grid":
+        return None
+    import optuna
+
+    points = 1
+    for distribution in settings.space.values():
+        points *= len(distribution.extremes)
+    retried = {t.user_attrs.get("retry_of") for t in study.get_trials(deepcopy=False)} - {None}
+    taken = {
+        tuple(sorted(t.params.items()))
+        for t in study.get_trials(deepcopy=False)
+        if t.number not in retried and t.state != optuna.trial.TrialState.WAITING
+    }
+    return max(0, points - len(taken))
 
 
 def _describe(trial: "optuna.trial.FrozenTrial") -> str:
     values = trial.user_attrs.get("values", [])
     spread = f" ± {trial.user_attrs['std']:.4g}" if "std" in trial.user_attrs else ""
     value = f"{trial.value:.4g}{spread} over {len(values)} seed(s)" if trial.value is not None else ""
-    return f"{trial.state.name.lower()} {value}".strip()
+    failure = f"({trial.user_attrs['failure']})" if "failure" in trial.user_attrs else ""
+    return " ".join(part for part in (trial.state.name.lower(), value, failure) if part)

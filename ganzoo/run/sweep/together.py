@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Optional, Union
 
-from ganzoo.api import GanzooError
+from ganzoo.api import DivergenceError, GanzooError
 from ganzoo.plugins.registry import Registry
 from ganzoo.recipe import load_recipe
 from ganzoo.recipe.loader import override_text
@@ -108,7 +108,10 @@ def _train(
     the error it failed with on its own (a divergence), if any. A lone member runs alone."""
     if len(members) == 1:
         member = members[0]
-        alone, pruned = train(member.trial, member.params, seed, settings, recipe_path, registry, folder, progress)
+        try:
+            alone, pruned = train(member.trial, member.params, seed, settings, recipe_path, registry, folder, progress)
+        except DivergenceError as diverged:  # as in a population: the trial fails alone, the sweep goes on
+            return [(folder / run_name(member.trial, seed), False, diverged)]
         return [(alone, pruned, None)]
     values = {key: [member.params[key] for member in members] for key in settings.space}
     values["seed"] = [seed] * len(members)  # every member trains with the sweep's seed, as a lone trial would

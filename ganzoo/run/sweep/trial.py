@@ -104,9 +104,9 @@ def run_trial(
     params = suggest(trial, settings.space)
     values, runs = [], []
     for seed in range(settings.seeds):
-        folder, pruned = train(trial, params, seed, settings, recipe, registry, trials, progress)
-        runs.append(str(folder))
+        runs.append(str(trials / run_name(trial, seed)))  # before training: a run that fails is listed too
         trial.set_user_attr("runs", runs)
+        folder, pruned = train(trial, params, seed, settings, recipe, registry, trials, progress)
         if pruned:
             raise optuna.TrialPruned()
         values.append(measure(folder, settings, registry))
