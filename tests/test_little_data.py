@@ -101,6 +101,8 @@ def test_the_run_logs_d_on_training_and_held_out_images_without_changing_trainin
     watched = [row for row in rows if "d_train" in row]
     assert [row["step"] for row in watched] == [2, 4] and all(0 < row["d_held_out"] < 1 for row in watched)
     assert (tmp_path / "watched" / "curves" / "overfitting.png").is_file()
+    # drawn in their group's plot only: nothing else this run logs needs the plot of other scalars
+    assert not (tmp_path / "watched" / "curves" / "other.png").exists()
     assert not any("d_train" in row for row in metrics(tmp_path / "unwatched"))
     # D's buffers and the random streams are put back: the same weights, bit for bit
     for network in ("generator", "discriminator"):

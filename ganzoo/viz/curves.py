@@ -63,7 +63,7 @@ def draw_curves(rows: Iterable[dict[str, float]], folder: Path, infos: Infos = C
             title = " and ".join(label(key, infos) for key in keys)
             _plot(series, path, title, infos, scores=name == "scores" and _probabilities(infos))
             written.append(path)
-    other = other_scalars(rows)
+    other = other_scalars(rows, infos)
     if other:
         path = folder / f"{OTHER}.png"
         _small_multiples({key: {"": _points(rows, key)} for key in other}, path, infos)
@@ -71,9 +71,10 @@ def draw_curves(rows: Iterable[dict[str, float]], folder: Path, infos: Infos = C
     return written
 
 
-def other_scalars(rows: list[dict[str, float]]) -> list[str]:
-    """The logged scalars outside :data:`CURVES`, in the order they were first logged."""
-    grouped = {key for keys in CURVES.values() for key in keys}
+def other_scalars(rows: list[dict[str, float]], infos: Infos = CORE) -> list[str]:
+    """The logged scalars that no plot of :func:`curve_groups` draws, in the order they were
+    first logged."""
+    grouped = {key for keys in curve_groups(infos).values() for key in keys}
     seen = dict.fromkeys(key for row in rows for key in row)
     return [key for key in seen if key not in grouped and key not in NOT_CURVES]
 
@@ -85,8 +86,8 @@ def _points(rows: list[dict[str, float]], key: str) -> list[tuple[float, float]]
 def draw_comparison(runs: dict[str, list[dict[str, float]]], path: Path, infos: Infos = CORE) -> Optional[Path]:
     """Several runs on shared axes: one small plot per logged scalar, one line per run (named
     by the keys of ``runs``). None when no run logged anything."""
-    keys = [key for group in CURVES.values() for key in group]
-    keys += [key for rows in runs.values() for key in other_scalars(rows)]
+    keys = [key for group in curve_groups(infos).values() for key in group]
+    keys += [key for rows in runs.values() for key in other_scalars(rows, infos)]
     panels = {}
     for key in dict.fromkeys(keys):
         lines = {name: _points(rows, key) for name, rows in runs.items()}
