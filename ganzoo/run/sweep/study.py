@@ -111,12 +111,17 @@ def retry(study: "optuna.Study", trial: "optuna.trial.FrozenTrial") -> None:
     study.enqueue_trial(trial.params, user_attrs={"retry_of": trial.number}, skip_if_exists=False)
 
 
+def retried_numbers(trials: "Sequence[optuna.trial.FrozenTrial]") -> set[int]:
+    """The trials that were queued to run again (:func:`retry`): each counts as its retry."""
+    return {t.user_attrs["retry_of"] for t in trials if "retry_of" in t.user_attrs}
+
+
 def recover(study: "optuna.Study") -> None:
     """Run again what an earlier process of this host left unfinished: a trial still marked
     running whose process is gone, or one a signal interrupted."""
     import optuna
 
-    retried = {t.user_attrs.get("retry_of") for t in study.get_trials(deepcopy=False)}
+    retried = retried_numbers(study.get_trials(deepcopy=False))
     host = socket.gethostname()
     for trial in study.get_trials(deepcopy=False):
         if trial.number in retried:
@@ -147,7 +152,7 @@ def finished(study: "optuna.Study") -> int:
     import optuna
 
     trials = study.get_trials(deepcopy=False)
-    retried = {t.user_attrs.get("retry_of") for t in trials} - {None}
+    retried = retried_numbers(trials)
     done = (optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.PRUNED, optuna.trial.TrialState.FAIL)
     return sum(1 for t in trials if t.state in done and t.number not in retried)
 
@@ -265,10 +270,11 @@ def grid_left(study: "optuna.Study", settings: SweepSettings) -> Optional[int]:
     points = 1
     for distribution in settings.space.values():
         points *= len(distribution.extremes)
-    retried = {t.user_attrs.get("retry_of") for t in study.get_trials(deepcopy=False)} - {None}
+    trials = study.get_trials(deepcopy=False)
+    retried = retried_numbers(trials)
     taken = {
         tuple(sorted(t.params.items()))
-        for t in study.get_trials(deepcopy=False)
+        for t in trials
         if t.number not in retried and t.state != optuna.trial.TrialState.WAITING
     }
     return max(0, points - len(taken))
