@@ -55,6 +55,17 @@ def sweep_command(space: Path, runs: Path, *extra: str) -> list[str]:
     return ["sweep", TOY, "--space", str(space), "--dir", str(runs), "--name", "s", "--no-progress", *SMALL, *extra]
 
 
+def two_seeds_measured(trial: optuna.trial.FrozenTrial) -> list[Path]:
+    """A trial's two run folders (seeds 0 and 1), checked: named after the trial, each
+    measured by ``ganzoo eval``, the trial's value their mean."""
+    runs = [Path(run) for run in trial.user_attrs["runs"]]
+    assert [run.name for run in runs] == [f"trial-{trial.number:04d}-s0", f"trial-{trial.number:04d}-s1"]
+    values = [read_rows(RunFolder(run).evaluations)[-1]["results"] for run in runs]
+    measured = [next(r["value"] for r in results if r["key"] == "high_quality") for results in values]
+    assert trial.user_attrs["values"] == measured and trial.value == pytest.approx(statistics.fmean(measured))
+    return runs
+
+
 def test_every_trial_is_run_folders_and_its_value_their_mean(tmp_path, capsys):
     space = space_file(tmp_path, seeds=2)
     assert main(sweep_command(space, tmp_path / "sweeps")) == 0
@@ -71,11 +82,7 @@ def test_every_trial_is_run_folders_and_its_value_their_mean(tmp_path, capsys):
     trials = study_of(folder).trials
     assert [t.state.name for t in trials] == ["COMPLETE"] * 3
     for trial in trials:
-        runs = [Path(run) for run in trial.user_attrs["runs"]]
-        assert [run.name for run in runs] == [f"trial-{trial.number:04d}-s0", f"trial-{trial.number:04d}-s1"]
-        values = [read_rows(RunFolder(run).evaluations)[-1]["results"] for run in runs]
-        measured = [next(r["value"] for r in results if r["key"] == "high_quality") for results in values]
-        assert trial.user_attrs["values"] == measured and trial.value == pytest.approx(statistics.fmean(measured))
+        runs = two_seeds_measured(trial)
         recipe = yaml.safe_load((runs[1] / "recipe.yaml").read_text())
         assert recipe["seed"] == 1 and recipe["optim"]["generator"]["lr"] == trial.params["optim.generator.lr"]
         assert recipe["optim"]["discriminator"]["betas"] == json.loads(trial.params["optim.discriminator.betas"])
@@ -213,11 +220,7 @@ def test_a_population_sweep_trains_its_trials_together_each_as_alone(tmp_path, c
     trials = study_of(tmp_path / "sweeps" / "s").trials
     assert [t.state.name for t in trials] == ["COMPLETE"] * 3  # trial 2 alone: the sweep wants 3
     for trial in trials:
-        runs = [Path(run) for run in trial.user_attrs["runs"]]
-        assert [run.name for run in runs] == [f"trial-{trial.number:04d}-s0", f"trial-{trial.number:04d}-s1"]
-        values = [read_rows(RunFolder(run).evaluations)[-1]["results"] for run in runs]
-        measured = [next(r["value"] for r in results if r["key"] == "high_quality") for results in values]
-        assert trial.user_attrs["values"] == measured and trial.value == pytest.approx(statistics.fmean(measured))
+        two_seeds_measured(trial)
     member = Path(trials[1].user_attrs["runs"][1])
     recipe = yaml.safe_load((member / "recipe.yaml").read_text())
     assert recipe["seed"] == 1 and recipe["train"]["population"] == 1  # the recipe a lone trial trains
