@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import json
+import math
 import os
 import socket
 import sys
@@ -78,9 +79,7 @@ def open_study(folder: SweepFolder, settings: SweepSettings, storage: Optional[s
     samplers = {
         "tpe": lambda: optuna.samplers.TPESampler(seed=0),
         "random": lambda: optuna.samplers.RandomSampler(seed=0),
-        "grid": lambda: optuna.samplers.GridSampler(
-            {k: [json.dumps(v) for v in d.extremes] for k, d in settings.space.items()}
-        ),
+        "grid": lambda: optuna.samplers.GridSampler(grid_points(settings)),
     }
     pruner = optuna.pruners.MedianPruner(n_startup_trials=3) if settings.prune else optuna.pruners.NopPruner()
     return optuna.create_study(
@@ -220,8 +219,11 @@ def together(
         warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
         warnings.filterwarnings("ignore", "Heartbeat of storage", UserWarning)
         optuna.storages.fail_stale_trials(study)  # what study.optimize does before each trial
-        wanted = min(settings.population, settings.trials - finished(study), grid_left(study, settings) or 1_000_000)
+        left = grid_left(study, settings)  # None: no grid, no limit of its own
+        wanted = min(settings.population, settings.trials - finished(study), *([] if left is None else [left]))
         trials = [study.ask() for _ in range(wanted)]
+    if not trials:  # another worker took the grid's last points since the sweep's loop looked
+        return
     with contextlib.ExitStack() as alive:
         for trial in trials:  # the heartbeat study.optimize keeps for its one trial
             alive.enter_context(get_heartbeat_thread(trial._trial_id, study._storage))
@@ -260,6 +262,11 @@ def tell(study: "optuna.Study", settings: SweepSettings, trial: "optuna.Trial", 
             raise
 
 
+def grid_points(settings: SweepSettings) -> dict[str, list[str]]:
+    """The grid sampler's search space: every key's values, as the JSON text trials store."""
+    return {key: [json.dumps(value) for value in d.extremes] for key, d in settings.space.items()}
+
+
 def grid_left(study: "optuna.Study", settings: SweepSettings) -> Optional[int]:
     """Grid points no trial has taken yet (finished, or running); None without a grid sampler.
     A population asks for at most this many trials, as a grid hands out each point once."""
@@ -267,9 +274,7 @@ def grid_left(study: "optuna.Study", settings: SweepSettings) -> Optional[int]:
         return None
     import optuna
 
-    points = 1
-    for distribution in settings.space.values():
-        points *= len(distribution.extremes)
+    points = math.prod(len(values) for values in grid_points(settings).values())
     trials = study.get_trials(deepcopy=False)
     retried = retried_numbers(trials)
     taken = {
